@@ -1,0 +1,157 @@
+// Package connect is a Go client for Persona Connect, which lets a source organization
+// share an end user's verified data (an Inquiry, Account, Transaction or Verification)
+// with a partner destination organization through share tokens.
+//
+// # Roles
+//
+// A source organization creates a share token over an active connection:
+//
+//	client, err := connect.New(os.Getenv("PERSONA_API_KEY"))
+//	tok, err := client.ShareTokens.Create(ctx, connect.CreateShareTokenParams{
+//		ConnectionID: "cxn_...",
+//		SourceID:     "inq_...",
+//	})
+//
+// Only the connection's destination organization can redeem it. Redemption is
+// asynchronous: Redeem answers with a pending token, and Wait polls until it is
+// redeemed, expired or failed. Both sides learn what happened through signed webhook
+// events; see Verifier and WebhookHandler.
+//
+// # Reliability
+//
+// Every POST carries one Idempotency-Key per logical call, the same on every retry, so
+// a retried Create never makes two tokens. Network errors, 429, 502, 503, 504 and (for
+// GETs) 500 are retried with exponential backoff and jitter; a 429 waits at least the
+// RateLimit-Reset the server sent. Waits end when the context ends.
+//
+// # Errors
+//
+// Non-2xx answers are *APIError values that match the status sentinels with errors.Is
+// (ErrNotFound, ErrRateLimited, ...). Bad input is refused before any I/O with an
+// error wrapping ErrInvalidParams that names the field.
+//
+// # Secrets
+//
+// The API key is never printed: not by fmt verbs on the Client, not in errors, not in
+// log lines. Webhook errors never contain a signature.
+//
+// # Testing
+//
+// Package connecttest runs an in-memory Persona Connect on loopback; point a Client at
+// it with WithBaseURL.
+package connect
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-cleanhttp"
+)
+
+// Defaults.
+const (
+	DefaultBaseURL    = "https://api.withpersona.com/api/v1"
+	DefaultAPIVersion = "2025-12-08" // sent as Persona-Version
+	SignatureHeader   = "Persona-Signature"
+)
+
+// Version is this SDK's version, sent in the User-Agent.
+const Version = "0.1.0"
+
+const (
+	defaultMaxRetries   = 2
+	defaultMaxRetryWait = 60 * time.Second
+	defaultTimeout      = 60 * time.Second
+)
+
+// Client calls Persona Connect for one organization (one API key). It is safe for
+// concurrent use; make one and share it.
+type Client struct {
+	ShareTokens *ShareTokensService
+	Connections *ConnectionsService
+	Events      *EventsService
+
+	apiKey       string // only ever written into the Authorization header
+	base         *url.URL
+	hc           *http.Client
+	apiVersion   string
+	userAgent    string
+	maxRetries   int
+	maxRetryWait time.Duration
+	logger       *slog.Logger
+}
+
+// New returns a client that authenticates with apiKey. An empty key, or an invalid
+// Option, returns an error wrapping ErrInvalidParams.
+func New(apiKey string, opts ...Option) (*Client, error) {
+	if strings.TrimSpace(apiKey) == "" {
+		return nil, invalidParam("API key", "must not be empty")
+	}
+	if strings.ContainsAny(apiKey, "\r\n") {
+		return nil, invalidParam("API key", "must be a single line")
+	}
+	cfg := config{
+		apiVersion:   DefaultAPIVersion,
+		maxRetries:   defaultMaxRetries,
+		maxRetryWait: defaultMaxRetryWait,
+	}
+	if err := WithBaseURL(DefaultBaseURL)(&cfg); err != nil {
+		return nil, err
+	}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.httpClient == nil {
+		cfg.httpClient = cleanhttp.DefaultPooledClient()
+		cfg.httpClient.Timeout = defaultTimeout
+	}
+	ua := "connect-go/" + Version + " " + strings.Replace(runtime.Version(), "go", "go/", 1)
+	if cfg.userAgent != "" {
+		ua += " " + cfg.userAgent
+	}
+	c := &Client{
+		apiKey:       apiKey,
+		base:         cfg.baseURL,
+		hc:           cfg.httpClient,
+		apiVersion:   cfg.apiVersion,
+		userAgent:    ua,
+		maxRetries:   cfg.maxRetries,
+		maxRetryWait: cfg.maxRetryWait,
+		logger:       cfg.logger,
+	}
+	c.ShareTokens = &ShareTokensService{c: c}
+	c.Connections = &ConnectionsService{c: c}
+	c.Events = &EventsService{c: c}
+	return c, nil
+}
+
+// String describes the client without its API key.
+func (c *Client) String() string {
+	return fmt.Sprintf("connect.Client{BaseURL: %s, APIVersion: %s}", c.base, c.apiVersion)
+}
+
+// GoString is String: %#v must not print the API key either.
+func (c *Client) GoString() string { return c.String() }
+
+// Format makes every fmt verb (%v, %+v, %#v, %s, %q, ...) print String.
+func (c *Client) Format(f fmt.State, _ rune) { fmt.Fprint(f, c.String()) }
+
+// ShareTokensService creates, redeems, reads and expires share tokens.
+type ShareTokensService struct{ c *Client }
+
+// ConnectionsService lists, reads, creates, deactivates and reactivates connections.
+type ConnectionsService struct{ c *Client }
+
+// EventsService reads past events, to replay deliveries a webhook missed.
+type EventsService struct{ c *Client }
+

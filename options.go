@@ -1,0 +1,148 @@
+package connect
+
+import (
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// config is what the Options set; New validates each Option as it applies it.
+type config struct {
+	baseURL      *url.URL
+	httpClient   *http.Client
+	apiVersion   string
+	maxRetries   int
+	maxRetryWait time.Duration
+	userAgent    string
+	logger       *slog.Logger
+}
+
+// Option configures a Client. Options are validated: New returns the first error.
+type Option func(*config) error
+
+// WithBaseURL sets the API root (default DefaultBaseURL), e.g. a connecttest server's
+// URL. It must be https, except for loopback hosts (localhost, 127.0.0.0/8, ::1), so
+// that the API key never crosses a network in the clear.
+func WithBaseURL(u string) Option {
+	return func(c *config) error {
+		parsed, err := url.Parse(u)
+		if err != nil || parsed.Host == "" {
+			return invalidParam("base URL", "must be an absolute URL")
+		}
+		if parsed.User != nil || parsed.RawQuery != "" || parsed.Fragment != "" {
+			return invalidParam("base URL", "must not carry user info, a query or a fragment")
+		}
+		switch parsed.Scheme {
+		case "https":
+		case "http":
+			if !isLoopback(parsed.Hostname()) {
+				return invalidParam("base URL", "must use https (plain http only for loopback hosts)")
+			}
+		default:
+			return invalidParam("base URL", "must use https")
+		}
+		parsed.Path = strings.TrimRight(parsed.Path, "/")
+		parsed.RawPath = ""
+		c.baseURL = parsed
+		return nil
+	}
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// WithHTTPClient sets the HTTP client. The client is copied and the copy is used, so
+// the caller's client is never mutated. The default is a pooled go-cleanhttp client
+// with explicit timeouts.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *config) error {
+		if hc == nil {
+			return invalidParam("HTTP client", "must not be nil")
+		}
+		cp := *hc
+		c.httpClient = &cp
+		return nil
+	}
+}
+
+// WithAPIVersion sets the Persona-Version header (default DefaultAPIVersion).
+func WithAPIVersion(v string) Option {
+	return func(c *config) error {
+		if strings.TrimSpace(v) == "" || strings.ContainsAny(v, "\r\n") {
+			return invalidParam("API version", "must be a non-empty single-line string")
+		}
+		c.apiVersion = v
+		return nil
+	}
+}
+
+// WithMaxRetries sets how many times a failed request is retried (default 2; 0 turns
+// retries off). Only network errors, 429, 502, 503, 504 and, for GETs, 500 are retried.
+func WithMaxRetries(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return invalidParam("max retries", "must not be negative")
+		}
+		c.maxRetries = n
+		return nil
+	}
+}
+
+// WithMaxRetryWait sets the longest single wait before a retry (default 60s). When the
+// server asks for a longer wait (RateLimit-Reset on a 429), the error is returned at
+// once instead.
+func WithMaxRetryWait(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return invalidParam("max retry wait", "must be positive")
+		}
+		c.maxRetryWait = d
+		return nil
+	}
+}
+
+// WithUserAgent appends appInfo (e.g. "acme-backend/1.4") to the SDK's User-Agent.
+func WithUserAgent(appInfo string) Option {
+	return func(c *config) error {
+		if strings.ContainsAny(appInfo, "\r\n") {
+			return invalidParam("user agent", "must be a single line")
+		}
+		c.userAgent = strings.TrimSpace(appInfo)
+		return nil
+	}
+}
+
+// WithLogger sets a logger for debug lines: method, path, status, request id and
+// attempt. Keys, header values, bodies and end-user data are never logged.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return invalidParam("logger", "must not be nil")
+		}
+		c.logger = l
+		return nil
+	}
+}
+
+// RequestOption configures one call.
+type RequestOption func(*requestConfig)
+
+type requestConfig struct {
+	idempotencyKey string
+}
+
+// WithIdempotencyKey sets the Idempotency-Key of a POST (by default a random 128-bit
+// key per call). Persona replays the stored answer for 24 hours for a reused key, so a
+// caller that persists the key can retry a call after a crash without creating a
+// second share token. Ignored on GETs.
+func WithIdempotencyKey(key string) RequestOption {
+	return func(r *requestConfig) { r.idempotencyKey = key }
+}
