@@ -23,15 +23,19 @@ const (
 	EventShareTokenInboundRedeemed  EventName = "connect/share-token.inbound-redeemed"
 )
 
-// Inquiry events a Connect integration reacts to (a source typically creates a share
-// token on inquiry.completed or inquiry.approved).
+// Inquiry events. The names are every inquiry.* value of enabled-events in Persona's
+// components/schemas/webhook-request-attributes.yaml (persona-id/persona-openapi), plus
+// inquiry.redacted, which Persona's event documentation lists but that enum does not.
+// A source typically creates a share token on inquiry.completed or inquiry.approved.
 const (
+	EventInquiryCreated         EventName = "inquiry.created"
+	EventInquiryExpired         EventName = "inquiry.expired"
 	EventInquiryCompleted       EventName = "inquiry.completed"
+	EventInquiryFailed          EventName = "inquiry.failed"
+	EventInquiryMarkedForReview EventName = "inquiry.marked-for-review"
 	EventInquiryApproved        EventName = "inquiry.approved"
 	EventInquiryDeclined        EventName = "inquiry.declined"
-	EventInquiryFailed          EventName = "inquiry.failed"
-	EventInquiryExpired         EventName = "inquiry.expired"
-	EventInquiryMarkedForReview EventName = "inquiry.marked-for-review"
+	EventInquiryTransitioned    EventName = "inquiry.transitioned" // a dynamic-flow inquiry moved to its next step
 	EventInquiryRedacted        EventName = "inquiry.redacted"
 )
 
@@ -90,7 +94,9 @@ func decodeEventData(data json.RawMessage) (*Event, error) {
 // decodeEvent turns an event resource into an Event.
 func decodeEvent(res *jsonapi.Resource) (*Event, error) {
 	if res.Type != "event" || res.ID == "" {
-		return nil, fmt.Errorf("connect: parse event: data is a %q with id %q, not an event", res.Type, res.ID)
+		// The type is quoted (and cut short) to help debugging; nothing else of a body
+		// that may not even be authentic goes into the error.
+		return nil, fmt.Errorf("connect: parse event: data is not an event with an id (type %.40q)", res.Type)
 	}
 	d := attrDecoder{res: res}
 	ev := &Event{
