@@ -108,9 +108,11 @@ func TestWebhookHandlerStatuses(t *testing.T) {
 			want: http.StatusBadRequest,
 		},
 		{
-			name:    "signed body that is not an event",
-			request: func(t *testing.T) *http.Request { return delivery(t, []byte(`{"data":{"type":"inquiry","id":"inq_1"}}`)) },
-			want:    http.StatusBadRequest,
+			name: "signed body that is not an event",
+			request: func(t *testing.T) *http.Request {
+				return delivery(t, []byte(`{"data":{"type":"inquiry","id":"inq_1"}}`))
+			},
+			want: http.StatusBadRequest,
 		},
 		{
 			name: "body over 1 MiB",
@@ -175,8 +177,10 @@ func TestWebhookHandlerStatuses(t *testing.T) {
 			wantRuns: 1,
 		},
 		{
-			name:    "share-token callback on a payload that is not a share token",
-			request: func(t *testing.T) *http.Request { return delivery(t, eventBody("evt_x", EventShareTokenInboundCreated)) },
+			name: "share-token callback on a payload that is not a share token",
+			request: func(t *testing.T) *http.Request {
+				return delivery(t, eventBody("evt_x", EventShareTokenInboundCreated))
+			},
 			register: func(h *WebhookHandler, calls *atomic.Int32) {
 				h.OnShareToken(EventShareTokenInboundCreated, func(context.Context, *Event, *ShareToken) error { calls.Add(1); return nil })
 			},
@@ -438,7 +442,9 @@ type failingDeduper struct {
 	releaseCtxErr        error
 }
 
-func (d *failingDeduper) Claim(context.Context, string) (bool, error) { return d.claimErr == nil, d.claimErr }
+func (d *failingDeduper) Claim(context.Context, string) (bool, error) {
+	return d.claimErr == nil, d.claimErr
+}
 func (d *failingDeduper) Release(ctx context.Context, id string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -560,5 +566,23 @@ func TestMemoryDeduper(t *testing.T) {
 	}
 	if got := len(NewMemoryDeduper(0).ring); got != DefaultDedupeCapacity {
 		t.Errorf("default capacity = %d, want %d", got, DefaultDedupeCapacity)
+	}
+}
+
+func TestWebhookHandlerUnregisteredEventIsNotClaimed(t *testing.T) {
+	t.Parallel()
+	h := newTestHandler(t)
+	body := eventBody("evt_later", EventInquiryDeclined)
+	if status, _ := serve(h, delivery(t, body)); status != http.StatusOK {
+		t.Fatalf("unregistered: status %d, want 200", status)
+	}
+	// A redelivery after the function is registered (a deploy in between) runs it.
+	var calls atomic.Int32
+	h.On(EventInquiryDeclined, func(context.Context, *Event) error { calls.Add(1); return nil })
+	if status, _ := serve(h, delivery(t, body)); status != http.StatusOK {
+		t.Fatalf("registered: status %d, want 200", status)
+	}
+	if calls.Load() != 1 {
+		t.Errorf("callback ran %d times, want 1", calls.Load())
 	}
 }
