@@ -105,8 +105,10 @@ func NewVerifier(secrets []string, opts ...VerifierOption) (*Verifier, error) {
 //
 // The header is "t=<unix>,v1=<hex>", or two such groups separated by whitespace while
 // Persona rotates the secret. Each group is checked with its own t; keys other than t
-// and v1 are ignored, so a future v2 does not break verification. A header that does
-// not follow this grammar anywhere is refused as a whole rather than half-trusted.
+// and v1 are ignored, so a future v2 does not break verification. A header that breaks
+// the grammar anywhere is refused as a whole rather than half-trusted. Timestamps are
+// checked before any MAC, so ErrTimestampOutOfTolerance says nothing about whether the
+// signature itself was genuine.
 func (v *Verifier) Verify(payload []byte, header string) error {
 	if strings.TrimSpace(header) == "" {
 		return ErrMissingSignature
