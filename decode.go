@@ -131,7 +131,9 @@ type eventPayload struct {
 
 func (w *eventWire) decode() (*Event, error) {
 	if w.Type != "event" || w.ID == "" {
-		return nil, fmt.Errorf("connect: parse event: data is a %q with id %q, not an event", w.Type, w.ID)
+		// Only the type, cut short, goes into the error: the body may not even be
+		// authentic.
+		return nil, fmt.Errorf("connect: parse event: data is not an event with an id (type %.40q)", w.Type)
 	}
 	a := &w.Attributes
 	if a.Name == "" {

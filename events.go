@@ -28,15 +28,19 @@ const (
 	EventShareTokenInboundRedeemed  EventName = "connect/share-token.inbound-redeemed"
 )
 
-// Inquiry events a Connect integration reacts to (a source typically creates a share
-// token on inquiry.completed or inquiry.approved).
+// Inquiry events. The names are every inquiry.* value of enabled-events in Persona's
+// components/schemas/webhook-request-attributes.yaml (persona-id/persona-openapi), plus
+// inquiry.redacted, which Persona's event documentation lists but that enum does not.
+// A source typically creates a share token on inquiry.completed or inquiry.approved.
 const (
+	EventInquiryCreated         EventName = "inquiry.created"
+	EventInquiryExpired         EventName = "inquiry.expired"
 	EventInquiryCompleted       EventName = "inquiry.completed"
+	EventInquiryFailed          EventName = "inquiry.failed"
+	EventInquiryMarkedForReview EventName = "inquiry.marked-for-review"
 	EventInquiryApproved        EventName = "inquiry.approved"
 	EventInquiryDeclined        EventName = "inquiry.declined"
-	EventInquiryFailed          EventName = "inquiry.failed"
-	EventInquiryExpired         EventName = "inquiry.expired"
-	EventInquiryMarkedForReview EventName = "inquiry.marked-for-review"
+	EventInquiryTransitioned    EventName = "inquiry.transitioned" // a dynamic-flow inquiry moved to its next step
 	EventInquiryRedacted        EventName = "inquiry.redacted"
 )
 
