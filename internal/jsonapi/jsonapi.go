@@ -57,7 +57,7 @@ func (r *Resource) UnmarshalJSON(b []byte) error {
 		Type          string                     `json:"type"`
 		ID            string                     `json:"id"`
 		Attributes    map[string]json.RawMessage `json:"attributes"`
-		Relationships map[string]Relationship    `json:"relationships"`
+		Relationships map[string]json.RawMessage `json:"relationships"`
 	}
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
@@ -69,7 +69,14 @@ func (r *Resource) UnmarshalJSON(b []byte) error {
 	}
 	r.Relationships = make(map[string]Relationship, len(raw.Relationships))
 	for k, v := range raw.Relationships {
-		r.Relationships[Canonical(k)] = v
+		// Only to-one relationships are read. A to-many one ("data": [...]) or any
+		// other shape a newer API adds is skipped, not an error: one unknown
+		// relationship must not make the whole resource undecodable.
+		var rel Relationship
+		if json.Unmarshal(v, &rel) != nil {
+			continue
+		}
+		r.Relationships[Canonical(k)] = rel
 	}
 	return nil
 }
