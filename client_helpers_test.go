@@ -163,7 +163,8 @@ func noIOClient(t *testing.T) *connect.Client {
 	t.Helper()
 	c, err := connect.New(testAPIKey,
 		connect.WithBaseURL(mockBaseURL),
-		connect.WithHTTPClient(&http.Client{Transport: failingTransport{t}}))
+		connect.WithHTTPClient(&http.Client{Transport: failingTransport{t}}),
+		connect.WithMaxRetries(0))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
