@@ -82,7 +82,7 @@ type Client struct {
 	Connections *ConnectionsService
 	Events      *EventsService
 
-	apiKey       string // only ever written into the Authorization header
+	apiKey       func() string // see New; only ever written into the Authorization header
 	base         *url.URL
 	hc           *http.Client
 	apiVersion   string
@@ -129,7 +129,12 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 		ua += " " + cfg.userAgent
 	}
 	c := &Client{
-		apiKey:     apiKey,
+		// The key lives only in this closure. fmt prints a func as an address and
+		// can never reach what it captured, so no verb shows the key even on values
+		// Format cannot intercept: a Client copied by value (%+v of *c), or a *Client
+		// in an unexported field printed with a verb it does not support (%s there
+		// gives "%!s(*connect.Client=&{...})", which expands the fields).
+		apiKey:     func() string { return apiKey },
 		base:       cfg.baseURL,
 		hc:         cfg.httpClient,
 		apiVersion: cfg.apiVersion,

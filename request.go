@@ -144,7 +144,7 @@ func (c *Client) attempt(ctx context.Context, cl *call, attempt int) (*http.Resp
 		req.Header.Set("Content-Type", "application/json")
 	}
 	h := req.Header
-	h.Set("Authorization", "Bearer "+c.apiKey)
+	h.Set("Authorization", "Bearer "+c.apiKey())
 	h.Set("Accept", "application/json")
 	h.Set("Persona-Version", c.apiVersion)
 	h.Set("Key-Inflection", "kebab")
