@@ -5,7 +5,6 @@ package connect_test
 // I/O.
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -244,16 +243,6 @@ func (b *countingBody) read() int64 {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.n
-}
-
-// jsonReader returns a reader of v's JSON encoding.
-func jsonReader(t testing.TB, v any) io.Reader {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return bytes.NewReader(b)
 }
 
 // ctxT returns a context that ends with the test, bounded by a generous timeout so

@@ -428,3 +428,41 @@ func TestConnectionLenientDecoding(t *testing.T) {
 		})
 	}
 }
+
+// Peek keeps source-data verbatim (it is end-user data: the SDK never interprets it).
+func TestPeekKeepsSourceData(t *testing.T) {
+	t.Parallel()
+	sourceData := `{"type":"connect/source-data/inquiry","id":"inq_ABC123",
+		"peekable-attributes":{"status":{"visibility":"full","value":"approved"},
+		"fields":{"name-first":{"visibility":"presence","value":true},"birthdate":{"visibility":"full","value":"1990-01-02"}}},
+		"related-objects":[{"type":"connect/source-data/verification/government-id","id":"ver_1","peekable-attributes":{}}]}`
+	body := `{"data":{"type":"connect/share-token","id":"cnst_ABC123","attributes":{"status":"created","direction":"inbound",
+		"source-data":` + sourceData + `},"relationships":{"connection":{"data":{"type":"connect/connection","id":"cxn_ABC123"}}}}}`
+	c, rec := newRecordingClient(t, http.StatusOK, []byte(body))
+	tok, err := c.ShareTokens.Peek(ctxT(t), "cnst_ABC123")
+	if err != nil {
+		t.Fatalf("Peek: %v", err)
+	}
+	if got := rec.only(t).URL.Query().Get("peek-source-data"); got != "true" {
+		t.Errorf("peek-source-data = %q, want true", got)
+	}
+	testJSONBody(t, tok.SourceData, []byte(sourceData))
+	if tok.ConnectionID != "cxn_ABC123" || tok.Status != connect.ShareTokenCreated {
+		t.Errorf("token = %+v", tok)
+	}
+
+	// Without peek, or with a null source-data, SourceData is nil.
+	for _, b := range []string{
+		string(specFixture(t, "connect-share-token.json")),
+		`{"data":{"type":"connect/share-token","id":"cnst_ABC123","attributes":{"source-data":null}}}`,
+	} {
+		c, _ := newRecordingClient(t, http.StatusOK, []byte(b))
+		tok, err := c.ShareTokens.Get(ctxT(t), "cnst_ABC123")
+		if err != nil {
+			t.Fatalf("Get: %v", err)
+		}
+		if tok.SourceData != nil {
+			t.Errorf("SourceData = %s, want nil", tok.SourceData)
+		}
+	}
+}
