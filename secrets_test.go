@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -53,6 +54,12 @@ func TestClientFormattingHidesKey(t *testing.T) {
 			assertNoKey(t, fmt.Sprintf("%s with %s", name, verb), fmt.Sprintf(verb, v))
 		}
 	}
+	// slog's JSONHandler marshals values: only the exported services show.
+	b, err := json.Marshal(values)
+	if err != nil {
+		t.Fatalf("json.Marshal: %v", err)
+	}
+	assertNoKey(t, "JSON", string(b))
 	if s := fmt.Sprint(c); !strings.Contains(s, connect.DefaultBaseURL) {
 		t.Errorf("fmt.Sprint(client) = %q, want it to name the base URL", s)
 	}
