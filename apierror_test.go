@@ -229,7 +229,7 @@ func TestAPIErrorBodyReadIsCapped(t *testing.T) {
 	const served = 5 << 20
 	const limit = 1<<20 + 64<<10
 	body := &countingBody{r: io.LimitReader(strings.NewReader(strings.Repeat(`{"errors":[`, served/11+1)), served)}
-	tr := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+	tr := fakeTransportFunc(func(r *http.Request) (*http.Response, error) {
 		return &http.Response{
 			StatusCode: http.StatusInternalServerError, Status: "500 Internal Server Error",
 			Header: http.Header{"Request-Id": {"req_big"}}, Body: body, ContentLength: served, Request: r,
@@ -253,6 +253,6 @@ func TestAPIErrorBodyReadIsCapped(t *testing.T) {
 	}
 }
 
-type roundTripFunc func(*http.Request) (*http.Response, error)
+type fakeTransportFunc func(*http.Request) (*http.Response, error)
 
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+func (f fakeTransportFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

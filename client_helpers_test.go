@@ -194,7 +194,7 @@ func firstErr[T any](seq func(func(T, error) bool), limit int) error {
 }
 
 // collect ranges over an iterator and returns its items and its error.
-func collect[T any](seq func(func(T, error) bool)) ([]T, error) {
+func collectAll[T any](seq func(func(T, error) bool)) ([]T, error) {
 	var out []T
 	for v, err := range seq {
 		if err != nil {

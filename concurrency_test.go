@@ -37,7 +37,7 @@ func TestClientConcurrentUse(t *testing.T) {
 		go func() { defer wg.Done(); errs <- getToken(ctxT(t), c) }()
 		go func() {
 			defer wg.Done()
-			_, err := collect(c.ShareTokens.List(ctxT(t), &connect.ListShareTokensParams{PageSize: 5}))
+			_, err := collectAll(c.ShareTokens.List(ctxT(t), &connect.ListShareTokensParams{PageSize: 5}))
 			errs <- err
 		}()
 	}

@@ -129,7 +129,7 @@ func TestShareTokenListSpecExampleDecodes(t *testing.T) {
 	c, rec := newRecordingClient(t, http.StatusOK, specFixture(t, "connect-share-token-list.json"))
 	// The example's next link is followed; the second page is empty.
 	rec.responses = append(rec.responses, mockResponse{status: http.StatusOK, body: []byte(`{"data":[],"links":{"prev":null,"next":null}}`)})
-	got, err := collect(c.ShareTokens.List(ctxT(t), nil))
+	got, err := collectAll(c.ShareTokens.List(ctxT(t), nil))
 	if err != nil {
 		t.Fatalf("List: %v", err)
 	}
@@ -212,7 +212,7 @@ func TestConnectionListSpecExampleDecodes(t *testing.T) {
 	t.Parallel()
 	c, rec := newRecordingClient(t, http.StatusOK, specFixture(t, "connect-connection-list.json"))
 	rec.responses = append(rec.responses, mockResponse{status: http.StatusOK, body: []byte(`{"data":[],"links":{"prev":null,"next":null}}`)})
-	got, err := collect(c.Connections.List(ctxT(t), nil))
+	got, err := collectAll(c.Connections.List(ctxT(t), nil))
 	if err != nil {
 		t.Fatalf("List: %v", err)
 	}
@@ -284,7 +284,7 @@ func TestEventSpecExamplesDecode(t *testing.T) {
 	t.Run("List", func(t *testing.T) {
 		t.Parallel()
 		c, rec := newRecordingClient(t, http.StatusOK, specFixture(t, "events-list.json"))
-		got, err := collect(c.Events.List(ctxT(t), nil))
+		got, err := collectAll(c.Events.List(ctxT(t), nil))
 		if err != nil {
 			t.Fatalf("List: %v", err)
 		}

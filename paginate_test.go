@@ -96,7 +96,7 @@ func (s *listServer) client(t *testing.T) *connect.Client {
 	return c
 }
 
-func ids(toks []*connect.ShareToken) []string {
+func tokenIDs(toks []*connect.ShareToken) []string {
 	out := make([]string, len(toks))
 	for i, tok := range toks {
 		out[i] = tok.ID
@@ -118,11 +118,11 @@ func TestListFollowsPagesKeepingFilters(t *testing.T) {
 	params := &connect.ListShareTokensParams{ConnectionID: "cxn_1", Status: connect.ShareTokenCreated, Direction: connect.Outbound, PageSize: 2}
 	seq := srv.client(t).ShareTokens.List(ctxT(t), params)
 	params.Status = connect.ShareTokenFailed // List copied its params: no effect
-	got, err := collect(seq)
+	got, err := collectAll(seq)
 	if err != nil {
 		t.Fatalf("List: %v", err)
 	}
-	if diff := cmp.Diff([]string{"cnst_1", "cnst_2", "cnst_3", "cnst_4", "cnst_5"}, ids(got)); diff != "" {
+	if diff := cmp.Diff([]string{"cnst_1", "cnst_2", "cnst_3", "cnst_4", "cnst_5"}, tokenIDs(got)); diff != "" {
 		t.Errorf("ids mismatch (-want +got):\n%s", diff)
 	}
 	reqs := srv.requests()
@@ -169,7 +169,7 @@ func TestListIsLazy(t *testing.T) {
 		t.Errorf("server saw %d requests after a break on page 2, want 2", n)
 	}
 	// The sequence can be ranged again: it starts over.
-	if _, err := collect(seq); err != nil {
+	if _, err := collectAll(seq); err != nil {
 		t.Fatalf("second range: %v", err)
 	}
 	if n := len(srv.requests()); n != 5 {
@@ -184,11 +184,11 @@ func TestListStopsOnEmptyPage(t *testing.T) {
 		map[string][]string{"": {"cnst_1"}, "cnst_1": {}},
 		map[string]string{"": "/api/v1/connect/share-tokens?page%5Bafter%5D=cnst_1", "cnst_1": "/api/v1/connect/share-tokens?page%5Bafter%5D=cnst_9"},
 		false)
-	got, err := collect(srv.client(t).ShareTokens.List(ctxT(t), nil))
+	got, err := collectAll(srv.client(t).ShareTokens.List(ctxT(t), nil))
 	if err != nil {
 		t.Fatalf("List: %v", err)
 	}
-	if diff := cmp.Diff([]string{"cnst_1"}, ids(got)); diff != "" {
+	if diff := cmp.Diff([]string{"cnst_1"}, tokenIDs(got)); diff != "" {
 		t.Errorf("ids mismatch (-want +got):\n%s", diff)
 	}
 	if n := len(srv.requests()); n != 2 {
