@@ -51,6 +51,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-cleanhttp"
+
+	"github.com/persona-connect/connect-go/internal/retry"
 )
 
 // Defaults.
@@ -67,6 +69,10 @@ const (
 	defaultMaxRetries   = 2
 	defaultMaxRetryWait = 60 * time.Second
 	defaultTimeout      = 60 * time.Second
+	defaultBackoffMin   = 500 * time.Millisecond
+	defaultBackoffMax   = 8 * time.Second
+	defaultPollInterval = 250 * time.Millisecond
+	maxPollInterval     = 5 * time.Second
 )
 
 // Client calls Persona Connect for one organization (one API key). It is safe for
@@ -81,8 +87,8 @@ type Client struct {
 	hc           *http.Client
 	apiVersion   string
 	userAgent    string
-	maxRetries   int
-	maxRetryWait time.Duration
+	retry        retry.Policy
+	pollInterval time.Duration
 	logger       *slog.Logger
 }
 
@@ -99,6 +105,9 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 		apiVersion:   DefaultAPIVersion,
 		maxRetries:   defaultMaxRetries,
 		maxRetryWait: defaultMaxRetryWait,
+		backoffMin:   defaultBackoffMin,
+		backoffMax:   defaultBackoffMax,
+		pollInterval: defaultPollInterval,
 	}
 	if err := WithBaseURL(DefaultBaseURL)(&cfg); err != nil {
 		return nil, err
@@ -120,13 +129,18 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 		ua += " " + cfg.userAgent
 	}
 	c := &Client{
-		apiKey:       apiKey,
-		base:         cfg.baseURL,
-		hc:           cfg.httpClient,
-		apiVersion:   cfg.apiVersion,
-		userAgent:    ua,
-		maxRetries:   cfg.maxRetries,
-		maxRetryWait: cfg.maxRetryWait,
+		apiKey:     apiKey,
+		base:       cfg.baseURL,
+		hc:         cfg.httpClient,
+		apiVersion: cfg.apiVersion,
+		userAgent:  ua,
+		retry: retry.Policy{
+			MaxRetries: cfg.maxRetries,
+			MaxWait:    cfg.maxRetryWait,
+			Initial:    cfg.backoffMin,
+			Max:        cfg.backoffMax,
+		},
+		pollInterval: cfg.pollInterval,
 		logger:       cfg.logger,
 	}
 	c.ShareTokens = &ShareTokensService{c: c}
@@ -154,4 +168,3 @@ type ConnectionsService struct{ c *Client }
 
 // EventsService reads past events, to replay deliveries a webhook missed.
 type EventsService struct{ c *Client }
-

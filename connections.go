@@ -1,6 +1,13 @@
 package connect
 
-import "time"
+import (
+	"context"
+	"iter"
+	"net/http"
+	"time"
+
+	"github.com/persona-connect/connect-go/internal/jsonapi"
+)
 
 // ConnectionStatus is the state of a connection. Tokens can be created only over an
 // active one; the destination accepts a pending connection in Persona's dashboard.
@@ -23,4 +30,78 @@ type Connection struct {
 	CreatedAt                 time.Time
 	UpdatedAt                 time.Time
 	Creator                   *Ref // user or api-key; nil when absent
+}
+
+// CreateConnectionParams are the parameters of ConnectionsService.Create.
+type CreateConnectionParams struct {
+	DestinationOrganizationID string // org_...: the organization that will receive data
+}
+
+// ListConnectionsParams filter ConnectionsService.List; the zero value lists all, both
+// the connections the organization created and those where it is the destination.
+type ListConnectionsParams struct {
+	Status                    ConnectionStatus // one of the known statuses
+	DestinationOrganizationID string           // org_...
+	PageSize                  int              // 1..100 per request; 0 for the server default
+}
+
+const connectionsPath = "/connect/connections"
+
+// List iterates over connections, newest first, fetching pages lazily. params may be
+// nil; it is copied. Bad params are yielded as the first and only error.
+func (s *ConnectionsService) List(ctx context.Context, params *ListConnectionsParams) iter.Seq2[*Connection, error] {
+	var p ListConnectionsParams
+	if params != nil {
+		p = *params
+	}
+	if err := validateEnum("Status", p.Status, ConnectionPending, ConnectionActive, ConnectionInactive); err != nil {
+		return failedSeq[*Connection](err)
+	}
+	if err := validateOptionalID("DestinationOrganizationID", p.DestinationOrganizationID, organizationPrefixes); err != nil {
+		return failedSeq[*Connection](err)
+	}
+	if err := validatePageSize(p.PageSize); err != nil {
+		return failedSeq[*Connection](err)
+	}
+	q := pageQuery(p.PageSize)
+	setIf(q, "filter[status]", string(p.Status))
+	setIf(q, "filter[destination-organization-id]", p.DestinationOrganizationID)
+	return paginate(ctx, s.c, connectionsPath, q, decodeConnection)
+}
+
+// Get reads one connection.
+func (s *ConnectionsService) Get(ctx context.Context, id string, opts ...RequestOption) (*Connection, error) {
+	return s.byID(ctx, http.MethodGet, id, "", opts)
+}
+
+// Create makes a pending connection from the caller's organization to another one. It
+// becomes active when the destination accepts it in Persona's dashboard.
+func (s *ConnectionsService) Create(ctx context.Context, params CreateConnectionParams, opts ...RequestOption) (*Connection, error) {
+	if err := validateID("DestinationOrganizationID", params.DestinationOrganizationID, organizationPrefixes); err != nil {
+		return nil, err
+	}
+	var body jsonapi.Request
+	body.Data.Attributes = struct {
+		DestinationOrganizationID string `json:"destination-organization-id"`
+	}{params.DestinationOrganizationID}
+	return send(ctx, s.c, http.MethodPost, connectionsPath, nil, body, opts, decodeConnection)
+}
+
+// Deactivate stops access through a pending or active connection (either side may).
+func (s *ConnectionsService) Deactivate(ctx context.Context, id string, opts ...RequestOption) (*Connection, error) {
+	return s.byID(ctx, http.MethodPost, id, "/deactivate", opts)
+}
+
+// Reactivate returns an inactive connection to pending (source organization only); the
+// destination must accept it again.
+func (s *ConnectionsService) Reactivate(ctx context.Context, id string, opts ...RequestOption) (*Connection, error) {
+	return s.byID(ctx, http.MethodPost, id, "/reactivate", opts)
+}
+
+// byID runs a bodiless call on one connection.
+func (s *ConnectionsService) byID(ctx context.Context, method, id, action string, opts []RequestOption) (*Connection, error) {
+	if err := validateID("connection id", id, connectionPrefixes); err != nil {
+		return nil, err
+	}
+	return send(ctx, s.c, method, connectionsPath+"/"+id+action, nil, nil, opts, decodeConnection)
 }

@@ -18,6 +18,9 @@ type config struct {
 	maxRetryWait time.Duration
 	userAgent    string
 	logger       *slog.Logger
+	backoffMin   time.Duration
+	backoffMax   time.Duration
+	pollInterval time.Duration
 }
 
 // Option configures a Client. Options are validated: New returns the first error.
@@ -105,6 +108,31 @@ func WithMaxRetryWait(d time.Duration) Option {
 			return invalidParam("max retry wait", "must be positive")
 		}
 		c.maxRetryWait = d
+		return nil
+	}
+}
+
+// WithRetryBackoff sets the first backoff interval and the cap on any one interval
+// (defaults 500ms and 8s). Each wait is randomized by ±50% and doubles per retry. A
+// 429's RateLimit-Reset still sets the least wait.
+func WithRetryBackoff(initial, max time.Duration) Option {
+	return func(c *config) error {
+		if initial <= 0 || max < initial {
+			return invalidParam("retry backoff", "needs 0 < initial <= max")
+		}
+		c.backoffMin, c.backoffMax = initial, max
+		return nil
+	}
+}
+
+// WithPollInterval sets the first interval between the polls of ShareTokens.Wait
+// (default 250ms); later intervals grow by half each time up to 5s.
+func WithPollInterval(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return invalidParam("poll interval", "must be positive")
+		}
+		c.pollInterval = d
 		return nil
 	}
 }

@@ -1,8 +1,17 @@
 package connect
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
+	"iter"
+	"net/http"
+	"net/url"
+	"strings"
 	"time"
+
+	"github.com/persona-connect/connect-go/internal/jsonapi"
+	"github.com/persona-connect/connect-go/internal/retry"
 )
 
 // ShareTokenStatus is where a share token is in its life: created, then pending while
@@ -90,4 +99,235 @@ func (t *ShareToken) Terminal() bool {
 		return true
 	}
 	return false
+}
+
+// CreateShareTokenParams are the parameters of ShareTokensService.Create.
+type CreateShareTokenParams struct {
+	ConnectionID string // cxn_...: an active connection whose source is the caller
+	SourceID     string // act_, inq_, txn_ or ver_...: the object to share
+	// ExpiresIn is the token's time to live: 0 for the server default (14 days), else
+	// whole seconds between 1 minute and 21 days.
+	ExpiresIn time.Duration
+}
+
+func (p CreateShareTokenParams) validate() error {
+	if err := validateID("ConnectionID", p.ConnectionID, connectionPrefixes); err != nil {
+		return err
+	}
+	if err := validateID("SourceID", p.SourceID, sourcePrefixes); err != nil {
+		return err
+	}
+	if p.ExpiresIn != 0 {
+		if p.ExpiresIn%time.Second != 0 {
+			return invalidParam("ExpiresIn", "must be whole seconds")
+		}
+		if p.ExpiresIn < minShareTokenTTL || p.ExpiresIn > maxShareTokenTTL {
+			return invalidParam("ExpiresIn", "must be between 1m and 504h (21 days)")
+		}
+	}
+	return nil
+}
+
+// createShareTokenAttributes is the exact request body of
+// persona-openapi/paths/connect_share-tokens.yaml (post); nothing else is accepted.
+type createShareTokenAttributes struct {
+	ConnectionID     string `json:"connection-id"`
+	SourceID         string `json:"source-id"`
+	ExpiresInSeconds int64  `json:"expires-in-seconds,omitempty"`
+}
+
+// RedeemShareTokenParams are the parameters of ShareTokensService.Redeem. The zero
+// value clones the source into a new object (Inquiry and Verification sources).
+type RedeemShareTokenParams struct {
+	// DestinationID, when set, hydrates that existing act_, inq_ or txn_ object of the
+	// destination organization instead of cloning (Account, Transaction and Inquiry
+	// sources).
+	DestinationID string
+	// FieldMappings map source fields to destination fields not matched by name.
+	// Hydrate only: the spec says they are not used when cloning.
+	FieldMappings []FieldMapping
+}
+
+// FieldMapping maps one source field to a destination field during a hydrate.
+type FieldMapping struct {
+	SourceFieldName      string `json:"source-field-name"`
+	DestinationFieldName string `json:"destination-field-name"`
+}
+
+func (p RedeemShareTokenParams) validate() error {
+	if p.DestinationID == "" {
+		if len(p.FieldMappings) > 0 {
+			return invalidParam("FieldMappings", "need a DestinationID: field mappings apply to hydrate only, not to clone")
+		}
+		return nil
+	}
+	if err := validateID("DestinationID", p.DestinationID, hydrateDestPrefixes); err != nil {
+		return err
+	}
+	for i, m := range p.FieldMappings {
+		if strings.TrimSpace(m.SourceFieldName) == "" {
+			return invalidParam(fmt.Sprintf("FieldMappings[%d].SourceFieldName", i), "must not be empty")
+		}
+		if strings.TrimSpace(m.DestinationFieldName) == "" {
+			return invalidParam(fmt.Sprintf("FieldMappings[%d].DestinationFieldName", i), "must not be empty")
+		}
+	}
+	return nil
+}
+
+// redeemRequest is the exact request body of
+// persona-openapi/paths/connect_share-tokens_{share-token-id}_redeem.yaml: a clone
+// sends {"data":{"attributes":{}}}.
+type redeemRequest struct {
+	Data struct {
+		Attributes struct {
+			DestinationID string `json:"destination-id,omitempty"`
+		} `json:"attributes"`
+	} `json:"data"`
+	Meta *redeemMeta `json:"meta,omitempty"`
+}
+
+type redeemMeta struct {
+	FieldMappings []FieldMapping `json:"field-mappings"`
+}
+
+// ListShareTokensParams filter ShareTokensService.List. The zero value lists every
+// token the organization can see, both directions, newest first.
+type ListShareTokensParams struct {
+	ConnectionID string           // cxn_...
+	Status       ShareTokenStatus // one of the known statuses
+	Direction    Direction        // Inbound or Outbound
+	PageSize     int              // 1..100 per request; 0 for the server default (10)
+}
+
+func (p *ListShareTokensParams) query() (url.Values, error) {
+	if err := validateOptionalID("ConnectionID", p.ConnectionID, connectionPrefixes); err != nil {
+		return nil, err
+	}
+	if err := validateEnum("Status", p.Status, ShareTokenCreated, ShareTokenPending, ShareTokenRedeemed, ShareTokenExpired, ShareTokenFailed); err != nil {
+		return nil, err
+	}
+	if err := validateEnum("Direction", p.Direction, Inbound, Outbound); err != nil {
+		return nil, err
+	}
+	if err := validatePageSize(p.PageSize); err != nil {
+		return nil, err
+	}
+	q := pageQuery(p.PageSize)
+	setIf(q, "filter[connection-id]", p.ConnectionID)
+	setIf(q, "filter[status]", string(p.Status))
+	setIf(q, "filter[direction]", string(p.Direction))
+	return q, nil
+}
+
+const shareTokensPath = "/connect/share-tokens"
+
+// Create makes a share token (source organization). The same Idempotency-Key is sent
+// on every retry, so at most one token is created per call; pass WithIdempotencyKey to
+// extend that across process restarts.
+func (s *ShareTokensService) Create(ctx context.Context, params CreateShareTokenParams, opts ...RequestOption) (*ShareToken, error) {
+	if err := params.validate(); err != nil {
+		return nil, err
+	}
+	var body jsonapi.Request
+	body.Data.Attributes = createShareTokenAttributes{
+		ConnectionID:     params.ConnectionID,
+		SourceID:         params.SourceID,
+		ExpiresInSeconds: int64(params.ExpiresIn / time.Second),
+	}
+	return send(ctx, s.c, http.MethodPost, shareTokensPath, nil, body, opts, decodeShareToken)
+}
+
+// Get reads a share token as the calling organization sees it.
+func (s *ShareTokensService) Get(ctx context.Context, id string, opts ...RequestOption) (*ShareToken, error) {
+	if err := validateID("share token id", id, shareTokenPrefixes); err != nil {
+		return nil, err
+	}
+	return send(ctx, s.c, http.MethodGet, tokenPath(id, ""), nil, nil, opts, decodeShareToken)
+}
+
+// Peek reads a share token with ?peek-source-data=true (destination organization with
+// the peek capability): SourceData then holds a PII-filtered snapshot of the source.
+func (s *ShareTokensService) Peek(ctx context.Context, id string, opts ...RequestOption) (*ShareToken, error) {
+	if err := validateID("share token id", id, shareTokenPrefixes); err != nil {
+		return nil, err
+	}
+	q := url.Values{"peek-source-data": {"true"}}
+	return send(ctx, s.c, http.MethodGet, tokenPath(id, ""), q, nil, opts, decodeShareToken)
+}
+
+// Redeem starts the redemption of a token (destination organization). It answers at
+// once with the token pending; use Wait, or the *-redeemed webhook, for the outcome.
+func (s *ShareTokensService) Redeem(ctx context.Context, id string, params RedeemShareTokenParams, opts ...RequestOption) (*ShareToken, error) {
+	if err := validateID("share token id", id, shareTokenPrefixes); err != nil {
+		return nil, err
+	}
+	if err := params.validate(); err != nil {
+		return nil, err
+	}
+	var body redeemRequest
+	body.Data.Attributes.DestinationID = params.DestinationID
+	if len(params.FieldMappings) > 0 {
+		body.Meta = &redeemMeta{FieldMappings: params.FieldMappings}
+	}
+	return send(ctx, s.c, http.MethodPost, tokenPath(id, "/redeem"), nil, body, opts, decodeShareToken)
+}
+
+// Expire ends a token before its TTL (source organization only).
+func (s *ShareTokensService) Expire(ctx context.Context, id string, opts ...RequestOption) (*ShareToken, error) {
+	if err := validateID("share token id", id, shareTokenPrefixes); err != nil {
+		return nil, err
+	}
+	return send(ctx, s.c, http.MethodPost, tokenPath(id, "/expire"), nil, nil, opts, decodeShareToken)
+}
+
+// List iterates over the organization's share tokens, newest first, fetching pages
+// lazily as the range proceeds. params may be nil; it is copied, so changing it after
+// the call has no effect. Bad params are yielded as the first and only error.
+func (s *ShareTokensService) List(ctx context.Context, params *ListShareTokensParams) iter.Seq2[*ShareToken, error] {
+	var p ListShareTokensParams
+	if params != nil {
+		p = *params
+	}
+	q, err := p.query()
+	if err != nil {
+		return failedSeq[*ShareToken](err)
+	}
+	return paginate(ctx, s.c, shareTokensPath, q, decodeShareToken)
+}
+
+// Wait polls a token until it is redeemed, expired or failed, and returns it. The
+// polls back off from the client's poll interval (WithPollInterval) up to 5s; bound
+// the wait with ctx. A failed or expired token is returned without error: check Status.
+func (s *ShareTokensService) Wait(ctx context.Context, id string) (*ShareToken, error) {
+	interval := s.c.pollInterval
+	for {
+		tok, err := s.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if tok.Terminal() {
+			return tok, nil
+		}
+		if err := retry.Sleep(ctx, interval); err != nil {
+			return nil, fmt.Errorf("connect: wait for share token %s (last status %s): %w", id, tok.Status, err)
+		}
+		interval += interval / 2
+		if interval > maxPollInterval {
+			interval = maxPollInterval
+		}
+	}
+}
+
+// tokenPath is the path of one token. id has passed validateID, so it holds nothing
+// that needs escaping and cannot be a dot segment.
+func tokenPath(id, action string) string {
+	return shareTokensPath + "/" + id + action
+}
+
+// setIf sets a query parameter when v is not empty.
+func setIf(q url.Values, key, v string) {
+	if v != "" {
+		q.Set(key, v)
+	}
 }

@@ -1,0 +1,123 @@
+package connect
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/persona-connect/connect-go/internal/jsonapi"
+)
+
+// listPage is one page of a list endpoint.
+type listPage struct {
+	Data  []jsonapi.Resource `json:"data"`
+	Links jsonapi.Links      `json:"links"`
+}
+
+// paginate returns a lazy iterator over every resource of a list endpoint. No request is
+// sent until the range starts; each page is fetched when the previous one has been
+// yielded, so memory holds one page. It follows links.next (resolved against the base
+// URL) and stops at a null next link or an empty page, whichever comes first.
+// An error is yielded once, as the last pair.
+func paginate[T any](ctx context.Context, c *Client, path string, query url.Values, decode func(*jsonapi.Resource) (T, error)) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
+		u := *c.base
+		u.Path = c.base.Path + path
+		u.RawQuery = query.Encode()
+		cl := &call{method: http.MethodGet, url: &u, path: path}
+		for {
+			var page listPage
+			if err := c.do(ctx, cl, &page); err != nil {
+				yield(zero, err)
+				return
+			}
+			for i := range page.Data {
+				v, err := decode(&page.Data[i])
+				if err != nil {
+					yield(zero, err)
+					return
+				}
+				if !yield(v, nil) {
+					return
+				}
+			}
+			if len(page.Data) == 0 || page.Links.Next == "" {
+				return
+			}
+			next, err := c.nextCall(cl, page.Links.Next, query)
+			if err != nil {
+				yield(zero, err)
+				return
+			}
+			cl = next
+		}
+	}
+}
+
+// nextCall builds the call for a links.next value. A link to another origin is refused:
+// the request would carry the API key to a host the caller never configured.
+func (c *Client) nextCall(prev *call, next string, query url.Values) (*call, error) {
+	ref, err := url.Parse(next)
+	if err != nil {
+		return nil, fmt.Errorf("connect: GET %s: malformed next link: %w", prev.path, err)
+	}
+	u := c.base.ResolveReference(ref)
+	if !sameOrigin(u, c.base) {
+		return nil, fmt.Errorf("connect: GET %s: refusing a next link to another origin (%s://%s)", prev.path, u.Scheme, u.Host)
+	}
+	if !strings.HasPrefix(u.Path, c.base.Path+"/") {
+		return nil, fmt.Errorf("connect: GET %s: refusing a next link outside the base URL", prev.path)
+	}
+	// Keep the caller's filters and page size when the next link leaves them out: a
+	// cursor alone would silently widen the listing.
+	q := u.Query()
+	for k, v := range query {
+		if _, ok := q[k]; !ok && k != "page[after]" && k != "page[before]" {
+			q[k] = v
+		}
+	}
+	u.RawQuery = q.Encode()
+	if u.String() == prev.url.String() {
+		return nil, fmt.Errorf("connect: GET %s: next link repeats the current page", prev.path)
+	}
+	return &call{method: http.MethodGet, url: u, path: strings.TrimPrefix(u.Path, c.base.Path)}, nil
+}
+
+// sameOrigin compares scheme, host and port, with default ports made explicit.
+func sameOrigin(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) &&
+		strings.EqualFold(a.Hostname(), b.Hostname()) &&
+		portOf(a) == portOf(b)
+}
+
+func portOf(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if strings.EqualFold(u.Scheme, "http") {
+		return "80"
+	}
+	return "443"
+}
+
+// pageQuery starts a list query with page[size] when set.
+func pageQuery(size int) url.Values {
+	q := url.Values{}
+	if size > 0 {
+		q.Set("page[size]", fmt.Sprint(size))
+	}
+	return q
+}
+
+// failedSeq is an iterator that yields one error: List reports bad params this way,
+// still before any I/O.
+func failedSeq[T any](err error) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
+		yield(zero, err)
+	}
+}
