@@ -16,7 +16,6 @@ type errorItem struct {
 	pointer string // source.pointer, omitted when empty (422 only)
 }
 
-
 // defaultTitle is the title Persona uses for status (persona-openapi/components/responses/*.yaml).
 func defaultTitle(status int) string {
 	switch status {

@@ -136,7 +136,6 @@ func join(path, key string) string {
 	return path + "." + key
 }
 
-
 // lookup walks nested objects; it returns nil when any step is absent.
 func lookup(m map[string]any, keys ...string) any {
 	var v any = m

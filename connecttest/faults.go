@@ -18,7 +18,7 @@ const (
 
 // fault is an injected failure for the next n matching requests.
 type fault struct {
-	stage          faultStage
+	stage   faultStage
 	method  string // "" matches any
 	pattern string // path.Match pattern; "" matches any
 	left    int

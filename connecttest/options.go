@@ -9,14 +9,14 @@ import (
 
 // config is what the ServerOptions set.
 type config struct {
-	clock              func() time.Time
-	redeemDelay        time.Duration
-	redeemFailure      connect.FailureReason
-	webhookRetryDelay  time.Duration
-	webhookTimeout     time.Duration
-	rateLimit          int
-	rateWindow         time.Duration
-	problems           []string // invalid options; NewServer panics with them
+	clock             func() time.Time
+	redeemDelay       time.Duration
+	redeemFailure     connect.FailureReason
+	webhookRetryDelay time.Duration
+	webhookTimeout    time.Duration
+	rateLimit         int
+	rateWindow        time.Duration
+	problems          []string // invalid options; NewServer panics with them
 }
 
 // ServerOption configures a Server. An invalid option makes NewServer panic with a
