@@ -18,22 +18,22 @@ type connection struct {
 	seq       int64
 	src, dst  *org
 	status    string
-	creator   object // {"type", "id"} of who made it
 	createdAt time.Time
 	updatedAt time.Time
 }
 
-func (s *Server) newConnectionLocked(src, dst *org, creator object) *connection {
+func (s *Server) newConnectionLocked(src, dst *org) *connection {
 	now := s.nowLocked()
 	c := &connection{
 		id: newID("cxn_"), seq: s.nextSeqLocked(), src: src, dst: dst,
-		status: connectionPending, creator: creator, createdAt: now, updatedAt: now,
+		status: connectionPending, createdAt: now, updatedAt: now,
 	}
 	s.conns[c.id] = c
 	return c
 }
 
-// view is the connect/connection resource; both sides see the same.
+// view is the connect/connection resource; both sides see the same. Like every spec
+// example it has no relationships (the schema would allow a creator).
 func (c *connection) view() object {
 	return object{
 		{"type", "connect/connection"},
@@ -45,7 +45,6 @@ func (c *connection) view() object {
 			{"created-at", c.createdAt},
 			{"updated-at", c.updatedAt},
 		}},
-		{"relationships", object{{"creator", relationship(c.creator)}}},
 	}
 }
 
@@ -121,7 +120,7 @@ func (s *Server) createConnection(q *request) response {
 			return fail(http.StatusConflict, "Resource already exists as an active resource")
 		}
 	}
-	c := s.newConnectionLocked(q.org, dst, ref("api-key", q.org.apiKeyID))
+	c := s.newConnectionLocked(q.org, dst)
 	return ok(http.StatusCreated, object{{"data", c.view()}})
 }
 

@@ -19,7 +19,6 @@ type org struct {
 	pub      Organization
 	envID    string // Persona-Environment-Id: each organization is its own environment
 	apiKeyID string // api_...: the creator of what this organization makes by API
-	userID   string // user_...: the creator of what setup methods make ("the dashboard")
 	rate     rateWindow
 	idem     idempotencyStore
 }
@@ -34,7 +33,6 @@ func (s *Server) NewOrganization(name string) *Organization {
 		pub:      Organization{ID: newID("org_"), Name: name, APIKey: "persona_sandbox_" + newID("")},
 		envID:    newID("env_"),
 		apiKeyID: newID("api_"),
-		userID:   newID("user_"),
 	}
 	s.orgs[o.pub.ID] = o
 	s.orgsByKey[o.pub.APIKey] = o
@@ -63,7 +61,7 @@ func (s *Server) newConnectionFixture(src, dst *Organization, status string) str
 	if so == do {
 		panic("connecttest: a connection needs two different organizations")
 	}
-	c := s.newConnectionLocked(so, do, ref("user", so.userID))
+	c := s.newConnectionLocked(so, do)
 	c.status = status
 	return c.id
 }

@@ -125,6 +125,12 @@ const (
 //     caller can see, also one the filters exclude; an unknown id, both cursors at
 //     once, a page[size] outside 1..100 or not an integer, an unknown filter key, an
 //     unknown status or direction value, or `include` on a list answers 400.
+//   - Connections carry no relationships, as in every spec example (the schema would
+//     allow a creator).
+//   - A hydrate whose destination object was deleted while pending fails with
+//     import_failed.
+//   - Webhook deliveries carry payload.included = [] (API-NOTES); the Events API returns
+//     the event as event.yaml describes it, whose payload has only data.
 //   - Single-resource answers carry only `data` (as in the spec's examples); lists carry
 //     `data` and `links`; webhook payloads carry payload.included = [] and context = {}.
 //   - Idempotency-Key is honoured on POSTs only; on GETs it is ignored. The stored answer
