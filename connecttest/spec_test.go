@@ -175,7 +175,6 @@ func TestConnectionAnswersMatchTheSpec(t *testing.T) {
 	// The list example holds an active connection and an older pending one.
 	srv.CreateConnection(c, a)
 	srv.AcceptConnection(id)
-	// Make the pending one older: list as a from a fresh pair in the example's order.
 	list := ra.do("GET", "/connect/connections", "").must(t, 200)
 	checkResource(t, list, "connect-connection-list.yaml", "connect-connection.yaml")
 	if n := len(list.get("data").([]any)); n != 2 {
