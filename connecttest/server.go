@@ -114,10 +114,11 @@ func (s *Server) goLocked(f func()) {
 	}()
 }
 
-// sleep waits d of real time; it reports false when the server closed first.
+// sleep waits d of real time; it reports false when the server closed or ctx ended
+// first.
 func (s *Server) sleep(ctx context.Context, d time.Duration) bool {
 	if d <= 0 {
-		return ctx.Err() == nil
+		return ctx.Err() == nil && s.ctx.Err() == nil
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()
@@ -125,6 +126,8 @@ func (s *Server) sleep(ctx context.Context, d time.Duration) bool {
 	case <-t.C:
 		return true
 	case <-ctx.Done():
+		return false
+	case <-s.ctx.Done():
 		return false
 	}
 }
