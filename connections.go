@@ -45,6 +45,12 @@ type ListConnectionsParams struct {
 	PageSize                  int              // 1..100 per request; 0 for the server default
 }
 
+// createConnectionAttributes is the exact request body of
+// persona-openapi/paths/connect_connections.yaml (post).
+type createConnectionAttributes struct {
+	DestinationOrganizationID string `json:"destination-organization-id"`
+}
+
 const connectionsPath = "/connect/connections"
 
 // List iterates over connections, newest first, fetching pages lazily. params may be
@@ -66,7 +72,7 @@ func (s *ConnectionsService) List(ctx context.Context, params *ListConnectionsPa
 	q := pageQuery(p.PageSize)
 	setIf(q, "filter[status]", string(p.Status))
 	setIf(q, "filter[destination-organization-id]", p.DestinationOrganizationID)
-	return paginate(ctx, s.c, connectionsPath, q, decodeConnection)
+	return paginate(ctx, s.c, connectionsPath, q, (*connectionWire).decode)
 }
 
 // Get reads one connection.
@@ -80,11 +86,9 @@ func (s *ConnectionsService) Create(ctx context.Context, params CreateConnection
 	if err := validateID("DestinationOrganizationID", params.DestinationOrganizationID, organizationPrefixes); err != nil {
 		return nil, err
 	}
-	var body jsonapi.Request
-	body.Data.Attributes = struct {
-		DestinationOrganizationID string `json:"destination-organization-id"`
-	}{params.DestinationOrganizationID}
-	return send(ctx, s.c, http.MethodPost, connectionsPath, nil, body, opts, decodeConnection)
+	var body jsonapi.Request[createConnectionAttributes]
+	body.Data.Attributes.DestinationOrganizationID = params.DestinationOrganizationID
+	return send(ctx, s.c, http.MethodPost, connectionsPath, nil, body, opts, (*connectionWire).decode)
 }
 
 // Deactivate stops access through a pending or active connection (either side may).
@@ -103,5 +107,5 @@ func (s *ConnectionsService) byID(ctx context.Context, method, id, action string
 	if err := validateID("connection id", id, connectionPrefixes); err != nil {
 		return nil, err
 	}
-	return send(ctx, s.c, method, connectionsPath+"/"+id+action, nil, nil, opts, decodeConnection)
+	return send(ctx, s.c, method, connectionsPath+"/"+id+action, nil, nil, opts, (*connectionWire).decode)
 }

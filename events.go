@@ -28,15 +28,19 @@ const (
 	EventShareTokenInboundRedeemed  EventName = "connect/share-token.inbound-redeemed"
 )
 
-// Inquiry events a Connect integration reacts to (a source typically creates a share
-// token on inquiry.completed or inquiry.approved).
+// Inquiry events. The names are every inquiry.* value of enabled-events in Persona's
+// components/schemas/webhook-request-attributes.yaml (persona-id/persona-openapi), plus
+// inquiry.redacted, which Persona's event documentation lists but that enum does not.
+// A source typically creates a share token on inquiry.completed or inquiry.approved.
 const (
+	EventInquiryCreated         EventName = "inquiry.created"
+	EventInquiryExpired         EventName = "inquiry.expired"
 	EventInquiryCompleted       EventName = "inquiry.completed"
+	EventInquiryFailed          EventName = "inquiry.failed"
+	EventInquiryMarkedForReview EventName = "inquiry.marked-for-review"
 	EventInquiryApproved        EventName = "inquiry.approved"
 	EventInquiryDeclined        EventName = "inquiry.declined"
-	EventInquiryFailed          EventName = "inquiry.failed"
-	EventInquiryExpired         EventName = "inquiry.expired"
-	EventInquiryMarkedForReview EventName = "inquiry.marked-for-review"
+	EventInquiryTransitioned    EventName = "inquiry.transitioned" // a dynamic-flow inquiry moved to its next step
 	EventInquiryRedacted        EventName = "inquiry.redacted"
 )
 
@@ -63,11 +67,11 @@ func (e *Event) ShareToken() (*ShareToken, error) {
 	if e.Object.Type != shareTokenType {
 		return nil, fmt.Errorf("%w: %s is a %q", errNotShareToken, e.ID, e.Object.Type)
 	}
-	var res jsonapi.Resource
-	if err := json.Unmarshal(e.Data, &res); err != nil {
+	var w shareTokenWire
+	if err := json.Unmarshal(jsonapi.KebabKeys(e.Data), &w); err != nil {
 		return nil, fmt.Errorf("connect: decode share token of event %s: %w", e.ID, err)
 	}
-	return decodeShareToken(&res)
+	return w.decode()
 }
 
 // ParseEvent decodes an event body without verifying any signature: use it for events
@@ -75,61 +79,15 @@ func (e *Event) ShareToken() (*ShareToken, error) {
 // use Verifier.ConstructEvent. Keys may be in kebab, camel or snake case.
 func ParseEvent(payload []byte) (*Event, error) {
 	var doc struct {
-		Data json.RawMessage `json:"data"`
+		Data *eventWire `json:"data"`
 	}
 	if err := json.Unmarshal(payload, &doc); err != nil {
 		return nil, fmt.Errorf("connect: parse event: %w", err)
 	}
-	return decodeEventData(doc.Data)
-}
-
-// decodeEventData decodes the "data" member of an event document.
-func decodeEventData(data json.RawMessage) (*Event, error) {
-	var res jsonapi.Resource
-	if err := json.Unmarshal(data, &res); err != nil {
-		return nil, fmt.Errorf("connect: parse event: %w", err)
+	if doc.Data == nil {
+		return nil, fmt.Errorf("connect: parse event: no data")
 	}
-	return decodeEvent(&res)
-}
-
-// decodeEvent turns an event resource into an Event.
-func decodeEvent(res *jsonapi.Resource) (*Event, error) {
-	if res.Type != "event" || res.ID == "" {
-		return nil, fmt.Errorf("connect: parse event: data is a %q with id %q, not an event", res.Type, res.ID)
-	}
-	d := attrDecoder{res: res}
-	ev := &Event{
-		ID:        res.ID,
-		Name:      EventName(d.string("name")),
-		CreatedAt: d.time("created-at"),
-		Context:   d.raw("context"),
-	}
-	payload := d.raw("payload")
-	if d.err != nil {
-		return nil, d.err
-	}
-	if ev.Name == "" {
-		return nil, fmt.Errorf("connect: parse event %s: attribute name is missing", ev.ID)
-	}
-	if payload != nil {
-		var p struct {
-			Data     json.RawMessage   `json:"data"`
-			Included []json.RawMessage `json:"included"`
-		}
-		if err := json.Unmarshal(payload, &p); err != nil {
-			return nil, fmt.Errorf("connect: parse event %s: payload: %w", ev.ID, err)
-		}
-		var obj jsonapi.Identifier
-		if len(p.Data) > 0 && string(p.Data) != "null" {
-			if err := json.Unmarshal(p.Data, &obj); err != nil {
-				return nil, fmt.Errorf("connect: parse event %s: payload.data: %w", ev.ID, err)
-			}
-			ev.Data = p.Data
-		}
-		ev.Object = Ref{Type: obj.Type, ID: obj.ID}
-		ev.Included = p.Included
-	}
-	return ev, nil
+	return doc.Data.decode()
 }
 
 // ListEventsParams filter EventsService.List. Each list is sent comma-separated; an
@@ -189,7 +147,7 @@ func (s *EventsService) List(ctx context.Context, params *ListEventsParams) iter
 	if err != nil {
 		return failedSeq[*Event](err)
 	}
-	return paginate(ctx, s.c, eventsPath, q, decodeEvent)
+	return paginate(ctx, s.c, eventsPath, q, (*eventWire).decode)
 }
 
 // Get reads one event.
@@ -197,5 +155,5 @@ func (s *EventsService) Get(ctx context.Context, id string, opts ...RequestOptio
 	if err := validateID("event id", id, eventPrefixes); err != nil {
 		return nil, err
 	}
-	return send(ctx, s.c, http.MethodGet, eventsPath+"/"+id, nil, nil, opts, decodeEvent)
+	return send(ctx, s.c, http.MethodGet, eventsPath+"/"+id, nil, nil, opts, (*eventWire).decode)
 }

@@ -11,18 +11,12 @@ import (
 	"github.com/persona-connect/connect-go/internal/jsonapi"
 )
 
-// listPage is one page of a list endpoint.
-type listPage struct {
-	Data  []jsonapi.Resource `json:"data"`
-	Links jsonapi.Links      `json:"links"`
-}
-
 // paginate returns a lazy iterator over every resource of a list endpoint. No request is
 // sent until the range starts; each page is fetched when the previous one has been
 // yielded, so memory holds one page. It follows links.next (resolved against the base
 // URL) and stops at a null next link or an empty page, whichever comes first.
 // An error is yielded once, as the last pair.
-func paginate[T any](ctx context.Context, c *Client, path string, query url.Values, decode func(*jsonapi.Resource) (T, error)) iter.Seq2[T, error] {
+func paginate[W, T any](ctx context.Context, c *Client, path string, query url.Values, decode func(*W) (T, error)) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
 		u := *c.base
@@ -30,7 +24,10 @@ func paginate[T any](ctx context.Context, c *Client, path string, query url.Valu
 		u.RawQuery = query.Encode()
 		cl := &call{method: http.MethodGet, url: &u, path: path}
 		for {
-			var page listPage
+			var page struct {
+				Data  []W           `json:"data"`
+				Links jsonapi.Links `json:"links"`
+			}
 			if err := c.do(ctx, cl, &page); err != nil {
 				yield(zero, err)
 				return

@@ -117,8 +117,10 @@ func (c *Client) do(ctx context.Context, cl *call, out any) error {
 		if verdict != retry.Retry {
 			return last
 		}
-		c.debug(ctx, "connect: retrying", slog.String("method", cl.method), slog.String("path", cl.path),
-			slog.Int("attempt", attempt), slog.Duration("wait", wait))
+		if c.logger != nil {
+			c.debug(ctx, "connect: retrying", slog.String("method", cl.method), slog.String("path", cl.path),
+				slog.Int("attempt", attempt), slog.Duration("wait", wait))
+		}
 		if err := retry.Sleep(ctx, wait); err != nil {
 			return fmt.Errorf("connect: %s %s: %w while waiting to retry after: %w", cl.method, cl.path, err, last)
 		}
@@ -154,13 +156,17 @@ func (c *Client) attempt(ctx context.Context, cl *call, attempt int) (*http.Resp
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		c.debug(ctx, "connect: request failed", slog.String("method", cl.method), slog.String("path", cl.path),
-			slog.Int("attempt", attempt))
+		if c.logger != nil {
+			c.debug(ctx, "connect: request failed", slog.String("method", cl.method), slog.String("path", cl.path),
+				slog.Int("attempt", attempt))
+		}
 		return nil, &transportError{method: cl.method, path: cl.path, err: err}
 	}
-	c.debug(ctx, "connect: response", slog.String("method", cl.method), slog.String("path", cl.path),
-		slog.Int("status", resp.StatusCode), slog.String("request_id", resp.Header.Get("Request-Id")),
-		slog.Int("attempt", attempt))
+	if c.logger != nil {
+		c.debug(ctx, "connect: response", slog.String("method", cl.method), slog.String("path", cl.path),
+			slog.Int("status", resp.StatusCode), slog.String("request_id", resp.Header.Get("Request-Id")),
+			slog.Int("attempt", attempt))
+	}
 	return resp, nil
 }
 
@@ -231,24 +237,26 @@ func closeBody(resp *http.Response) {
 	_ = resp.Body.Close()
 }
 
-// debug logs at debug level when a logger is set. Only the allow-listed attributes the
-// callers pass are logged: never a header value, a key or a body.
+// debug logs at debug level. Only the allow-listed attributes the callers pass are
+// logged: never a header value, a key or a body. Callers check c.logger first, so that
+// building the attributes costs nothing without a logger.
 func (c *Client) debug(ctx context.Context, msg string, attrs ...slog.Attr) {
-	if c.logger == nil || !c.logger.Enabled(ctx, slog.LevelDebug) {
+	if !c.logger.Enabled(ctx, slog.LevelDebug) {
 		return
 	}
 	c.logger.LogAttrs(ctx, slog.LevelDebug, msg, attrs...)
 }
 
-// send builds a call, runs it and decodes the one resource its answer holds.
-func send[T any](ctx context.Context, c *Client, method, path string, query url.Values, body any, opts []RequestOption, decode func(*jsonapi.Resource) (T, error)) (T, error) {
+// send builds a call, runs it and decodes the one resource its answer holds through
+// the wire type W.
+func send[W, T any](ctx context.Context, c *Client, method, path string, query url.Values, body any, opts []RequestOption, decode func(*W) (T, error)) (T, error) {
 	var zero T
 	cl, err := c.newCall(method, path, query, body, opts)
 	if err != nil {
 		return zero, err
 	}
 	var doc struct {
-		Data *jsonapi.Resource `json:"data"`
+		Data *W `json:"data"`
 	}
 	if err := c.do(ctx, cl, &doc); err != nil {
 		return zero, err

@@ -88,8 +88,8 @@ type ShareToken struct {
 // Ref identifies a related resource. Type values are open strings ("inquiry",
 // "api-key", "verification/database", ...).
 type Ref struct {
-	Type string
-	ID   string
+	Type string `json:"type"`
+	ID   string `json:"id"`
 }
 
 // Terminal reports whether the token can no longer change: redeemed, expired or failed.
@@ -229,13 +229,13 @@ func (s *ShareTokensService) Create(ctx context.Context, params CreateShareToken
 	if err := params.validate(); err != nil {
 		return nil, err
 	}
-	var body jsonapi.Request
+	var body jsonapi.Request[createShareTokenAttributes]
 	body.Data.Attributes = createShareTokenAttributes{
 		ConnectionID:     params.ConnectionID,
 		SourceID:         params.SourceID,
 		ExpiresInSeconds: int64(params.ExpiresIn / time.Second),
 	}
-	return send(ctx, s.c, http.MethodPost, shareTokensPath, nil, body, opts, decodeShareToken)
+	return send(ctx, s.c, http.MethodPost, shareTokensPath, nil, body, opts, (*shareTokenWire).decode)
 }
 
 // Get reads a share token as the calling organization sees it.
@@ -243,7 +243,7 @@ func (s *ShareTokensService) Get(ctx context.Context, id string, opts ...Request
 	if err := validateID("share token id", id, shareTokenPrefixes); err != nil {
 		return nil, err
 	}
-	return send(ctx, s.c, http.MethodGet, tokenPath(id, ""), nil, nil, opts, decodeShareToken)
+	return send(ctx, s.c, http.MethodGet, tokenPath(id, ""), nil, nil, opts, (*shareTokenWire).decode)
 }
 
 // Peek reads a share token with ?peek-source-data=true (destination organization with
@@ -253,7 +253,7 @@ func (s *ShareTokensService) Peek(ctx context.Context, id string, opts ...Reques
 		return nil, err
 	}
 	q := url.Values{"peek-source-data": {"true"}}
-	return send(ctx, s.c, http.MethodGet, tokenPath(id, ""), q, nil, opts, decodeShareToken)
+	return send(ctx, s.c, http.MethodGet, tokenPath(id, ""), q, nil, opts, (*shareTokenWire).decode)
 }
 
 // Redeem starts the redemption of a token (destination organization). It answers at
@@ -270,7 +270,7 @@ func (s *ShareTokensService) Redeem(ctx context.Context, id string, params Redee
 	if len(params.FieldMappings) > 0 {
 		body.Meta = &redeemMeta{FieldMappings: params.FieldMappings}
 	}
-	return send(ctx, s.c, http.MethodPost, tokenPath(id, "/redeem"), nil, body, opts, decodeShareToken)
+	return send(ctx, s.c, http.MethodPost, tokenPath(id, "/redeem"), nil, body, opts, (*shareTokenWire).decode)
 }
 
 // Expire ends a token before its TTL (source organization only).
@@ -278,7 +278,7 @@ func (s *ShareTokensService) Expire(ctx context.Context, id string, opts ...Requ
 	if err := validateID("share token id", id, shareTokenPrefixes); err != nil {
 		return nil, err
 	}
-	return send(ctx, s.c, http.MethodPost, tokenPath(id, "/expire"), nil, nil, opts, decodeShareToken)
+	return send(ctx, s.c, http.MethodPost, tokenPath(id, "/expire"), nil, nil, opts, (*shareTokenWire).decode)
 }
 
 // List iterates over the organization's share tokens, newest first, fetching pages
@@ -293,7 +293,7 @@ func (s *ShareTokensService) List(ctx context.Context, params *ListShareTokensPa
 	if err != nil {
 		return failedSeq[*ShareToken](err)
 	}
-	return paginate(ctx, s.c, shareTokensPath, q, decodeShareToken)
+	return paginate(ctx, s.c, shareTokensPath, q, (*shareTokenWire).decode)
 }
 
 // Wait polls a token until it is redeemed, expired or failed, and returns it. The

@@ -1,0 +1,103 @@
+package jsonapi
+
+// Persona answers the SDK in kebab case because the SDK asks for it (Key-Inflection:
+// kebab), but a webhook's keys follow the inflection chosen in Persona's dashboard:
+// kebab, camel or snake. KebabKeys folds the other two into kebab so one set of struct
+// tags decodes all three.
+
+// KebabKeys returns doc with every object key rewritten in kebab case ("createdAt" and
+// "created_at" become "created-at"). String values are left alone. When no key needs a
+// change, doc itself is returned and nothing is allocated: the API's own answers take
+// that path. doc must be valid JSON; on invalid input the result is unspecified but
+// never panics, and the decoder that reads it reports the error.
+func KebabKeys(doc []byte) []byte {
+	var out []byte // nil until the first key that changes
+	copied := 0    // doc[:copied] has been copied to out
+	// stack of containers: true for an object. A string starts a key when the innermost
+	// container is an object and the previous structural byte is '{' or ','.
+	var stackBuf [32]bool
+	stack := stackBuf[:0]
+	expectKey := false
+	for i := 0; i < len(doc); i++ {
+		switch c := doc[i]; c {
+		case '{':
+			stack = append(stack, true)
+			expectKey = true
+		case '[':
+			stack = append(stack, false)
+			expectKey = false
+		case '}', ']':
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+			expectKey = false
+		case ',':
+			expectKey = len(stack) > 0 && stack[len(stack)-1]
+		case ':':
+			expectKey = false
+		case '"':
+			end := stringEnd(doc, i)
+			if end == len(doc) { // unterminated: nothing more to fold
+				i = end
+				break
+			}
+			if expectKey && needsKebab(doc[i+1:end]) {
+				if out == nil {
+					out = make([]byte, 0, len(doc)+len(doc)/8)
+				}
+				out = append(out, doc[copied:i+1]...)
+				out = appendKebab(out, doc[i+1:end])
+				copied = end
+			}
+			expectKey = false
+			i = end
+		}
+	}
+	if out == nil {
+		return doc
+	}
+	return append(out, doc[copied:]...)
+}
+
+// stringEnd returns the index of the closing quote of the string opening at start,
+// or len(doc) when it is unterminated.
+func stringEnd(doc []byte, start int) int {
+	for j := start + 1; j < len(doc); j++ {
+		switch doc[j] {
+		case '\\':
+			j++
+		case '"':
+			return j
+		}
+	}
+	return len(doc)
+}
+
+// needsKebab reports whether a raw key has an underscore or an upper-case ASCII letter.
+func needsKebab(key []byte) bool {
+	for _, c := range key {
+		if c == '_' || (c >= 'A' && c <= 'Z') {
+			return true
+		}
+	}
+	return false
+}
+
+// appendKebab appends key in kebab case: "_" becomes "-", and an upper-case letter
+// becomes "-" and its lower case (not at the start, nor after a separator).
+func appendKebab(out, key []byte) []byte {
+	for i, c := range key {
+		switch {
+		case c == '_':
+			out = append(out, '-')
+		case c >= 'A' && c <= 'Z':
+			if i > 0 && key[i-1] != '_' && key[i-1] != '-' {
+				out = append(out, '-')
+			}
+			out = append(out, c+('a'-'A'))
+		default:
+			out = append(out, c)
+		}
+	}
+	return out
+}

@@ -1,0 +1,58 @@
+package jsonapi
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestKebabKeys(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, in, want string
+	}{
+		{"kebab untouched", `{"created-at":"x","a":[{"b-c":1}]}`, `{"created-at":"x","a":[{"b-c":1}]}`},
+		{"camel", `{"createdAt":"x","relationships":{"connectConnection":{"data":null}}}`, `{"created-at":"x","relationships":{"connect-connection":{"data":null}}}`},
+		{"snake", `{"failure_reason":"source_not_found","redeemed_at":null}`, `{"failure-reason":"source_not_found","redeemed-at":null}`},
+		{"values untouched", `{"a":"createdAt","b":["x_y","Zz"],"c":{"d":"e_f"}}`, `{"a":"createdAt","b":["x_y","Zz"],"c":{"d":"e_f"}}`},
+		{"strings in arrays are not keys", `[{"k_a":["v_a",{"k_b":"v_b"}]},"w_c"]`, `[{"k-a":["v_a",{"k-b":"v_b"}]},"w_c"]`},
+		{"escaped quote in value", `{"a_b":"x\"_y","c_d":1}`, `{"a-b":"x\"_y","c-d":1}`},
+		{"whitespace", "{ \"a_b\" : { \"cD\" : [ 1 , 2 ] } , \"e_f\" : null }", "{ \"a-b\" : { \"c-d\" : [ 1 , 2 ] } , \"e-f\" : null }"},
+		{"leading capital", `{"Name":1}`, `{"name":1}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := string(KebabKeys([]byte(tt.in)))
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("KebabKeys(%s) mismatch (-want +got):\n%s", tt.in, diff)
+			}
+			if json.Valid([]byte(tt.in)) && !json.Valid([]byte(got)) {
+				t.Errorf("KebabKeys made invalid JSON: %s", got)
+			}
+		})
+	}
+}
+
+func TestKebabKeysReturnsInputWhenUnchanged(t *testing.T) {
+	in := []byte(`{"data":{"type":"connect/share-token","attributes":{"created-at":"2023-08-17T23:18:13.000Z"}}}`)
+	if got := KebabKeys(in); &got[0] != &in[0] {
+		t.Error("KebabKeys copied a document that needed no change")
+	}
+	if n := testing.AllocsPerRun(100, func() { KebabKeys(in) }); n != 0 {
+		t.Errorf("KebabKeys allocated %v times on a kebab document, want 0", n)
+	}
+}
+
+func FuzzKebabKeys(f *testing.F) {
+	f.Add([]byte(`{"createdAt":"x","a_b":[{"cD":"e_F"}]}`))
+	f.Add([]byte(`{"a":"\"","b_c":"\\"}`))
+	f.Add([]byte(`[[[{`))
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		out := KebabKeys(doc)
+		if json.Valid(doc) && !json.Valid(out) {
+			t.Fatalf("valid %q became invalid %q", doc, out)
+		}
+	})
+}

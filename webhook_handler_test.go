@@ -1,0 +1,588 @@
+package connect
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// delivery builds a POST of body signed now with testSecret.
+func delivery(tb testing.TB, body []byte) *http.Request {
+	tb.Helper()
+	r := httptest.NewRequest(http.MethodPost, "/webhooks/persona", bytes.NewReader(body))
+	r.Header.Set(SignatureHeader, SignHeader(body, testSecret, time.Now()))
+	return r
+}
+
+// serve runs one request through h and returns the status and body.
+func serve(h http.Handler, r *http.Request) (int, string) {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	return rec.Code, rec.Body.String()
+}
+
+func newTestHandler(tb testing.TB, opts ...HandlerOption) *WebhookHandler {
+	tb.Helper()
+	v, err := NewVerifier([]string{testSecret})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return NewWebhookHandler(v, opts...)
+}
+
+// eventBody is a minimal signed-able event named name with id evt.
+func eventBody(evt string, name EventName) []byte {
+	return []byte(`{"data":{"type":"event","id":"` + evt + `","attributes":{"name":"` + string(name) +
+		`","payload":{"data":{"type":"inquiry","id":"inq_1","attributes":{}}},"created-at":"2024-01-01T00:00:00.000Z"}}}`)
+}
+
+func TestWebhookHandlerStatuses(t *testing.T) {
+	t.Parallel()
+	shareToken := readFixture(t, "share_token_inbound_created.kebab.json")
+	errBoom := errors.New("boom")
+	tests := []struct {
+		name     string
+		request  func(t *testing.T) *http.Request
+		register func(h *WebhookHandler, calls *atomic.Int32)
+		want     int
+		wantRuns int32
+	}{
+		{
+			name:    "GET is not allowed",
+			request: func(t *testing.T) *http.Request { return httptest.NewRequest(http.MethodGet, "/", nil) },
+			want:    http.StatusMethodNotAllowed,
+		},
+		{
+			name: "PUT is not allowed even when signed",
+			request: func(t *testing.T) *http.Request {
+				r := delivery(t, shareToken)
+				r.Method = http.MethodPut
+				return r
+			},
+			want: http.StatusMethodNotAllowed,
+		},
+		{
+			name: "missing signature",
+			request: func(t *testing.T) *http.Request {
+				r := delivery(t, shareToken)
+				r.Header.Del(SignatureHeader)
+				return r
+			},
+			want: http.StatusBadRequest,
+		},
+		{
+			name: "malformed signature",
+			request: func(t *testing.T) *http.Request {
+				r := delivery(t, shareToken)
+				r.Header.Set(SignatureHeader, "v1=abc")
+				return r
+			},
+			want: http.StatusBadRequest,
+		},
+		{
+			name: "wrong signature",
+			request: func(t *testing.T) *http.Request {
+				r := delivery(t, shareToken)
+				r.Header.Set(SignatureHeader, SignHeader(shareToken, "wbhsec_other", time.Now()))
+				return r
+			},
+			want: http.StatusBadRequest,
+		},
+		{
+			name: "stale signature",
+			request: func(t *testing.T) *http.Request {
+				r := delivery(t, shareToken)
+				r.Header.Set(SignatureHeader, SignHeader(shareToken, testSecret, time.Now().Add(-time.Hour)))
+				return r
+			},
+			want: http.StatusBadRequest,
+		},
+		{
+			name: "signed body that is not an event",
+			request: func(t *testing.T) *http.Request {
+				return delivery(t, []byte(`{"data":{"type":"inquiry","id":"inq_1"}}`))
+			},
+			want: http.StatusBadRequest,
+		},
+		{
+			name: "body over 1 MiB",
+			request: func(t *testing.T) *http.Request {
+				return delivery(t, append(bytes.Repeat([]byte(" "), 1<<20), shareToken...))
+			},
+			want: http.StatusRequestEntityTooLarge,
+		},
+		{
+			name: "body over 1 MiB without a Content-Length",
+			request: func(t *testing.T) *http.Request {
+				r := delivery(t, append(bytes.Repeat([]byte(" "), 1<<20), shareToken...))
+				r.ContentLength = -1
+				return r
+			},
+			want: http.StatusRequestEntityTooLarge,
+		},
+		{
+			name: "body of exactly 1 MiB is read",
+			request: func(t *testing.T) *http.Request {
+				return delivery(t, append(bytes.Repeat([]byte(" "), 1<<20-len(shareToken)), shareToken...))
+			},
+			register: func(h *WebhookHandler, calls *atomic.Int32) {
+				h.On(EventShareTokenInboundCreated, func(context.Context, *Event) error { calls.Add(1); return nil })
+			},
+			want:     http.StatusOK,
+			wantRuns: 1,
+		},
+		{
+			name:    "nobody registered the name",
+			request: func(t *testing.T) *http.Request { return delivery(t, shareToken) },
+			register: func(h *WebhookHandler, calls *atomic.Int32) {
+				h.On(EventInquiryCompleted, func(context.Context, *Event) error { calls.Add(1); return nil })
+			},
+			want: http.StatusOK,
+		},
+		{
+			name:    "dispatched",
+			request: func(t *testing.T) *http.Request { return delivery(t, shareToken) },
+			register: func(h *WebhookHandler, calls *atomic.Int32) {
+				h.On(EventShareTokenInboundCreated, func(context.Context, *Event) error { calls.Add(1); return nil })
+			},
+			want:     http.StatusOK,
+			wantRuns: 1,
+		},
+		{
+			name:    "callback error",
+			request: func(t *testing.T) *http.Request { return delivery(t, shareToken) },
+			register: func(h *WebhookHandler, calls *atomic.Int32) {
+				h.On(EventShareTokenInboundCreated, func(context.Context, *Event) error { calls.Add(1); return errBoom })
+			},
+			want:     http.StatusInternalServerError,
+			wantRuns: 1,
+		},
+		{
+			name:    "callback panic",
+			request: func(t *testing.T) *http.Request { return delivery(t, shareToken) },
+			register: func(h *WebhookHandler, calls *atomic.Int32) {
+				h.On(EventShareTokenInboundCreated, func(context.Context, *Event) error { calls.Add(1); panic("boom") })
+			},
+			want:     http.StatusInternalServerError,
+			wantRuns: 1,
+		},
+		{
+			name: "share-token callback on a payload that is not a share token",
+			request: func(t *testing.T) *http.Request {
+				return delivery(t, eventBody("evt_x", EventShareTokenInboundCreated))
+			},
+			register: func(h *WebhookHandler, calls *atomic.Int32) {
+				h.OnShareToken(EventShareTokenInboundCreated, func(context.Context, *Event, *ShareToken) error { calls.Add(1); return nil })
+			},
+			want: http.StatusInternalServerError,
+		},
+		{
+			name:    "registration removed with nil",
+			request: func(t *testing.T) *http.Request { return delivery(t, shareToken) },
+			register: func(h *WebhookHandler, calls *atomic.Int32) {
+				h.On(EventShareTokenInboundCreated, func(context.Context, *Event) error { calls.Add(1); return nil })
+				h.On(EventShareTokenInboundCreated, nil)
+			},
+			want: http.StatusOK,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var calls atomic.Int32
+			var reported []error
+			var mu sync.Mutex
+			h := newTestHandler(t, WithErrorHandler(func(_ context.Context, err error) {
+				mu.Lock()
+				defer mu.Unlock()
+				reported = append(reported, err)
+			}))
+			if tc.register != nil {
+				tc.register(h, &calls)
+			}
+			r := tc.request(t)
+			status, body := serve(h, r)
+			if status != tc.want {
+				t.Errorf("status = %d, want %d (body %q)", status, tc.want, body)
+			}
+			if got := calls.Load(); got != tc.wantRuns {
+				t.Errorf("callback ran %d times, want %d", got, tc.wantRuns)
+			}
+			if status == http.StatusMethodNotAllowed {
+				// A recorder keeps the header map it was given; read it back from a fresh run.
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, tc.request(t))
+				if got := rec.Header().Get("Allow"); got != http.MethodPost {
+					t.Errorf("Allow = %q, want POST", got)
+				}
+			}
+			// The answer never echoes the request: no signature, no payload data.
+			if sig := r.Header.Get(SignatureHeader); len(sig) > 20 && strings.Contains(body, sig[len(sig)-20:]) {
+				t.Errorf("response body %q echoes the signature", body)
+			}
+			for _, leak := range []string{"cnst_ABC123", "evt_ABC123", "cxn_ABC123", "boom", "wbhsec"} {
+				if strings.Contains(body, leak) {
+					t.Errorf("response body %q contains %q", body, leak)
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if (status != http.StatusOK) != (len(reported) > 0 || status == http.StatusMethodNotAllowed) {
+				t.Errorf("status %d with reported errors %v", status, reported)
+			}
+			for _, err := range reported {
+				if strings.Contains(err.Error(), testSecret) {
+					t.Errorf("reported error %q contains the secret", err)
+				}
+			}
+		})
+	}
+}
+
+// endlessReader never ends: a handler that read a whole oversized body would hang.
+type endlessReader struct{ n atomic.Int64 }
+
+func (r *endlessReader) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = ' '
+	}
+	r.n.Add(int64(len(p)))
+	return len(p), nil
+}
+
+func TestWebhookHandlerStopsReadingPastTheLimit(t *testing.T) {
+	t.Parallel()
+	h := newTestHandler(t)
+	src := &endlessReader{}
+	r := httptest.NewRequest(http.MethodPost, "/", io.NopCloser(src))
+	r.ContentLength = -1
+	r.Header.Set(SignatureHeader, SignHeader(nil, testSecret, time.Now()))
+	if status, _ := serve(h, r); status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("status = %d, want 413", status)
+	}
+	if n := src.n.Load(); n > 1<<20+64<<10 {
+		t.Errorf("read %d bytes of an endless body", n)
+	}
+}
+
+func TestWebhookHandlerPassesTheRequestContext(t *testing.T) {
+	t.Parallel()
+	type key struct{}
+	h := newTestHandler(t)
+	var got any
+	h.On(EventShareTokenInboundCreated, func(ctx context.Context, _ *Event) error {
+		got = ctx.Value(key{})
+		return nil
+	})
+	r := delivery(t, readFixture(t, "share_token_inbound_created.kebab.json"))
+	r = r.WithContext(context.WithValue(r.Context(), key{}, "request value"))
+	if status, _ := serve(h, r); status != http.StatusOK {
+		t.Fatalf("status = %d", status)
+	}
+	if got != "request value" {
+		t.Errorf("callback saw context value %v, want the request's", got)
+	}
+}
+
+func TestWebhookHandlerShareTokenInflections(t *testing.T) {
+	t.Parallel()
+	for _, inflection := range []string{"kebab", "camel", "snake"} {
+		t.Run(inflection, func(t *testing.T) {
+			t.Parallel()
+			h := newTestHandler(t)
+			var got *ShareToken
+			var gotEvent *Event
+			h.OnShareToken(EventShareTokenInboundCreated, func(_ context.Context, ev *Event, tok *ShareToken) error {
+				gotEvent, got = ev, tok
+				return nil
+			})
+			status, _ := serve(h, delivery(t, readFixture(t, "share_token_inbound_created."+inflection+".json")))
+			if status != http.StatusOK {
+				t.Fatalf("status = %d", status)
+			}
+			if diff := cmp.Diff(wantInboundToken(), got); diff != "" {
+				t.Errorf("share token (-want +got):\n%s", diff)
+			}
+			if gotEvent == nil || gotEvent.ID != "evt_ABC123" {
+				t.Errorf("event = %+v", gotEvent)
+			}
+		})
+	}
+}
+
+func TestWebhookHandlerDuplicateDoesNotRun(t *testing.T) {
+	t.Parallel()
+	h := newTestHandler(t)
+	var calls atomic.Int32
+	h.On(EventInquiryCompleted, func(context.Context, *Event) error { calls.Add(1); return nil })
+	body := eventBody("evt_dup", EventInquiryCompleted)
+	for i := 0; i < 3; i++ {
+		if status, _ := serve(h, delivery(t, body)); status != http.StatusOK {
+			t.Fatalf("delivery %d: status %d", i+1, status)
+		}
+	}
+	if got := calls.Load(); got != 1 {
+		t.Errorf("callback ran %d times for one event delivered three times, want 1", got)
+	}
+	// Another event still runs.
+	serve(h, delivery(t, eventBody("evt_other", EventInquiryCompleted)))
+	if got := calls.Load(); got != 2 {
+		t.Errorf("callback ran %d times after a second event, want 2", got)
+	}
+}
+
+func TestWebhookHandlerRetryAfterFailureRunsAgain(t *testing.T) {
+	t.Parallel()
+	for _, failure := range []string{"error", "panic"} {
+		t.Run(failure, func(t *testing.T) {
+			t.Parallel()
+			h := newTestHandler(t)
+			var calls atomic.Int32
+			h.On(EventInquiryApproved, func(context.Context, *Event) error {
+				if calls.Add(1) == 1 {
+					if failure == "panic" {
+						panic("first attempt")
+					}
+					return errors.New("first attempt")
+				}
+				return nil
+			})
+			body := eventBody("evt_retry", EventInquiryApproved)
+			want := []int{http.StatusInternalServerError, http.StatusOK, http.StatusOK}
+			var got []int
+			for range want {
+				status, _ := serve(h, delivery(t, body))
+				got = append(got, status)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("statuses (-want +got):\n%s", diff)
+			}
+			if n := calls.Load(); n != 2 {
+				t.Errorf("callback ran %d times, want 2 (the failure, then the retry; not the duplicate)", n)
+			}
+		})
+	}
+}
+
+func TestWebhookHandlerConcurrentDuplicatesRunOnce(t *testing.T) {
+	t.Parallel()
+	h := newTestHandler(t)
+	var calls atomic.Int32
+	started, finish := make(chan struct{}), make(chan struct{})
+	h.On(EventInquiryCompleted, func(context.Context, *Event) error {
+		if calls.Add(1) == 1 {
+			close(started)
+		}
+		<-finish
+		return nil
+	})
+	body := eventBody("evt_concurrent", EventInquiryCompleted)
+
+	first := make(chan int)
+	go func() {
+		status, _ := serve(h, delivery(t, body))
+		first <- status
+	}()
+	<-started
+	// While the first delivery is still running, duplicates answer 200 at once.
+	var wg sync.WaitGroup
+	for i := 0; i < 16; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if status, _ := serve(h, delivery(t, body)); status != http.StatusOK {
+				t.Errorf("duplicate: status %d", status)
+			}
+		}()
+	}
+	wg.Wait()
+	close(finish)
+	if status := <-first; status != http.StatusOK {
+		t.Errorf("first delivery: status %d", status)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("callback ran %d times, want 1", n)
+	}
+}
+
+func TestWebhookHandlerConcurrentRegistrationAndServing(t *testing.T) {
+	t.Parallel()
+	h := newTestHandler(t)
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			h.On(EventInquiryCompleted, func(context.Context, *Event) error { return nil })
+			h.OnShareToken(EventShareTokenInboundCreated, func(context.Context, *Event, *ShareToken) error { return nil })
+		}()
+		go func(i int) {
+			defer wg.Done()
+			serve(h, delivery(t, eventBody("evt_"+string(rune('a'+i)), EventInquiryCompleted)))
+		}(i)
+	}
+	wg.Wait()
+}
+
+// failingDeduper fails Claim or Release on demand and records releases.
+type failingDeduper struct {
+	claimErr, releaseErr error
+	mu                   sync.Mutex
+	released             []string
+	releaseCtxErr        error
+}
+
+func (d *failingDeduper) Claim(context.Context, string) (bool, error) {
+	return d.claimErr == nil, d.claimErr
+}
+func (d *failingDeduper) Release(ctx context.Context, id string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.released = append(d.released, id)
+	d.releaseCtxErr = ctx.Err()
+	return d.releaseErr
+}
+
+func TestWebhookHandlerDeduperFailures(t *testing.T) {
+	t.Parallel()
+	t.Run("claim fails", func(t *testing.T) {
+		t.Parallel()
+		d := &failingDeduper{claimErr: errors.New("store down")}
+		h := newTestHandler(t, WithDeduper(d))
+		var calls atomic.Int32
+		h.On(EventInquiryCompleted, func(context.Context, *Event) error { calls.Add(1); return nil })
+		if status, _ := serve(h, delivery(t, eventBody("evt_1", EventInquiryCompleted))); status != http.StatusInternalServerError {
+			t.Errorf("status = %d, want 500", status)
+		}
+		if calls.Load() != 0 {
+			t.Error("callback ran without a claim")
+		}
+	})
+	t.Run("release after a failure uses a live context", func(t *testing.T) {
+		t.Parallel()
+		d := &failingDeduper{releaseErr: errors.New("store down")}
+		var reported error
+		h := newTestHandler(t, WithDeduper(d), WithErrorHandler(func(_ context.Context, err error) { reported = err }))
+		ctx, cancel := context.WithCancel(context.Background())
+		h.On(EventInquiryCompleted, func(context.Context, *Event) error {
+			cancel() // the client went away while the callback ran
+			return errors.New("callback failed")
+		})
+		r := delivery(t, eventBody("evt_2", EventInquiryCompleted)).WithContext(ctx)
+		if status, _ := serve(h, r); status != http.StatusInternalServerError {
+			t.Errorf("status = %d, want 500", status)
+		}
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		if diff := cmp.Diff([]string{"evt_2"}, d.released); diff != "" {
+			t.Errorf("released (-want +got):\n%s", diff)
+		}
+		if d.releaseCtxErr != nil {
+			t.Errorf("Release got a context that is done: %v", d.releaseCtxErr)
+		}
+		if reported == nil || !strings.Contains(reported.Error(), "callback failed") || !strings.Contains(reported.Error(), "store down") {
+			t.Errorf("reported error = %v, want both the callback's and the release's", reported)
+		}
+	})
+}
+
+func TestWebhookHandlerAbortHandlerPanicPropagates(t *testing.T) {
+	t.Parallel()
+	d := &failingDeduper{}
+	h := newTestHandler(t, WithDeduper(d))
+	h.On(EventInquiryCompleted, func(context.Context, *Event) error { panic(http.ErrAbortHandler) })
+	defer func() {
+		if p := recover(); p != http.ErrAbortHandler {
+			t.Errorf("recovered %v, want http.ErrAbortHandler", p)
+		}
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		if len(d.released) != 1 {
+			t.Errorf("released %v, want the event released before the abort", d.released)
+		}
+	}()
+	serve(h, delivery(t, eventBody("evt_abort", EventInquiryCompleted)))
+}
+
+func TestWebhookHandlerWithoutVerifier(t *testing.T) {
+	t.Parallel()
+	h := NewWebhookHandler(nil)
+	if status, _ := serve(h, delivery(t, eventBody("evt_1", EventInquiryCompleted))); status != http.StatusInternalServerError {
+		t.Errorf("status = %d, want 500", status)
+	}
+}
+
+func TestMemoryDeduper(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := NewMemoryDeduper(3)
+	claim := func(id string) bool {
+		ok, err := d.Claim(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	steps := []struct {
+		op   string // "claim" or "release"
+		id   string
+		want bool
+	}{
+		{"claim", "a", true},
+		{"claim", "a", false}, // held while in flight and after
+		{"claim", "b", true},
+		{"release", "a", false},
+		{"claim", "a", true}, // released: claimable again, in the third slot
+		{"claim", "c", true}, // takes the first slot, freed by the release
+		{"claim", "b", false},
+		{"claim", "d", true}, // evicts b, the oldest live claim
+		{"claim", "b", true}, // b was forgotten
+		{"release", "zzz", false},
+	}
+	for i, s := range steps {
+		switch s.op {
+		case "claim":
+			if got := claim(s.id); got != s.want {
+				t.Fatalf("step %d: Claim(%q) = %v, want %v", i, s.id, got, s.want)
+			}
+		case "release":
+			if err := d.Release(ctx, s.id); err != nil {
+				t.Fatalf("step %d: Release: %v", i, err)
+			}
+		}
+	}
+	if n := len(d.slot); n > 3 {
+		t.Errorf("remembers %d ids, want at most 3", n)
+	}
+	if got := len(NewMemoryDeduper(0).ring); got != DefaultDedupeCapacity {
+		t.Errorf("default capacity = %d, want %d", got, DefaultDedupeCapacity)
+	}
+}
+
+func TestWebhookHandlerUnregisteredEventIsNotClaimed(t *testing.T) {
+	t.Parallel()
+	h := newTestHandler(t)
+	body := eventBody("evt_later", EventInquiryDeclined)
+	if status, _ := serve(h, delivery(t, body)); status != http.StatusOK {
+		t.Fatalf("unregistered: status %d, want 200", status)
+	}
+	// A redelivery after the function is registered (a deploy in between) runs it.
+	var calls atomic.Int32
+	h.On(EventInquiryDeclined, func(context.Context, *Event) error { calls.Add(1); return nil })
+	if status, _ := serve(h, delivery(t, body)); status != http.StatusOK {
+		t.Fatalf("registered: status %d, want 200", status)
+	}
+	if calls.Load() != 1 {
+		t.Errorf("callback ran %d times, want 1", calls.Load())
+	}
+}
