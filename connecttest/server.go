@@ -19,6 +19,11 @@ type Server struct {
 	// URL is the base URL to pass to connect.WithBaseURL: "http://127.0.0.1:<port>/api/v1".
 	URL string
 
+	*core // behind a pointer: a Server may be copied (the contract does), its lock not
+}
+
+// core is the server's state and machinery.
+type core struct {
 	cfg  config
 	hs   *httptest.Server
 	hook *http.Client // delivers webhooks; its idle connections close with the server
@@ -63,7 +68,7 @@ func NewServer(opts ...ServerOption) *Server {
 		panic("connecttest: " + strings.Join(cfg.problems, "; "))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{
+	s := &Server{core: &core{
 		cfg:       cfg,
 		ctx:       ctx,
 		cancel:    cancel,
@@ -78,7 +83,7 @@ func NewServer(opts ...ServerOption) *Server {
 			// A delivery's answer is the redirect itself: Persona does not follow.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
-	}
+	}}
 	s.hs = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	s.URL = s.hs.URL + apiPrefix
 	return s
