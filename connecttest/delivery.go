@@ -31,7 +31,10 @@ func (s *Server) Deliveries() []Delivery {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]Delivery, len(s.deliveries))
-	copy(out, s.deliveries)
+	for i, d := range s.deliveries {
+		d.Body = append([]byte(nil), d.Body...) // the caller may keep or change it
+		out[i] = d
+	}
 	return out
 }
 
