@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -15,8 +16,24 @@ import (
 	"github.com/persona-connect/connect-go/connecttest"
 )
 
-// specDir is the spec, shared by the whole project.
-const specDir = "../../../shared/persona-openapi"
+// specDir finds Persona's spec in the project's shared/ folder, which sits beside the
+// checkout (../shared from the module root, so ../../shared from here). A checkout
+// without it skips the spec tests, except in CI (CI=true), where a missing spec is a
+// failure: those tests are the only check of the fake that does not go through the
+// SDK's own decoder.
+func specDir(t *testing.T) string {
+	t.Helper()
+	for _, dir := range []string{"../../shared/persona-openapi", "../../../shared/persona-openapi"} {
+		if st, err := os.Stat(dir); err == nil && st.IsDir() {
+			return dir
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("shared/persona-openapi not found beside the checkout")
+	}
+	t.Skip("shared/persona-openapi not found beside the checkout; spec comparison skipped")
+	return ""
+}
 
 // rawClient talks to the fake with plain net/http, so the fake's own tests do not
 // depend on the SDK.
@@ -175,7 +192,7 @@ func waitStatus(t *testing.T, c rawClient, id, status string) rawResp {
 // example reads components/examples/<name> and returns its value.
 func example(t *testing.T, name string) map[string]any {
 	t.Helper()
-	v, err := readYAMLFile(filepath.Join(specDir, "components/examples", name))
+	v, err := readYAMLFile(filepath.Join(specDir(t), "components/examples", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +206,7 @@ func example(t *testing.T, name string) map[string]any {
 // schema reads a YAML file of the spec.
 func schema(t *testing.T, rel string) map[string]any {
 	t.Helper()
-	v, err := readYAMLFile(filepath.Join(specDir, rel))
+	v, err := readYAMLFile(filepath.Join(specDir(t), rel))
 	if err != nil {
 		t.Fatal(err)
 	}
