@@ -124,8 +124,8 @@ func (b *backend) serveShareToken(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		ShareTokenID string `json:"share_token_id"`
 	}
+	// Unknown members are ignored, so the source may add some without breaking us.
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10))
-	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil || dec.Decode(&struct{}{}) != io.EOF {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "body must be {\"share_token_id\": \"cnst_...\"}"})
 		return
@@ -201,8 +201,14 @@ func (b *backend) explain(ctx context.Context, id, via string, redeemErr error) 
 	case connect.ShareTokenPending:
 		b.report(note{Token: id, Via: via, Outcome: outcomeRedeeming, Detail: "a redemption is already under way"})
 		b.watch(id)
+	case connect.ShareTokenRedeemed:
+		b.finish(tok, via, "already, by an earlier redemption") // ours before a restart, or a Workflow's
+	case connect.ShareTokenFailed:
+		b.finish(tok, via, fmt.Sprintf("by an earlier redemption: %s", tok.FailureReason))
 	default:
-		b.finish(tok, via, fmt.Sprintf("was %s already; Persona said: %v", tok.Status, redeemErr))
+		// Still created: the refusal is about the request (a hydrate target that is not
+		// ours, a connection that is not active), and Persona's words say which.
+		b.report(note{Token: id, Via: via, Outcome: outcomeRefused, Detail: redeemErr.Error()})
 	}
 }
 
@@ -250,6 +256,9 @@ func (b *backend) finish(tok *connect.ShareToken, via, detail string) {
 		}
 	default:
 		n.Outcome = outcomeRefused
+		if n.Detail == "" {
+			n.Detail = "ended " + string(tok.Status)
+		}
 	}
 	b.report(n)
 }

@@ -120,7 +120,6 @@ func TestShareTokenAPIRefusesBadRequests(t *testing.T) {
 		{"empty object", `{}`},
 		{"not a share token id", pushBody("inq_ABC")},
 		{"path characters", pushBody("cnst_a/../b")},
-		{"unknown member", `{"share_token_id":"cnst_ABC","note":"x"}`},
 		{"trailing data", `{"share_token_id":"cnst_ABC"} {}`},
 		{"too large", `{"share_token_id":"cnst_ABC","pad":"` + strings.Repeat("x", 8<<10) + `"}`},
 	} {
@@ -228,58 +227,18 @@ func TestServerErrorReleasesTheClaim(t *testing.T) {
 		if n := h.final(t, id); n.Outcome != outcomeRedeemed {
 			t.Fatalf("outcome %+v", n)
 		}
+		// The fake logs a delivery once its answer is read: poll for the second one.
 		var statuses []int
-		for _, d := range h.persona.Deliveries() {
-			if d.EventName == connect.EventShareTokenInboundCreated {
-				statuses = append(statuses, d.StatusCode)
+		for deadline := time.Now().Add(5 * time.Second); len(statuses) < 2 && time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+			statuses = statuses[:0]
+			for _, d := range h.persona.Deliveries() {
+				if d.EventName == connect.EventShareTokenInboundCreated {
+					statuses = append(statuses, d.StatusCode)
+				}
 			}
 		}
 		if len(statuses) != 2 || statuses[0] != http.StatusInternalServerError || statuses[1] != http.StatusOK {
 			t.Errorf("inbound-created delivery statuses %v, want [500 200]", statuses)
 		}
 	})
-}
-
-func TestHydrateWithFieldMappings(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, connect.RedeemShareTokenParams{})
-	account := h.persona.CreateAccount(h.dst)
-	// Set before the first request, which is what makes it visible to the handlers.
-	h.b.redeem = connect.RedeemShareTokenParams{
-		DestinationID: account,
-		FieldMappings: []connect.FieldMapping{{SourceFieldName: "address_street_1", DestinationFieldName: "street_address"}},
-	}
-	id := h.token(t)
-	if got := h.push(t, pushBody(id)); got != http.StatusAccepted {
-		t.Fatalf("push: %d", got)
-	}
-	n := h.final(t, id)
-	if n.Outcome != outcomeRedeemed || n.Detail != "by hydrate" || n.Object == nil || n.Object.ID != account {
-		t.Errorf("outcome %+v (object %+v), want hydrated into %s", n, n.Object, account)
-	}
-	if obj, _ := h.persona.Object(account); obj.Fields["street_address"] != "123 Main St" {
-		t.Errorf("hydrated fields %v", obj.Fields)
-	}
-}
-
-// TestCloseStopsTheWaits: a redemption that never ends must not keep a goroutine
-// after the backend's context ends.
-func TestCloseStopsTheWaits(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, connect.RedeemShareTokenParams{}, connecttest.WithRedeemDelay(time.Hour))
-	id := h.token(t)
-	if got := h.push(t, pushBody(id)); got != http.StatusAccepted {
-		t.Fatalf("push: %d", got)
-	}
-	h.stop()
-	closed := make(chan struct{})
-	go func() { h.b.close(); close(closed) }()
-	select {
-	case <-closed:
-	case <-time.After(5 * time.Second):
-		t.Fatal("close did not return: a wait outlived the context")
-	}
-	if n := h.final(t, id); n.Outcome != outcomeGaveUp {
-		t.Errorf("outcome %+v, want gave up", n)
-	}
 }
