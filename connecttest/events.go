@@ -42,9 +42,21 @@ func (e *event) view(withIncluded bool) object {
 // emitLocked records event name for o about token t (as o sees it now) and starts its
 // deliveries to o's webhooks that subscribe to name.
 func (s *Server) emitLocked(o *org, name connect.EventName, t *shareToken) {
+	s.recordLocked(o, name, t.id, t.view(o, false))
+}
+
+// emitInquiryCompletedLocked records inquiry.completed for the organization that owns
+// obj, with payload.data the inquiry resource (see inquiryCompletedEvent in policy.go).
+func (s *Server) emitInquiryCompletedLocked(obj *sourceObject) {
+	s.recordLocked(obj.org, connect.EventInquiryCompleted, obj.id, obj.inquiryView())
+}
+
+// recordLocked records event name for o, about the object objectID whose resource is
+// data, and starts its deliveries to o's webhooks that subscribe to name.
+func (s *Server) recordLocked(o *org, name connect.EventName, objectID string, data object) {
 	e := &event{
-		id: newID("evt_"), seq: s.nextSeqLocked(), org: o, name: name, objectID: t.id,
-		createdAt: s.nowLocked(), data: marshal(t.view(o, false)),
+		id: newID("evt_"), seq: s.nextSeqLocked(), org: o, name: name, objectID: objectID,
+		createdAt: s.nowLocked(), data: marshal(data),
 	}
 	s.events[e.id] = e
 	body := marshal(object{{"data", e.view(true)}})

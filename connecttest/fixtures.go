@@ -81,8 +81,19 @@ func (s *Server) AcceptConnection(id string) {
 }
 
 // CreateInquiry makes a completed Inquiry (inq_) in o, with a few fields, and returns
-// its id. Inquiries can be shared by cloning or hydrating, and hydrated.
-func (s *Server) CreateInquiry(o *Organization) string { return s.newObjectFixture(o, kindInquiry) }
+// its id. Inquiries can be shared by cloning or hydrating, and hydrated. Like a real
+// inquiry completing, it records an inquiry.completed event for o (Events API and o's
+// webhooks that subscribe to it), whose payload.data is the inquiry.
+func (s *Server) CreateInquiry(o *Organization) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mustBeOpenLocked()
+	obj := s.newObjectLocked(s.mustOrgLocked(o), kindInquiry, kindInquiry.sampleFields())
+	if inquiryCompletedEvent {
+		s.emitInquiryCompletedLocked(obj)
+	}
+	return obj.id
+}
 
 // CreateAccount makes an Account (act_) in o. Accounts can be shared by hydrating only,
 // and hydrated.

@@ -1,6 +1,9 @@
 package connecttest
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // objectKind is what kind of object a source or destination is.
 type objectKind int
@@ -81,10 +84,13 @@ type sourceObject struct {
 	fields   []field
 	redacted bool
 	deleted  bool
+	// createdAt is when the setup method or the clone made it; the fake's inquiries
+	// are completed at once, so it is also their started-at and completed-at.
+	createdAt time.Time
 }
 
 func (s *Server) newObjectLocked(o *org, k objectKind, fields []field) *sourceObject {
-	obj := &sourceObject{id: newID(k.info().prefix), seq: s.nextSeqLocked(), kind: k, org: o, fields: fields}
+	obj := &sourceObject{id: newID(k.info().prefix), seq: s.nextSeqLocked(), kind: k, org: o, fields: fields, createdAt: s.nowLocked()}
 	s.objects[obj.id] = obj
 	return obj
 }
@@ -107,4 +113,39 @@ func (obj *sourceObject) setField(name string, value any, presence bool) {
 		}
 	}
 	obj.fields = append(obj.fields, field{name: name, value: value, presence: presence})
+}
+
+// inquiryView is an inquiry as Persona serializes it in an event payload, kebab case:
+// status completed, its timestamps (created-at = started-at = completed-at, since the
+// fake's inquiries are created completed; the ones it never reaches are null) and the
+// fields bag, each entry {type, value} as in Persona's inquiry resource. Persona also
+// sends relationships (account, template, verifications...); the fake has none of
+// those objects, so it sends none.
+func (obj *sourceObject) inquiryView() object {
+	fields := object{}
+	for _, f := range obj.fields {
+		typ := "string"
+		if f.name == "birthdate" {
+			typ = "date"
+		}
+		fields = append(fields, member{strings.ReplaceAll(f.name, "_", "-"), object{{"type", typ}, {"value", f.value}}})
+	}
+	return object{
+		{"type", kindInquiry.info().typ},
+		{"id", obj.id},
+		{"attributes", object{
+			{"status", "completed"},
+			{"reference-id", nil},
+			{"note", nil},
+			{"tags", []any{}},
+			{"created-at", obj.createdAt},
+			{"started-at", obj.createdAt},
+			{"completed-at", obj.createdAt},
+			{"failed-at", nil},
+			{"decisioned-at", nil},
+			{"expired-at", nil},
+			{"redacted-at", nil},
+			{"fields", fields},
+		}},
+	}
 }

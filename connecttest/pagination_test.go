@@ -134,8 +134,9 @@ func TestEventFilters(t *testing.T) {
 	if next := p.str("links", "next"); next != "/api/v1/events?filter%5Bobject-id%5D="+a+"&page%5Bsize%5D=1&page%5Bafter%5D="+ids(p)[0] {
 		t.Errorf("events next link %s", next)
 	}
-	// The source sees only its own two outbound-created and one outbound-redeemed.
-	if got := names(w.s.do("GET", "/events", "").must(t, 200)); got != "connect/share-token.outbound-redeemed,connect/share-token.outbound-created,connect/share-token.outbound-created" {
+	// The source sees only its own events: two outbound-created, one outbound-redeemed,
+	// and the oldest, the inquiry.completed of the inquiry newWorld made.
+	if got := names(w.s.do("GET", "/events", "").must(t, 200)); got != "connect/share-token.outbound-redeemed,connect/share-token.outbound-created,connect/share-token.outbound-created,inquiry.completed" {
 		t.Errorf("source events: %s", got)
 	}
 }

@@ -88,6 +88,16 @@ const (
 	// secret first. Verifiers must accept either order.
 	newestSecretFirst = true
 
+	// inquiryCompletedEvent: CreateInquiry, which makes an inquiry that is already
+	// completed, records one inquiry.completed event for the owning organization, as
+	// Persona does when an end user finishes an inquiry; a source backend reacts to it
+	// by creating a share token (API-NOTES, "Events and webhooks"). Its payload.data is
+	// the inquiry resource (sourceObject.inquiryView). The fake records no other
+	// inquiry.* event (created, approved...: it has no inquiry lifecycle), and none for
+	// the inquiry a clone makes in the destination organization: Persona's documents
+	// do not say whether an imported inquiry fires its own events.
+	inquiryCompletedEvent = true
+
 	// fieldMappingsOnClone: meta.field-mappings on a clone (no destination-id) answers
 	// 422 with pointer /meta/field-mappings (spec: "omit them from clone requests").
 	fieldMappingsOnClone = http.StatusUnprocessableEntity

@@ -279,3 +279,46 @@ func TestWebhookSecretRotationSignsWithBoth(t *testing.T) {
 		t.Errorf("after the old secret expired, signed by %v", signers)
 	}
 }
+
+func TestCreateInquiryDeliversInquiryCompleted(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	hook, other, dstHook := newReceiver(t, nil), newReceiver(t, nil), newReceiver(t, nil)
+	secret := w.srv.AddWebhook(w.src, hook.URL, connect.EventInquiryCompleted)
+	w.srv.AddWebhook(w.src, other.URL, connect.EventShareTokenOutboundCreated)
+	w.srv.AddWebhook(w.dst, dstHook.URL) // every event of the other organization
+	inq := w.srv.CreateInquiry(w.src)
+
+	got := hook.waitFor(t, 1)[0]
+	ev, err := connect.ConstructEvent(got.body, got.header.Get(connect.SignatureHeader), secret)
+	if err != nil {
+		t.Fatalf("ConstructEvent: %v", err)
+	}
+	if ev.Name != connect.EventInquiryCompleted || ev.Object != (connect.Ref{Type: "inquiry", ID: inq}) || !strings.HasPrefix(ev.ID, "evt_") {
+		t.Errorf("event %s %s %+v", ev.ID, ev.Name, ev.Object)
+	}
+	// The same body through ParseEvent, as a replay from the Events API would go.
+	if parsed, err := connect.ParseEvent(got.body); err != nil || parsed.Name != connect.EventInquiryCompleted || parsed.Object.ID != inq {
+		t.Errorf("ParseEvent: %v, %+v", err, parsed)
+	}
+	var data map[string]any
+	if err := json.Unmarshal(ev.Data, &data); err != nil {
+		t.Fatal(err)
+	}
+	if walk(data, "attributes", "status") != "completed" || walk(data, "attributes", "completed-at") == nil ||
+		walk(data, "attributes", "created-at") == nil || walk(data, "attributes", "fields", "name-first", "value") != "Alexander" {
+		t.Errorf("payload.data: %s", ev.Data)
+	}
+	// The owner's Events API has it; the other organization's does not.
+	if ids := ids(w.s.do("GET", "/events?filter%5Bobject-id%5D="+inq, "").must(t, 200)); len(ids) != 1 || ids[0] != ev.ID {
+		t.Errorf("source's events about %s: %v, want [%s]", inq, ids, ev.ID)
+	}
+	w.d.do("GET", "/events/"+ev.ID, "").must(t, 404)
+	time.Sleep(20 * time.Millisecond) // a stray delivery would have arrived by now
+	if n, m := len(other.requests()), len(dstHook.requests()); n != 0 || m != 0 {
+		t.Errorf("deliveries to a webhook not subscribed: %d, to the other organization: %d", n, m)
+	}
+	if n := len(hook.requests()); n != 1 {
+		t.Errorf("%d deliveries, want 1", n)
+	}
+}

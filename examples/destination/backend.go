@@ -1,0 +1,290 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"sync"
+	"time"
+
+	connect "github.com/persona-connect/connect-go"
+)
+
+// Where a share token id came from.
+const (
+	viaAPI     = "api"     // the source pushed it to POST /share-tokens
+	viaWebhook = "webhook" // Persona's connect/share-token.inbound-created
+)
+
+// outcome is what the backend learned about a token, as it reports it.
+type outcome string
+
+// Outcomes. The first group is final for the token; the rest are steps on the way.
+const (
+	outcomeRedeemed outcome = "redeemed"
+	outcomeFailed   outcome = "failed"
+	outcomeExpired  outcome = "expired"
+	outcomeRefused  outcome = "refused"  // Persona would not redeem it, for a reason other than expiry
+	outcomeNotOurs  outcome = "not ours" // no such token, or not one of our connections'
+	outcomeGaveUp   outcome = "gave up"  // the wait ended before the token did
+
+	outcomeArrived   outcome = "arrived"
+	outcomeDuplicate outcome = "duplicate" // already claimed: nothing to do
+	outcomeRedeeming outcome = "redeeming"
+	outcomeRetry     outcome = "will retry"      // a transient error: the claim is released
+	outcomeNotified  outcome = "notified"        // connect/share-token.inbound-redeemed arrived
+	outcomeBadHook   outcome = "webhook refused" // a delivery that was not answered 200
+)
+
+// final reports whether o ends the backend's work on a token.
+func (o outcome) final() bool {
+	switch o {
+	case outcomeRedeemed, outcomeFailed, outcomeExpired, outcomeRefused, outcomeNotOurs, outcomeGaveUp:
+		return true
+	}
+	return false
+}
+
+// note is one line of the backend's report. Object is the destination object of a
+// redeemed token; Detail says why, in words.
+type note struct {
+	Token   string
+	Via     string // viaAPI, viaWebhook, or "" for the background wait
+	Outcome outcome
+	Object  *connect.Ref
+	Detail  string
+}
+
+// backend is the destination organization's service: it takes share token ids from
+// its own API and from Persona's webhook, redeems each once, and follows each
+// redemption to its end off the request path.
+type backend struct {
+	client      *connect.Client
+	redeem      connect.RedeemShareTokenParams // zero: clone; DestinationID set: hydrate
+	waitTimeout time.Duration
+	report      func(note) // called from request goroutines and waits: must be safe for that
+
+	bg context.Context // run's context: the background waits end with it
+	wg sync.WaitGroup  // the background waits
+
+	mu      sync.Mutex
+	closed  bool
+	claimed map[string]bool // token ids being or already redeemed
+}
+
+// redeemTimeout bounds the Redeem call, which runs inside a webhook delivery: Persona
+// counts a delivery as failed after 5 seconds, and a late answer only wastes a retry.
+const redeemTimeout = 4 * time.Second
+
+func newBackend(bg context.Context, client *connect.Client, redeem connect.RedeemShareTokenParams, waitTimeout time.Duration, report func(note)) *backend {
+	return &backend{
+		client: client, redeem: redeem, waitTimeout: waitTimeout, report: report,
+		bg: bg, claimed: map[string]bool{},
+	}
+}
+
+// mountAPI adds the partner API on which a source pushes share token ids.
+func (b *backend) mountAPI(mux *http.ServeMux) {
+	mux.HandleFunc("POST /share-tokens", b.serveShareToken)
+}
+
+// mountWebhook adds Persona's webhook endpoint, verified with v.
+func (b *backend) mountWebhook(mux *http.ServeMux, v *connect.Verifier) {
+	h := connect.NewWebhookHandler(v, connect.WithErrorHandler(func(_ context.Context, err error) {
+		// Verification errors never carry a signature or a secret: safe to print.
+		b.report(note{Via: viaWebhook, Outcome: outcomeBadHook, Detail: err.Error()})
+	}))
+	h.OnShareToken(connect.EventShareTokenInboundCreated, func(ctx context.Context, _ *connect.Event, tok *connect.ShareToken) error {
+		return b.accept(ctx, tok.ID, viaWebhook) // an error answers 500: Persona redelivers
+	})
+	h.OnShareToken(connect.EventShareTokenInboundRedeemed, func(_ context.Context, _ *connect.Event, tok *connect.ShareToken) error {
+		b.report(note{Token: tok.ID, Via: viaWebhook, Outcome: outcomeNotified, Object: tok.Destination, Detail: string(tok.Status)})
+		return nil
+	})
+	mux.Handle("POST /webhooks/persona", h)
+}
+
+// shareTokenID is what a share token id looks like; anything else is refused before
+// it reaches Persona.
+var shareTokenID = regexp.MustCompile(`^cnst_[A-Za-z0-9]{1,64}$`)
+
+// serveShareToken is POST /share-tokens {"share_token_id": "cnst_..."}: 400 for a body
+// that is not that, 202 once the token is in hand (also when it turns out to be
+// expired or not ours: that is reported here, and the source can do nothing about
+// it), 502 when Persona could not be asked (the source should push again later).
+//
+// A production API would also authenticate the caller (the partner's key, mTLS).
+// Without it the worst a stranger can do is make us redeem early a token that is ours
+// anyway, but they can spend our Persona rate limit.
+func (b *backend) serveShareToken(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		ShareTokenID string `json:"share_token_id"`
+	}
+	// Unknown members are ignored, so the source may add some without breaking us.
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10))
+	if err := dec.Decode(&req); err != nil || dec.Decode(&struct{}{}) != io.EOF {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "body must be {\"share_token_id\": \"cnst_...\"}"})
+		return
+	}
+	if !shareTokenID.MatchString(req.ShareTokenID) {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "share_token_id must be a cnst_ id"})
+		return
+	}
+	if err := b.accept(r.Context(), req.ShareTokenID, viaAPI); err != nil {
+		writeJSON(w, http.StatusBadGateway, map[string]string{"error": "could not reach Persona; push the token again later"})
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"share_token_id": req.ShareTokenID})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v) //nolint:errcheck // the client may be gone
+}
+
+// accept takes a token id from either path and redeems it once. It returns an error
+// only when the caller should deliver the id again: the claim is then released.
+func (b *backend) accept(ctx context.Context, id, via string) error {
+	b.report(note{Token: id, Via: via, Outcome: outcomeArrived})
+	// The same token comes by the source's push and by Persona's webhook, possibly at
+	// the same moment: the first to claim it redeems it. A service with several
+	// instances would claim in its database (a unique row per token id) instead.
+	if !b.claim(id) {
+		b.report(note{Token: id, Via: via, Outcome: outcomeDuplicate, Detail: "already in hand"})
+		return nil
+	}
+	rctx, cancel := context.WithTimeout(ctx, redeemTimeout)
+	defer cancel()
+	tok, err := b.client.ShareTokens.Redeem(rctx, id, b.redeem)
+	switch {
+	case err == nil:
+		b.report(note{Token: id, Via: via, Outcome: outcomeRedeeming, Detail: "redeem accepted (" + string(tok.RedeemMode) + ")"})
+		b.watch(id)
+		return nil
+	case errors.Is(err, connect.ErrConflict), errors.Is(err, connect.ErrUnprocessable):
+		// Persona will not start a redemption: the token is not `created`, or our
+		// hydrate target is wrong. Retrying cannot help, so the claim is kept and the
+		// caller gets a success; Get says why.
+		b.explain(rctx, id, via, err)
+		return nil
+	case errors.Is(err, connect.ErrNotFound), errors.Is(err, connect.ErrForbidden):
+		b.report(note{Token: id, Via: via, Outcome: outcomeNotOurs, Detail: "no such token on any of our connections"})
+		return nil
+	default:
+		// A 5xx, a 429 after the SDK's retries, a network error or our timeout: let the
+		// same token in again, since the sender will retry.
+		b.release(id)
+		b.report(note{Token: id, Via: via, Outcome: outcomeRetry, Detail: err.Error()})
+		return err
+	}
+}
+
+// explain reports why Persona refused to redeem id. A redeem whose answer was lost
+// (a timeout after Persona started it) leaves the token pending: then it is ours, and
+// it is followed like any other. Redeem uses a fresh idempotency key per call on
+// purpose: Persona replays a stored 5xx for 24 hours, so a fixed key per token would
+// turn one server error into a day of failures.
+func (b *backend) explain(ctx context.Context, id, via string, redeemErr error) {
+	tok, err := b.client.ShareTokens.Get(ctx, id)
+	if err != nil {
+		b.report(note{Token: id, Via: via, Outcome: outcomeRefused, Detail: redeemErr.Error()})
+		return
+	}
+	switch tok.Status {
+	case connect.ShareTokenExpired:
+		b.report(note{Token: id, Via: via, Outcome: outcomeExpired, Detail: "before we could redeem it"})
+	case connect.ShareTokenPending:
+		b.report(note{Token: id, Via: via, Outcome: outcomeRedeeming, Detail: "a redemption is already under way"})
+		b.watch(id)
+	case connect.ShareTokenRedeemed:
+		b.finish(tok, via, "already, by an earlier redemption") // ours before a restart, or a Workflow's
+	case connect.ShareTokenFailed:
+		b.finish(tok, via, fmt.Sprintf("by an earlier redemption: %s", tok.FailureReason))
+	default:
+		// Still created: the refusal is about the request (a hydrate target that is not
+		// ours, a connection that is not active), and Persona's words say which.
+		b.report(note{Token: id, Via: via, Outcome: outcomeRefused, Detail: redeemErr.Error()})
+	}
+}
+
+// watch follows a pending redemption in the background, bounded by waitTimeout, and
+// reports how it ended. The request that started it has long been answered.
+func (b *backend) watch(id string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return // shutting down: the token stays pending at Persona, nothing is lost
+	}
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		ctx, cancel := context.WithTimeout(b.bg, b.waitTimeout)
+		defer cancel()
+		tok, err := b.client.ShareTokens.Wait(ctx, id)
+		if err != nil {
+			b.report(note{Token: id, Outcome: outcomeGaveUp, Detail: "stopped waiting: " + err.Error()})
+			return
+		}
+		b.finish(tok, "", "")
+	}()
+}
+
+// finish reports a token that reached its end. detail, when set, replaces the usual
+// words for a token that was not redeemed by us.
+func (b *backend) finish(tok *connect.ShareToken, via, detail string) {
+	n := note{Token: tok.ID, Via: via, Detail: detail}
+	switch tok.Status {
+	case connect.ShareTokenRedeemed:
+		n.Outcome, n.Object = outcomeRedeemed, tok.Destination
+		if n.Detail == "" {
+			n.Detail = "by " + string(tok.RedeemMode)
+		}
+	case connect.ShareTokenFailed:
+		n.Outcome = outcomeFailed
+		if n.Detail == "" {
+			n.Detail = string(tok.FailureReason)
+		}
+	case connect.ShareTokenExpired:
+		n.Outcome = outcomeExpired
+		if n.Detail == "" {
+			n.Detail = "while we waited for it"
+		}
+	default:
+		n.Outcome = outcomeRefused
+		if n.Detail == "" {
+			n.Detail = "ended " + string(tok.Status)
+		}
+	}
+	b.report(n)
+}
+
+// claim reserves id; it reports false when it is already claimed.
+func (b *backend) claim(id string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.claimed[id] {
+		return false
+	}
+	b.claimed[id] = true
+	return true
+}
+
+func (b *backend) release(id string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.claimed, id)
+}
+
+// close stops new background waits and waits for the running ones, which end when
+// run's context does (or at their own timeout). Stop the HTTP server first.
+func (b *backend) close() {
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
+	b.wg.Wait()
+}

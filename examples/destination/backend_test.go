@@ -1,0 +1,244 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	connect "github.com/persona-connect/connect-go"
+	"github.com/persona-connect/connect-go/connecttest"
+)
+
+// harness is a source and a destination on connecttest, with the backend serving the
+// destination's API (and, after hook, its webhook) on loopback.
+type harness struct {
+	persona  *connecttest.Server
+	src, dst *connecttest.Organization
+	cxn      string
+	source   *connect.Client
+	counter  *redeemCounter
+	b        *backend
+	mux      *http.ServeMux
+	api      *httptest.Server
+	track    *tracker
+	stop     context.CancelFunc // ends the backend's background waits
+}
+
+func newHarness(t *testing.T, redeem connect.RedeemShareTokenParams, opts ...connecttest.ServerOption) *harness {
+	t.Helper()
+	h := &harness{persona: connecttest.NewServer(opts...)}
+	t.Cleanup(h.persona.Close)
+	h.src, h.dst = h.persona.NewOrganization("Acme Bank"), h.persona.NewOrganization("Beta Lending")
+	h.cxn = h.persona.CreateConnection(h.src, h.dst)
+	var err error
+	if h.source, err = connect.New(h.src.APIKey, connect.WithBaseURL(h.persona.URL)); err != nil {
+		t.Fatal(err)
+	}
+	h.counter = &redeemCounter{next: http.DefaultTransport, calls: map[string]int{}}
+	client, err := connect.New(h.dst.APIKey, connect.WithBaseURL(h.persona.URL), connect.WithPollInterval(10*time.Millisecond),
+		connect.WithHTTPClient(&http.Client{Transport: h.counter}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.track = &tracker{tokens: map[string]*tokenReport{}, changed: make(chan struct{}, 1)}
+	var bctx context.Context
+	bctx, h.stop = context.WithCancel(context.Background())
+	h.b = newBackend(bctx, client, redeem, 10*time.Second, h.track.add)
+	h.mux = http.NewServeMux()
+	h.b.mountAPI(h.mux)
+	h.api = httptest.NewServer(h.mux)
+	t.Cleanup(func() {
+		h.api.Close()
+		h.stop()
+		h.b.close()
+	})
+	return h
+}
+
+// hook registers the backend's webhook with the fake.
+func (h *harness) hook(t *testing.T) {
+	t.Helper()
+	secret := h.persona.AddWebhook(h.dst, h.api.URL+"/webhooks/persona", connect.EventShareTokenInboundCreated, connect.EventShareTokenInboundRedeemed)
+	v, err := connect.NewVerifier([]string{secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.b.mountWebhook(h.mux, v)
+}
+
+// token creates a share token of a new inquiry as the source.
+func (h *harness) token(t *testing.T) string {
+	t.Helper()
+	tok, err := h.source.ShareTokens.Create(context.Background(), connect.CreateShareTokenParams{ConnectionID: h.cxn, SourceID: h.persona.CreateInquiry(h.src)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok.ID
+}
+
+// push posts body to POST /share-tokens and returns the status.
+func (h *harness) push(t *testing.T, body string) int {
+	t.Helper()
+	resp, err := http.Post(h.api.URL+"/share-tokens", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func pushBody(id string) string { return `{"share_token_id":"` + id + `"}` }
+
+// final waits for the backend's last word on id.
+func (h *harness) final(t *testing.T, id string) note {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var n note
+	err := h.track.waitUntil(ctx, func(ts map[string]*tokenReport) bool {
+		if r := ts[id]; r != nil && r.Final != nil {
+			n = *r.Final
+			return true
+		}
+		return false
+	})
+	if err != nil {
+		t.Fatalf("no outcome for %s: %v", id, err)
+	}
+	return n
+}
+
+func TestShareTokenAPIRefusesBadRequests(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, connect.RedeemShareTokenParams{})
+	for _, c := range []struct{ name, body string }{
+		{"not JSON", `share_token_id=cnst_1`},
+		{"empty object", `{}`},
+		{"not a share token id", pushBody("inq_ABC")},
+		{"path characters", pushBody("cnst_a/../b")},
+		{"trailing data", `{"share_token_id":"cnst_ABC"} {}`},
+		{"too large", `{"share_token_id":"cnst_ABC","pad":"` + strings.Repeat("x", 8<<10) + `"}`},
+	} {
+		if got := h.push(t, c.body); got != http.StatusBadRequest {
+			t.Errorf("%s: %d, want 400", c.name, got)
+		}
+	}
+	resp, err := http.Get(h.api.URL + "/share-tokens")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("GET: %d, want 405", resp.StatusCode)
+	}
+	// Nothing refused reached Persona.
+	h.counter.mu.Lock()
+	defer h.counter.mu.Unlock()
+	if n := len(h.counter.calls); n != 0 {
+		t.Errorf("%d tokens redeemed after bad requests", n)
+	}
+}
+
+func TestTokensThatAreNotOurs(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, connect.RedeemShareTokenParams{})
+	// A token between two other organizations is invisible to ours: 404 at Persona.
+	other, third := h.persona.NewOrganization("Other Bank"), h.persona.NewOrganization("Third Lender")
+	c, err := connect.New(other.APIKey, connect.WithBaseURL(h.persona.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := c.ShareTokens.Create(context.Background(), connect.CreateShareTokenParams{
+		ConnectionID: h.persona.CreateConnection(other, third), SourceID: h.persona.CreateInquiry(other),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{tok.ID, "cnst_NoSuchToken"} {
+		if got := h.push(t, pushBody(id)); got != http.StatusAccepted {
+			t.Errorf("%s: %d, want 202 (reported, nothing for the source to retry)", id, got)
+		}
+		if n := h.final(t, id); n.Outcome != outcomeNotOurs {
+			t.Errorf("%s: %+v, want not ours", id, n)
+		}
+	}
+}
+
+func TestDuplicatePushesRedeemOnce(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, connect.RedeemShareTokenParams{})
+	h.hook(t) // the webhook's inbound-created is one more copy
+	id := h.token(t)
+	var wg sync.WaitGroup
+	for range 5 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if got := h.push(t, pushBody(id)); got != http.StatusAccepted {
+				t.Errorf("push: %d, want 202", got)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := h.final(t, id); n.Outcome != outcomeRedeemed {
+		t.Fatalf("outcome %+v", n)
+	}
+	// Once more after the end: still one redemption.
+	if got := h.push(t, pushBody(id)); got != http.StatusAccepted {
+		t.Errorf("late push: %d", got)
+	}
+	if n := h.counter.count(id); n != 1 {
+		t.Errorf("%d redeem requests, want 1", n)
+	}
+}
+
+// TestServerErrorReleasesTheClaim: a 5xx from Redeem must not leave the token claimed,
+// or the sender's retry would be dropped as a duplicate and the token never redeemed.
+func TestServerErrorReleasesTheClaim(t *testing.T) {
+	t.Parallel()
+	t.Run("api", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t, connect.RedeemShareTokenParams{})
+		id := h.token(t)
+		h.persona.FailNext(http.MethodPost, "/connect/share-tokens/*/redeem", 1, http.StatusInternalServerError)
+		if got := h.push(t, pushBody(id)); got != http.StatusBadGateway {
+			t.Errorf("push while Persona fails: %d, want 502", got)
+		}
+		if got := h.push(t, pushBody(id)); got != http.StatusAccepted {
+			t.Errorf("push again: %d, want 202", got)
+		}
+		if n := h.final(t, id); n.Outcome != outcomeRedeemed {
+			t.Errorf("outcome %+v", n)
+		}
+		if n := h.counter.count(id); n != 2 {
+			t.Errorf("%d redeem requests, want 2", n)
+		}
+	})
+	t.Run("webhook", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t, connect.RedeemShareTokenParams{}, connecttest.WithWebhookRetryDelay(5*time.Millisecond))
+		h.hook(t)
+		h.persona.FailNext(http.MethodPost, "/connect/share-tokens/*/redeem", 1, http.StatusInternalServerError)
+		id := h.token(t)
+		if n := h.final(t, id); n.Outcome != outcomeRedeemed {
+			t.Fatalf("outcome %+v", n)
+		}
+		// The fake logs a delivery once its answer is read: poll for the second one.
+		var statuses []int
+		for deadline := time.Now().Add(5 * time.Second); len(statuses) < 2 && time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+			statuses = statuses[:0]
+			for _, d := range h.persona.Deliveries() {
+				if d.EventName == connect.EventShareTokenInboundCreated {
+					statuses = append(statuses, d.StatusCode)
+				}
+			}
+		}
+		if len(statuses) != 2 || statuses[0] != http.StatusInternalServerError || statuses[1] != http.StatusOK {
+			t.Errorf("inbound-created delivery statuses %v, want [500 200]", statuses)
+		}
+	})
+}

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	connect "github.com/persona-connect/connect-go"
+	"github.com/persona-connect/connect-go/connecttest"
+)
+
+// Tests of how the backend reports each way a token can end; the harness is in
+// backend_test.go.
+
+func TestHydrateWithFieldMappings(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, connect.RedeemShareTokenParams{})
+	account := h.persona.CreateAccount(h.dst)
+	// Set before the first request, which is what makes it visible to the handlers.
+	h.b.redeem = connect.RedeemShareTokenParams{
+		DestinationID: account,
+		FieldMappings: []connect.FieldMapping{{SourceFieldName: "address_street_1", DestinationFieldName: "street_address"}},
+	}
+	id := h.token(t)
+	if got := h.push(t, pushBody(id)); got != http.StatusAccepted {
+		t.Fatalf("push: %d", got)
+	}
+	n := h.final(t, id)
+	if n.Outcome != outcomeRedeemed || n.Detail != "by hydrate" || n.Object == nil || n.Object.ID != account {
+		t.Errorf("outcome %+v (object %+v), want hydrated into %s", n, n.Object, account)
+	}
+	if obj, _ := h.persona.Object(account); obj.Fields["street_address"] != "123 Main St" {
+		t.Errorf("hydrated fields %v", obj.Fields)
+	}
+}
+
+// TestCloseStopsTheWaits: a redemption that never ends must not keep a goroutine
+// after the backend's context ends.
+func TestCloseStopsTheWaits(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, connect.RedeemShareTokenParams{}, connecttest.WithRedeemDelay(time.Hour))
+	id := h.token(t)
+	if got := h.push(t, pushBody(id)); got != http.StatusAccepted {
+		t.Fatalf("push: %d", got)
+	}
+	h.stop()
+	closed := make(chan struct{})
+	go func() { h.b.close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("close did not return: a wait outlived the context")
+	}
+	if n := h.final(t, id); n.Outcome != outcomeGaveUp {
+		t.Errorf("outcome %+v, want gave up", n)
+	}
+}
+
+// TestRefusedRedemptions: a redeem Persona refuses is explained from the token's
+// state, answered 202 (asking again cannot help) and kept claimed.
+func TestRefusedRedemptions(t *testing.T) {
+	t.Parallel()
+	t.Run("redeemed before it was pushed", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t, connect.RedeemShareTokenParams{})
+		id := h.token(t)
+		// Someone else (a Workflow, or this service before a restart) redeemed it.
+		other, err := connect.New(h.dst.APIKey, connect.WithBaseURL(h.persona.URL), connect.WithPollInterval(10*time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := other.ShareTokens.Redeem(context.Background(), id, connect.RedeemShareTokenParams{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := other.ShareTokens.Wait(context.Background(), id); err != nil {
+			t.Fatal(err)
+		}
+		if got := h.push(t, pushBody(id)); got != http.StatusAccepted {
+			t.Errorf("push: %d", got)
+		}
+		if n := h.final(t, id); n.Outcome != outcomeRedeemed || n.Detail != "already, by an earlier redemption" || n.Object == nil {
+			t.Errorf("outcome %+v", n)
+		}
+	})
+	t.Run("hydrate target not ours", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t, connect.RedeemShareTokenParams{})
+		h.b.redeem = connect.RedeemShareTokenParams{DestinationID: h.persona.CreateAccount(h.src)} // set before any request
+		id := h.token(t)
+		for range 2 {
+			if got := h.push(t, pushBody(id)); got != http.StatusAccepted {
+				t.Errorf("push: %d", got)
+			}
+		}
+		if n := h.final(t, id); n.Outcome != outcomeRefused || !strings.Contains(n.Detail, "422") {
+			t.Errorf("outcome %+v", n)
+		}
+		if n := h.counter.count(id); n != 1 {
+			t.Errorf("%d redeem requests, want 1: the claim is kept", n)
+		}
+	})
+}

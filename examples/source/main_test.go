@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	connect "github.com/persona-connect/connect-go"
+	"github.com/persona-connect/connect-go/connecttest"
+)
+
+func TestDemo(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var out bytes.Buffer
+	res, err := demo(ctx, &out)
+	if err != nil {
+		t.Fatalf("demo: %v\n%s", err, out.String())
+	}
+	if len(res.Inquiries) != 2 || len(res.Pushed) != 2 || len(res.Tokens) != 2 {
+		t.Fatalf("result %+v", res)
+	}
+	// Every pushed id is the one token of one inquiry.
+	want := map[string]bool{res.Tokens[res.Inquiries[0]]: true, res.Tokens[res.Inquiries[1]]: true}
+	got := map[string]bool{res.Pushed[0]: true, res.Pushed[1]: true}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("pushed ids (-tokens +pushed):\n%s", diff)
+	}
+	for _, pattern := range []string{
+		`source +inquiry\.completed evt_\w+: created cnst_\w+ for inq_\w+, status created`,
+		`source +pushed cnst_\w+ to the destination: 202 Accepted`,
+		`destination +Beta Lending sees cnst_\w+: inbound, created`,
+		`done +2 inquiries completed, 2 share tokens created and pushed, one per inquiry`,
+	} {
+		if n := len(regexp.MustCompile(pattern).FindAllString(out.String(), -1)); n == 0 {
+			t.Errorf("output has no line matching %q:\n%s", pattern, out.String())
+		}
+	}
+	for _, secret := range []string{"wbhsec_", "persona_sandbox_", "v1="} {
+		if strings.Contains(out.String(), secret) {
+			t.Errorf("output contains %q", secret)
+		}
+	}
+}
+
+func TestLoadConfig(t *testing.T) {
+	t.Parallel()
+	env := func(kv ...string) func(string) string {
+		m := map[string]string{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return func(k string) string { return m[k] }
+	}
+	if cfg, err := loadConfig(env()); err != nil || cfg.live() {
+		t.Errorf("no environment: %v, live %v; want the demo", err, cfg.live())
+	}
+	full := []string{"PERSONA_API_KEY", "key", "PERSONA_WEBHOOK_SECRET", "wbhsec_TOPSECRET",
+		"CONNECTION_ID", "cxn_1", "DESTINATION_SHARE_URL", "https://partner.example/share-tokens"}
+	cfg, err := loadConfig(env(full...))
+	if err != nil || !cfg.live() || cfg.ListenAddr != ":8080" || cfg.BaseURL != connect.DefaultBaseURL {
+		t.Errorf("full environment: %+v, %v", cfg.ListenAddr, err)
+	}
+	with := func(k, v string) func(string) string {
+		kv := append([]string(nil), full...)
+		for i := 0; i < len(kv); i += 2 {
+			if kv[i] == k {
+				kv[i+1] = v
+			}
+		}
+		return env(kv...)
+	}
+	for name, bad := range map[string]func(string) string{
+		"no connection":       with("CONNECTION_ID", ""),
+		"not a connection id": with("CONNECTION_ID", "inq_1"),
+		"no share URL":        with("DESTINATION_SHARE_URL", ""),
+		"share URL not http":  with("DESTINATION_SHARE_URL", "ftp://partner.example/x"),
+		"no key":              with("PERSONA_API_KEY", ""),
+	} {
+		_, err := loadConfig(bad)
+		if err == nil {
+			t.Errorf("%s: no error", name)
+		} else if strings.Contains(err.Error(), "TOPSECRET") {
+			t.Errorf("%s: error shows the secret: %v", name, err)
+		}
+	}
+}
+
+// TestServeLive runs the live mode against connecttest standing in for Persona.
+func TestServeLive(t *testing.T) {
+	persona := connecttest.NewServer()
+	defer persona.Close()
+	src, dst := persona.NewOrganization("Acme Bank"), persona.NewOrganization("Beta Lending")
+	cxn := persona.CreateConnection(src, dst)
+	dest := newStandIn(nil)
+	defer dest.Close()
+	// The webhook needs a URL before serve has a port: a forwarder fills the gap.
+	var (
+		mu     sync.Mutex
+		target *url.URL
+	)
+	forward := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		u := target
+		mu.Unlock()
+		if u == nil {
+			http.Error(w, "not listening yet", http.StatusServiceUnavailable)
+			return
+		}
+		httputil.NewSingleHostReverseProxy(u).ServeHTTP(w, r)
+	}))
+	defer forward.Close()
+	secret := persona.AddWebhook(src, forward.URL+"/webhooks/persona", connect.EventInquiryCompleted)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	runCtx, stop := context.WithCancel(ctx)
+	listening := make(chan struct{})
+	var out bytes.Buffer // read only after run returns: Shutdown waits for the handlers that write it
+	done := make(chan error, 1)
+	go func() {
+		done <- run(runCtx, config{
+			APIKey: src.APIKey, WebhookSecrets: []string{secret}, ConnectionID: cxn,
+			ShareURL: dest.URL + "/share-tokens", BaseURL: persona.URL, ListenAddr: "127.0.0.1:0",
+			onListen: func(addr string) {
+				mu.Lock()
+				target = &url.URL{Scheme: "http", Host: addr}
+				mu.Unlock()
+				close(listening)
+			},
+		}, &out)
+	}()
+	select {
+	case <-listening:
+	case err := <-done:
+		t.Fatalf("run: %v", err)
+	}
+	persona.CreateInquiry(src)
+	pushed, err := dest.waitFor(ctx, 1)
+	if err != nil {
+		t.Fatalf("no push: %v", err)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Errorf("run after stop: %v", err)
+	}
+	s := out.String()
+	if !strings.Contains(s, "created "+pushed[0]) || !strings.Contains(s, "shutting down") || strings.Contains(s, secret) || strings.Contains(s, src.APIKey) {
+		t.Errorf("output:\n%s", s)
+	}
+}
