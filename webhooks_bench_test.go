@@ -8,12 +8,13 @@ import (
 
 // BenchmarkVerify measures one Verify of a valid single-group header. The
 // sha256-2KiB sub-benchmark is the floor it is compared with: one plain SHA-256 of the
-// same 2 KiB, no key and no header.
+// same 2 KiB, no key and no header. The empty body shows what Verify costs besides
+// hashing the body: the header, the clock, two SHA-256 blocks and the compare.
 func BenchmarkVerify(b *testing.B) {
 	for _, bc := range []struct {
 		name string
 		size int
-	}{{"2KiB", 2 << 10}, {"64KiB", 64 << 10}} {
+	}{{"0B", 0}, {"2KiB", 2 << 10}, {"64KiB", 64 << 10}} {
 		body := []byte(strings.Repeat("x", bc.size))
 		v := mustVerifier(b, []string{testSecret})
 		header := SignHeader(body, testSecret, testNow)
