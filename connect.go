@@ -42,6 +42,7 @@
 package connect
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -82,14 +83,14 @@ type Client struct {
 	Connections *ConnectionsService
 	Events      *EventsService
 
-	apiKey       string // only ever written into the Authorization header
-	base         *url.URL
-	hc           *http.Client
-	apiVersion   string
-	userAgent    string
-	retry        retry.Policy
-	pollInterval time.Duration
-	logger       *slog.Logger
+	authorization func() string // "Bearer <key>", see New; only ever written into the Authorization header
+	base          *url.URL
+	hc            *http.Client
+	apiVersion    string
+	userAgent     string
+	retry         retry.Policy
+	pollInterval  time.Duration
+	logger        *slog.Logger
 }
 
 // New returns a client that authenticates with apiKey. An empty key, or an invalid
@@ -124,16 +125,25 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 		cfg.httpClient = cleanhttp.DefaultPooledClient()
 		cfg.httpClient.Timeout = defaultTimeout
 	}
+	// cfg.httpClient is our own copy (WithHTTPClient copies), so this changes nothing
+	// the caller holds.
+	cfg.httpClient.CheckRedirect = sameOriginRedirects(cfg.baseURL, cfg.httpClient.CheckRedirect)
 	ua := "connect-go/" + Version + " " + strings.Replace(runtime.Version(), "go", "go/", 1)
 	if cfg.userAgent != "" {
 		ua += " " + cfg.userAgent
 	}
+	authorization := "Bearer " + apiKey
 	c := &Client{
-		apiKey:     apiKey,
-		base:       cfg.baseURL,
-		hc:         cfg.httpClient,
-		apiVersion: cfg.apiVersion,
-		userAgent:  ua,
+		// The key lives only in this closure. fmt prints a func as an address and
+		// can never reach what it captured, so no verb shows the key even on values
+		// Format cannot intercept: a Client copied by value (%+v of *c), or a *Client
+		// in an unexported field printed with a verb it does not support (%s there
+		// gives "%!s(*connect.Client=&{...})", which expands the fields).
+		authorization: func() string { return authorization },
+		base:          cfg.baseURL,
+		hc:            cfg.httpClient,
+		apiVersion:    cfg.apiVersion,
+		userAgent:     ua,
 		retry: retry.Policy{
 			MaxRetries: cfg.maxRetries,
 			MaxWait:    cfg.maxRetryWait,
@@ -168,3 +178,22 @@ type ConnectionsService struct{ c *Client }
 
 // EventsService reads past events, to replay deliveries a webhook missed.
 type EventsService struct{ c *Client }
+
+// sameOriginRedirects refuses a redirect away from the base URL's origin before the
+// caller's own policy (or net/http's default of 10 hops) is asked. net/http keeps the
+// Authorization header on a redirect to the same host on another port, which would
+// carry the API key somewhere the caller never configured.
+func sameOriginRedirects(base *url.URL, next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if !sameOrigin(req.URL, base) {
+			return fmt.Errorf("connect: refusing a redirect to another origin (%s://%s)", req.URL.Scheme, req.URL.Host)
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("connect: stopped after 10 redirects")
+		}
+		return nil
+	}
+}

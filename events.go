@@ -112,25 +112,31 @@ func (p *ListEventsParams) query() (url.Values, error) {
 		names[i] = string(n)
 	}
 	setIf(q, "filter[name]", strings.Join(names, ","))
-	for i, id := range p.ObjectIDs {
-		if err := validateID(fmt.Sprintf("ObjectIDs[%d]", i), id, nil); err != nil {
-			return nil, err
-		}
-		if strings.ContainsRune(id, ',') {
-			return nil, invalidParam(fmt.Sprintf("ObjectIDs[%d]", i), "must not contain a comma")
-		}
+	objectIDs, err := idList("ObjectIDs", p.ObjectIDs, nil)
+	if err != nil {
+		return nil, err
 	}
-	setIf(q, "filter[object-id]", strings.Join(p.ObjectIDs, ","))
-	for i, id := range p.EventIDs {
-		if err := validateID(fmt.Sprintf("EventIDs[%d]", i), id, eventPrefixes); err != nil {
-			return nil, err
-		}
-		if strings.ContainsRune(id, ',') {
-			return nil, invalidParam(fmt.Sprintf("EventIDs[%d]", i), "must not contain a comma")
-		}
+	setIf(q, "filter[object-id]", objectIDs)
+	eventIDs, err := idList("EventIDs", p.EventIDs, eventPrefixes)
+	if err != nil {
+		return nil, err
 	}
-	setIf(q, "filter[id]", strings.Join(p.EventIDs, ","))
+	setIf(q, "filter[id]", eventIDs)
 	return q, nil
+}
+
+// idList validates ids for a comma-separated filter and joins them.
+func idList(field string, ids []string, prefixes []string) (string, error) {
+	for i, id := range ids {
+		name := fmt.Sprintf("%s[%d]", field, i)
+		if err := validateID(name, id, prefixes); err != nil {
+			return "", err
+		}
+		if strings.ContainsRune(id, ',') {
+			return "", invalidParam(name, "must not contain a comma")
+		}
+	}
+	return strings.Join(ids, ","), nil
 }
 
 const eventsPath = "/events"

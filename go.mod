@@ -7,3 +7,5 @@ require (
 	github.com/google/go-cmp v0.7.0
 	github.com/hashicorp/go-cleanhttp v0.5.2
 )
+
+require github.com/jarcoal/httpmock v1.4.2

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/persona-connect/connect-go/internal/jsonapi"
@@ -27,6 +28,10 @@ const (
 	// maxDrain caps how much of a failed response is read to let the connection be
 	// reused; past it the connection is closed instead.
 	maxDrain = 64 << 10
+	// maxSuccessBody caps a 2xx body: a full list page of 100 tokens is ~60 KiB.
+	maxSuccessBody = 32 << 20
+	// maxPooledBuffer keeps one outsized answer from pinning its buffer forever.
+	maxPooledBuffer = 1 << 20
 	// maxIdempotencyKey is a generous bound on a caller's key.
 	maxIdempotencyKey = 255
 )
@@ -146,7 +151,7 @@ func (c *Client) attempt(ctx context.Context, cl *call, attempt int) (*http.Resp
 		req.Header.Set("Content-Type", "application/json")
 	}
 	h := req.Header
-	h.Set("Authorization", "Bearer "+c.apiKey)
+	h.Set("Authorization", c.authorization())
 	h.Set("Accept", "application/json")
 	h.Set("Persona-Version", c.apiVersion)
 	h.Set("Key-Inflection", "kebab")
@@ -194,11 +199,35 @@ func decodeBody(resp *http.Response, cl *call, out any) error {
 	if out == nil {
 		return nil
 	}
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	defer putBodyBuffer(buf)
+	buf.Reset()
+	n, err := buf.ReadFrom(io.LimitReader(resp.Body, maxSuccessBody+1))
+	if err == nil && n > maxSuccessBody {
+		err = fmt.Errorf("body larger than %d bytes", maxSuccessBody)
+	}
+	if err == nil {
+		// We ask for kebab keys, but a decoder that also reads camel and snake keeps
+		// working whatever a proxy or a future API version does; KebabKeys costs one
+		// scan and no allocation when the keys are kebab already.
+		err = json.Unmarshal(jsonapi.KebabKeys(buf.Bytes()), out)
+	}
+	if err != nil {
 		return fmt.Errorf("connect: %s %s: decode %d response (request %s): %w",
 			cl.method, cl.path, resp.StatusCode, resp.Header.Get("Request-Id"), err)
 	}
 	return nil
+}
+
+// bodyBuffers recycles the buffers success bodies are read into: json.Unmarshal copies
+// everything it keeps, so a buffer is free again once decoding returns.
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putBodyBuffer returns a buffer to the pool unless a huge page made it too big to keep.
+func putBodyBuffer(b *bytes.Buffer) {
+	if b.Cap() <= maxPooledBuffer {
+		bodyBuffers.Put(b)
+	}
 }
 
 // newAPIError reads a non-2xx response (at most maxErrorBody of it) and closes it.

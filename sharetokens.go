@@ -312,9 +312,11 @@ func (s *ShareTokensService) Wait(ctx context.Context, id string) (*ShareToken, 
 		if err := retry.Sleep(ctx, interval); err != nil {
 			return nil, fmt.Errorf("connect: wait for share token %s (last status %s): %w", id, tok.Status, err)
 		}
-		interval += interval / 2
-		if interval > maxPollInterval {
-			interval = maxPollInterval
+		// Grow by half up to 5s, but never below the caller's own interval.
+		if next := interval + interval/2; next <= maxPollInterval {
+			interval = next
+		} else {
+			interval = max(maxPollInterval, s.c.pollInterval)
 		}
 	}
 }

@@ -71,13 +71,13 @@ func (s *Schedule) Next(atLeast time.Duration, deadline time.Time, hasDeadline b
 		return GiveUp, 0
 	}
 	s.n++
-	wait := s.b.NextBackOff()
-	if wait < atLeast {
-		wait = atLeast
+	// Our own backoff is capped at MaxWait; only a server that demands more than
+	// MaxWait (atLeast) makes us give up.
+	wait := min(s.b.NextBackOff(), s.p.MaxWait)
+	if atLeast > s.p.MaxWait {
+		return WaitTooLong, atLeast
 	}
-	if wait > s.p.MaxWait {
-		return WaitTooLong, wait
-	}
+	wait = max(wait, atLeast)
 	if hasDeadline && time.Until(deadline) < wait {
 		return WaitTooLong, wait
 	}

@@ -1,0 +1,258 @@
+package connect_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	connect "github.com/persona-connect/connect-go"
+)
+
+// errorClient answers every request with status, body and the given headers, and
+// never retries.
+func errorClient(t testing.TB, status int, body string, header http.Header) (*connect.Client, *recorder) {
+	t.Helper()
+	c, rec := newRecordingClient(t, status, []byte(body), connect.WithMaxRetries(0))
+	rec.responses[0].header = header
+	return c, rec
+}
+
+func TestAPIErrorText(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		status int
+		body   string
+		reqID  string
+		call   func(context.Context, *connect.Client, ...connect.RequestOption) error
+		want   string
+	}{
+		{
+			name:   "title and details",
+			status: http.StatusUnprocessableEntity,
+			body:   `{"errors":[{"title":"Record invalid","details":"Source can't be blank","source":{"pointer":"/data/attributes/source-id"}},{"title":"second"}]}`,
+			reqID:  "req_123",
+			call:   createToken,
+			want:   "connect: POST /connect/share-tokens: 422 Unprocessable Entity: Record invalid: Source can't be blank (request req_123)",
+		},
+		{
+			name:   "title only (spec 401)",
+			status: http.StatusUnauthorized,
+			body:   string(specFixture(t, "error-unauthorized.json")),
+			reqID:  "req_401",
+			call:   getToken,
+			want:   "connect: GET /connect/share-tokens/cnst_ABC123: 401 Unauthorized: Must be authenticated to access this endpoint (request req_401)",
+		},
+		{
+			name:   "not JSON, no request id",
+			status: http.StatusBadGateway,
+			body:   "<html>upstream down</html>",
+			call:   getToken,
+			want:   "connect: GET /connect/share-tokens/cnst_ABC123: 502 Bad Gateway",
+		},
+		{
+			name:   "detail spelling",
+			status: http.StatusConflict,
+			body:   `{"errors":[{"title":"Conflict","detail":"Record not unique"}]}`,
+			reqID:  "req_409",
+			call:   createToken,
+			want:   "connect: POST /connect/share-tokens: 409 Conflict: Conflict: Record not unique (request req_409)",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := http.Header{}
+			if tt.reqID != "" {
+				h.Set("Request-Id", tt.reqID)
+			} else {
+				h["Request-Id"] = nil
+			}
+			c, _ := errorClient(t, tt.status, tt.body, h)
+			err := tt.call(ctxT(t), c)
+			var apiErr *connect.APIError
+			if !errors.As(err, &apiErr) {
+				t.Fatalf("error = %v, want an *APIError", err)
+			}
+			if got := apiErr.Error(); got != tt.want {
+				t.Errorf("Error() =\n  %s\nwant\n  %s", got, tt.want)
+			}
+		})
+	}
+}
+
+// The spec's error bodies decode into ErrorDetails, and the *APIError carries the call,
+// the request id, the idempotency key and the rate limit reset.
+func TestAPIErrorFields(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		status int
+		body   string
+		header http.Header
+		call   func(context.Context, *connect.Client, ...connect.RequestOption) error
+		opts   []connect.RequestOption
+		want   *connect.APIError // IdempotencyKey "random" = any 32-hex key
+	}{
+		{
+			name: "422 with pointer and meta", status: 422,
+			body: `{"errors":[{"title":"Record invalid","details":"Source can't be blank",
+				"source":{"pointer":"/data/attributes/source-id"},"meta":{"attribute":"source-id","codes":[1,2]}}]}`,
+			header: http.Header{"Request-Id": {"req_123"}, "Ratelimit-Reset": {"42"}},
+			call:   createToken, opts: []connect.RequestOption{connect.WithIdempotencyKey("order-7")},
+			want: &connect.APIError{
+				StatusCode: 422, Method: "POST", Path: "/connect/share-tokens", RequestID: "req_123",
+				IdempotencyKey: "order-7", RateLimitReset: 42 * time.Second,
+				Errors: []connect.ErrorDetail{{
+					Title: "Record invalid", Details: "Source can't be blank", Pointer: "/data/attributes/source-id",
+					Meta: json.RawMessage(`{"attribute":"source-id","codes":[1,2]}`),
+				}},
+			},
+		},
+		{
+			name: "details wins over detail", status: 409,
+			body: `{"errors":[{"title":"Conflict","details":"plural","detail":"singular"},{"title":"Stale object error","detail":"only singular"}]}`,
+			call: createToken,
+			want: &connect.APIError{
+				StatusCode: 409, Method: "POST", Path: "/connect/share-tokens", RequestID: "req_mock", IdempotencyKey: "random",
+				Errors: []connect.ErrorDetail{{Title: "Conflict", Details: "plural"}, {Title: "Stale object error", Details: "only singular"}},
+			},
+		},
+		{
+			name: "spec 400", status: 400, body: string(specFixture(t, "error-bad-request.json")), call: getToken,
+			want: &connect.APIError{StatusCode: 400, Method: "GET", Path: "/connect/share-tokens/cnst_ABC123", RequestID: "req_mock",
+				Errors: []connect.ErrorDetail{{Title: "Bad Request", Details: "data.attributes.type must be a string"}}},
+		},
+		{
+			name: "spec 401", status: 401, body: string(specFixture(t, "error-unauthorized.json")), call: getToken,
+			want: &connect.APIError{StatusCode: 401, Method: "GET", Path: "/connect/share-tokens/cnst_ABC123", RequestID: "req_mock",
+				Errors: []connect.ErrorDetail{{Title: "Must be authenticated to access this endpoint"}}},
+		},
+		{
+			name: "spec 403", status: 403, body: string(specFixture(t, "error-forbidden.json")), call: getToken,
+			want: &connect.APIError{StatusCode: 403, Method: "GET", Path: "/connect/share-tokens/cnst_ABC123", RequestID: "req_mock",
+				Errors: []connect.ErrorDetail{{Title: "Forbidden", Details: "IP address is not permitted access to current environment"}}},
+		},
+		{
+			name: "spec 404", status: 404, body: string(specFixture(t, "error-not-found.json")), call: getToken,
+			want: &connect.APIError{StatusCode: 404, Method: "GET", Path: "/connect/share-tokens/cnst_ABC123", RequestID: "req_mock",
+				Errors: []connect.ErrorDetail{{Title: "Record not found"}}},
+		},
+		{
+			name: "spec 409", status: 409, body: string(specFixture(t, "error-conflict.json")), call: createToken,
+			want: &connect.APIError{StatusCode: 409, Method: "POST", Path: "/connect/share-tokens", RequestID: "req_mock", IdempotencyKey: "random",
+				Errors: []connect.ErrorDetail{{Title: "Conflict", Details: "Resource already exists as an active resource"}}},
+		},
+		{
+			name: "spec 422", status: 422, body: string(specFixture(t, "error-unprocessable-entity.json")), call: createToken,
+			want: &connect.APIError{StatusCode: 422, Method: "POST", Path: "/connect/share-tokens", RequestID: "req_mock", IdempotencyKey: "random",
+				Errors: []connect.ErrorDetail{{Title: "Unprocessable entity", Details: "Invalid confirmation code"}}},
+		},
+		{
+			name: "spec 429", status: 429, body: string(specFixture(t, "error-too-many-requests.json")), call: getToken,
+			header: http.Header{"Ratelimit-Reset": {"17"}, "Ratelimit-Limit": {"300"}, "Ratelimit-Remaining": {"0"}},
+			want: &connect.APIError{StatusCode: 429, Method: "GET", Path: "/connect/share-tokens/cnst_ABC123", RequestID: "req_mock", RateLimitReset: 17 * time.Second,
+				Errors: []connect.ErrorDetail{{Title: "Rate limit exceeded",
+					Details: "You have hit your rate limit of 300 requests / min. Please reach out to support@withpersona.com if you need this changed."}}},
+		},
+		{
+			name: "unparsable RateLimit-Reset", status: 503, body: "", call: getToken,
+			header: http.Header{"Ratelimit-Reset": {"soon"}},
+			want:   &connect.APIError{StatusCode: 503, Method: "GET", Path: "/connect/share-tokens/cnst_ABC123", RequestID: "req_mock"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, rec := errorClient(t, tt.status, tt.body, tt.header)
+			err := tt.call(ctxT(t), c, tt.opts...)
+			var apiErr *connect.APIError
+			if !errors.As(err, &apiErr) {
+				t.Fatalf("error = %v, want an *APIError", err)
+			}
+			want := *tt.want
+			if want.IdempotencyKey == "random" {
+				sent := rec.only(t).Header.Get("Idempotency-Key")
+				if !randomIdempotencyKey.MatchString(sent) {
+					t.Errorf("sent Idempotency-Key %q, want 32 hex digits", sent)
+				}
+				want.IdempotencyKey = sent
+			}
+			if diff := cmp.Diff(&want, apiErr); diff != "" {
+				t.Errorf("APIError mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// errors.Is matches exactly the sentinel of the status, and ErrServer for any 5xx.
+func TestAPIErrorIsSentinels(t *testing.T) {
+	t.Parallel()
+	sentinels := []error{
+		connect.ErrBadRequest, connect.ErrUnauthorized, connect.ErrForbidden, connect.ErrNotFound,
+		connect.ErrConflict, connect.ErrUnprocessable, connect.ErrRateLimited, connect.ErrServer,
+	}
+	want := map[int]error{
+		400: connect.ErrBadRequest, 401: connect.ErrUnauthorized, 403: connect.ErrForbidden,
+		404: connect.ErrNotFound, 409: connect.ErrConflict, 422: connect.ErrUnprocessable,
+		429: connect.ErrRateLimited, 500: connect.ErrServer, 501: connect.ErrServer,
+		502: connect.ErrServer, 503: connect.ErrServer, 504: connect.ErrServer,
+		418: nil, 405: nil,
+	}
+	for status, match := range want {
+		c, _ := errorClient(t, status, errorBody(status), nil)
+		err := getToken(ctxT(t), c)
+		for _, s := range sentinels {
+			if got := errors.Is(err, s); got != (s == match) {
+				t.Errorf("status %d: errors.Is(err, %v) = %v, want %v", status, s, got, s == match)
+			}
+		}
+		if errors.Is(err, connect.ErrInvalidParams) {
+			t.Errorf("status %d: an API error matches ErrInvalidParams", status)
+		}
+	}
+}
+
+// An error body is read up to 1 MiB only: a misbehaving proxy answering 5 MiB must not
+// make the client buffer it. After the capped read the client drains at most 64 KiB
+// more to try to keep the connection (request.go, maxDrain), so the bound checked is
+// 1 MiB + 64 KiB.
+func TestAPIErrorBodyReadIsCapped(t *testing.T) {
+	t.Parallel()
+	const served = 5 << 20
+	const limit = 1<<20 + 64<<10
+	body := &countingBody{r: io.LimitReader(strings.NewReader(strings.Repeat(`{"errors":[`, served/11+1)), served)}
+	tr := fakeTransportFunc(func(r *http.Request) (*http.Response, error) {
+		return &http.Response{
+			StatusCode: http.StatusInternalServerError, Status: "500 Internal Server Error",
+			Header: http.Header{"Request-Id": {"req_big"}}, Body: body, ContentLength: served, Request: r,
+		}, nil
+	})
+	c, err := connect.New(testAPIKey, connect.WithBaseURL(mockBaseURL),
+		connect.WithHTTPClient(&http.Client{Transport: tr}), connect.WithMaxRetries(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = createToken(ctxT(t), c)
+	var apiErr *connect.APIError
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 500 || apiErr.RequestID != "req_big" {
+		t.Fatalf("error = %v, want the 500 *APIError", err)
+	}
+	if n := body.read(); n > limit {
+		t.Errorf("client read %d bytes of a %d-byte error body, want at most %d", n, served, limit)
+	}
+	if !body.closed {
+		t.Error("error body not closed")
+	}
+}
+
+type fakeTransportFunc func(*http.Request) (*http.Response, error)
+
+func (f fakeTransportFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -1,0 +1,183 @@
+package connecttest
+
+import (
+	"net/http"
+	"time"
+)
+
+// Connection statuses (persona-openapi/components/schemas/connect-connection.yaml).
+const (
+	connectionPending  = "pending"
+	connectionActive   = "active"
+	connectionInactive = "inactive"
+)
+
+// connection is a one-directional link from a source organization to a destination.
+type connection struct {
+	id        string
+	seq       int64
+	src, dst  *org
+	status    string
+	createdAt time.Time
+	updatedAt time.Time
+}
+
+func (s *Server) newConnectionLocked(src, dst *org) *connection {
+	now := s.nowLocked()
+	c := &connection{
+		id: newID("cxn_"), seq: s.nextSeqLocked(), src: src, dst: dst,
+		status: connectionPending, createdAt: now, updatedAt: now,
+	}
+	s.conns[c.id] = c
+	return c
+}
+
+// view is the connect/connection resource; both sides see the same. Like every spec
+// example it has no relationships (the schema would allow a creator).
+func (c *connection) view() object {
+	return object{
+		{"type", "connect/connection"},
+		{"id", c.id},
+		{"attributes", object{
+			{"status", c.status},
+			{"source-organization-id", c.src.pub.ID},
+			{"destination-organization-id", c.dst.pub.ID},
+			{"created-at", c.createdAt},
+			{"updated-at", c.updatedAt},
+		}},
+	}
+}
+
+// visibleConnectionLocked returns connection id if o is one of its sides.
+func (s *Server) visibleConnectionLocked(o *org, id string) *connection {
+	c := s.conns[id]
+	if c == nil || (c.src != o && c.dst != o) {
+		return nil
+	}
+	return c
+}
+
+// listConnections: GET /connect/connections (connect_connections.yaml).
+func (s *Server) listConnections(q *request) response {
+	lq, bad := parseListQuery(q.URL.Query(), "status", "destination-organization-id")
+	if bad != nil {
+		return *bad
+	}
+	if st, ok := lq.filters["status"]; ok && !contains([]string{connectionPending, connectionActive, connectionInactive}, st) {
+		return fail(http.StatusBadRequest, "filter[status] must be one of pending, active, inactive")
+	}
+	var items []listItem
+	for _, c := range s.conns {
+		if c.src != q.org && c.dst != q.org {
+			continue
+		}
+		if st, ok := lq.filters["status"]; ok && c.status != st {
+			continue
+		}
+		if d, ok := lq.filters["destination-organization-id"]; ok && c.dst.pub.ID != d {
+			continue
+		}
+		items = append(items, listItem{id: c.id, seq: c.seq, doc: c.view()})
+	}
+	doc, bad := paginate(items, lq, func(id string) (int64, bool) {
+		c := s.visibleConnectionLocked(q.org, id)
+		if c == nil {
+			return 0, false
+		}
+		return c.seq, true
+	}, "/connect/connections")
+	if bad != nil {
+		return *bad
+	}
+	return ok(http.StatusOK, doc)
+}
+
+// createConnection: POST /connect/connections. The new connection is pending until the
+// destination accepts it (AcceptConnection).
+func (s *Server) createConnection(q *request) response {
+	body, bad := parseBody(q.body, objectOf(map[string]*shape{
+		"data": objectOf(map[string]*shape{
+			"attributes": objectOf(map[string]*shape{"destination-organization-id": stringShape()}),
+		}),
+	}))
+	if bad != nil {
+		return *bad
+	}
+	const pointer = "/data/attributes/destination-organization-id"
+	dstID := lookupString(body, "data", "attributes", "destination-organization-id")
+	if dstID == "" {
+		return invalidAt(pointer, "data.attributes.destination-organization-id is missing")
+	}
+	dst := s.orgs[dstID]
+	if dst == nil {
+		return fail(http.StatusNotFound, "data.attributes.destination-organization-id is not found")
+	}
+	if dst == q.org {
+		return invalidAt(pointer, "a connection cannot lead to its own organization")
+	}
+	for _, c := range s.conns {
+		if c.src == q.org && c.dst == dst && c.status != connectionInactive {
+			return fail(http.StatusConflict, "Resource already exists as an active resource")
+		}
+	}
+	c := s.newConnectionLocked(q.org, dst)
+	return ok(http.StatusCreated, object{{"data", c.view()}})
+}
+
+// getConnection: GET /connect/connections/{id}, for either side.
+func (s *Server) getConnection(q *request) response {
+	c := s.visibleConnectionLocked(q.org, q.params[0])
+	if c == nil {
+		return fail(http.StatusNotFound, "")
+	}
+	return ok(http.StatusOK, object{{"data", c.view()}})
+}
+
+// deactivateConnection: POST /connect/connections/{id}/deactivate, by either side,
+// from pending or active.
+func (s *Server) deactivateConnection(q *request) response {
+	c := s.visibleConnectionLocked(q.org, q.params[0])
+	if c == nil {
+		return fail(http.StatusNotFound, "")
+	}
+	if resp, bad := noBody(q.body); bad {
+		return resp
+	}
+	if c.status == connectionInactive {
+		return failTitled(statusIllegalTransition, "Connection is inactive", "only a pending or active connection can be deactivated")
+	}
+	c.status, c.updatedAt = connectionInactive, q.now
+	return ok(http.StatusOK, object{{"data", c.view()}})
+}
+
+// reactivateConnection: POST /connect/connections/{id}/reactivate, by the source only,
+// from inactive back to pending.
+func (s *Server) reactivateConnection(q *request) response {
+	c := s.visibleConnectionLocked(q.org, q.params[0])
+	if c == nil {
+		return fail(http.StatusNotFound, "")
+	}
+	if resp, bad := noBody(q.body); bad {
+		return resp
+	}
+	if c.src != q.org {
+		return fail(statusWrongSide, "only the connection's source organization can reactivate it")
+	}
+	if c.status != connectionInactive {
+		return failTitled(statusIllegalTransition, "Connection is "+c.status, "only an inactive connection can be reactivated")
+	}
+	c.status, c.updatedAt = connectionPending, q.now
+	return ok(http.StatusOK, object{{"data", c.view()}})
+}
+
+// noBody accepts an empty body, {} or {"data":{"attributes":{}}} for operations whose
+// spec has no request body.
+func noBody(body []byte) (response, bool) {
+	_, bad := parseBody(body, objectOf(map[string]*shape{
+		"data": objectOf(map[string]*shape{"attributes": objectOf(nil)}),
+	}))
+	if bad != nil {
+		return *bad, true
+	}
+	return response{}, false
+}

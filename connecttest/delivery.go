@@ -1,0 +1,110 @@
+package connecttest
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	connect "github.com/persona-connect/connect-go"
+)
+
+// Delivery is one attempt to deliver an event to a webhook, as Deliveries reports it.
+type Delivery struct {
+	EventID        string
+	EventName      connect.EventName
+	OrganizationID string // the organization the event belongs to
+	URL            string
+	Attempt        int       // 1 for the first try, up to 8
+	StatusCode     int       // the receiver's status; 0 when it did not answer in time
+	Err            string    // the transport error when StatusCode is 0
+	Signature      string    // the Persona-Signature header sent
+	Body           []byte    // the request body, identical on every attempt
+	SentAt         time.Time // server clock
+}
+
+// Deliveries returns every delivery attempt made so far, in the order they ended.
+func (s *Server) Deliveries() []Delivery {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Delivery, len(s.deliveries))
+	for i, d := range s.deliveries {
+		d.Body = append([]byte(nil), d.Body...) // the caller may keep or change it
+		out[i] = d
+	}
+	return out
+}
+
+// deliver POSTs body to wh until an attempt answers 2xx within the timeout, retrying
+// webhookRetries times with a doubling wait. Each attempt is signed afresh with the
+// secrets active at that moment. It returns when the server closes.
+func (s *Server) deliver(wh *webhook, e *event, body []byte) {
+	delay := s.cfg.webhookRetryDelay
+	var firstAt string
+	for attempt := 1; attempt <= 1+webhookRetries; attempt++ {
+		if attempt > 1 {
+			if !s.sleep(s.ctx, delay) {
+				return
+			}
+			delay *= 2
+		}
+		s.mu.Lock()
+		now := s.nowLocked()
+		secrets := wh.activeSecrets(now)
+		s.mu.Unlock()
+		if firstAt == "" {
+			firstAt = formatTime(now)
+		}
+		groups := make([]string, len(secrets))
+		for i, sec := range secrets {
+			groups[i] = connect.SignHeader(body, sec, now)
+		}
+		sig := strings.Join(groups, " ")
+		status, errText := s.post(wh.url, body, map[string]string{
+			"Content-Type":                       "application/json",
+			connect.SignatureHeader:              sig,
+			"Persona-Webhook-Attempts-Made":      strconv.Itoa(attempt),
+			"Persona-Webhook-Attempts-Left":      strconv.Itoa(1 + webhookRetries - attempt),
+			"Persona-Webhook-First-Attempted-At": firstAt,
+		})
+		if s.ctx.Err() != nil {
+			return // closed mid-attempt: not an attempt the receiver should be judged by
+		}
+		s.mu.Lock()
+		s.deliveries = append(s.deliveries, Delivery{
+			EventID: e.id, EventName: e.name, OrganizationID: e.org.pub.ID, URL: wh.url,
+			Attempt: attempt, StatusCode: status, Err: errText, Signature: sig, Body: body, SentAt: now,
+		})
+		s.mu.Unlock()
+		if status >= 200 && status < 300 {
+			return
+		}
+	}
+}
+
+// post sends one attempt and returns the status, or 0 and the error.
+func (s *Server) post(url string, body []byte, headers map[string]string) (int, string) {
+	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.webhookTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return 0, err.Error()
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	req.Header.Set("User-Agent", "Persona-Webhooks (connecttest)")
+	resp, err := s.hook.Do(req)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	// Reading the answer is part of the attempt: a receiver that answers slowly times out.
+	if _, err := io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20)); err != nil {
+		return 0, err.Error()
+	}
+	return resp.StatusCode, ""
+}

@@ -1,0 +1,36 @@
+package connecttest_test
+
+import (
+	"context"
+	"fmt"
+
+	connect "github.com/persona-connect/connect-go"
+	"github.com/persona-connect/connect-go/connecttest"
+)
+
+// A source shares an inquiry, the destination redeems it, both through the SDK.
+func Example() {
+	ctx := context.Background()
+	srv := connecttest.NewServer()
+	defer srv.Close()
+	bank, lender := srv.NewOrganization("Bank"), srv.NewOrganization("Lender")
+	cxn := srv.CreateConnection(bank, lender)
+	inq := srv.CreateInquiry(bank)
+
+	source, _ := connect.New(bank.APIKey, connect.WithBaseURL(srv.URL))
+	destination, _ := connect.New(lender.APIKey, connect.WithBaseURL(srv.URL))
+
+	tok, err := source.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: cxn, SourceID: inq})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(tok.Status, tok.Direction)
+	pending, _ := destination.ShareTokens.Redeem(ctx, tok.ID, connect.RedeemShareTokenParams{})
+	fmt.Println(pending.Status, pending.Direction, pending.RedeemMode)
+	done, _ := destination.ShareTokens.Wait(ctx, tok.ID)
+	fmt.Println(done.Status, done.Destination.Type)
+	// Output:
+	// created outbound
+	// pending inbound clone
+	// redeemed inquiry
+}

@@ -1,0 +1,101 @@
+package connecttest
+
+import (
+	"net/http"
+	"path"
+	"strings"
+	"time"
+)
+
+// faultStage is where in the pipeline a fault strikes.
+type faultStage int
+
+const (
+	faultBefore faultStage = iota // in front of the idempotency layer: never stored
+	faultStored                   // inside it: stored and replayed like any answer
+	faultDrop                     // after the answer is decided: the connection is closed
+)
+
+// fault is an injected failure for the next n matching requests.
+type fault struct {
+	stage   faultStage
+	method  string // "" matches any
+	pattern string // path.Match pattern; "" matches any
+	left    int
+	status  int
+}
+
+// FailNext makes the next n requests matching method and pattern answer status with a
+// Persona-style error body, before the request reaches the API: nothing is changed and,
+// for a POST, nothing is stored under its Idempotency-Key, so a retry runs for real
+// (a proxy or load balancer failing). Authentication and rate limiting still apply
+// first, and the answer carries the usual headers.
+//
+// method "" matches any method. pattern is matched with path.Match against the path
+// relative to the base URL, e.g. "/connect/share-tokens" or
+// "/connect/share-tokens/*/redeem"; "" matches any path.
+func (s *Server) FailNext(method, pattern string, n, status int) {
+	s.addFault(faultBefore, method, pattern, n, status)
+}
+
+// FailNextStored is FailNext from inside the API: for a POST with an Idempotency-Key the
+// error answer is stored and replayed to every retry with that key for 24 hours, as
+// Persona does with the 5xx answers it produces.
+func (s *Server) FailNextStored(method, pattern string, n, status int) {
+	s.addFault(faultStored, method, pattern, n, status)
+}
+
+// DropAfterCommit makes the next n requests matching method and pattern (as in
+// FailNext) run to the end, their effect committed and their answer stored under
+// their Idempotency-Key, and then closes the connection without sending a byte of the
+// answer: the client sees a network error and cannot know the request succeeded.
+func (s *Server) DropAfterCommit(method, pattern string, n int) {
+	s.addFault(faultDrop, method, pattern, n, 0)
+}
+
+// AddLatency delays every later request by d more (real time) before it is handled;
+// a negative d takes latency away, never below zero. Close ends the waits.
+func (s *Server) AddLatency(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.latency = max(s.latency+d, 0)
+}
+
+func (s *Server) addFault(stage faultStage, method, pattern string, n, status int) {
+	if n <= 0 {
+		return
+	}
+	if stage != faultDrop && (status < 400 || status > 599) {
+		panic("connecttest: an injected status must be 4xx or 5xx")
+	}
+	if _, err := path.Match(pattern, "/"); err != nil {
+		panic("connecttest: bad fault pattern " + pattern + ": " + err.Error())
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, &fault{stage: stage, method: strings.ToUpper(method), pattern: pattern, left: n, status: status})
+}
+
+// takeFaultLocked consumes one matching fault of stage, oldest first, and returns the
+// answer it imposes.
+func (s *Server) takeFaultLocked(stage faultStage, method, rel string) (response, bool) {
+	for i, f := range s.faults {
+		if f.stage != stage || (f.method != "" && f.method != method) {
+			continue
+		}
+		if f.pattern != "" {
+			if m, _ := path.Match(f.pattern, rel); !m {
+				continue
+			}
+		}
+		f.left--
+		if f.left == 0 {
+			s.faults = append(s.faults[:i], s.faults[i+1:]...)
+		}
+		if f.status == http.StatusUnauthorized {
+			return response{f.status, errorBody(errorItem{title: defaultTitle(f.status)})}, true
+		}
+		return fail(f.status, "injected by connecttest"), true
+	}
+	return response{}, false
+}

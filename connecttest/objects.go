@@ -1,0 +1,110 @@
+package connecttest
+
+import "strings"
+
+// objectKind is what kind of object a source or destination is.
+type objectKind int
+
+// Object kinds.
+const (
+	kindInquiry objectKind = iota + 1
+	kindAccount
+	kindTransaction
+	kindVerification
+)
+
+// kindInfo is what Connect may do with a kind of object
+// (persona-openapi/paths/connect_share-tokens_{share-token-id}_redeem.yaml).
+type kindInfo struct {
+	name       string // for error texts: "inquiry", "account", ...
+	prefix     string // id prefix
+	typ        string // JSON:API type in relationships
+	sourceData string // source-data type for a peek
+	cloneable  bool   // a share token over it may be redeemed by cloning
+	hydrates   bool   // a share token over it may hydrate, and it may be hydrated
+	status     string // the status a peek shows
+}
+
+func (k objectKind) info() kindInfo {
+	switch k {
+	case kindInquiry:
+		return kindInfo{"inquiry", "inq_", "inquiry", "connect/source-data/inquiry", true, true, "completed"}
+	case kindAccount:
+		return kindInfo{"account", "act_", "account", "connect/source-data/account", false, true, "active"}
+	case kindTransaction:
+		return kindInfo{"transaction", "txn_", "txn", "connect/source-data/txn", false, true, "approved"}
+	case kindVerification:
+		return kindInfo{"verification", "ver_", "verification/database", "connect/source-data/verification/database", true, false, "passed"}
+	}
+	return kindInfo{}
+}
+
+// kindOfID returns the kind an id's prefix names.
+func kindOfID(id string) (objectKind, bool) {
+	for _, k := range []objectKind{kindInquiry, kindAccount, kindTransaction, kindVerification} {
+		if strings.HasPrefix(id, k.info().prefix) {
+			return k, true
+		}
+	}
+	return 0, false
+}
+
+// field is one user-space field of an object; visibility is what a peek shows of it.
+type field struct {
+	name     string // snake_case, as field mappings name fields
+	value    any
+	presence bool // a peek shows only whether it is set
+}
+
+// sampleFields are the fields a setup method gives a new object.
+func (k objectKind) sampleFields() []field {
+	switch k {
+	case kindInquiry, kindAccount:
+		return []field{
+			{name: "name_first", value: "Alexander"},
+			{name: "name_last", value: "Sample"},
+			{name: "birthdate", value: "1977-07-17", presence: true},
+			{name: "address_street_1", value: "123 Main St", presence: true},
+		}
+	case kindTransaction:
+		return []field{{name: "amount", value: "100.00"}, {name: "currency", value: "USD"}}
+	}
+	return nil // verifications have no user-space fields
+}
+
+// sourceObject is an Inquiry, Account, Transaction or Verification.
+type sourceObject struct {
+	id       string
+	seq      int64
+	kind     objectKind
+	org      *org
+	fields   []field
+	redacted bool
+	deleted  bool
+}
+
+func (s *Server) newObjectLocked(o *org, k objectKind, fields []field) *sourceObject {
+	obj := &sourceObject{id: newID(k.info().prefix), seq: s.nextSeqLocked(), kind: k, org: o, fields: fields}
+	s.objects[obj.id] = obj
+	return obj
+}
+
+// visibleObjectLocked returns the live object id of o, or nil.
+func (s *Server) visibleObjectLocked(o *org, id string) *sourceObject {
+	obj := s.objects[id]
+	if obj == nil || obj.org != o || obj.deleted {
+		return nil
+	}
+	return obj
+}
+
+// setField sets name to value, adding the field when it is missing.
+func (obj *sourceObject) setField(name string, value any, presence bool) {
+	for i := range obj.fields {
+		if obj.fields[i].name == name {
+			obj.fields[i].value = value
+			return
+		}
+	}
+	obj.fields = append(obj.fields, field{name: name, value: value, presence: presence})
+}

@@ -1,0 +1,153 @@
+package connecttest
+
+import (
+	"net/http"
+	"time"
+)
+
+// This file is the one place that lists what the fake decides where Persona's
+// documents (persona-openapi/ and API-NOTES.md) are silent or leave a choice open.
+// Change a behaviour here and the rest of the package follows.
+
+// Numbers the spec does state, kept here so that every limit lives in one file.
+const (
+	// defaultTTL is the share token lifetime when expires-in-seconds is omitted (spec:
+	// "If omitted, defaults to 14 days").
+	defaultTTL = 14 * 24 * time.Hour
+	// minTTLSeconds and maxTTLSeconds bound expires-in-seconds (spec: 60..1814400).
+	minTTLSeconds = 60
+	maxTTLSeconds = 1814400
+	// defaultRateLimit per defaultRateWindow is Persona's documented default, per
+	// organization (one organization is one environment here).
+	defaultRateLimit  = 300
+	defaultRateWindow = time.Minute
+	// idempotencyTTL is how long a stored answer is replayed (API-NOTES: 24 hours).
+	idempotencyTTL = 24 * time.Hour
+	// defaultPageSize and maxPageSize bound page[size] (API-NOTES: 1..100, default 10).
+	defaultPageSize = 10
+	maxPageSize     = 100
+	// webhookRetries is how many times a failed delivery is retried after the first
+	// attempt (API-NOTES: "up to 7 retries"), so Attempts-Left is 7 on the first try.
+	webhookRetries = 7
+	// defaultWebhookTimeout is Persona's 5-second window for a 2xx.
+	defaultWebhookTimeout = 5 * time.Second
+	// maxRequestBody caps what the fake reads of a request body.
+	maxRequestBody = 1 << 20
+)
+
+// Choices where Persona is silent.
+const (
+	// statusIllegalTransition answers a redeem or an expire of a token that is not
+	// `created`, with the title "Share token is <status>". 409 rather than 422: the
+	// request is well formed, it conflicts with the token's current state (the spec's
+	// conflict.yaml: "conflicts with another request"). The same status answers a
+	// deactivate of an inactive connection and a reactivate of a non-inactive one.
+	statusIllegalTransition = http.StatusConflict
+
+	// statusWrongSide answers the right object asked by the wrong side of its
+	// connection: the source redeeming, the destination expiring, the destination
+	// creating a token over the connection or reactivating it.
+	statusWrongSide = http.StatusForbidden
+
+	// statusConnectionNotActive answers a create or a redeem over a connection that is
+	// pending or inactive, with a pointer to /data/attributes/connection-id on create.
+	// 422 rather than 403: the key is allowed, the action is not valid right now.
+	statusConnectionNotActive = http.StatusUnprocessableEntity
+
+	// statusIdempotencyMismatch answers a reused Idempotency-Key whose method, path or
+	// body differ from the first request's (API-NOTES leaves 409 or 422 open; 422 is
+	// the status of "invalid parameter" in the spec's responses).
+	statusIdempotencyMismatch = http.StatusUnprocessableEntity
+
+	// defaultRedeemDelay is how long a redemption stays pending (WithRedeemDelay).
+	defaultRedeemDelay = 20 * time.Millisecond
+
+	// defaultWebhookRetryDelay is the wait before the first retry of a failed
+	// delivery; each further retry waits twice as long as the one before (Persona's
+	// real schedule is 3 s, 64 s, ... which no test wants to wait for).
+	defaultWebhookRetryDelay = 20 * time.Millisecond
+)
+
+// Behaviour choices that are not numbers. Each is read by the code named.
+const (
+	// redeemFailedAgain: a failed token cannot be redeemed again (redeem answers
+	// statusIllegalTransition). A retry needs a new token from the source.
+	redeemFailedAgain = false
+
+	// expirePending: a pending token cannot be expired (the redemption has started;
+	// expire answers statusIllegalTransition). Only `created` tokens expire.
+	expirePending = false
+
+	// everyOrgCanPeek: every organization has the source-data peek capability, so a
+	// destination's GET ...?peek-source-data=true always carries source-data. The
+	// source asking to peek gets the token without source-data (spec: only for the
+	// destination), not an error.
+	everyOrgCanPeek = true
+
+	// newestSecretFirst: during a rotation the signature groups are ordered newest
+	// secret first. Verifiers must accept either order.
+	newestSecretFirst = true
+
+	// fieldMappingsOnClone: meta.field-mappings on a clone (no destination-id) answers
+	// 422 with pointer /meta/field-mappings (spec: "omit them from clone requests").
+	fieldMappingsOnClone = http.StatusUnprocessableEntity
+)
+
+// Behaviour choices written as prose, because they shape code rather than a value:
+//
+//   - Missing connection-id or source-id on create answers 422 with source.pointer, one
+//     error item per missing attribute; an attribute of the wrong JSON type, an unknown
+//     attribute or member anywhere in a body, or a body that is not JSON answers 400.
+//     JSON null counts as absent for optional members.
+//   - An id the caller cannot see (a connection, source or destination of another
+//     organization, or one that does not exist) answers 404 "Record not found" with
+//     details naming the attribute, except a hydrate destination-id, which answers 422
+//     with a pointer (it is a parameter of an action on a visible token).
+//   - A share token or connection of which the caller is neither side answers 404,
+//     exactly like one that does not exist: its existence is not disclosed.
+//   - Hydrate: any Account, Transaction or Inquiry source may hydrate any Account,
+//     Transaction or Inquiry of the destination organization (the spec lists both sets
+//     without pairing them). Fields whose names match are copied; field mappings copy
+//     the others; unknown field names in a mapping are ignored.
+//   - Clone creates a new object of the source's kind in the destination organization
+//     and sets `destination` when the redemption finishes; a failed clone leaves it null.
+//   - A redemption fails, in this order: with a reason forced by FailRedemption or
+//     WithRedeemFailure; with source_not_found when the source was deleted
+//     (DeleteObject); with source_redacted when it was redacted (RedactObject).
+//   - A token past its expires-at reads as `expired` with updated-at = expires-at, on
+//     every read; pending tokens do not expire. expires-at is always set (the spec's
+//     examples show null in places; the schema calls it "When this share token
+//     expires").
+//   - Creating a connection to your own organization answers 422; a second connection
+//     to an organization with a pending or active one answers 409 ("Resource already
+//     exists as an active resource", the spec's conflict example).
+//   - page[after] and page[before] take the id of any object of the listed kind the
+//     caller can see, also one the filters exclude; an unknown id, both cursors at
+//     once, a page[size] outside 1..100 or not an integer, an unknown filter key, an
+//     unknown status or direction value, or `include` on a list answers 400.
+//   - Connections carry no relationships, as in every spec example (the schema would
+//     allow a creator).
+//   - A hydrate whose destination object was deleted while pending fails with
+//     import_failed.
+//   - Webhook deliveries carry payload.included = [] (API-NOTES); the Events API returns
+//     the event as event.yaml describes it, whose payload has only data.
+//   - Single-resource answers carry only `data` (as in the spec's examples); lists carry
+//     `data` and `links`; webhook payloads carry payload.included = [] and context = {}.
+//   - Idempotency-Key is honoured on POSTs only; on GETs it is ignored. The stored answer
+//     is replayed with the same status and body, a new Request-Id and fresh RateLimit
+//     headers. Bodies are compared as JSON (key order and spacing do not matter).
+//   - 401 answers carry only Content-Type (the spec's unauthorized.yaml lists no
+//     headers; the others are documented "on every authenticated response").
+//   - Faults: FailNext answers in front of the API (after authentication and rate
+//     limiting, before the idempotency layer), so its answer is never stored and a
+//     retry with the same key runs for real. FailNextStored answers from inside the API
+//     (after the idempotency layer), so like any answer Persona produces, it is stored
+//     and replayed. DropAfterCommit runs the request to the end (storing its answer)
+//     and then closes the connection without a byte of response.
+//   - The server clock (WithClock, Advance) drives timestamps, TTL expiry, idempotency
+//     retention, rate-limit windows, secret expiry after a rotation and the signature's
+//     t. Waits (redemption delay, webhook retries, latency) are real time.
+//   - Persona-Webhook-First-Attempted-At is a timestamp in the same format as the
+//     bodies' (2006-01-02T15:04:05.000Z).
+//   - Event payloads are snapshots: payload.data is the token as the receiving
+//     organization saw it when the event was recorded.

@@ -1,0 +1,68 @@
+package connecttest
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// rateWindow counts one organization's requests in fixed windows of the server clock.
+type rateWindow struct {
+	start time.Time
+	count int
+}
+
+// take counts one request at now, writes the RateLimit headers into hdr, and reports
+// whether the request is over the limit.
+func (w *rateWindow) take(now time.Time, limit int, window time.Duration, hdr http.Header) bool {
+	if w.start.IsZero() || !now.Before(w.start.Add(window)) {
+		w.start, w.count = now, 0
+	}
+	w.count++
+	remaining := max(limit-w.count, 0)
+	reset := w.start.Add(window).Sub(now)
+	secs := int64((reset + time.Second - 1) / time.Second) // whole seconds, rounded up
+	hdr.Set("RateLimit-Limit", strconv.Itoa(limit))
+	hdr.Set("RateLimit-Remaining", strconv.Itoa(remaining))
+	hdr.Set("RateLimit-Reset", strconv.FormatInt(secs, 10))
+	return w.count > limit
+}
+
+// rateLimitDetails is the 429 details text, in the words of the spec's example.
+func rateLimitDetails(limit int, window time.Duration) string {
+	per := window.String()
+	if window == time.Minute {
+		per = "min"
+	}
+	return fmt.Sprintf("You have hit your rate limit of %d requests / %s. Please reach out to support@withpersona.com if you need this changed.", limit, per)
+}
+
+// authenticateLocked returns the organization whose API key the request bears, or nil.
+func (s *Server) authenticateLocked(r *http.Request) *org {
+	auth := r.Header.Get("Authorization")
+	const prefix = "Bearer "
+	if len(auth) <= len(prefix) || !equalFoldASCII(auth[:len(prefix)], prefix) {
+		return nil
+	}
+	return s.orgsByKey[auth[len(prefix):]]
+}
+
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}

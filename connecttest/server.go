@@ -1,0 +1,226 @@
+package connecttest
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"time"
+)
+
+// apiPrefix is the path of the base URL; links in list bodies start with it.
+const apiPrefix = "/api/v1"
+
+// Server is an in-memory Persona Connect listening on 127.0.0.1. Make one with
+// NewServer and stop it with Close. All methods are safe for concurrent use.
+type Server struct {
+	// URL is the base URL to pass to connect.WithBaseURL: "http://127.0.0.1:<port>/api/v1".
+	URL string
+
+	*core // behind a pointer: a Server may be copied (the contract does), its lock not
+}
+
+// core is the server's state and machinery.
+type core struct {
+	cfg  config
+	hs   *httptest.Server
+	hook *http.Client // delivers webhooks; its idle connections close with the server
+
+	ctx    context.Context // cancelled by Close: ends every wait and delivery
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // every goroutine the server started besides httptest's
+
+	mu          sync.Mutex // guards everything below
+	closed      bool
+	clockOffset time.Duration
+	seq         int64 // creation order of every object, for newest-first lists
+	orgs        map[string]*org
+	orgsByKey   map[string]*org
+	objects     map[string]*sourceObject
+	conns       map[string]*connection
+	tokens      map[string]*shareToken
+	events      map[string]*event
+	webhooks    []*webhook
+	deliveries  []Delivery
+	faults      []*fault
+	latency     time.Duration
+}
+
+// NewServer starts a fake Persona Connect on a loopback port. Invalid options panic,
+// naming the option. Close it when done.
+func NewServer(opts ...ServerOption) *Server {
+	cfg := config{
+		clock:             time.Now,
+		redeemDelay:       defaultRedeemDelay,
+		webhookRetryDelay: defaultWebhookRetryDelay,
+		webhookTimeout:    defaultWebhookTimeout,
+		rateLimit:         defaultRateLimit,
+		rateWindow:        defaultRateWindow,
+	}
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&cfg)
+		}
+	}
+	if len(cfg.problems) > 0 {
+		panic("connecttest: " + strings.Join(cfg.problems, "; "))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{core: &core{
+		cfg:       cfg,
+		ctx:       ctx,
+		cancel:    cancel,
+		orgs:      map[string]*org{},
+		orgsByKey: map[string]*org{},
+		objects:   map[string]*sourceObject{},
+		conns:     map[string]*connection{},
+		tokens:    map[string]*shareToken{},
+		events:    map[string]*event{},
+		hook: &http.Client{
+			Transport: &http.Transport{MaxIdleConnsPerHost: 4},
+			// A delivery's answer is the redirect itself: Persona does not follow.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+	}}
+	s.hs = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
+	s.URL = s.hs.URL + apiPrefix
+	return s
+}
+
+// Close stops the server: it refuses new connections, ends pending redemptions,
+// webhook deliveries and injected latency, waits for every goroutine it started and
+// for in-flight requests to finish. Calling it again does nothing.
+func (s *Server) Close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	s.mu.Unlock()
+	s.cancel()
+	s.hs.Close()
+	s.wg.Wait()
+	s.hook.CloseIdleConnections()
+}
+
+// goLocked runs f in a goroutine that Close waits for, unless the server is closed.
+// f must return soon after s.ctx is done. Callers hold s.mu.
+func (s *Server) goLocked(f func()) {
+	if s.closed {
+		return
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		f()
+	}()
+}
+
+// sleep waits d of real time; it reports false when the server closed or ctx ended
+// first.
+func (s *Server) sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil && s.ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	case <-s.ctx.Done():
+		return false
+	}
+}
+
+// request is one API call as the handlers see it.
+type request struct {
+	*http.Request
+	org    *org
+	now    time.Time
+	body   []byte
+	params []string // the {id} segments of the route, in order
+}
+
+// serveHTTP runs the pipeline: latency, then (under the lock) authentication, rate
+// limit, routing, faults, idempotency and the handler; then the answer is written, or
+// the connection dropped.
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	latency := s.latency
+	s.mu.Unlock()
+	if !s.sleep(r.Context(), latency) {
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
+	if err != nil {
+		return // the client went away
+	}
+	hdr, resp, drop := s.handle(r, body)
+	if drop {
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				conn.Close()
+				return
+			}
+		}
+		// Not hijackable (HTTP/2): fall through and answer after all.
+	}
+	for k, v := range hdr {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(resp.status)
+	w.Write(resp.body) //nolint:errcheck // the client may be gone; nothing to do
+}
+
+// handle decides the answer to one request. It holds s.mu throughout, so requests are
+// applied one at a time, as if by a single database transaction each.
+func (s *Server) handle(r *http.Request, body []byte) (http.Header, response, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	hdr := http.Header{"Content-Type": {"application/json"}}
+	o := s.authenticateLocked(r)
+	if o == nil {
+		return hdr, response{http.StatusUnauthorized, errorBody(errorItem{title: defaultTitle(http.StatusUnauthorized)})}, false
+	}
+	now := s.nowLocked()
+	hdr.Set("Request-Id", newID("req_"))
+	hdr.Set("Persona-Environment-Id", o.envID)
+	hdr.Set("Persona-Organization-Id", o.pub.ID)
+	if limited := o.rate.take(now, s.cfg.rateLimit, s.cfg.rateWindow, hdr); limited {
+		return hdr, fail(http.StatusTooManyRequests, rateLimitDetails(s.cfg.rateLimit, s.cfg.rateWindow)), false
+	}
+	if len(body) > maxRequestBody {
+		return hdr, fail(http.StatusBadRequest, "request body is larger than 1 MiB"), false
+	}
+	rel, ok := strings.CutPrefix(r.URL.Path, apiPrefix)
+	if !ok {
+		return hdr, fail(http.StatusNotFound, "no such path: "+r.URL.Path), false
+	}
+	h, params, status := route(r.Method, rel)
+	if h == nil {
+		return hdr, fail(status, "no route for "+r.Method+" "+r.URL.Path), false
+	}
+	if resp, hit := s.takeFaultLocked(faultBefore, r.Method, rel); hit {
+		return hdr, resp, false
+	}
+	q := &request{Request: r, org: o, now: now, body: body, params: params}
+	run := func() response {
+		if resp, hit := s.takeFaultLocked(faultStored, r.Method, rel); hit {
+			return resp
+		}
+		return h(s, q)
+	}
+	var resp response
+	if key := r.Header.Get("Idempotency-Key"); key != "" && r.Method == http.MethodPost {
+		resp = o.idem.do(now, key, r.Method, r.URL.Path, body, run)
+	} else {
+		resp = run()
+	}
+	_, drop := s.takeFaultLocked(faultDrop, r.Method, rel)
+	return hdr, resp, drop
+}

@@ -1,0 +1,255 @@
+package connecttest
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	connect "github.com/persona-connect/connect-go"
+)
+
+// Share token statuses (persona-openapi/components/schemas/connect-share-token.yaml).
+const (
+	tokenCreated  = "created"
+	tokenPending  = "pending"
+	tokenRedeemed = "redeemed"
+	tokenExpired  = "expired"
+	tokenFailed   = "failed"
+)
+
+// shareToken is one share token, with everything either side may see of it.
+type shareToken struct {
+	id            string
+	seq           int64
+	conn          *connection
+	source        *sourceObject
+	creator       object // {"type":"api-key","id":...}
+	status        string
+	redeemMode    string        // "" until redemption starts
+	destination   *sourceObject // set on a hydrate at once, on a clone when it finishes
+	fieldMappings [][2]string   // hydrate: source field name, destination field name
+	failureReason string
+	forcedFailure connect.FailureReason // FailRedemption
+	createdAt     time.Time
+	updatedAt     time.Time
+	expiresAt     time.Time
+	pendingAt     *time.Time
+	redeemedAt    *time.Time
+	failedAt      *time.Time
+}
+
+// refresh applies TTL expiry: a created token whose expires-at has passed is expired,
+// as of its expires-at. Every read calls it first.
+func (t *shareToken) refresh(now time.Time) {
+	if t.status == tokenCreated && !now.Before(t.expiresAt) {
+		t.status, t.updatedAt = tokenExpired, t.expiresAt
+	}
+}
+
+// view is the connect/share-token resource as viewer sees it: the source organization
+// sees direction outbound and the creator, source and connection relationships; the
+// destination sees inbound, destination (null until known) and connection. peek adds
+// source-data for the destination.
+func (t *shareToken) view(viewer *org, peek bool) object {
+	outbound := viewer == t.conn.src
+	direction := "inbound"
+	if outbound {
+		direction = "outbound"
+	}
+	attrs := object{
+		{"status", t.status},
+		{"direction", direction},
+		{"created-at", t.createdAt},
+		{"updated-at", t.updatedAt},
+		{"pending-at", t.pendingAt},
+		{"redeemed-at", t.redeemedAt},
+		{"expires-at", t.expiresAt},
+		{"failed-at", t.failedAt},
+		{"failure-reason", nullable(t.failureReason)},
+		{"redeem-mode", nullable(t.redeemMode)},
+	}
+	if peek && !outbound && everyOrgCanPeek {
+		attrs = append(attrs, member{"source-data", sourceData(t.source)})
+	}
+	cxn := member{"connection", relationship(ref("connect/connection", t.conn.id))}
+	var rels object
+	if outbound {
+		rels = object{
+			{"creator", relationship(t.creator)},
+			{"source", relationship(ref(t.source.kind.info().typ, t.source.id))},
+			cxn,
+		}
+	} else {
+		var dest any // {"data": null} until the destination is known
+		if t.destination != nil {
+			dest = ref(t.destination.kind.info().typ, t.destination.id)
+		}
+		rels = object{{"destination", relationship(dest)}, cxn}
+	}
+	return object{{"type", "connect/share-token"}, {"id", t.id}, {"attributes", attrs}, {"relationships", rels}}
+}
+
+// nullable is s, or JSON null when s is empty.
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// visibleTokenLocked returns token id, refreshed, if o is a side of its connection.
+func (s *Server) visibleTokenLocked(o *org, id string, now time.Time) *shareToken {
+	t := s.tokens[id]
+	if t == nil || (t.conn.src != o && t.conn.dst != o) {
+		return nil
+	}
+	t.refresh(now)
+	return t
+}
+
+// listShareTokens: GET /connect/share-tokens, both directions unless filtered.
+func (s *Server) listShareTokens(q *request) response {
+	lq, bad := parseListQuery(q.URL.Query(), "connection-id", "status", "direction")
+	if bad != nil {
+		return *bad
+	}
+	if st, ok := lq.filters["status"]; ok && !contains([]string{tokenCreated, tokenPending, tokenRedeemed, tokenExpired, tokenFailed}, st) {
+		return fail(http.StatusBadRequest, "filter[status] must be one of created, pending, redeemed, expired, failed")
+	}
+	if d, ok := lq.filters["direction"]; ok && d != "inbound" && d != "outbound" {
+		return fail(http.StatusBadRequest, "filter[direction] must be inbound or outbound")
+	}
+	var items []listItem
+	for _, t := range s.tokens {
+		if t.conn.src != q.org && t.conn.dst != q.org {
+			continue
+		}
+		t.refresh(q.now)
+		if v, ok := lq.filters["connection-id"]; ok && t.conn.id != v {
+			continue
+		}
+		if v, ok := lq.filters["status"]; ok && t.status != v {
+			continue
+		}
+		if v, ok := lq.filters["direction"]; ok && (v == "outbound") != (t.conn.src == q.org) {
+			continue
+		}
+		items = append(items, listItem{id: t.id, seq: t.seq, doc: t.view(q.org, false)})
+	}
+	doc, bad := paginate(items, lq, func(id string) (int64, bool) {
+		t := s.visibleTokenLocked(q.org, id, q.now)
+		if t == nil {
+			return 0, false
+		}
+		return t.seq, true
+	}, "/connect/share-tokens")
+	if bad != nil {
+		return *bad
+	}
+	return ok(http.StatusOK, doc)
+}
+
+// createShareToken: POST /connect/share-tokens, by the connection's source.
+func (s *Server) createShareToken(q *request) response {
+	body, bad := parseBody(q.body, objectOf(map[string]*shape{
+		"data": objectOf(map[string]*shape{
+			"attributes": objectOf(map[string]*shape{
+				"connection-id":      stringShape(),
+				"source-id":          stringShape(),
+				"expires-in-seconds": integerShape(),
+			}),
+		}),
+	}))
+	if bad != nil {
+		return *bad
+	}
+	cxnID := lookupString(body, "data", "attributes", "connection-id")
+	srcID := lookupString(body, "data", "attributes", "source-id")
+	var missing []errorItem
+	for _, m := range []struct{ name, value string }{{"connection-id", cxnID}, {"source-id", srcID}} {
+		if m.value == "" {
+			missing = append(missing, errorItem{
+				title: defaultTitle(http.StatusUnprocessableEntity), details: "data.attributes." + m.name + " is missing",
+				pointer: "/data/attributes/" + m.name,
+			})
+		}
+	}
+	if len(missing) > 0 {
+		return response{http.StatusUnprocessableEntity, errorBody(missing...)}
+	}
+	ttl := defaultTTL
+	if n, ok := lookup(body, "data", "attributes", "expires-in-seconds").(interface{ Int64() (int64, error) }); ok {
+		secs, _ := n.Int64() // checked by parseBody
+		if secs < minTTLSeconds || secs > maxTTLSeconds {
+			return invalidAt("/data/attributes/expires-in-seconds",
+				"data.attributes.expires-in-seconds must be between "+strconv.Itoa(minTTLSeconds)+" and "+strconv.Itoa(maxTTLSeconds))
+		}
+		ttl = time.Duration(secs) * time.Second
+	}
+	if _, ok := kindOfID(srcID); !ok {
+		return invalidAt("/data/attributes/source-id", "data.attributes.source-id must be an account (act_), inquiry (inq_), transaction (txn_) or verification (ver_) id")
+	}
+	c := s.visibleConnectionLocked(q.org, cxnID)
+	if c == nil {
+		return fail(http.StatusNotFound, "data.attributes.connection-id is not found")
+	}
+	if c.src != q.org {
+		return fail(statusWrongSide, "only the connection's source organization can create share tokens over it")
+	}
+	if c.status != connectionActive {
+		return response{statusConnectionNotActive, errorBody(errorItem{
+			title: "Connection is not active", details: "connection " + c.id + " is " + c.status,
+			pointer: "/data/attributes/connection-id",
+		})}
+	}
+	src := s.visibleObjectLocked(q.org, srcID)
+	if src == nil {
+		return fail(http.StatusNotFound, "data.attributes.source-id is not found")
+	}
+	t := &shareToken{
+		id: newID("cnst_"), seq: s.nextSeqLocked(), conn: c, source: src,
+		creator: ref("api-key", q.org.apiKeyID), status: tokenCreated,
+		createdAt: q.now, updatedAt: q.now, expiresAt: q.now.Add(ttl),
+	}
+	s.tokens[t.id] = t
+	s.emitLocked(c.src, connect.EventShareTokenOutboundCreated, t)
+	s.emitLocked(c.dst, connect.EventShareTokenInboundCreated, t)
+	return ok(http.StatusCreated, object{{"data", t.view(q.org, false)}})
+}
+
+// getShareToken: GET /connect/share-tokens/{id}[?peek-source-data=true], for either side.
+func (s *Server) getShareToken(q *request) response {
+	t := s.visibleTokenLocked(q.org, q.params[0], q.now)
+	if t == nil {
+		return fail(http.StatusNotFound, "")
+	}
+	peek := false
+	if v := q.URL.Query().Get("peek-source-data"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fail(http.StatusBadRequest, "peek-source-data must be true or false")
+		}
+		peek = b
+	}
+	return ok(http.StatusOK, object{{"data", t.view(q.org, peek)}})
+}
+
+// expireShareToken: POST /connect/share-tokens/{id}/expire, by the source, while the
+// token is created.
+func (s *Server) expireShareToken(q *request) response {
+	t := s.visibleTokenLocked(q.org, q.params[0], q.now)
+	if t == nil {
+		return fail(http.StatusNotFound, "")
+	}
+	if t.conn.src != q.org {
+		return fail(statusWrongSide, "only the source organization can expire a share token")
+	}
+	if resp, bad := noBody(q.body); bad {
+		return resp
+	}
+	if t.status != tokenCreated && !(expirePending && t.status == tokenPending) {
+		return failTitled(statusIllegalTransition, "Share token is "+t.status, "only a created share token can be expired")
+	}
+	t.status, t.updatedAt, t.expiresAt = tokenExpired, q.now, q.now
+	return ok(http.StatusOK, object{{"data", t.view(q.org, false)}})
+}

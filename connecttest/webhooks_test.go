@@ -1,0 +1,281 @@
+package connecttest_test
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	connect "github.com/persona-connect/connect-go"
+	"github.com/persona-connect/connect-go/connecttest"
+)
+
+// receiver is a webhook endpoint that records every request and answers with the
+// status answer gives for the n-th one (1-based).
+type receiver struct {
+	*httptest.Server
+	mu     sync.Mutex
+	got    []received
+	answer func(n int) int
+}
+
+type received struct {
+	header http.Header
+	body   []byte
+}
+
+func newReceiver(t *testing.T, answer func(n int) int) *receiver {
+	t.Helper()
+	rc := &receiver{answer: answer}
+	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		rc.mu.Lock()
+		rc.got = append(rc.got, received{r.Header.Clone(), b})
+		n := len(rc.got)
+		rc.mu.Unlock()
+		status := http.StatusOK
+		if rc.answer != nil {
+			status = rc.answer(n)
+		}
+		w.WriteHeader(status)
+	}))
+	t.Cleanup(rc.Close)
+	return rc
+}
+
+func (rc *receiver) requests() []received {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return append([]received(nil), rc.got...)
+}
+
+func (rc *receiver) waitFor(t *testing.T, n int) []received {
+	t.Helper()
+	eventually(t, "webhook deliveries", func() bool { return len(rc.requests()) >= n })
+	return rc.requests()
+}
+
+// verifySignature checks a Persona-Signature header the simplest way: every group must
+// be t=..,v1=.. with v1 = hex(HMAC-SHA256(secret, t + "." + body)) for one of secrets.
+// It returns the secret that signed each group, in order.
+func verifySignature(t *testing.T, header string, body []byte, secrets ...string) []string {
+	t.Helper()
+	var signers []string
+	groups := strings.Split(header, " ")
+	for _, g := range groups {
+		var ts, v1 string
+		for _, kv := range strings.Split(g, ",") {
+			k, v, _ := strings.Cut(kv, "=")
+			switch k {
+			case "t":
+				ts = v
+			case "v1":
+				v1 = v
+			}
+		}
+		found := ""
+		for _, s := range secrets {
+			mac := hmac.New(sha256.New, []byte(s))
+			mac.Write([]byte(ts + "."))
+			mac.Write(body)
+			if hmac.Equal([]byte(v1), []byte(hex.EncodeToString(mac.Sum(nil)))) {
+				found = s
+			}
+		}
+		if found == "" {
+			t.Errorf("signature group %q matches no secret", g)
+		}
+		signers = append(signers, found)
+	}
+	return signers
+}
+
+func TestWebhooksDeliverEachOrganizationsView(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, connecttest.WithRedeemDelay(0))
+	srcHook, dstHook := newReceiver(t, nil), newReceiver(t, nil)
+	srcSecret := w.srv.AddWebhook(w.src, srcHook.URL)
+	dstSecret := w.srv.AddWebhook(w.dst, dstHook.URL)
+	onlyRedeemed := newReceiver(t, nil)
+	w.srv.AddWebhook(w.dst, onlyRedeemed.URL, connect.EventShareTokenInboundRedeemed)
+	if !strings.HasPrefix(srcSecret, "wbhsec_") {
+		t.Errorf("secret %q", srcSecret)
+	}
+	id := w.create(t)
+	w.d.do("POST", "/connect/share-tokens/"+id+"/redeem", "").must(t, 202)
+
+	for _, c := range []struct {
+		rc        *receiver
+		secret    string
+		org       *connecttest.Organization
+		direction string
+		names     []connect.EventName
+	}{
+		{srcHook, srcSecret, w.src, "outbound", []connect.EventName{connect.EventShareTokenOutboundCreated, connect.EventShareTokenOutboundRedeemed}},
+		{dstHook, dstSecret, w.dst, "inbound", []connect.EventName{connect.EventShareTokenInboundCreated, connect.EventShareTokenInboundRedeemed}},
+	} {
+		got := c.rc.waitFor(t, 2)
+		seen := map[string]bool{}
+		for _, req := range got {
+			if req.header.Get("Content-Type") != "application/json" || req.header.Get("Persona-Webhook-Attempts-Made") != "1" ||
+				req.header.Get("Persona-Webhook-Attempts-Left") != "7" || req.header.Get("Persona-Webhook-First-Attempted-At") == "" {
+				t.Errorf("delivery headers: %v", req.header)
+			}
+			verifySignature(t, req.header.Get("Persona-Signature"), req.body, c.secret)
+			var doc map[string]any
+			if err := json.Unmarshal(req.body, &doc); err != nil {
+				t.Fatal(err)
+			}
+			// Exactly the documented body.
+			if got := strings.Join(sortedKeys(doc), ","); got != "data" {
+				t.Errorf("body keys %s", got)
+			}
+			if got := strings.Join(sortedKeys(walk(doc, "data").(map[string]any)), ","); got != "attributes,id,type" {
+				t.Errorf("data keys %s", got)
+			}
+			if got := strings.Join(sortedKeys(walk(doc, "data", "attributes").(map[string]any)), ","); got != "context,created-at,name,payload" {
+				t.Errorf("attribute keys %s", got)
+			}
+			if inc, ok := walk(doc, "data", "attributes", "payload", "included").([]any); !ok || len(inc) != 0 {
+				t.Errorf("payload.included %v", walk(doc, "data", "attributes", "payload", "included"))
+			}
+			name := walk(doc, "data", "attributes", "name").(string)
+			seen[name] = true
+			token := walk(doc, "data", "attributes", "payload", "data")
+			if walk(token, "id") != id || walk(token, "attributes", "direction") != c.direction {
+				t.Errorf("%s payload: %v", name, token)
+			}
+			if strings.HasSuffix(name, "redeemed") && walk(token, "attributes", "status") != "redeemed" {
+				t.Errorf("%s payload status %v", name, walk(token, "attributes", "status"))
+			}
+			// The same event is in this organization's Events API, and in no other's.
+			evID := walk(doc, "data", "id").(string)
+			newRaw(t, w.srv, c.org).do("GET", "/events/"+evID, "").must(t, 200)
+		}
+		for _, n := range c.names {
+			if !seen[string(n)] {
+				t.Errorf("%s never received %s (got %v)", c.org.Name, n, seen)
+			}
+		}
+	}
+	got := onlyRedeemed.waitFor(t, 1)
+	time.Sleep(20 * time.Millisecond) // a stray inbound-created would have arrived by now
+	if len(onlyRedeemed.requests()) != 1 || !strings.Contains(string(got[0].body), "inbound-redeemed") {
+		t.Errorf("a subscription to one name received %d deliveries", len(onlyRedeemed.requests()))
+	}
+}
+
+func TestWebhookRetriesWithAttemptHeaders(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, connecttest.WithWebhookRetryDelay(time.Millisecond))
+	rc := newReceiver(t, func(n int) int {
+		if n <= 2 {
+			return http.StatusInternalServerError
+		}
+		return http.StatusNoContent
+	})
+	secret := w.srv.AddWebhook(w.src, rc.URL)
+	w.create(t)
+	got := rc.waitFor(t, 3)
+	for i, req := range got {
+		if made, left := req.header.Get("Persona-Webhook-Attempts-Made"), req.header.Get("Persona-Webhook-Attempts-Left"); made != strconv.Itoa(i+1) || left != strconv.Itoa(7-i) {
+			t.Errorf("attempt %d: made %s left %s", i+1, made, left)
+		}
+		if req.header.Get("Persona-Webhook-First-Attempted-At") != got[0].header.Get("Persona-Webhook-First-Attempted-At") {
+			t.Errorf("attempt %d: First-Attempted-At changed", i+1)
+		}
+		if string(req.body) != string(got[0].body) {
+			t.Errorf("attempt %d: body changed", i+1)
+		}
+		verifySignature(t, req.header.Get("Persona-Signature"), req.body, secret)
+	}
+	eventually(t, "the delivery log", func() bool { return len(w.srv.Deliveries()) == 3 })
+	for i, d := range w.srv.Deliveries() {
+		want := []int{500, 500, 204}[i]
+		if d.Attempt != i+1 || d.StatusCode != want || d.EventName != connect.EventShareTokenOutboundCreated || d.URL != rc.URL || d.OrganizationID != w.src.ID {
+			t.Errorf("delivery %d: %+v", i, d)
+		}
+	}
+}
+
+func TestWebhookGivesUpAfterSevenRetries(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, connecttest.WithWebhookRetryDelay(time.Millisecond))
+	rc := newReceiver(t, func(int) int { return http.StatusBadGateway })
+	w.srv.AddWebhook(w.src, rc.URL)
+	w.create(t)
+	got := rc.waitFor(t, 8)
+	time.Sleep(300 * time.Millisecond) // a ninth attempt would come after 256 ms
+	if n := len(rc.requests()); n != 8 {
+		t.Fatalf("%d attempts, want 8", n)
+	}
+	if last := got[7].header; last.Get("Persona-Webhook-Attempts-Made") != "8" || last.Get("Persona-Webhook-Attempts-Left") != "0" {
+		t.Errorf("last attempt headers %v", last)
+	}
+}
+
+func TestWebhookTimeoutIsRetried(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, connecttest.WithWebhookRetryDelay(time.Millisecond), connecttest.WithWebhookTimeout(50*time.Millisecond))
+	release := make(chan struct{})
+	var mu sync.Mutex
+	calls := 0
+	slow := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		calls++
+		first := calls == 1
+		mu.Unlock()
+		if first {
+			select {
+			case <-r.Context().Done():
+			case <-release:
+			}
+		}
+	}))
+	t.Cleanup(func() { close(release); slow.Close() })
+	w.srv.AddWebhook(w.src, slow.URL)
+	w.create(t)
+	eventually(t, "a retry after the timeout", func() bool {
+		d := w.srv.Deliveries()
+		return len(d) == 2 && d[1].StatusCode == 200
+	})
+	if d := w.srv.Deliveries()[0]; d.StatusCode != 0 || d.Err == "" {
+		t.Errorf("timed-out attempt recorded as %+v", d)
+	}
+}
+
+func TestWebhookSecretRotationSignsWithBoth(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, fixedClock())
+	rc := newReceiver(t, nil)
+	old := w.srv.AddWebhook(w.src, rc.URL)
+	w.create(t)
+	first := rc.waitFor(t, 1)[0]
+	if h := first.header.Get("Persona-Signature"); strings.Contains(h, " ") {
+		t.Errorf("one secret, two groups: %q", h)
+	}
+	newer := w.srv.RotateWebhookSecret(old, time.Hour)
+	w.create(t)
+	second := rc.waitFor(t, 2)[1]
+	h := second.header.Get("Persona-Signature")
+	if strings.Count(h, " ") != 1 || strings.Contains(h, "  ") {
+		t.Errorf("rotation header %q is not two groups joined by one space", h)
+	}
+	if signers := verifySignature(t, h, second.body, old, newer); len(signers) != 2 || signers[0] != newer || signers[1] != old {
+		t.Errorf("groups signed by %v, want [new old]", signers)
+	}
+	w.srv.Advance(time.Hour)
+	w.create(t)
+	third := rc.waitFor(t, 3)[2]
+	if signers := verifySignature(t, third.header.Get("Persona-Signature"), third.body, old, newer); len(signers) != 1 || signers[0] != newer {
+		t.Errorf("after the old secret expired, signed by %v", signers)
+	}
+}

@@ -1,0 +1,375 @@
+package connect_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	connect "github.com/persona-connect/connect-go"
+)
+
+// operation is one SDK call with the request it must produce.
+type operation struct {
+	name    string
+	call    func(ctx context.Context, c *connect.Client, opts ...connect.RequestOption) error
+	fixture string // response body
+	status  int
+	method  string
+	path    string     // URL path, base path included
+	query   url.Values // exact query; nil for none
+	body    string     // spec fixture the body must equal; "" for no body
+}
+
+// operations lists every API operation of the SDK.
+func operations() []operation {
+	ctxErr := func(_ any, err error) error { return err }
+	return []operation{
+		{
+			name: "ShareTokens.Create",
+			call: func(ctx context.Context, c *connect.Client, o ...connect.RequestOption) error {
+				return ctxErr(c.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: "cxn_ABC123", SourceID: "inq_ABC123"}, o...))
+			},
+			fixture: "connect-share-token.json", status: http.StatusCreated,
+			method: http.MethodPost, path: "/api/v1/connect/share-tokens", body: "create-share-token.json",
+		},
+		{
+			name: "ShareTokens.Get",
+			call: func(ctx context.Context, c *connect.Client, o ...connect.RequestOption) error {
+				return ctxErr(c.ShareTokens.Get(ctx, "cnst_ABC123", o...))
+			},
+			fixture: "connect-share-token-redeemed.json", status: http.StatusOK,
+			method: http.MethodGet, path: "/api/v1/connect/share-tokens/cnst_ABC123",
+		},
+		{
+			name: "ShareTokens.Peek",
+			call: func(ctx context.Context, c *connect.Client, o ...connect.RequestOption) error {
+				return ctxErr(c.ShareTokens.Peek(ctx, "cnst_ABC123", o...))
+			},
+			fixture: "connect-share-token-redeemed.json", status: http.StatusOK,
+			method: http.MethodGet, path: "/api/v1/connect/share-tokens/cnst_ABC123",
+			query: url.Values{"peek-source-data": {"true"}},
+		},
+		{
+			name: "ShareTokens.Redeem clone",
+			call: func(ctx context.Context, c *connect.Client, o ...connect.RequestOption) error {
+				return ctxErr(c.ShareTokens.Redeem(ctx, "cnst_ABC123", connect.RedeemShareTokenParams{}, o...))
+			},
+			fixture: "connect-share-token-clone-object-pending.json", status: http.StatusAccepted,
+			method: http.MethodPost, path: "/api/v1/connect/share-tokens/cnst_ABC123/redeem", body: "redeem-share-token-clone-object.json",
+		},
+		{
+			name: "ShareTokens.Redeem hydrate",
+			call: func(ctx context.Context, c *connect.Client, o ...connect.RequestOption) error {
+				return ctxErr(c.ShareTokens.Redeem(ctx, "cnst_DEF456", connect.RedeemShareTokenParams{DestinationID: "inq_XYZ789"}, o...))
+			},
+			fixture: "connect-share-token-hydrate-object-pending.json", status: http.StatusAccepted,
+			method: http.MethodPost, path: "/api/v1/connect/share-tokens/cnst_DEF456/redeem", body: "redeem-share-token-hydrate-object.json",
+		},
+		{
+			name: "ShareTokens.Expire",
+			call: func(ctx context.Context, c *connect.Client, o ...connect.RequestOption) error {
+				return ctxErr(c.ShareTokens.Expire(ctx, "cnst_ABC123", o...))
+			},
+			fixture: "connect-share-token-expired.json", status: http.StatusOK,
+			method: http.MethodPost, path: "/api/v1/connect/share-tokens/cnst_ABC123/expire",
+		},
+		{
+			name: "ShareTokens.List",
+			call: func(ctx context.Context, c *connect.Client, _ ...connect.RequestOption) error {
+				return firstErr(c.ShareTokens.List(ctx, &connect.ListShareTokensParams{
+					ConnectionID: "cxn_ABC123", Status: connect.ShareTokenRedeemed, Direction: connect.Inbound, PageSize: 25,
+				}), 1)
+			},
+			fixture: "connect-share-token-list.json", status: http.StatusOK,
+			method: http.MethodGet, path: "/api/v1/connect/share-tokens",
+			query: url.Values{
+				"filter[connection-id]": {"cxn_ABC123"}, "filter[status]": {"redeemed"},
+				"filter[direction]": {"inbound"}, "page[size]": {"25"},
+			},
+		},
+		{
+			name: "ShareTokens.Wait",
+			call: func(ctx context.Context, c *connect.Client, _ ...connect.RequestOption) error {
+				return ctxErr(c.ShareTokens.Wait(ctx, "cnst_ABC123"))
+			},
+			fixture: "connect-share-token-redeemed.json", status: http.StatusOK,
+			method: http.MethodGet, path: "/api/v1/connect/share-tokens/cnst_ABC123",
+		},
+		{
+			name: "Connections.List",
+			call: func(ctx context.Context, c *connect.Client, _ ...connect.RequestOption) error {
+				return firstErr(c.Connections.List(ctx, &connect.ListConnectionsParams{
+					Status: connect.ConnectionActive, DestinationOrganizationID: "org_XYZ789", PageSize: 100,
+				}), 1)
+			},
+			fixture: "connect-connection-list.json", status: http.StatusOK,
+			method: http.MethodGet, path: "/api/v1/connect/connections",
+			query: url.Values{
+				"filter[status]": {"active"}, "filter[destination-organization-id]": {"org_XYZ789"}, "page[size]": {"100"},
+			},
+		},
+		{
+			name: "Connections.Get",
+			call: func(ctx context.Context, c *connect.Client, o ...connect.RequestOption) error {
+				return ctxErr(c.Connections.Get(ctx, "cxn_ABC123", o...))
+			},
+			fixture: "connect-connection.json", status: http.StatusOK,
+			method: http.MethodGet, path: "/api/v1/connect/connections/cxn_ABC123",
+		},
+		{
+			name: "Connections.Create",
+			call: func(ctx context.Context, c *connect.Client, o ...connect.RequestOption) error {
+				return ctxErr(c.Connections.Create(ctx, connect.CreateConnectionParams{DestinationOrganizationID: "org_XYZ789"}, o...))
+			},
+			fixture: "connect-connection.json", status: http.StatusCreated,
+			method: http.MethodPost, path: "/api/v1/connect/connections", body: "create-connection.json",
+		},
+		{
+			name: "Connections.Deactivate",
+			call: func(ctx context.Context, c *connect.Client, o ...connect.RequestOption) error {
+				return ctxErr(c.Connections.Deactivate(ctx, "cxn_ABC123", o...))
+			},
+			fixture: "connect-connection-inactive.json", status: http.StatusOK,
+			method: http.MethodPost, path: "/api/v1/connect/connections/cxn_ABC123/deactivate",
+		},
+		{
+			name: "Connections.Reactivate",
+			call: func(ctx context.Context, c *connect.Client, o ...connect.RequestOption) error {
+				return ctxErr(c.Connections.Reactivate(ctx, "cxn_ABC123", o...))
+			},
+			fixture: "connect-connection.json", status: http.StatusOK,
+			method: http.MethodPost, path: "/api/v1/connect/connections/cxn_ABC123/reactivate",
+		},
+		{
+			name: "Events.List",
+			call: func(ctx context.Context, c *connect.Client, _ ...connect.RequestOption) error {
+				return firstErr(c.Events.List(ctx, &connect.ListEventsParams{
+					Names:     []connect.EventName{connect.EventShareTokenInboundCreated, connect.EventInquiryCompleted},
+					ObjectIDs: []string{"cnst_ABC123", "inq_ABC123"},
+					EventIDs:  []string{"evt_1", "evt_2"},
+					PageSize:  5,
+				}), 1)
+			},
+			fixture: "events-list.json", status: http.StatusOK,
+			method: http.MethodGet, path: "/api/v1/events",
+			query: url.Values{
+				"filter[name]":      {"connect/share-token.inbound-created,inquiry.completed"},
+				"filter[object-id]": {"cnst_ABC123,inq_ABC123"},
+				"filter[id]":        {"evt_1,evt_2"},
+				"page[size]":        {"5"},
+			},
+		},
+		{
+			name: "Events.Get",
+			call: func(ctx context.Context, c *connect.Client, o ...connect.RequestOption) error {
+				return ctxErr(c.Events.Get(ctx, "evt_ABC123", o...))
+			},
+			fixture: "events-retrieve.json", status: http.StatusOK,
+			method: http.MethodGet, path: "/api/v1/events/evt_ABC123",
+		},
+	}
+}
+
+var randomIdempotencyKey = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
+// Every operation sends the right method, path, query, body and headers.
+func TestOperationRequests(t *testing.T) {
+	t.Parallel()
+	defaultUA := "connect-go/" + connect.Version + " go/" + strings.TrimPrefix(runtime.Version(), "go")
+	configs := []struct {
+		name       string
+		opts       []connect.Option
+		reqOpts    []connect.RequestOption
+		apiVersion string
+		userAgent  string
+		idemKey    string // "" = a random 32-hex key
+	}{
+		{name: "defaults", apiVersion: connect.DefaultAPIVersion, userAgent: defaultUA},
+		{
+			name:       "options",
+			opts:       []connect.Option{connect.WithAPIVersion("2023-01-05"), connect.WithUserAgent("acme-backend/1.4")},
+			reqOpts:    []connect.RequestOption{connect.WithIdempotencyKey("order-42-share")},
+			apiVersion: "2023-01-05",
+			userAgent:  defaultUA + " acme-backend/1.4",
+			idemKey:    "order-42-share",
+		},
+	}
+	for _, cfg := range configs {
+		for _, op := range operations() {
+			t.Run(cfg.name+"/"+op.name, func(t *testing.T) {
+				t.Parallel()
+				c, rec := newRecordingClient(t, op.status, specFixture(t, op.fixture), cfg.opts...)
+				if err := op.call(ctxT(t), c, cfg.reqOpts...); err != nil {
+					t.Fatalf("call: %v", err)
+				}
+				r := rec.only(t)
+				testMethod(t, r, op.method)
+				if r.URL.Path != op.path {
+					t.Errorf("path = %q, want %q", r.URL.Path, op.path)
+				}
+				if r.URL.Host != "api.persona.test" || r.URL.Scheme != "https" {
+					t.Errorf("sent to %s://%s, want https://api.persona.test", r.URL.Scheme, r.URL.Host)
+				}
+				if diff := cmp.Diff(op.query, r.URL.Query(), cmp.Comparer(func(a, b url.Values) bool {
+					return len(a) == 0 && len(b) == 0 || cmp.Equal(map[string][]string(a), map[string][]string(b))
+				})); diff != "" {
+					t.Errorf("query mismatch (-want +got):\n%s", diff)
+				}
+				testHeader(t, r, "Authorization", "Bearer "+testAPIKey)
+				testHeader(t, r, "Persona-Version", cfg.apiVersion)
+				testHeader(t, r, "Key-Inflection", "kebab")
+				testHeader(t, r, "Accept", "application/json")
+				testHeader(t, r, "User-Agent", cfg.userAgent)
+				if op.body != "" {
+					testHeader(t, r, "Content-Type", "application/json")
+					testJSONBody(t, r.Body, specFixture(t, op.body))
+				} else {
+					testHeader(t, r, "Content-Type", "")
+					if len(r.Body) != 0 {
+						t.Errorf("body = %q, want none", r.Body)
+					}
+				}
+				switch {
+				case op.method != http.MethodPost:
+					testHeader(t, r, "Idempotency-Key", "")
+				case cfg.idemKey != "":
+					testHeader(t, r, "Idempotency-Key", cfg.idemKey)
+				default:
+					if k := r.Header.Get("Idempotency-Key"); !randomIdempotencyKey.MatchString(k) {
+						t.Errorf("Idempotency-Key = %q, want 32 lower-case hex digits", k)
+					}
+				}
+			})
+		}
+	}
+}
+
+// Each logical POST gets its own random key.
+func TestIdempotencyKeyIsRandomPerCall(t *testing.T) {
+	t.Parallel()
+	c, rec := newRecordingClient(t, http.StatusOK, specFixture(t, "connect-share-token-expired.json"))
+	for range 3 {
+		if _, err := c.ShareTokens.Expire(ctxT(t), "cnst_ABC123"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{}
+	for _, r := range rec.all() {
+		seen[r.Header.Get("Idempotency-Key")] = true
+	}
+	if len(seen) != 3 {
+		t.Errorf("3 calls used %d distinct idempotency keys, want 3: %v", len(seen), seen)
+	}
+}
+
+// Request bodies are the spec's request examples, and hydrate field mappings follow
+// the redeem path's schema.
+func TestRequestBodiesMatchSpec(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		call func(context.Context, *connect.Client) error
+		want []byte
+	}{
+		{
+			name: "create share token",
+			call: func(ctx context.Context, c *connect.Client) error {
+				_, err := c.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: "cxn_ABC123", SourceID: "inq_ABC123"})
+				return err
+			},
+			want: specFixture(t, "create-share-token.json"),
+		},
+		{
+			name: "create share token with the shortest TTL",
+			call: func(ctx context.Context, c *connect.Client) error {
+				_, err := c.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: "cxn_ABC123", SourceID: "act_ABC123", ExpiresIn: time.Minute})
+				return err
+			},
+			want: []byte(`{"data":{"attributes":{"connection-id":"cxn_ABC123","source-id":"act_ABC123","expires-in-seconds":60}}}`),
+		},
+		{
+			name: "create share token with the longest TTL",
+			call: func(ctx context.Context, c *connect.Client) error {
+				_, err := c.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: "cxn_ABC123", SourceID: "ver_ABC123", ExpiresIn: 21 * 24 * time.Hour})
+				return err
+			},
+			want: []byte(`{"data":{"attributes":{"connection-id":"cxn_ABC123","source-id":"ver_ABC123","expires-in-seconds":1814400}}}`),
+		},
+		{
+			name: "redeem clone",
+			call: func(ctx context.Context, c *connect.Client) error {
+				_, err := c.ShareTokens.Redeem(ctx, "cnst_ABC123", connect.RedeemShareTokenParams{})
+				return err
+			},
+			want: specFixture(t, "redeem-share-token-clone-object.json"),
+		},
+		{
+			name: "redeem clone (x-fern example)",
+			call: func(ctx context.Context, c *connect.Client) error {
+				_, err := c.ShareTokens.Redeem(ctx, "cnst_ABC123", connect.RedeemShareTokenParams{})
+				return err
+			},
+			want: specFixture(t, "redeem-share-token.x-fern-examples.clone-an-object.request.json"),
+		},
+		{
+			name: "redeem hydrate",
+			call: func(ctx context.Context, c *connect.Client) error {
+				_, err := c.ShareTokens.Redeem(ctx, "cnst_DEF456", connect.RedeemShareTokenParams{DestinationID: "inq_XYZ789"})
+				return err
+			},
+			want: specFixture(t, "redeem-share-token-hydrate-object.json"),
+		},
+		{
+			name: "redeem hydrate (x-fern example)",
+			call: func(ctx context.Context, c *connect.Client) error {
+				_, err := c.ShareTokens.Redeem(ctx, "cnst_DEF456", connect.RedeemShareTokenParams{DestinationID: "inq_XYZ789"})
+				return err
+			},
+			want: specFixture(t, "redeem-share-token.x-fern-examples.hydrate-an-object.request.json"),
+		},
+		{
+			name: "redeem hydrate with field mappings",
+			call: func(ctx context.Context, c *connect.Client) error {
+				_, err := c.ShareTokens.Redeem(ctx, "cnst_DEF456", connect.RedeemShareTokenParams{
+					DestinationID: "inq_XYZ789",
+					FieldMappings: []connect.FieldMapping{
+						{SourceFieldName: "address_street_1", DestinationFieldName: "street_address"},
+						{SourceFieldName: "birthdate", DestinationFieldName: "date_of_birth"},
+					},
+				})
+				return err
+			},
+			want: []byte(`{"data":{"attributes":{"destination-id":"inq_XYZ789"}},"meta":{"field-mappings":[
+				{"source-field-name":"address_street_1","destination-field-name":"street_address"},
+				{"source-field-name":"birthdate","destination-field-name":"date_of_birth"}]}}`),
+		},
+		{
+			name: "create connection",
+			call: func(ctx context.Context, c *connect.Client) error {
+				_, err := c.Connections.Create(ctx, connect.CreateConnectionParams{DestinationOrganizationID: "org_XYZ789"})
+				return err
+			},
+			want: specFixture(t, "create-connection.json"),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, rec := newRecordingClient(t, http.StatusOK, specFixture(t, "connect-share-token-hydrate-object-pending.json"))
+			if strings.Contains(tt.name, "connection") {
+				c, rec = newRecordingClient(t, http.StatusCreated, specFixture(t, "connect-connection.json"))
+			}
+			if err := tt.call(ctxT(t), c); err != nil {
+				t.Fatalf("call: %v", err)
+			}
+			testJSONBody(t, rec.only(t).Body, tt.want)
+		})
+	}
+}

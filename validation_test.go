@@ -1,0 +1,314 @@
+package connect_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	connect "github.com/persona-connect/connect-go"
+)
+
+// badIDs are IDs that must never reach a URL path or a body, whatever their prefix.
+var badIDs = map[string]string{
+	"empty":               "",
+	"space":               " ",
+	"whitespace":          " \t\n",
+	"slash":               "%s/b",
+	"question mark":       "%s?b=1",
+	"hash":                "%s#b",
+	"percent":             "%s%%2F",
+	"backslash":           `%s\b`,
+	"dot-dot":             "..",
+	"dot":                 ".",
+	"NUL":                 "%s\x00",
+	"newline":             "%s\nb",
+	"DEL":                 "%s\x7f",
+	"inner space":         "%s b",
+	"leading space":       " %s",
+	"unicode line break":  "%s\u2028",
+	"path traversal":      "%s/../../admin",
+	"encoded traversal":   "%s%%2e%%2e",
+	"tab":                 "%s\tb",
+	"non-breaking space":  "%s\u00a0",
+	"carriage return":     "%s\rb",
+	"escape":              "%s\x1b",
+	"query in the middle": "%s?x#y",
+}
+
+// errNotApplicable marks a bad-ID case that does not apply to a call.
+var errNotApplicable = errors.New("not applicable")
+
+// withPrefix fills a badIDs pattern with a valid-looking id.
+func withPrefix(pattern, id string) string {
+	if strings.Contains(pattern, "%s") {
+		return strings.ReplaceAll(strings.ReplaceAll(pattern, "%s", id), "%%", "%")
+	}
+	return pattern
+}
+
+// Every call refuses a bad ID with ErrInvalidParams naming the field, before any I/O.
+func TestBadIDsRefusedBeforeIO(t *testing.T) {
+	t.Parallel()
+	calls := []struct {
+		name  string
+		field string
+		valid string
+		call  func(context.Context, *connect.Client, string) error
+	}{
+		{"ShareTokens.Get", "share token id", "cnst_A", func(ctx context.Context, c *connect.Client, id string) error {
+			_, err := c.ShareTokens.Get(ctx, id)
+			return err
+		}},
+		{"ShareTokens.Peek", "share token id", "cnst_A", func(ctx context.Context, c *connect.Client, id string) error {
+			_, err := c.ShareTokens.Peek(ctx, id)
+			return err
+		}},
+		{"ShareTokens.Redeem", "share token id", "cnst_A", func(ctx context.Context, c *connect.Client, id string) error {
+			_, err := c.ShareTokens.Redeem(ctx, id, connect.RedeemShareTokenParams{})
+			return err
+		}},
+		{"ShareTokens.Expire", "share token id", "cnst_A", func(ctx context.Context, c *connect.Client, id string) error {
+			_, err := c.ShareTokens.Expire(ctx, id)
+			return err
+		}},
+		{"ShareTokens.Wait", "share token id", "cnst_A", func(ctx context.Context, c *connect.Client, id string) error {
+			_, err := c.ShareTokens.Wait(ctx, id)
+			return err
+		}},
+		{"Create ConnectionID", "ConnectionID", "cxn_A", func(ctx context.Context, c *connect.Client, id string) error {
+			_, err := c.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: id, SourceID: "inq_A"})
+			return err
+		}},
+		{"Create SourceID", "SourceID", "inq_A", func(ctx context.Context, c *connect.Client, id string) error {
+			_, err := c.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: "cxn_A", SourceID: id})
+			return err
+		}},
+		{"Redeem DestinationID", "DestinationID", "act_A", func(ctx context.Context, c *connect.Client, id string) error {
+			if id == "" {
+				return errNotApplicable // an empty DestinationID means clone: valid
+			}
+			_, err := c.ShareTokens.Redeem(ctx, "cnst_A", connect.RedeemShareTokenParams{DestinationID: id})
+			return err
+		}},
+		{"Connections.Get", "connection id", "cxn_A", func(ctx context.Context, c *connect.Client, id string) error {
+			_, err := c.Connections.Get(ctx, id)
+			return err
+		}},
+		{"Connections.Deactivate", "connection id", "cxn_A", func(ctx context.Context, c *connect.Client, id string) error {
+			_, err := c.Connections.Deactivate(ctx, id)
+			return err
+		}},
+		{"Connections.Reactivate", "connection id", "cxn_A", func(ctx context.Context, c *connect.Client, id string) error {
+			_, err := c.Connections.Reactivate(ctx, id)
+			return err
+		}},
+		{"Connections.Create", "DestinationOrganizationID", "org_A", func(ctx context.Context, c *connect.Client, id string) error {
+			_, err := c.Connections.Create(ctx, connect.CreateConnectionParams{DestinationOrganizationID: id})
+			return err
+		}},
+		{"Events.Get", "event id", "evt_A", func(ctx context.Context, c *connect.Client, id string) error {
+			_, err := c.Events.Get(ctx, id)
+			return err
+		}},
+	}
+	for _, call := range calls {
+		t.Run(call.name, func(t *testing.T) {
+			t.Parallel()
+			c := noIOClient(t)
+			for name, pattern := range badIDs {
+				id := withPrefix(pattern, call.valid)
+				err := call.call(ctxT(t), c, id)
+				if errors.Is(err, errNotApplicable) {
+					continue
+				}
+				checkInvalid(t, name+" "+strings.ToValidUTF8(id, "?"), err, call.field)
+			}
+		})
+	}
+}
+
+func checkInvalid(t *testing.T, what string, err error, field string) {
+	t.Helper()
+	switch {
+	case !errors.Is(err, connect.ErrInvalidParams):
+		t.Errorf("%s: error = %v, want ErrInvalidParams", what, err)
+	case !strings.Contains(err.Error(), field):
+		t.Errorf("%s: error %q does not name the field %q", what, err, field)
+	}
+}
+
+// Other validation rules: prefixes, TTL, field mappings, filters, idempotency keys.
+func TestInvalidParamsRefusedBeforeIO(t *testing.T) {
+	t.Parallel()
+	redeem := func(p connect.RedeemShareTokenParams) func(context.Context, *connect.Client) error {
+		return func(ctx context.Context, c *connect.Client) error {
+			_, err := c.ShareTokens.Redeem(ctx, "cnst_A", p)
+			return err
+		}
+	}
+	create := func(p connect.CreateShareTokenParams) func(context.Context, *connect.Client) error {
+		return func(ctx context.Context, c *connect.Client) error {
+			_, err := c.ShareTokens.Create(ctx, p)
+			return err
+		}
+	}
+	tests := []struct {
+		name  string
+		field string
+		call  func(context.Context, *connect.Client) error
+	}{
+		{"share token id as source", "SourceID", create(connect.CreateShareTokenParams{ConnectionID: "cxn_A", SourceID: "cnst_A"})},
+		{"connection id as source", "SourceID", create(connect.CreateShareTokenParams{ConnectionID: "cxn_A", SourceID: "cxn_A"})},
+		{"inquiry id as connection", "ConnectionID", create(connect.CreateShareTokenParams{ConnectionID: "inq_A", SourceID: "inq_A"})},
+		{"upper-case prefix", "ConnectionID", create(connect.CreateShareTokenParams{ConnectionID: "CXN_A", SourceID: "inq_A"})},
+		{"TTL 59s", "ExpiresIn", create(connect.CreateShareTokenParams{ConnectionID: "cxn_A", SourceID: "inq_A", ExpiresIn: 59 * time.Second})},
+		{"TTL 1ns", "ExpiresIn", create(connect.CreateShareTokenParams{ConnectionID: "cxn_A", SourceID: "inq_A", ExpiresIn: 1})},
+		{"TTL negative", "ExpiresIn", create(connect.CreateShareTokenParams{ConnectionID: "cxn_A", SourceID: "inq_A", ExpiresIn: -time.Hour})},
+		{"TTL 21 days and 1s", "ExpiresIn", create(connect.CreateShareTokenParams{ConnectionID: "cxn_A", SourceID: "inq_A", ExpiresIn: 21*24*time.Hour + time.Second})},
+		{"TTL not whole seconds", "ExpiresIn", create(connect.CreateShareTokenParams{ConnectionID: "cxn_A", SourceID: "inq_A", ExpiresIn: 90*time.Second + 500*time.Millisecond})},
+		{"verification as hydrate destination", "DestinationID", redeem(connect.RedeemShareTokenParams{DestinationID: "ver_A"})},
+		{"share token as hydrate destination", "DestinationID", redeem(connect.RedeemShareTokenParams{DestinationID: "cnst_A"})},
+		{"field mappings without destination", "FieldMappings", redeem(connect.RedeemShareTokenParams{
+			FieldMappings: []connect.FieldMapping{{SourceFieldName: "a", DestinationFieldName: "b"}}})},
+		{"field mapping without source name", "FieldMappings[1].SourceFieldName", redeem(connect.RedeemShareTokenParams{DestinationID: "inq_A",
+			FieldMappings: []connect.FieldMapping{{SourceFieldName: "a", DestinationFieldName: "b"}, {SourceFieldName: " ", DestinationFieldName: "b"}}})},
+		{"field mapping without destination name", "FieldMappings[0].DestinationFieldName", redeem(connect.RedeemShareTokenParams{DestinationID: "inq_A",
+			FieldMappings: []connect.FieldMapping{{SourceFieldName: "a"}}})},
+		{"org id of the wrong kind", "DestinationOrganizationID", func(ctx context.Context, c *connect.Client) error {
+			_, err := c.Connections.Create(ctx, connect.CreateConnectionParams{DestinationOrganizationID: "cxn_A"})
+			return err
+		}},
+		{"share token list: unknown status", "Status", func(ctx context.Context, c *connect.Client) error {
+			return firstErr(c.ShareTokens.List(ctx, &connect.ListShareTokensParams{Status: "archived"}), 0)
+		}},
+		{"share token list: unknown direction", "Direction", func(ctx context.Context, c *connect.Client) error {
+			return firstErr(c.ShareTokens.List(ctx, &connect.ListShareTokensParams{Direction: "sideways"}), 0)
+		}},
+		{"share token list: inquiry as connection", "ConnectionID", func(ctx context.Context, c *connect.Client) error {
+			return firstErr(c.ShareTokens.List(ctx, &connect.ListShareTokensParams{ConnectionID: "inq_A"}), 0)
+		}},
+		{"share token list: connection with a path", "ConnectionID", func(ctx context.Context, c *connect.Client) error {
+			return firstErr(c.ShareTokens.List(ctx, &connect.ListShareTokensParams{ConnectionID: "cxn_A/../x"}), 0)
+		}},
+		{"connection list: unknown status", "Status", func(ctx context.Context, c *connect.Client) error {
+			return firstErr(c.Connections.List(ctx, &connect.ListConnectionsParams{Status: "Active"}), 0)
+		}},
+		{"connection list: wrong organization prefix", "DestinationOrganizationID", func(ctx context.Context, c *connect.Client) error {
+			return firstErr(c.Connections.List(ctx, &connect.ListConnectionsParams{DestinationOrganizationID: "cxn_A"}), 0)
+		}},
+		{"event list: empty name", "Names[1]", func(ctx context.Context, c *connect.Client) error {
+			return firstErr(c.Events.List(ctx, &connect.ListEventsParams{Names: []connect.EventName{connect.EventInquiryApproved, " "}}), 0)
+		}},
+		{"event list: name with a comma", "Names[0]", func(ctx context.Context, c *connect.Client) error {
+			return firstErr(c.Events.List(ctx, &connect.ListEventsParams{Names: []connect.EventName{"inquiry.approved,inquiry.failed"}}), 0)
+		}},
+		{"event list: object id with a comma", "ObjectIDs[0]", func(ctx context.Context, c *connect.Client) error {
+			return firstErr(c.Events.List(ctx, &connect.ListEventsParams{ObjectIDs: []string{"inq_A,inq_B"}}), 0)
+		}},
+		{"event list: object id with a slash", "ObjectIDs[0]", func(ctx context.Context, c *connect.Client) error {
+			return firstErr(c.Events.List(ctx, &connect.ListEventsParams{ObjectIDs: []string{"inq_A/x"}}), 0)
+		}},
+		{"event list: object id ..", "ObjectIDs[1]", func(ctx context.Context, c *connect.Client) error {
+			return firstErr(c.Events.List(ctx, &connect.ListEventsParams{ObjectIDs: []string{"inq_A", ".."}}), 0)
+		}},
+		{"event list: share token as event id", "EventIDs[0]", func(ctx context.Context, c *connect.Client) error {
+			return firstErr(c.Events.List(ctx, &connect.ListEventsParams{EventIDs: []string{"cnst_A"}}), 0)
+		}},
+		{"idempotency key: blank", "idempotency key", func(ctx context.Context, c *connect.Client) error {
+			return createToken(ctx, c, connect.WithIdempotencyKey("  "))
+		}},
+		{"idempotency key: newline", "idempotency key", func(ctx context.Context, c *connect.Client) error {
+			return createToken(ctx, c, connect.WithIdempotencyKey("a\r\nX-Injected: 1"))
+		}},
+		{"idempotency key: too long", "idempotency key", func(ctx context.Context, c *connect.Client) error {
+			return createToken(ctx, c, connect.WithIdempotencyKey(strings.Repeat("k", 256)))
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			checkInvalid(t, tt.name, tt.call(ctxT(t), noIOClient(t)), tt.field)
+		})
+	}
+}
+
+// A list with bad params yields its error once and stops, still before any I/O.
+func TestListBadParamsYieldOneError(t *testing.T) {
+	t.Parallel()
+	n := 0
+	for tok, err := range noIOClient(t).ShareTokens.List(ctxT(t), &connect.ListShareTokensParams{Status: "nope"}) {
+		n++
+		if tok != nil || !errors.Is(err, connect.ErrInvalidParams) {
+			t.Errorf("pair %d = (%v, %v), want (nil, ErrInvalidParams)", n, tok, err)
+		}
+	}
+	if n != 1 {
+		t.Errorf("iterator yielded %d pairs, want 1", n)
+	}
+}
+
+func TestNewValidatesOptions(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		key   string
+		opts  []connect.Option
+		field string // "" = valid
+	}{
+		{name: "empty key", key: "", field: "API key"},
+		{name: "blank key", key: " \t", field: "API key"},
+		{name: "multi-line key", key: "abc\r\nX-Evil: 1", field: "API key"},
+		{name: "defaults", key: "k"},
+		{name: "http non-loopback", key: "k", opts: []connect.Option{connect.WithBaseURL("http://api.withpersona.com/api/v1")}, field: "base URL"},
+		{name: "http private address", key: "k", opts: []connect.Option{connect.WithBaseURL("http://10.0.0.8:8080/api/v1")}, field: "base URL"},
+		{name: "http lookalike of localhost", key: "k", opts: []connect.Option{connect.WithBaseURL("http://localhost.evil.example/api/v1")}, field: "base URL"},
+		{name: "http lookalike of 127.0.0.1", key: "k", opts: []connect.Option{connect.WithBaseURL("http://127.0.0.1.evil.example/api/v1")}, field: "base URL"},
+		{name: "ftp", key: "k", opts: []connect.Option{connect.WithBaseURL("ftp://127.0.0.1/api/v1")}, field: "base URL"},
+		{name: "relative", key: "k", opts: []connect.Option{connect.WithBaseURL("/api/v1")}, field: "base URL"},
+		{name: "user info", key: "k", opts: []connect.Option{connect.WithBaseURL("https://user:pass@api.withpersona.com/api/v1")}, field: "base URL"},
+		{name: "query", key: "k", opts: []connect.Option{connect.WithBaseURL("https://api.withpersona.com/api/v1?x=1")}, field: "base URL"},
+		{name: "https", key: "k", opts: []connect.Option{connect.WithBaseURL("https://api.withpersona.com/api/v1/")}},
+		{name: "http localhost", key: "k", opts: []connect.Option{connect.WithBaseURL("http://localhost:8080/api/v1")}},
+		{name: "http LOCALHOST", key: "k", opts: []connect.Option{connect.WithBaseURL("http://LOCALHOST:8080/api/v1")}},
+		{name: "http 127.0.0.1", key: "k", opts: []connect.Option{connect.WithBaseURL("http://127.0.0.1:8080/api/v1")}},
+		{name: "http 127.9.9.9", key: "k", opts: []connect.Option{connect.WithBaseURL("http://127.9.9.9/api/v1")}},
+		{name: "http [::1]", key: "k", opts: []connect.Option{connect.WithBaseURL("http://[::1]:9/api/v1")}},
+		{name: "nil HTTP client", key: "k", opts: []connect.Option{connect.WithHTTPClient(nil)}, field: "HTTP client"},
+		{name: "negative retries", key: "k", opts: []connect.Option{connect.WithMaxRetries(-1)}, field: "max retries"},
+		{name: "zero max wait", key: "k", opts: []connect.Option{connect.WithMaxRetryWait(0)}, field: "max retry wait"},
+		{name: "backoff max under initial", key: "k", opts: []connect.Option{connect.WithRetryBackoff(time.Second, time.Millisecond)}, field: "retry backoff"},
+		{name: "zero poll interval", key: "k", opts: []connect.Option{connect.WithPollInterval(0)}, field: "poll interval"},
+		{name: "blank API version", key: "k", opts: []connect.Option{connect.WithAPIVersion(" ")}, field: "API version"},
+		{name: "multi-line user agent", key: "k", opts: []connect.Option{connect.WithUserAgent("a\nb")}, field: "user agent"},
+		{name: "nil logger", key: "k", opts: []connect.Option{connect.WithLogger(nil)}, field: "logger"},
+		{name: "first bad option wins", key: "k", opts: []connect.Option{connect.WithMaxRetries(-1), connect.WithHTTPClient(nil)}, field: "max retries"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := connect.New(tt.key, tt.opts...)
+			if tt.field == "" {
+				if err != nil || c == nil {
+					t.Fatalf("New = %v, %v; want a client", c, err)
+				}
+				return
+			}
+			if c != nil {
+				t.Errorf("New returned a client with an error")
+			}
+			checkInvalid(t, tt.name, err, tt.field)
+		})
+	}
+}
+
+// A loopback base URL is really used: a plain-http test server works.
+func TestLoopbackBaseURLWorks(t *testing.T) {
+	t.Parallel()
+	srv := newScriptServer(t, respond(http.StatusOK, string(specFixture(t, "connect-share-token-redeemed.json"))))
+	if err := getToken(ctxT(t), srv.client(t)); err != nil {
+		t.Fatalf("Get over loopback http: %v", err)
+	}
+}

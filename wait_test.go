@@ -1,0 +1,90 @@
+package connect_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	connect "github.com/persona-connect/connect-go"
+)
+
+// Wait polls until the token is terminal, waiting WithPollInterval (growing by half)
+// between polls; the gaps are checked on the server as lower bounds only.
+func TestWaitPollsUntilTerminal(t *testing.T) {
+	t.Parallel()
+	pending := respond(http.StatusOK, string(specFixture(t, "connect-share-token-clone-object-pending.json")))
+	srv := newScriptServer(t, pending, pending, respond(http.StatusOK, string(specFixture(t, "connect-share-token-redeemed.json"))))
+	const interval = 100 * time.Millisecond
+	tok, err := srv.client(t, connect.WithPollInterval(interval)).ShareTokens.Wait(ctxT(t), "cnst_ABC123")
+	if err != nil {
+		t.Fatalf("Wait: %v", err)
+	}
+	if tok.Status != connect.ShareTokenRedeemed || tok.ID != "cnst_ABC123" {
+		t.Errorf("Wait = %s %s, want cnst_ABC123 redeemed", tok.ID, tok.Status)
+	}
+	recs := srv.records()
+	if len(recs) != 3 {
+		t.Fatalf("server saw %d polls, want 3", len(recs))
+	}
+	if gap := recs[1].at.Sub(recs[0].at); gap < interval {
+		t.Errorf("first gap %v, want at least the poll interval %v", gap, interval)
+	}
+	if gap := recs[2].at.Sub(recs[1].at); gap < interval*3/2 {
+		t.Errorf("second gap %v, want at least 1.5 x the poll interval", gap)
+	}
+}
+
+// Failed and expired tokens are terminal too: returned without error.
+func TestWaitReturnsFailedAndExpired(t *testing.T) {
+	t.Parallel()
+	for fixture, status := range map[string]connect.ShareTokenStatus{
+		"connect-share-token-failed.json":  connect.ShareTokenFailed,
+		"connect-share-token-expired.json": connect.ShareTokenExpired,
+	} {
+		t.Run(string(status), func(t *testing.T) {
+			t.Parallel()
+			srv := newScriptServer(t, respond(http.StatusOK, string(specFixture(t, fixture))))
+			tok, err := srv.client(t).ShareTokens.Wait(ctxT(t), "cnst_ABC123")
+			if err != nil {
+				t.Fatalf("Wait: %v", err)
+			}
+			if tok.Status != status {
+				t.Errorf("status = %s, want %s", tok.Status, status)
+			}
+			if n := len(srv.records()); n != 1 {
+				t.Errorf("server saw %d polls, want 1", n)
+			}
+		})
+	}
+}
+
+// Wait is bounded by its context, and returns an API error at once.
+func TestWaitEnds(t *testing.T) {
+	t.Parallel()
+	t.Run("context deadline", func(t *testing.T) {
+		t.Parallel()
+		srv := newScriptServer(t, respond(http.StatusOK, string(specFixture(t, "connect-share-token-clone-object-pending.json"))))
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer cancel()
+		tok, err := srv.client(t, connect.WithPollInterval(10*time.Millisecond)).ShareTokens.Wait(ctx, "cnst_ABC123")
+		if tok != nil || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Wait = %v, %v; want nil and context.DeadlineExceeded", tok, err)
+		}
+		if n := len(srv.records()); n < 2 {
+			t.Errorf("server saw %d polls before the deadline, want several", n)
+		}
+	})
+	t.Run("not found", func(t *testing.T) {
+		t.Parallel()
+		srv := newScriptServer(t, respond(http.StatusNotFound, string(specFixture(t, "error-not-found.json"))))
+		_, err := srv.client(t).ShareTokens.Wait(ctxT(t), "cnst_ABC123")
+		if !errors.Is(err, connect.ErrNotFound) {
+			t.Fatalf("Wait error = %v, want ErrNotFound", err)
+		}
+		if n := len(srv.records()); n != 1 {
+			t.Errorf("server saw %d polls, want 1", n)
+		}
+	})
+}
