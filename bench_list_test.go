@@ -83,6 +83,7 @@ func TestListHoldsOnePage(t *testing.T) {
 	if n != total {
 		t.Fatalf("listed %d tokens, want %d", n, total)
 	}
+	t.Logf("live heap after 5 pages %d KiB, after 95 pages %d KiB", early>>10, late>>10)
 	// 9,000 tokens walked between the two samples are about 4 MB of decoded tokens; a
 	// streaming List holds one page (~60 KB) whatever the count.
 	if late > early && late-early > 1<<20 {

@@ -151,7 +151,9 @@ func (w *eventWire) decode() (*Event, error) {
 		ev.Context = a.Context
 	}
 	if !jsonapi.IsNull(a.Payload.Data) {
-		if err := json.Unmarshal(a.Payload.Data, &ev.Object); err != nil {
+		if typ, id, ok := jsonapi.Identifier(a.Payload.Data); ok {
+			ev.Object = Ref{Type: typ, ID: id}
+		} else if err := json.Unmarshal(a.Payload.Data, &ev.Object); err != nil {
 			return nil, fmt.Errorf("connect: parse event %s: payload.data: %w", w.ID, err)
 		}
 		ev.Data = a.Payload.Data

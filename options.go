@@ -64,7 +64,7 @@ func isLoopback(host string) bool {
 
 // WithHTTPClient sets the HTTP client. The client is copied and the copy is used, so
 // the caller's client is never mutated. The default is a pooled go-cleanhttp client
-// with explicit timeouts.
+// with explicit timeouts that keeps up to 100 idle connections to the API host.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error {
 		if hc == nil {
