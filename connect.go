@@ -186,6 +186,10 @@ type ConnectionsService struct{ c *Client }
 // EventsService reads past events, to replay deliveries a webhook missed.
 type EventsService struct{ c *Client }
 
+// errCrossOriginRedirect is the refusal of a redirect to another origin; it is never
+// retried.
+var errCrossOriginRedirect = errors.New("connect: refusing a redirect to another origin")
+
 // sameOriginRedirects refuses a redirect away from the base URL's origin before the
 // caller's own policy (or net/http's default of 10 hops) is asked. net/http keeps the
 // Authorization header on a redirect to the same host on another port, which would
@@ -193,7 +197,7 @@ type EventsService struct{ c *Client }
 func sameOriginRedirects(base *url.URL, next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
 	return func(req *http.Request, via []*http.Request) error {
 		if !sameOrigin(req.URL, base) {
-			return fmt.Errorf("connect: refusing a redirect to another origin (%s://%s)", req.URL.Scheme, req.URL.Host)
+			return fmt.Errorf("%w (%s://%s)", errCrossOriginRedirect, req.URL.Scheme, req.URL.Host)
 		}
 		if next != nil {
 			return next(req, via)

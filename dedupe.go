@@ -31,10 +31,11 @@ const DefaultDedupeCapacity = 10_000
 // Its limit: an event claimed more than capacity claims ago may run again if Persona
 // redelivers it, and a restart forgets everything. Callbacks should stay idempotent.
 type MemoryDeduper struct {
-	mu   sync.Mutex
-	ring []string       // claimed ids in claim order; "" is a free or released slot
-	next int            // the slot the next claim takes, evicting what is there
-	slot map[string]int // id -> its index in ring
+	mu       sync.Mutex
+	capacity int
+	ring     []string       // claimed ids in claim order; "" is a released slot
+	next     int            // once the ring is full, the slot the next claim takes
+	slot     map[string]int // id -> its index in ring
 }
 
 // NewMemoryDeduper returns a MemoryDeduper remembering up to capacity event ids
@@ -43,7 +44,7 @@ func NewMemoryDeduper(capacity int) *MemoryDeduper {
 	if capacity <= 0 {
 		capacity = DefaultDedupeCapacity
 	}
-	return &MemoryDeduper{ring: make([]string, capacity), slot: make(map[string]int)}
+	return &MemoryDeduper{capacity: capacity, slot: make(map[string]int)}
 }
 
 // Claim reports whether eventID has not been claimed (or has been released since) and
@@ -53,6 +54,13 @@ func (d *MemoryDeduper) Claim(_ context.Context, eventID string) (bool, error) {
 	defer d.mu.Unlock()
 	if _, ok := d.slot[eventID]; ok {
 		return false, nil
+	}
+	if len(d.ring) < d.capacity {
+		// Still filling: the ring grows with the ids, so a large capacity costs
+		// nothing until it is used.
+		d.slot[eventID] = len(d.ring)
+		d.ring = append(d.ring, eventID)
+		return true, nil
 	}
 	if old := d.ring[d.next]; old != "" {
 		delete(d.slot, old)

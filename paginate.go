@@ -23,7 +23,12 @@ func paginate[W, T any](ctx context.Context, c *Client, path string, query url.V
 		u.Path = c.base.Path + path
 		u.RawQuery = query.Encode()
 		cl := &call{method: http.MethodGet, url: &u, path: path}
+		// Every page URL fetched so far: next links that cycle (A, B, A, ...) would
+		// otherwise list the same tokens forever and spend the rate limit. A URL is
+		// ~100 bytes, so 100 pages of 100 tokens cost ~10 KB here.
+		seen := map[string]bool{}
 		for {
+			seen[cl.url.String()] = true
 			var page struct {
 				Data  []W           `json:"data"`
 				Links jsonapi.Links `json:"links"`
@@ -46,6 +51,9 @@ func paginate[W, T any](ctx context.Context, c *Client, path string, query url.V
 				return
 			}
 			next, err := c.nextCall(cl, page.Links.Next, query)
+			if err == nil && seen[next.url.String()] {
+				err = fmt.Errorf("connect: GET %s: next link returns to a page already listed", cl.path)
+			}
 			if err != nil {
 				yield(zero, err)
 				return
@@ -78,9 +86,6 @@ func (c *Client) nextCall(prev *call, next string, query url.Values) (*call, err
 		}
 	}
 	u.RawQuery = q.Encode()
-	if u.String() == prev.url.String() {
-		return nil, fmt.Errorf("connect: GET %s: next link repeats the current page", prev.path)
-	}
 	return &call{method: http.MethodGet, url: u, path: strings.TrimPrefix(u.Path, c.base.Path)}, nil
 }
 

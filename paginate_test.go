@@ -304,3 +304,31 @@ func TestListPageSize(t *testing.T) {
 		}
 	})
 }
+
+// Next links that cycle between pages (A, B, A, ...) end the listing with an error
+// instead of listing the same tokens forever.
+func TestListStopsOnCyclingNextLinks(t *testing.T) {
+	t.Parallel()
+	srv := newListServer(t,
+		map[string][]string{"": {"cnst_a"}, "cnst_a": {"cnst_b"}, "cnst_b": {"cnst_a"}},
+		map[string]string{"cnst_b": "/api/v1/connect/share-tokens?page%5Bafter%5D=cnst_a"},
+		false)
+	var ids []string
+	var lastErr error
+	for tok, err := range srv.client(t).ShareTokens.List(ctxT(t), nil) {
+		if err != nil {
+			lastErr = err
+			break
+		}
+		ids = append(ids, tok.ID)
+		if len(ids) > 10 {
+			t.Fatalf("List keeps going around the cycle: %v", ids)
+		}
+	}
+	if lastErr == nil || !strings.Contains(lastErr.Error(), "already listed") {
+		t.Errorf("List ended with %v, want the cycle refused", lastErr)
+	}
+	if diff := cmp.Diff([]string{"cnst_a", "cnst_b", "cnst_a"}, ids); diff != "" {
+		t.Errorf("tokens listed (-want +got):\n%s", diff)
+	}
+}

@@ -99,6 +99,12 @@ func (c *Client) do(ctx context.Context, cl *call, out any) error {
 		var atLeast time.Duration
 		switch {
 		case err != nil:
+			var te *transportError
+			if !errors.As(err, &te) || errors.Is(err, errCrossOriginRedirect) {
+				// Not a network failure (a request that cannot be built, a redirect we
+				// refused): another attempt would fail the same way.
+				return err
+			}
 			if ctx.Err() != nil {
 				return fmt.Errorf("connect: %s %s: %w", cl.method, cl.path, ctx.Err())
 			}

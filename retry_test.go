@@ -306,17 +306,16 @@ func TestRetryWaitEndsWithContext(t *testing.T) {
 func TestRetryWaitTooLongReturnsAtOnce(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name       string
-		timeout    time.Duration
-		opts       []connect.Option
-		maxElapsed time.Duration // generous: only a client that slept comes near it
+		name    string
+		timeout time.Duration
+		opts    []connect.Option
 	}{
 		// The reset (30s) passes the deadline (2s). A client that slept would come
 		// back at 2s with DeadlineExceeded.
-		{name: "past the context deadline", timeout: 2 * time.Second, maxElapsed: 1500 * time.Millisecond},
+		{name: "past the context deadline", timeout: 2 * time.Second},
 		// The deadline (45s) would allow the wait, WithMaxRetryWait (2s) does not. A
-		// client that slept would come back after 30s.
-		{name: "over WithMaxRetryWait", timeout: 45 * time.Second, opts: []connect.Option{connect.WithMaxRetryWait(2 * time.Second)}, maxElapsed: 10 * time.Second},
+		// client that slept would try a second time after 30s.
+		{name: "over WithMaxRetryWait", timeout: 45 * time.Second, opts: []connect.Option{connect.WithMaxRetryWait(2 * time.Second)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -324,9 +323,7 @@ func TestRetryWaitTooLongReturnsAtOnce(t *testing.T) {
 			srv := newScriptServer(t, respond(http.StatusTooManyRequests, errorBody(429), "RateLimit-Reset: 30"))
 			ctx, cancel := context.WithTimeout(context.Background(), tt.timeout)
 			defer cancel()
-			start := time.Now()
 			err := getToken(ctx, srv.client(t, tt.opts...))
-			elapsed := time.Since(start)
 			var apiErr *connect.APIError
 			if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusTooManyRequests {
 				t.Fatalf("error = %v, want the 429 *APIError", err)
@@ -336,9 +333,6 @@ func TestRetryWaitTooLongReturnsAtOnce(t *testing.T) {
 			}
 			if errors.Is(err, context.DeadlineExceeded) {
 				t.Errorf("error wraps context.DeadlineExceeded: the client slept instead of giving up")
-			}
-			if elapsed > tt.maxElapsed {
-				t.Errorf("returned after %v, want at once", elapsed)
 			}
 			if got := len(srv.records()); got != 1 {
 				t.Errorf("server saw %d attempts, want 1", got)

@@ -23,7 +23,12 @@ const maxWebhookBody = 1 << 20
 //     an event;
 //   - 200 for an event nobody registered a function for (it is not claimed, so a
 //     redelivery after you register one runs it);
-//   - 200 without running anything for an event already claimed (a duplicate);
+//   - 409 for a duplicate of an event whose function is still running in this handler:
+//     Persona counts any 2xx as delivered, so answering 200 here would lose the event
+//     if that first run then failed; Persona retries the 409 later, when the first run
+//     has either succeeded (then 200) or failed and released its claim (then it runs);
+//   - 200 without running anything for an event already claimed and finished (a
+//     duplicate, or one another instance sharing the Deduper has claimed);
 //   - 500 when claiming fails, or when the function returns an error or panics; the
 //     claim is released first, so Persona's retry runs the function again;
 //   - 200 when the function returns nil.
@@ -41,6 +46,13 @@ type WebhookHandler struct {
 
 	mu  sync.RWMutex
 	fns map[EventName]func(context.Context, *Event) error
+
+	// running holds the ids of events whose function runs now in this handler. It is
+	// checked before the Deduper, so a duplicate that arrives meanwhile is told to come
+	// back (409) rather than acknowledged, and so a run never releases a claim that a
+	// later delivery made after the Deduper forgot the first one.
+	runMu   sync.Mutex
+	running map[string]bool
 }
 
 // handlerConfig is what the HandlerOptions set.
@@ -85,6 +97,7 @@ func NewWebhookHandler(v *Verifier, opts ...HandlerOption) *WebhookHandler {
 		dedupe:  cfg.dedupe,
 		onError: cfg.onError,
 		fns:     make(map[EventName]func(context.Context, *Event) error),
+		running: make(map[string]bool),
 	}
 }
 
@@ -167,6 +180,12 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if !h.startRun(ev.ID) {
+		h.fail(ctx, w, http.StatusConflict, fmt.Errorf("connect: event %s is already being handled", ev.ID))
+		return
+	}
+	defer h.endRun(ev.ID) // after any Release below: see running
+
 	claimed, err := h.dedupe.Claim(ctx, ev.ID)
 	if err != nil {
 		h.fail(ctx, w, http.StatusInternalServerError, fmt.Errorf("connect: claim event %s: %w", ev.ID, err))
@@ -186,6 +205,23 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusOK)
+}
+
+// startRun marks id as running here; false when it already is.
+func (h *WebhookHandler) startRun(id string) bool {
+	h.runMu.Lock()
+	defer h.runMu.Unlock()
+	if h.running[id] {
+		return false
+	}
+	h.running[id] = true
+	return true
+}
+
+func (h *WebhookHandler) endRun(id string) {
+	h.runMu.Lock()
+	defer h.runMu.Unlock()
+	delete(h.running, id)
 }
 
 // dispatch runs fn, turning a panic into an error so that the claim is released and

@@ -394,14 +394,15 @@ func TestWebhookHandlerConcurrentDuplicatesRunOnce(t *testing.T) {
 		first <- status
 	}()
 	<-started
-	// While the first delivery is still running, duplicates answer 200 at once.
+	// While the first delivery is still running, duplicates are told to come back
+	// (409) at once: a 200 would tell Persona the event was handled before it is.
 	var wg sync.WaitGroup
 	for i := 0; i < 16; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if status, _ := serve(h, delivery(t, body)); status != http.StatusOK {
-				t.Errorf("duplicate: status %d", status)
+			if status, _ := serve(h, delivery(t, body)); status != http.StatusConflict {
+				t.Errorf("duplicate while running: status %d, want 409", status)
 			}
 		}()
 	}
@@ -410,8 +411,50 @@ func TestWebhookHandlerConcurrentDuplicatesRunOnce(t *testing.T) {
 	if status := <-first; status != http.StatusOK {
 		t.Errorf("first delivery: status %d", status)
 	}
+	// Once the first run has succeeded, a duplicate is acknowledged without running.
+	if status, _ := serve(h, delivery(t, body)); status != http.StatusOK {
+		t.Errorf("duplicate after success: status %d, want 200", status)
+	}
 	if n := calls.Load(); n != 1 {
 		t.Errorf("callback ran %d times, want 1", n)
+	}
+}
+
+// Persona's retry can arrive while the first attempt still runs (it waits 5 seconds).
+// If the first attempt then fails, the event must still run: the retry was told 409,
+// so Persona retries again, and that delivery runs the function.
+func TestWebhookHandlerRetryDuringFailingRunIsNotLost(t *testing.T) {
+	t.Parallel()
+	h := newTestHandler(t)
+	var calls atomic.Int32
+	started, finish := make(chan struct{}), make(chan struct{})
+	h.On(EventInquiryCompleted, func(context.Context, *Event) error {
+		if calls.Add(1) == 1 {
+			close(started)
+			<-finish
+			return errors.New("database down")
+		}
+		return nil
+	})
+	body := eventBody("evt_slow_failure", EventInquiryCompleted)
+	first := make(chan int)
+	go func() {
+		status, _ := serve(h, delivery(t, body))
+		first <- status
+	}()
+	<-started
+	if status, _ := serve(h, delivery(t, body)); status == http.StatusOK {
+		t.Fatal("a retry during the first run was acknowledged: Persona would stop delivering")
+	}
+	close(finish)
+	if status := <-first; status != http.StatusInternalServerError {
+		t.Errorf("failing first run: status %d, want 500", status)
+	}
+	if status, _ := serve(h, delivery(t, body)); status != http.StatusOK {
+		t.Errorf("next retry: status %d, want 200", status)
+	}
+	if n := calls.Load(); n != 2 {
+		t.Errorf("function ran %d times, want 2 (the failure, then the retry)", n)
 	}
 }
 
@@ -564,7 +607,10 @@ func TestMemoryDeduper(t *testing.T) {
 	if n := len(d.slot); n > 3 {
 		t.Errorf("remembers %d ids, want at most 3", n)
 	}
-	if got := len(NewMemoryDeduper(0).ring); got != DefaultDedupeCapacity {
+	if got := len(NewMemoryDeduper(1 << 22).ring); got != 0 {
+		t.Errorf("a new MemoryDeduper holds %d slots, want 0: memory should come with the ids", got)
+	}
+	if got := NewMemoryDeduper(0).capacity; got != DefaultDedupeCapacity {
 		t.Errorf("default capacity = %d, want %d", got, DefaultDedupeCapacity)
 	}
 }
