@@ -2,6 +2,7 @@ package connecttest_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -132,4 +133,37 @@ func httptest500(t *testing.T) *httptest.Server {
 	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusInternalServerError)
 	}))
+}
+
+// A request waiting out injected latency when the server closes loses its connection;
+// it must never get an empty 200, which a client would take for a success.
+func TestCloseDuringLatencyDropsTheConnection(t *testing.T) {
+	t.Parallel()
+	srv := connecttest.NewServer()
+	org := srv.NewOrganization("Source")
+	srv.AddLatency(time.Hour)
+	got := make(chan error, 1)
+	started := make(chan struct{})
+	go func() {
+		req, _ := http.NewRequest("GET", srv.URL+"/events", nil)
+		req.Header.Set("Authorization", "Bearer "+org.APIKey)
+		close(started)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				got <- nil // the failure this test is about
+				return
+			}
+			err = fmt.Errorf("answered %d", resp.StatusCode)
+		}
+		got <- err
+	}()
+	<-started
+	time.Sleep(20 * time.Millisecond) // let the request reach the latency wait
+	srv.Close()
+	if err := <-got; err == nil {
+		t.Fatal("a request cut short by Close was answered 200")
+	}
 }

@@ -154,11 +154,14 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	latency := s.latency
 	s.mu.Unlock()
 	if !s.sleep(r.Context(), latency) {
-		return
+		// Closed (or the client left) during the latency: drop the connection. A
+		// plain return would make net/http answer an empty 200, which a client
+		// would take for a success with a broken body.
+		panic(http.ErrAbortHandler)
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
 	if err != nil {
-		return // the client went away
+		panic(http.ErrAbortHandler) // the client went away mid-body: nothing to answer
 	}
 	hdr, resp, drop := s.handle(r, body)
 	if drop {
