@@ -59,7 +59,11 @@ func (b *backend) onInquiryCompleted(ctx context.Context, ev *connect.Event) err
 	// restart, Create replays the first answer instead of making a second token.
 	// Persona keeps a key 24 hours while it retries a failing delivery for about two
 	// days: a service that must never share twice also records the token id against
-	// the inquiry in its own database.
+	// the inquiry in its own database. The price of a fixed key: Persona stores a 5xx
+	// under it too, so after a server error on Create the retries within those 24
+	// hours replay that 5xx, and the token is made by a retry after the key expires
+	// (Persona's 7th, about 51 hours in). A service that cannot wait that long keeps
+	// the key in its database and picks a new one after a 5xx.
 	tok, err := b.client.ShareTokens.Create(ctx, connect.CreateShareTokenParams{
 		ConnectionID: b.connectionID,
 		SourceID:     ev.Object.ID,
