@@ -313,7 +313,7 @@ func (s *ShareTokensService) Wait(ctx context.Context, id string) (*ShareToken, 
 			return nil, fmt.Errorf("connect: wait for share token %s (last status %s): %w", id, tok.Status, err)
 		}
 		// Grow by half up to 5s, but never below the caller's own interval.
-		if next := interval + interval/2; next <= maxPollInterval {
+		if next := interval + max(interval/2, time.Millisecond); next <= maxPollInterval {
 			interval = next
 		} else {
 			interval = max(maxPollInterval, s.c.pollInterval)
