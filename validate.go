@@ -10,15 +10,19 @@ import (
 // argument (a share token id passed as source-id) into a clear local error instead of
 // a 404 or, worse, a token made over the wrong object.
 var (
-	connectionPrefixes    = []string{"cxn_"}
-	shareTokenPrefixes    = []string{"cnst_"}
-	sourcePrefixes        = []string{"act_", "inq_", "txn_", "ver_"}
-	hydrateDestPrefixes   = []string{"act_", "inq_", "txn_"}
-	organizationPrefixes  = []string{"org_"}
-	eventPrefixes         = []string{"evt_"}
+	connectionPrefixes   = []string{"cxn_"}
+	shareTokenPrefixes   = []string{"cnst_"}
+	sourcePrefixes       = []string{"act_", "inq_", "txn_", "ver_"}
+	hydrateDestPrefixes  = []string{"act_", "inq_", "txn_"}
+	organizationPrefixes = []string{"org_"}
+	eventPrefixes        = []string{"evt_"}
+)
+
+// Limits from the spec, and the characters that would change a URL's meaning.
+const (
 	minShareTokenTTL      = time.Minute
-	maxShareTokenTTL      = 21 * 24 * time.Hour
-	maxPageSize           = 100
+	maxShareTokenTTL      = 21 * 24 * time.Hour // expires-in-seconds: 60..1814400
+	maxPageSize           = 100                 // page[size]: 1..100
 	forbiddenInIdentifier = `/?#%\`
 )
 
