@@ -97,6 +97,11 @@ type ListEventsParams struct {
 	ObjectIDs []string // ids of the objects the events are about (cnst_, inq_, ...)
 	EventIDs  []string // evt_...
 	PageSize  int      // 1..100 per request; 0 for the server default
+	// CreatedAfter, when set, lists only events created strictly after it. The Events
+	// API has no such filter and lists newest first, so List stops paging at the first
+	// event created at or before it: a replay after a short outage costs a page or two,
+	// not the organization's whole history.
+	CreatedAfter time.Time
 }
 
 func (p *ListEventsParams) query() (url.Values, error) {
@@ -153,7 +158,20 @@ func (s *EventsService) List(ctx context.Context, params *ListEventsParams) iter
 	if err != nil {
 		return failedSeq[*Event](err)
 	}
-	return paginate(ctx, s.c, eventsPath, q, (*eventWire).decode)
+	all := paginate(ctx, s.c, eventsPath, q, (*eventWire).decode)
+	if p.CreatedAfter.IsZero() {
+		return all
+	}
+	return func(yield func(*Event, error) bool) {
+		for ev, err := range all {
+			if err == nil && !ev.CreatedAt.After(p.CreatedAfter) {
+				return // newest first: every later event is older still
+			}
+			if !yield(ev, err) || err != nil {
+				return
+			}
+		}
+	}
 }
 
 // Get reads one event.
