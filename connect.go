@@ -83,6 +83,7 @@ type Client struct {
 	ShareTokens *ShareTokensService
 	Connections *ConnectionsService
 	Events      *EventsService
+	Webhooks    *WebhooksService
 
 	authorization func() string // "Bearer <key>", see New; only ever written into the Authorization header
 	base          *url.URL
@@ -163,6 +164,7 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 	c.ShareTokens = &ShareTokensService{c: c}
 	c.Connections = &ConnectionsService{c: c}
 	c.Events = &EventsService{c: c}
+	c.Webhooks = &WebhooksService{c: c}
 	return c, nil
 }
 
