@@ -169,6 +169,7 @@ func (s *EventsService) List(ctx context.Context, params *ListEventsParams) iter
 	if err != nil {
 		return failedSeq[*Event](err)
 	}
+	ctx = withOperation(ctx, "Events.List", routeEvents)
 	all := paginate(ctx, s.c, eventsPath, q, (*eventWire).decode)
 	if p.CreatedAfter.IsZero() {
 		return all
@@ -190,5 +191,6 @@ func (s *EventsService) Get(ctx context.Context, id string, opts ...RequestOptio
 	if err := validateID("event id", id, eventPrefixes); err != nil {
 		return nil, err
 	}
+	ctx = withOperation(ctx, "Events.Get", routeEvent)
 	return send(ctx, s.c, http.MethodGet, eventsPath+"/"+id, nil, nil, opts, (*eventWire).decode)
 }

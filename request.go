@@ -145,7 +145,9 @@ func (c *Client) attempt(ctx context.Context, cl *call, attempt int) (*http.Resp
 	if cl.body != nil {
 		body = bytes.NewReader(cl.body)
 	}
-	req, err := http.NewRequestWithContext(ctx, cl.method, cl.url.String(), body)
+	// The attempt number rides in the request's context, next to the Operation the
+	// service put there, for transports that trace or measure (operation.go).
+	req, err := http.NewRequestWithContext(withAttempt(ctx, attempt), cl.method, cl.url.String(), body)
 	if err != nil {
 		return nil, fmt.Errorf("connect: %s %s: %w", cl.method, cl.path, err)
 	}

@@ -136,6 +136,7 @@ func (s *WebhooksService) RotateSecret(ctx context.Context, id string, params Ro
 	if params.ExpiresIn > 0 {
 		body.Meta = &rotateSecretMeta{ExpiresInSeconds: int64(params.ExpiresIn / time.Second)}
 	}
+	ctx = withOperation(ctx, "Webhooks.RotateSecret", routeRotateSecret)
 	return send(ctx, s.c, http.MethodPost, webhooksPath+"/"+id+"/rotate-secret", nil, body, opts, (*webhookWire).decode)
 }
 
