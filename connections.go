@@ -54,8 +54,9 @@ type createConnectionAttributes struct {
 const connectionsPath = "/connect/connections"
 
 // List iterates over connections, newest first, fetching pages lazily. params may be
-// nil; it is copied. Bad params are yielded as the first and only error.
-func (s *ConnectionsService) List(ctx context.Context, params *ListConnectionsParams) iter.Seq2[*Connection, error] {
+// nil; it is copied. Bad params are yielded as the first and only error. opts apply to
+// every page's request (WithResponseInto: the last page fetched).
+func (s *ConnectionsService) List(ctx context.Context, params *ListConnectionsParams, opts ...RequestOption) iter.Seq2[*Connection, error] {
 	var p ListConnectionsParams
 	if params != nil {
 		p = *params
@@ -73,7 +74,7 @@ func (s *ConnectionsService) List(ctx context.Context, params *ListConnectionsPa
 	setIf(q, "filter[status]", string(p.Status))
 	setIf(q, "filter[destination-organization-id]", p.DestinationOrganizationID)
 	ctx = withOperation(ctx, "Connections.List", routeConnections)
-	return paginate(ctx, s.c, connectionsPath, q, (*connectionWire).decode)
+	return paginate(ctx, s.c, connectionsPath, q, opts, (*connectionWire).decode)
 }
 
 // Get reads one connection.

@@ -159,8 +159,9 @@ const eventsPath = "/events"
 
 // List iterates over the organization's events, newest first, fetching pages lazily:
 // use it to replay deliveries a webhook endpoint missed (dedupe on Event.ID, as for
-// deliveries). params may be nil; it is copied.
-func (s *EventsService) List(ctx context.Context, params *ListEventsParams) iter.Seq2[*Event, error] {
+// deliveries). params may be nil; it is copied. opts apply to every page's request
+// (WithResponseInto: the last page fetched).
+func (s *EventsService) List(ctx context.Context, params *ListEventsParams, opts ...RequestOption) iter.Seq2[*Event, error] {
 	var p ListEventsParams
 	if params != nil {
 		p = *params
@@ -170,7 +171,7 @@ func (s *EventsService) List(ctx context.Context, params *ListEventsParams) iter
 		return failedSeq[*Event](err)
 	}
 	ctx = withOperation(ctx, "Events.List", routeEvents)
-	all := paginate(ctx, s.c, eventsPath, q, (*eventWire).decode)
+	all := paginate(ctx, s.c, eventsPath, q, opts, (*eventWire).decode)
 	if p.CreatedAfter.IsZero() {
 		return all
 	}

@@ -165,6 +165,7 @@ type RequestOption func(*requestConfig)
 
 type requestConfig struct {
 	idempotencyKey string
+	responseInto   *Response // WithResponseInto
 }
 
 // WithIdempotencyKey sets the Idempotency-Key of a POST (by default a random 128-bit

@@ -43,6 +43,8 @@ type call struct {
 	path   string   // relative to the base URL, for errors and logs
 	body   []byte   // encoded once, resent on every attempt; nil for no body
 	idem   string   // Idempotency-Key, POST only
+
+	into *Response // WithResponseInto's destination, filled after every attempt; nil if none
 }
 
 // newCall builds a call to path (relative to the base URL, already escaped) with an
@@ -57,7 +59,7 @@ func (c *Client) newCall(method, path string, query url.Values, body any, opts [
 	u := *c.base
 	u.Path = c.base.Path + path
 	u.RawQuery = query.Encode()
-	cl := &call{method: method, url: &u, path: path}
+	cl := &call{method: method, url: &u, path: path, into: rc.responseInto}
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
@@ -95,6 +97,7 @@ func (c *Client) do(ctx context.Context, cl *call, out any) error {
 	sched := c.retry.Start()
 	for attempt := 1; ; attempt++ {
 		resp, err := c.attempt(ctx, cl, attempt)
+		cl.recordAttempt(resp, attempt) // response.go: WithResponseInto
 		var last error
 		var atLeast time.Duration
 		switch {

@@ -288,8 +288,9 @@ func (s *ShareTokensService) Expire(ctx context.Context, id string, opts ...Requ
 
 // List iterates over the organization's share tokens, newest first, fetching pages
 // lazily as the range proceeds. params may be nil; it is copied, so changing it after
-// the call has no effect. Bad params are yielded as the first and only error.
-func (s *ShareTokensService) List(ctx context.Context, params *ListShareTokensParams) iter.Seq2[*ShareToken, error] {
+// the call has no effect. Bad params are yielded as the first and only error. opts
+// apply to every page's request (WithResponseInto: the last page fetched).
+func (s *ShareTokensService) List(ctx context.Context, params *ListShareTokensParams, opts ...RequestOption) iter.Seq2[*ShareToken, error] {
 	var p ListShareTokensParams
 	if params != nil {
 		p = *params
@@ -299,13 +300,14 @@ func (s *ShareTokensService) List(ctx context.Context, params *ListShareTokensPa
 		return failedSeq[*ShareToken](err)
 	}
 	ctx = withOperation(ctx, "ShareTokens.List", routeShareTokens)
-	return paginate(ctx, s.c, shareTokensPath, q, (*shareTokenWire).decode)
+	return paginate(ctx, s.c, shareTokensPath, q, opts, (*shareTokenWire).decode)
 }
 
 // Wait polls a token until it is redeemed, expired or failed, and returns it. The
 // polls back off from the client's poll interval (WithPollInterval) up to 5s; bound
 // the wait with ctx. A failed or expired token is returned without error: check Status.
-func (s *ShareTokensService) Wait(ctx context.Context, id string) (*ShareToken, error) {
+// opts apply to each poll (WithResponseInto: the last one).
+func (s *ShareTokensService) Wait(ctx context.Context, id string, opts ...RequestOption) (*ShareToken, error) {
 	if err := validateID("share token id", id, shareTokenPrefixes); err != nil {
 		return nil, err
 	}
@@ -313,7 +315,7 @@ func (s *ShareTokensService) Wait(ctx context.Context, id string) (*ShareToken, 
 	pollCtx := withOperation(ctx, "ShareTokens.Wait", routeShareToken)
 	interval := s.c.pollInterval
 	for {
-		tok, err := send(pollCtx, s.c, http.MethodGet, tokenPath(id, ""), nil, nil, nil, (*shareTokenWire).decode)
+		tok, err := send(pollCtx, s.c, http.MethodGet, tokenPath(id, ""), nil, nil, opts, (*shareTokenWire).decode)
 		if err != nil {
 			return nil, err
 		}
