@@ -221,7 +221,11 @@ func decodeBody(resp *http.Response, cl *call, out any) error {
 		// We ask for kebab keys, but a decoder that also reads camel and snake keeps
 		// working whatever a proxy or a future API version does; KebabKeys costs one
 		// scan and no allocation when the keys are kebab already.
-		err = json.Unmarshal(jsonapi.KebabKeys(buf.Bytes()), out)
+		if d, ok := out.(bodyDecoder); ok {
+			err = d.decodeBody(buf.Bytes()) // Client.Do's targets (do.go)
+		} else {
+			err = json.Unmarshal(jsonapi.KebabKeys(buf.Bytes()), out)
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("connect: %s %s: decode %d response (request %s): %w",

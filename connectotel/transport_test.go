@@ -497,3 +497,39 @@ func TestDefaultsAreTheGlobals(t *testing.T) {
 		t.Errorf("metrics on the global provider: %+v", rm.ScopeMetrics)
 	}
 }
+
+// Client.Do's spans are named "Do" without url.template (its raw path holds ids),
+// unless the call names its operation.
+func TestSpansOfDo(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := ctxT(t)
+	if err := w.s.Do(ctx, http.MethodGet, "/connect/connections/"+w.cxn, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	named := connect.Operation{Name: "Connections.GetRaw", Route: "/connect/connections/{id}"}
+	if err := w.s.Do(ctx, http.MethodGet, "/connect/connections/"+w.cxn, nil, nil, connect.WithOperation(named)); err != nil {
+		t.Fatal(err)
+	}
+	spans := w.ended()
+	if len(spans) != 2 {
+		t.Fatalf("%d spans", len(spans))
+	}
+	first, second := attrs(spans[0]), attrs(spans[1])
+	if spans[0].Name() != "Do" || first["persona.operation"].AsString() != "Do" {
+		t.Errorf("unnamed Do: span %q, %v", spans[0].Name(), first)
+	}
+	if _, ok := first["url.template"]; ok {
+		t.Errorf("unnamed Do has url.template %v", first["url.template"])
+	}
+	if spans[1].Name() != named.Name || second["url.template"].AsString() != named.Route {
+		t.Errorf("named Do: span %q, %v", spans[1].Name(), second)
+	}
+	for _, s := range spans {
+		for _, kv := range s.Attributes() {
+			if strings.Contains(kv.Value.String(), w.cxn) {
+				t.Errorf("%s: %s holds the connection id", s.Name(), kv.Key)
+			}
+		}
+	}
+}
