@@ -10,6 +10,7 @@ import (
 	"log"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -109,16 +110,31 @@ func Example_readmeTesting() {
 }
 
 // TestREADMESnippetsAreHere checks that every Go snippet of README.md appears, line by
-// line and in order, in this file, whose functions the compiler checks. A README edit
-// that is not mirrored here fails.
+// line and in order, in this file or a sibling example_readme_*_test.go, whose
+// functions the compiler checks. A README edit that is not mirrored there fails.
 func TestREADMESnippetsAreHere(t *testing.T) {
 	readme, err := os.ReadFile("README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	self, err := os.ReadFile("example_readme_test.go")
+	// This file and its siblings (example_readme_*_test.go), one per README topic.
+	// connectotel's snippet compiles in its own module, as connectotel/example_readme_test.go.
+	files, err := filepath.Glob("example_readme*_test.go")
 	if err != nil {
 		t.Fatal(err)
+	}
+	nested, err := filepath.Glob("*/example_readme*_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = append(files, nested...)
+	var self []byte
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		self = append(self, b...)
 	}
 	normalize := func(s string) []string {
 		var out []string
@@ -140,7 +156,7 @@ func TestREADMESnippetsAreHere(t *testing.T) {
 			continue // the import line is checked by this file's own imports
 		}
 		if !strings.Contains(body, snippet) {
-			t.Errorf("README snippet is not compiled by example_readme_test.go:\n%s", b[1])
+			t.Errorf("README snippet is not compiled by example_readme*_test.go:\n%s", b[1])
 		}
 	}
 }

@@ -9,3 +9,5 @@ require (
 )
 
 require github.com/jarcoal/httpmock v1.4.2
+
+require gopkg.in/yaml.v3 v3.0.1

@@ -16,6 +16,7 @@ var (
 	hydrateDestPrefixes  = []string{"act_", "inq_", "txn_"}
 	organizationPrefixes = []string{"org_"}
 	eventPrefixes        = []string{"evt_"}
+	webhookPrefixes      = []string{"wbh_"}
 )
 
 // Limits from the spec, and the characters that would change a URL's meaning.
