@@ -215,6 +215,14 @@ type AutoRedeemConfig struct {
 	// DestinationID hydrates that object (with FieldMappings if you need them). Its
 	// error fails the delivery (500) and Persona retries. nil clones every token.
 	Params func(ctx context.Context, tok *ShareToken) (RedeemShareTokenParams, error)
+	// Accepted is called with the pending token when Persona accepts a redeem (202).
+	// Only one redeem of a token is ever accepted, so it runs once per token across
+	// all deliveries and replicas, unless the answer to that redeem was lost (then a
+	// retry finds the token pending and calls nothing). A failed redemption sends no
+	// event: follow the token from here (ShareTokensService.Wait, on your own queue)
+	// when you need to know. It has no error to return since the redemption has
+	// started either way. nil does nothing.
+	Accepted func(ctx context.Context, ev *Event, tok *ShareToken)
 	// Redeemed is called on connect/share-token.inbound-redeemed with the redeemed
 	// token (tok.Destination is the object it made or hydrated). Its error fails the
 	// delivery and Persona retries, so make it safe to repeat. nil registers nothing
@@ -237,8 +245,8 @@ type AutoRedeemConfig struct {
 // server error into a day of failures, and the token's own status already makes a
 // second redeem harmless.
 //
-// Redemption is asynchronous: inbound-redeemed follows when it succeeds; a failed
-// redemption sends no event (use ShareTokensService.Wait or List to see those).
+// Redemption is asynchronous: cfg.Accepted hears of it when it starts, and
+// inbound-redeemed follows when it succeeds; a failed redemption sends no event.
 //
 // Like AutoShare, it adds to what h runs for those events. A nil h or c is refused
 // with an error wrapping ErrInvalidParams, and nothing is registered.
@@ -246,7 +254,7 @@ func AutoRedeem(h *WebhookHandler, c *Client, cfg AutoRedeemConfig) error {
 	if err := checkWorkflowArgs(h, c); err != nil {
 		return err
 	}
-	r := &autoRedeem{tokens: c.ShareTokens, params: cfg.Params, redeemed: cfg.Redeemed}
+	r := &autoRedeem{tokens: c.ShareTokens, params: cfg.Params, accepted: cfg.Accepted, redeemed: cfg.Redeemed}
 	addFunction(h, EventShareTokenInboundCreated, r.redeem)
 	if cfg.Redeemed != nil {
 		addFunction(h, EventShareTokenInboundRedeemed, r.notify)
@@ -258,6 +266,7 @@ func AutoRedeem(h *WebhookHandler, c *Client, cfg AutoRedeemConfig) error {
 type autoRedeem struct {
 	tokens   *ShareTokensService
 	params   func(context.Context, *ShareToken) (RedeemShareTokenParams, error)
+	accepted func(context.Context, *Event, *ShareToken)
 	redeemed func(context.Context, *Event, *ShareToken) error
 }
 
@@ -273,9 +282,12 @@ func (r *autoRedeem) redeem(ctx context.Context, ev *Event) error {
 			return fmt.Errorf("auto-redeem %s: Params: %w", tok.ID, err)
 		}
 	}
-	_, err = r.tokens.Redeem(ctx, tok.ID, params)
+	pending, err := r.tokens.Redeem(ctx, tok.ID, params)
 	switch {
 	case err == nil:
+		if r.accepted != nil {
+			r.accepted(ctx, ev, pending)
+		}
 		return nil
 	case !errors.Is(err, ErrConflict) && !errors.Is(err, ErrUnprocessable):
 		return fmt.Errorf("auto-redeem %s: %w", tok.ID, err)

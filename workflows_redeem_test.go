@@ -61,13 +61,20 @@ func TestAutoRedeemClones(t *testing.T) {
 	r := newWorkflowRig(t)
 	ep := r.endpoint(t, r.dst, connect.EventShareTokenInboundCreated, connect.EventShareTokenInboundRedeemed)
 	h := ep.handler()
-	var redeemed redeemedTokens
-	if err := connect.AutoRedeem(h, r.dest, connect.AutoRedeemConfig{Redeemed: redeemed.record}); err != nil {
+	var accepted, redeemed redeemedTokens
+	err := connect.AutoRedeem(h, r.dest, connect.AutoRedeemConfig{
+		Accepted: func(ctx context.Context, ev *connect.Event, tok *connect.ShareToken) { _ = accepted.record(ctx, ev, tok) },
+		Redeemed: redeemed.record,
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	ep.serve(h)
 	id := r.share(t)
 	tok := redeemed.wait(t)
+	if started := accepted.wait(t); started.ID != id || started.Status != connect.ShareTokenPending {
+		t.Errorf("Accepted saw %+v, want %s pending", started, id)
+	}
 	if tok.ID != id || tok.Status != connect.ShareTokenRedeemed || tok.RedeemMode != connect.RedeemClone ||
 		tok.Destination == nil || tok.Destination.Type != "inquiry" || !strings.HasPrefix(tok.Destination.ID, "inq_") {
 		t.Errorf("Redeemed saw %+v (destination %+v), want %s cloned into a new inquiry", tok, tok.Destination, id)
@@ -128,9 +135,13 @@ func TestAutoRedeemConcurrentDeliveries(t *testing.T) {
 	id := r.share(t)
 	body := capt.body(t, connect.EventShareTokenInboundCreated)
 	var hs []*connect.WebhookHandler
+	var accepted sharedCalls
 	for range 2 {
 		h := capt.handler()
-		if err := connect.AutoRedeem(h, r.dest, connect.AutoRedeemConfig{}); err != nil {
+		err := connect.AutoRedeem(h, r.dest, connect.AutoRedeemConfig{
+			Accepted: func(ctx context.Context, ev *connect.Event, tok *connect.ShareToken) { _ = accepted.record(ctx, ev, tok) },
+		})
+		if err != nil {
 			t.Fatal(err)
 		}
 		hs = append(hs, h)
@@ -157,6 +168,9 @@ func TestAutoRedeemConcurrentDeliveries(t *testing.T) {
 	}
 	if n := r.dstCalls.count(redeemRoute); n < 2 {
 		t.Errorf("%d redeem requests: the replicas share no memory, so each should have tried", n)
+	}
+	if diff := cmp.Diff([]string{id}, accepted.seen()); diff != "" {
+		t.Errorf("Accepted saw (-want +got):\n%s", diff)
 	}
 }
 
@@ -206,7 +220,10 @@ func TestAutoRedeemAnswersFromTheTokensStatus(t *testing.T) {
 			auto, calls := r.client(t, r.dst)
 			var reported error
 			h := capt.handler(connect.WithErrorHandler(func(_ context.Context, err error) { reported = err }))
-			if err := connect.AutoRedeem(h, auto, connect.AutoRedeemConfig{}); err != nil {
+			err := connect.AutoRedeem(h, auto, connect.AutoRedeemConfig{
+				Accepted: func(context.Context, *connect.Event, *connect.ShareToken) { t.Error("Accepted called for a refused redeem") },
+			})
+			if err != nil {
 				t.Fatal(err)
 			}
 			if code := deliver(h, body, capt.secret); code != c.code {
