@@ -63,7 +63,9 @@ func TestAutoRedeemClones(t *testing.T) {
 	h := ep.handler()
 	var accepted, redeemed redeemedTokens
 	err := connect.AutoRedeem(h, r.dest, connect.AutoRedeemConfig{
-		Accepted: func(ctx context.Context, ev *connect.Event, tok *connect.ShareToken) { _ = accepted.record(ctx, ev, tok) },
+		Accepted: func(ctx context.Context, ev *connect.Event, tok *connect.ShareToken) {
+			_ = accepted.record(ctx, ev, tok)
+		},
 		Redeemed: redeemed.record,
 	})
 	if err != nil {
@@ -139,7 +141,9 @@ func TestAutoRedeemConcurrentDeliveries(t *testing.T) {
 	for range 2 {
 		h := capt.handler()
 		err := connect.AutoRedeem(h, r.dest, connect.AutoRedeemConfig{
-			Accepted: func(ctx context.Context, ev *connect.Event, tok *connect.ShareToken) { _ = accepted.record(ctx, ev, tok) },
+			Accepted: func(ctx context.Context, ev *connect.Event, tok *connect.ShareToken) {
+				_ = accepted.record(ctx, ev, tok)
+			},
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -221,7 +225,9 @@ func TestAutoRedeemAnswersFromTheTokensStatus(t *testing.T) {
 			var reported error
 			h := capt.handler(connect.WithErrorHandler(func(_ context.Context, err error) { reported = err }))
 			err := connect.AutoRedeem(h, auto, connect.AutoRedeemConfig{
-				Accepted: func(context.Context, *connect.Event, *connect.ShareToken) { t.Error("Accepted called for a refused redeem") },
+				Accepted: func(context.Context, *connect.Event, *connect.ShareToken) {
+					t.Error("Accepted called for a refused redeem")
+				},
 			})
 			if err != nil {
 				t.Fatal(err)
