@@ -35,9 +35,9 @@ import (
 //     after the event, or by a replay of it after that;
 //   - past 24 hours the key protects nothing. For an event more than 23 hours old,
 //     AutoShare first lists the connection's tokens created since the event (one request
-//     per 100 tokens) and passes one of the event's inquiry to Shared instead of making
-//     another. A token of that inquiry over ConnectionID made by other means (the
-//     Dashboard, your own Create) in that time is taken too.
+//     per 100 tokens) and passes the newest one of the event's inquiry to Shared instead
+//     of making another. A token of that inquiry over ConnectionID made by other means
+//     (the Dashboard, your own Create) in that time is taken too.
 //
 // A service that must never share an inquiry twice, whatever happens, also records the
 // token id against the inquiry in its own database from Shared.
@@ -216,9 +216,9 @@ type AutoRedeemConfig struct {
 	// error fails the delivery (500) and Persona retries. nil clones every token.
 	Params func(ctx context.Context, tok *ShareToken) (RedeemShareTokenParams, error)
 	// Accepted is called with the pending token when Persona accepts a redeem (202).
-	// Only one redeem of a token is ever accepted, so it runs once per token across
-	// all deliveries and replicas, unless the answer to that redeem was lost (then a
-	// retry finds the token pending and calls nothing). A failed redemption sends no
+	// Persona refuses a redeem while the token is pending or redeemed, so it runs once
+	// per redemption across all deliveries and replicas, unless the answer to that
+	// redeem was lost (then a retry finds the token pending and calls nothing). A failed redemption sends no
 	// event: follow the token from here (ShareTokensService.Wait, on your own queue)
 	// when you need to know. It has no error to return since the redemption has
 	// started either way. nil does nothing.
