@@ -29,52 +29,20 @@ func (r *workflowRig) share(t *testing.T) string {
 	return tok.ID
 }
 
-// redeemedTokens records the tokens Redeemed saw, whole.
-type redeemedTokens struct {
-	mu   sync.Mutex
-	toks []*connect.ShareToken
-}
-
-func (r *redeemedTokens) record(_ context.Context, _ *connect.Event, tok *connect.ShareToken) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.toks = append(r.toks, tok)
-	return nil
-}
-
-func (r *redeemedTokens) wait(t *testing.T) *connect.ShareToken {
-	t.Helper()
-	var tok *connect.ShareToken
-	eventually(t, "Redeemed", func() bool {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		if len(r.toks) > 0 {
-			tok = r.toks[0]
-		}
-		return tok != nil
-	})
-	return tok
-}
-
 func TestAutoRedeemClones(t *testing.T) {
 	t.Parallel()
 	r := newWorkflowRig(t)
 	ep := r.endpoint(t, r.dst, connect.EventShareTokenInboundCreated, connect.EventShareTokenInboundRedeemed)
 	h := ep.handler()
-	var accepted, redeemed redeemedTokens
-	err := connect.AutoRedeem(h, r.dest, connect.AutoRedeemConfig{
-		Accepted: func(ctx context.Context, ev *connect.Event, tok *connect.ShareToken) {
-			_ = accepted.record(ctx, ev, tok)
-		},
-		Redeemed: redeemed.record,
-	})
+	var accepted, redeemed sharedCalls
+	err := connect.AutoRedeem(h, r.dest, connect.AutoRedeemConfig{Accepted: accepted.accepted, Redeemed: redeemed.record})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ep.serve(h)
 	id := r.share(t)
-	tok := redeemed.wait(t)
-	if started := accepted.wait(t); started.ID != id || started.Status != connect.ShareTokenPending {
+	tok := redeemed.first(t)
+	if started := accepted.first(t); started.ID != id || started.Status != connect.ShareTokenPending {
 		t.Errorf("Accepted saw %+v, want %s pending", started, id)
 	}
 	if tok.ID != id || tok.Status != connect.ShareTokenRedeemed || tok.RedeemMode != connect.RedeemClone ||
@@ -92,7 +60,7 @@ func TestAutoRedeemHydratesWithFieldMappings(t *testing.T) {
 	account := r.persona.CreateAccount(r.dst)
 	ep := r.endpoint(t, r.dst, connect.EventShareTokenInboundCreated, connect.EventShareTokenInboundRedeemed)
 	h := ep.handler()
-	var redeemed redeemedTokens
+	var redeemed sharedCalls
 	var asked []string
 	var mu sync.Mutex
 	err := connect.AutoRedeem(h, r.dest, connect.AutoRedeemConfig{
@@ -112,7 +80,7 @@ func TestAutoRedeemHydratesWithFieldMappings(t *testing.T) {
 	}
 	ep.serve(h)
 	id := r.share(t)
-	tok := redeemed.wait(t)
+	tok := redeemed.first(t)
 	if tok.RedeemMode != connect.RedeemHydrate || tok.Destination == nil || tok.Destination.ID != account {
 		t.Errorf("Redeemed saw %+v (destination %+v), want a hydrate of %s", tok, tok.Destination, account)
 	}
@@ -140,12 +108,7 @@ func TestAutoRedeemConcurrentDeliveries(t *testing.T) {
 	var accepted sharedCalls
 	for range 2 {
 		h := capt.handler()
-		err := connect.AutoRedeem(h, r.dest, connect.AutoRedeemConfig{
-			Accepted: func(ctx context.Context, ev *connect.Event, tok *connect.ShareToken) {
-				_ = accepted.record(ctx, ev, tok)
-			},
-		})
-		if err != nil {
+		if err := connect.AutoRedeem(h, r.dest, connect.AutoRedeemConfig{Accepted: accepted.accepted}); err != nil {
 			t.Fatal(err)
 		}
 		hs = append(hs, h)

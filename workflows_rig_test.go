@@ -261,16 +261,16 @@ func route(path string) string {
 	return strings.Join(parts, "/")
 }
 
-// sharedCalls records what an AutoShare Shared (or an AutoRedeem callback) saw.
+// sharedCalls records the tokens an AutoShare Shared or an AutoRedeem callback saw.
 type sharedCalls struct {
 	mu     sync.Mutex
-	tokens []string
+	tokens []*connect.ShareToken
 	fail   func(n int) error // the error of the n-th call (1-based); nil never fails
 }
 
 func (s *sharedCalls) record(_ context.Context, _ *connect.Event, tok *connect.ShareToken) error {
 	s.mu.Lock()
-	s.tokens = append(s.tokens, tok.ID)
+	s.tokens = append(s.tokens, tok)
 	n := len(s.tokens)
 	s.mu.Unlock()
 	if s.fail != nil {
@@ -279,10 +279,20 @@ func (s *sharedCalls) record(_ context.Context, _ *connect.Event, tok *connect.S
 	return nil
 }
 
+// accepted is record for AutoRedeemConfig.Accepted.
+func (s *sharedCalls) accepted(ctx context.Context, ev *connect.Event, tok *connect.ShareToken) {
+	_ = s.record(ctx, ev, tok)
+}
+
+// seen returns the ids of the tokens seen, in order.
 func (s *sharedCalls) seen() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]string(nil), s.tokens...)
+	ids := make([]string, len(s.tokens))
+	for i, tok := range s.tokens {
+		ids[i] = tok.ID
+	}
+	return ids
 }
 
 // waitCalls returns what was seen once there are at least n calls.
@@ -290,4 +300,22 @@ func (s *sharedCalls) waitCalls(t *testing.T, n int) []string {
 	t.Helper()
 	eventually(t, "callback calls", func() bool { return len(s.seen()) >= n })
 	return s.seen()
+}
+
+// first waits for the first call and returns its token.
+func (s *sharedCalls) first(t *testing.T) *connect.ShareToken {
+	t.Helper()
+	s.waitCalls(t, 1)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tokens[0]
+}
+
+// completedInquiry completes an inquiry of the source and returns it with the body of
+// its inquiry.completed delivery, captured by capt.
+func (r *workflowRig) completedInquiry(t *testing.T) (capt *capture, inq string, body []byte) {
+	t.Helper()
+	capt = r.capture(t, r.src, connect.EventInquiryCompleted)
+	inq = r.persona.CreateInquiry(r.src)
+	return capt, inq, capt.body(t, connect.EventInquiryCompleted)
 }

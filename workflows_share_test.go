@@ -36,10 +36,7 @@ const createRoute = "POST /connect/share-tokens"
 func TestAutoShareRepeatedDeliveries(t *testing.T) {
 	t.Parallel()
 	r := newWorkflowRig(t)
-	capt := r.capture(t, r.src, connect.EventInquiryCompleted)
-	inq := r.persona.CreateInquiry(r.src)
-	body := capt.body(t, connect.EventInquiryCompleted)
-
+	capt, inq, body := r.completedInquiry(t)
 	var calls sharedCalls
 	h := autoShare(t, capt.endpoint, r.source, r.cxn, &calls)
 	for i := range 3 {
@@ -89,9 +86,7 @@ func TestAutoShareConcurrentDeliveries(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			r := newWorkflowRig(t)
-			capt := r.capture(t, r.src, connect.EventInquiryCompleted)
-			inq := r.persona.CreateInquiry(r.src)
-			body := capt.body(t, connect.EventInquiryCompleted)
+			capt, inq, body := r.completedInquiry(t)
 			var calls sharedCalls
 			hs := c.replicas(func(opts ...connect.HandlerOption) *connect.WebhookHandler {
 				return autoShare(t, capt.endpoint, r.source, r.cxn, &calls, opts...)
