@@ -161,5 +161,23 @@ func TestREADMESnippetsAreHere(t *testing.T) {
 	}
 }
 
+func readmeAutoShare(client *connect.Client, verifier *connect.Verifier) error {
+	handler := connect.NewWebhookHandler(verifier) // verifier: connect.NewVerifier([]string{secret})
+	if err := connect.AutoShare(handler, client, connect.AutoShareConfig{ConnectionID: "cxn_ABC123"}); err != nil {
+		return err // a bad config: ErrInvalidParams naming the field
+	}
+	http.Handle("/webhooks/persona", handler) // a webhook subscribed to inquiry.completed
+	return nil
+}
+
+func readmeAutoRedeem(client *connect.Client, verifier *connect.Verifier) error {
+	handler := connect.NewWebhookHandler(verifier)
+	if err := connect.AutoRedeem(handler, client, connect.AutoRedeemConfig{}); err != nil {
+		return err
+	}
+	http.Handle("/webhooks/persona", handler) // subscribed to connect/share-token.inbound-*
+	return nil
+}
+
 // The compile-only snippets need credentials or a real Persona; this keeps them used.
-var _ = []any{readmeSource, readmeDestination, readmeHydrate, readmeErrors}
+var _ = []any{readmeSource, readmeDestination, readmeHydrate, readmeErrors, readmeAutoShare, readmeAutoRedeem}

@@ -117,15 +117,7 @@ func (p CreateShareTokenParams) validate() error {
 	if err := validateID("SourceID", p.SourceID, sourcePrefixes); err != nil {
 		return err
 	}
-	if p.ExpiresIn != 0 {
-		if p.ExpiresIn%time.Second != 0 {
-			return invalidParam("ExpiresIn", "must be whole seconds")
-		}
-		if p.ExpiresIn < minShareTokenTTL || p.ExpiresIn > maxShareTokenTTL {
-			return invalidParam("ExpiresIn", "must be between 1m and 504h (21 days)")
-		}
-	}
-	return nil
+	return validateTTL("ExpiresIn", p.ExpiresIn)
 }
 
 // createShareTokenAttributes is the exact request body of
