@@ -32,20 +32,26 @@ func (s *Server) newConnectionLocked(src, dst *org) *connection {
 	return c
 }
 
+// connectionAttributes are a connection's attributes
+// (persona-openapi/components/schemas/connect-connection.yaml).
+type connectionAttributes struct {
+	Status                    string `json:"status"`
+	SourceOrganizationID      string `json:"source-organization-id"`
+	DestinationOrganizationID string `json:"destination-organization-id"`
+	CreatedAt                 string `json:"created-at"`
+	UpdatedAt                 string `json:"updated-at"`
+}
+
 // view is the connect/connection resource; both sides see the same. Like every spec
 // example it has no relationships (the schema would allow a creator).
-func (c *connection) view() object {
-	return object{
-		{"type", "connect/connection"},
-		{"id", c.id},
-		{"attributes", object{
-			{"status", c.status},
-			{"source-organization-id", c.src.pub.ID},
-			{"destination-organization-id", c.dst.pub.ID},
-			{"created-at", c.createdAt},
-			{"updated-at", c.updatedAt},
-		}},
-	}
+func (c *connection) view() resource {
+	return resource{Type: "connect/connection", ID: c.id, Attributes: connectionAttributes{
+		Status:                    c.status,
+		SourceOrganizationID:      c.src.pub.ID,
+		DestinationOrganizationID: c.dst.pub.ID,
+		CreatedAt:                 timestamp(c.createdAt),
+		UpdatedAt:                 timestamp(c.updatedAt),
+	}}
 }
 
 // visibleConnectionLocked returns connection id if o is one of its sides.
@@ -121,7 +127,7 @@ func (s *Server) createConnection(q *request) response {
 		}
 	}
 	c := s.newConnectionLocked(q.org, dst)
-	return ok(http.StatusCreated, object{{"data", c.view()}})
+	return ok(http.StatusCreated, document{c.view()})
 }
 
 // getConnection: GET /connect/connections/{id}, for either side.
@@ -130,7 +136,7 @@ func (s *Server) getConnection(q *request) response {
 	if c == nil {
 		return fail(http.StatusNotFound, "")
 	}
-	return ok(http.StatusOK, object{{"data", c.view()}})
+	return ok(http.StatusOK, document{c.view()})
 }
 
 // deactivateConnection: POST /connect/connections/{id}/deactivate, by either side,
@@ -147,7 +153,7 @@ func (s *Server) deactivateConnection(q *request) response {
 		return failTitled(statusIllegalTransition, "Connection is inactive", "only a pending or active connection can be deactivated")
 	}
 	c.status, c.updatedAt = connectionInactive, q.now
-	return ok(http.StatusOK, object{{"data", c.view()}})
+	return ok(http.StatusOK, document{c.view()})
 }
 
 // reactivateConnection: POST /connect/connections/{id}/reactivate, by the source only,
@@ -167,7 +173,7 @@ func (s *Server) reactivateConnection(q *request) response {
 		return failTitled(statusIllegalTransition, "Connection is "+c.status, "only an inactive connection can be reactivated")
 	}
 	c.status, c.updatedAt = connectionPending, q.now
-	return ok(http.StatusOK, object{{"data", c.view()}})
+	return ok(http.StatusOK, document{c.view()})
 }
 
 // noBody accepts an empty body, {} or {"data":{"attributes":{}}} for operations whose

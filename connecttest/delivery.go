@@ -56,7 +56,7 @@ func (s *Server) deliver(wh *webhook, e *event, body []byte) {
 		secrets := wh.activeSecrets(now)
 		s.mu.Unlock()
 		if firstAt == "" {
-			firstAt = formatTime(now)
+			firstAt = timestamp(now)
 		}
 		groups := make([]string, len(secrets))
 		for i, sec := range secrets {

@@ -1,6 +1,7 @@
 package connecttest
 
 import (
+	"encoding/json"
 	"net/http"
 	"time"
 
@@ -16,27 +17,34 @@ type event struct {
 	name      connect.EventName
 	objectID  string
 	createdAt time.Time
-	data      rawJSON // payload.data: the object as org saw it when the event happened
+	data      json.RawMessage // payload.data: the object as org saw it when the event happened
+}
+
+// eventAttributes are an event's attributes (persona-openapi/components/schemas/event.yaml).
+type eventAttributes struct {
+	Name      string       `json:"name"`
+	Payload   eventPayload `json:"payload"`
+	CreatedAt string       `json:"created-at"`
+	Context   struct{}     `json:"context"`
+}
+
+// eventPayload is the object the event is about, as its organization saw it.
+type eventPayload struct {
+	Data     json.RawMessage `json:"data"`
+	Included any             `json:"included,omitempty"` // [] in deliveries, absent in the Events API
 }
 
 // view is the event resource. withIncluded adds payload.included = [], which webhook
 // deliveries carry (API-NOTES); the Events API follows event.yaml, whose payload has
 // only data.
-func (e *event) view(withIncluded bool) object {
-	payload := object{{"data", e.data}}
+func (e *event) view(withIncluded bool) resource {
+	payload := eventPayload{Data: e.data}
 	if withIncluded {
-		payload = append(payload, member{"included", []object{}})
+		payload.Included = []any{}
 	}
-	return object{
-		{"type", "event"},
-		{"id", e.id},
-		{"attributes", object{
-			{"name", string(e.name)},
-			{"payload", payload},
-			{"created-at", e.createdAt},
-			{"context", object{}},
-		}},
-	}
+	return resource{Type: "event", ID: e.id, Attributes: eventAttributes{
+		Name: string(e.name), Payload: payload, CreatedAt: timestamp(e.createdAt),
+	}}
 }
 
 // emitLocked records event name for o about token t (as o sees it now) and starts its
@@ -53,13 +61,13 @@ func (s *Server) emitInquiryCompletedLocked(obj *sourceObject) {
 
 // recordLocked records event name for o, about the object objectID whose resource is
 // data, and starts its deliveries to o's webhooks that subscribe to name.
-func (s *Server) recordLocked(o *org, name connect.EventName, objectID string, data object) {
+func (s *Server) recordLocked(o *org, name connect.EventName, objectID string, data resource) {
 	e := &event{
 		id: newID("evt_"), seq: s.nextSeqLocked(), org: o, name: name, objectID: objectID,
 		createdAt: s.nowLocked(), data: marshal(data),
 	}
 	s.events[e.id] = e
-	body := marshal(object{{"data", e.view(true)}})
+	body := marshal(document{e.view(true)})
 	for _, wh := range s.webhooks {
 		if wh.org == o && wh.subscribes(name) {
 			wh := wh
@@ -107,5 +115,5 @@ func (s *Server) getEvent(q *request) response {
 	if e == nil || e.org != q.org {
 		return fail(http.StatusNotFound, "")
 	}
-	return ok(http.StatusOK, object{{"data", e.view(false)}})
+	return ok(http.StatusOK, document{e.view(false)})
 }

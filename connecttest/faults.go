@@ -93,7 +93,7 @@ func (s *Server) takeFaultLocked(stage faultStage, method, rel string) (response
 			s.faults = append(s.faults[:i], s.faults[i+1:]...)
 		}
 		if f.status == http.StatusUnauthorized {
-			return response{f.status, errorBody(errorItem{title: defaultTitle(f.status)})}, true
+			return fail(f.status, ""), true // Persona's 401 carries only a title
 		}
 		return fail(f.status, "injected by connecttest"), true
 	}

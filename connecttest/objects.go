@@ -121,31 +121,40 @@ func (obj *sourceObject) setField(name string, value any, presence bool) {
 // fields bag, each entry {type, value} as in Persona's inquiry resource. Persona also
 // sends relationships (account, template, verifications...); the fake has none of
 // those objects, so it sends none.
-func (obj *sourceObject) inquiryView() object {
-	fields := object{}
+func (obj *sourceObject) inquiryView() resource {
+	fields := map[string]inquiryField{}
 	for _, f := range obj.fields {
 		typ := "string"
 		if f.name == "birthdate" {
 			typ = "date"
 		}
-		fields = append(fields, member{strings.ReplaceAll(f.name, "_", "-"), object{{"type", typ}, {"value", f.value}}})
+		fields[strings.ReplaceAll(f.name, "_", "-")] = inquiryField{Type: typ, Value: f.value}
 	}
-	return object{
-		{"type", kindInquiry.info().typ},
-		{"id", obj.id},
-		{"attributes", object{
-			{"status", "completed"},
-			{"reference-id", nil},
-			{"note", nil},
-			{"tags", []any{}},
-			{"created-at", obj.createdAt},
-			{"started-at", obj.createdAt},
-			{"completed-at", obj.createdAt},
-			{"failed-at", nil},
-			{"decisioned-at", nil},
-			{"expired-at", nil},
-			{"redacted-at", nil},
-			{"fields", fields},
-		}},
-	}
+	at := timestamp(obj.createdAt)
+	return resource{Type: kindInquiry.info().typ, ID: obj.id, Attributes: inquiryAttributes{
+		Status: "completed", Tags: []string{}, CreatedAt: at, StartedAt: at, CompletedAt: at, Fields: fields,
+	}}
+}
+
+// inquiryAttributes are the attributes of an inquiry in an event payload; the nil ones
+// are null.
+type inquiryAttributes struct {
+	Status       string                  `json:"status"`
+	ReferenceID  *string                 `json:"reference-id"`
+	Note         *string                 `json:"note"`
+	Tags         []string                `json:"tags"`
+	CreatedAt    string                  `json:"created-at"`
+	StartedAt    string                  `json:"started-at"`
+	CompletedAt  string                  `json:"completed-at"`
+	FailedAt     *string                 `json:"failed-at"`
+	DecisionedAt *string                 `json:"decisioned-at"`
+	ExpiredAt    *string                 `json:"expired-at"`
+	RedactedAt   *string                 `json:"redacted-at"`
+	Fields       map[string]inquiryField `json:"fields"`
+}
+
+// inquiryField is one entry of an inquiry's fields bag.
+type inquiryField struct {
+	Type  string `json:"type"`
+	Value any    `json:"value"`
 }

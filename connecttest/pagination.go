@@ -65,13 +65,13 @@ func parseListQuery(q url.Values, allowedFilters ...string) (listQuery, *respons
 type listItem struct {
 	id  string
 	seq int64
-	doc object
+	doc resource
 }
 
 // paginate cuts one page out of items (newest first, already filtered), with links to
 // the neighbouring pages. cursorSeq resolves a cursor id among everything of the kind
 // the caller can see; an unknown cursor answers 400.
-func paginate(items []listItem, lq listQuery, cursorSeq func(id string) (int64, bool), path string) (object, *response) {
+func paginate(items []listItem, lq listQuery, cursorSeq func(id string) (int64, bool), path string) (listDocument, *response) {
 	sort.Slice(items, func(i, j int) bool { return items[i].seq > items[j].seq })
 	var page []listItem
 	switch {
@@ -79,7 +79,7 @@ func paginate(items []listItem, lq listQuery, cursorSeq func(id string) (int64, 
 		c, ok := cursorSeq(lq.after)
 		if !ok {
 			r := fail(http.StatusBadRequest, "page[after] is not an id of this list")
-			return nil, &r
+			return listDocument{}, &r
 		}
 		i := sort.Search(len(items), func(i int) bool { return items[i].seq < c })
 		page = items[i:min(i+lq.size, len(items))]
@@ -87,34 +87,33 @@ func paginate(items []listItem, lq listQuery, cursorSeq func(id string) (int64, 
 		c, ok := cursorSeq(lq.before)
 		if !ok {
 			r := fail(http.StatusBadRequest, "page[before] is not an id of this list")
-			return nil, &r
+			return listDocument{}, &r
 		}
 		j := sort.Search(len(items), func(i int) bool { return items[i].seq <= c })
 		page = items[max(j-lq.size, 0):j]
 	default:
 		page = items[:min(lq.size, len(items))]
 	}
-	var next, prev any
+	doc := listDocument{Data: []any{}}
 	if len(page) > 0 {
 		first, last := page[0], page[len(page)-1]
 		if items[len(items)-1].seq < last.seq {
-			next = pageLink(path, lq, "page[after]", last.id)
+			doc.Links.Next = pageLink(path, lq, "page[after]", last.id)
 		}
 		if items[0].seq > first.seq {
-			prev = pageLink(path, lq, "page[before]", first.id)
+			doc.Links.Prev = pageLink(path, lq, "page[before]", first.id)
 		}
 	}
-	docs := make([]object, len(page))
-	for i, it := range page {
-		docs[i] = it.doc
+	for _, it := range page {
+		doc.Data = append(doc.Data, it.doc)
 	}
-	return object{{"data", docs}, {"links", object{{"prev", prev}, {"next", next}}}}, nil
+	return doc, nil
 }
 
 // pageLink is a relative link like the spec's
 // "/api/v1/connect/share-tokens?page%5Bafter%5D=cnst_ABC456", keeping the filters (in
 // key order) and an explicit page[size].
-func pageLink(path string, lq listQuery, cursorKey, id string) string {
+func pageLink(path string, lq listQuery, cursorKey, id string) *string {
 	names := make([]string, 0, len(lq.filters))
 	for k := range lq.filters {
 		names = append(names, k)
@@ -128,7 +127,8 @@ func pageLink(path string, lq listQuery, cursorKey, id string) string {
 		parts = append(parts, url.QueryEscape("page[size]")+"="+strconv.Itoa(lq.size))
 	}
 	parts = append(parts, url.QueryEscape(cursorKey)+"="+url.QueryEscape(id))
-	return apiPrefix + path + "?" + strings.Join(parts, "&")
+	link := apiPrefix + path + "?" + strings.Join(parts, "&")
+	return &link
 }
 
 func contains(list []string, s string) bool {

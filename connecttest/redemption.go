@@ -47,10 +47,8 @@ func (s *Server) redeemShareToken(q *request) response {
 			return invalidAt(destPointer, src.name+" share tokens cannot be cloned: data.attributes.destination-id is required")
 		}
 		if len(mappings) > 0 {
-			return response{fieldMappingsOnClone, errorBody(errorItem{
-				title: defaultTitle(fieldMappingsOnClone), details: "meta.field-mappings are only used when hydrating",
-				pointer: "/meta/field-mappings",
-			})}
+			return failWith(fieldMappingsOnClone, pointed(defaultTitle(fieldMappingsOnClone),
+				"meta.field-mappings are only used when hydrating", "/meta/field-mappings"))
 		}
 	} else {
 		mode = "hydrate"
@@ -77,7 +75,7 @@ func (s *Server) redeemShareToken(q *request) response {
 			s.finishRedemption(t)
 		}
 	})
-	return ok(http.StatusAccepted, object{{"data", t.view(q.org, false)}})
+	return ok(http.StatusAccepted, document{t.view(q.org, false)})
 }
 
 // finishRedemption ends a pending redemption: failed for a forced reason or a source

@@ -188,7 +188,7 @@ func (s *Server) handle(r *http.Request, body []byte) (http.Header, response, bo
 	hdr := http.Header{"Content-Type": {"application/json"}}
 	o := s.authenticateLocked(r)
 	if o == nil {
-		return hdr, response{http.StatusUnauthorized, errorBody(errorItem{title: defaultTitle(http.StatusUnauthorized)})}, false
+		return hdr, fail(http.StatusUnauthorized, ""), false
 	}
 	now := s.nowLocked()
 	hdr.Set("Request-Id", newID("req_"))

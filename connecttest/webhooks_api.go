@@ -50,7 +50,7 @@ func (s *Server) rotateWebhookSecret(q *request) response {
 		return fail(http.StatusConflict, "the webhook has no current secret")
 	}
 	wh.rotateLocked(current, q.now, expiresIn)
-	return ok(http.StatusOK, object{{"data", wh.view(q.now)}})
+	return ok(http.StatusOK, document{wh.view(q.now)})
 }
 
 // visibleWebhookLocked returns webhook id if o owns it, or nil.
@@ -67,46 +67,63 @@ func (s *Server) visibleWebhookLocked(o *org, id string) *webhook {
 // (persona-openapi/components/schemas/webhook-with-secret.yaml), in the member order of
 // components/examples/webhook-created.yaml. Only secrets that still sign at now are
 // listed; the deprecated `secret` is the newest of them.
-func (wh *webhook) view(now time.Time) object {
-	var secrets []object
+func (wh *webhook) view(now time.Time) resource {
+	attrs := webhookAttributes{
+		Status:                   webhookStatus,
+		URL:                      wh.url,
+		Secrets:                  []webhookSecretView{},
+		APIVersion:               connect.DefaultAPIVersion,
+		APIKeyInflection:         "kebab",
+		APIAttributesBlocklist:   []string{},
+		FileAccessTokenExpiresIn: int(webhookFileAccessTokenTTL / time.Second),
+		EnabledEvents:            []string{"*"},
+		IncludedAllowlist:        allowlist{"include_none"},
+		RelationshipAllowlist:    allowlist{"include_all"},
+		CreatedAt:                timestamp(wh.createdAt),
+	}
 	for _, sec := range wh.secrets {
 		if sec.live(now) {
-			secrets = append(secrets, object{{"value", sec.value}, {"expires-at", sec.expiresAt}})
+			attrs.Secrets = append(attrs.Secrets, webhookSecretView{sec.value, nullTime(sec.expiresAt)})
 		}
 	}
-	var current any
-	if len(secrets) > 0 {
-		current = secrets[0][0].value
+	if len(attrs.Secrets) > 0 {
+		attrs.Secret = &attrs.Secrets[0].Value
 	}
-	enabled := []any{"*"}
 	if len(wh.events) > 0 {
-		enabled = enabled[:0]
+		attrs.EnabledEvents = attrs.EnabledEvents[:0]
 		for _, n := range wh.events {
-			enabled = append(enabled, string(n))
+			attrs.EnabledEvents = append(attrs.EnabledEvents, string(n))
 		}
 	}
-	if secrets == nil {
-		secrets = []object{}
-	}
-	return object{
-		{"type", "webhook"},
-		{"id", wh.id},
-		{"attributes", object{
-			{"status", webhookStatus},
-			{"url", wh.url},
-			{"name", nil},
-			{"description", nil},
-			{"secret", current},
-			{"secrets", secrets},
-			{"api-version", connect.DefaultAPIVersion},
-			{"api-key-inflection", "kebab"},
-			{"api-attributes-blocklist", []any{}},
-			{"file-access-token-expires-in", int(webhookFileAccessTokenTTL / time.Second)},
-			{"enabled-events", enabled},
-			{"payload-filter", nil},
-			{"included-allowlist", object{{"state", "include_none"}}},
-			{"relationship-allowlist", object{{"state", "include_all"}}},
-			{"created-at", wh.createdAt},
-		}},
-	}
+	return resource{Type: "webhook", ID: wh.id, Attributes: attrs}
+}
+
+// webhookAttributes are a webhook's attributes with its secrets; the nil ones are null.
+type webhookAttributes struct {
+	Status                   string              `json:"status"`
+	URL                      string              `json:"url"`
+	Name                     *string             `json:"name"`
+	Description              *string             `json:"description"`
+	Secret                   *string             `json:"secret"` // deprecated: the newest of Secrets
+	Secrets                  []webhookSecretView `json:"secrets"`
+	APIVersion               string              `json:"api-version"`
+	APIKeyInflection         string              `json:"api-key-inflection"`
+	APIAttributesBlocklist   []string            `json:"api-attributes-blocklist"`
+	FileAccessTokenExpiresIn int                 `json:"file-access-token-expires-in"`
+	EnabledEvents            []string            `json:"enabled-events"`
+	PayloadFilter            *string             `json:"payload-filter"`
+	IncludedAllowlist        allowlist           `json:"included-allowlist"`
+	RelationshipAllowlist    allowlist           `json:"relationship-allowlist"`
+	CreatedAt                string              `json:"created-at"`
+}
+
+// webhookSecretView is one signing secret; expires-at is null for the current one.
+type webhookSecretView struct {
+	Value     string  `json:"value"`
+	ExpiresAt *string `json:"expires-at"`
+}
+
+// allowlist is an included-allowlist or relationship-allowlist.
+type allowlist struct {
+	State string `json:"state"`
 }
