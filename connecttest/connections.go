@@ -101,16 +101,18 @@ func (s *Server) listConnections(q *request) response {
 // createConnection: POST /connect/connections. The new connection is pending until the
 // destination accepts it (AcceptConnection).
 func (s *Server) createConnection(q *request) response {
-	body, bad := parseBody(q.body, objectOf(map[string]*shape{
-		"data": objectOf(map[string]*shape{
-			"attributes": objectOf(map[string]*shape{"destination-organization-id": stringShape()}),
-		}),
-	}))
-	if bad != nil {
+	var body struct { // connect_connections.yaml, post
+		Data struct {
+			Attributes struct {
+				DestinationOrganizationID string `json:"destination-organization-id"`
+			} `json:"attributes"`
+		} `json:"data"`
+	}
+	if bad := decodeBody(q.body, &body); bad != nil {
 		return *bad
 	}
 	const pointer = "/data/attributes/destination-organization-id"
-	dstID := lookupString(body, "data", "attributes", "destination-organization-id")
+	dstID := body.Data.Attributes.DestinationOrganizationID
 	if dstID == "" {
 		return invalidAt(pointer, "data.attributes.destination-organization-id is missing")
 	}
@@ -146,8 +148,8 @@ func (s *Server) deactivateConnection(q *request) response {
 	if c == nil {
 		return fail(http.StatusNotFound, "")
 	}
-	if resp, bad := noBody(q.body); bad {
-		return resp
+	if bad := decodeBody(q.body, &emptyBody{}); bad != nil {
+		return *bad
 	}
 	if c.status == connectionInactive {
 		return failTitled(statusIllegalTransition, "Connection is inactive", "only a pending or active connection can be deactivated")
@@ -163,8 +165,8 @@ func (s *Server) reactivateConnection(q *request) response {
 	if c == nil {
 		return fail(http.StatusNotFound, "")
 	}
-	if resp, bad := noBody(q.body); bad {
-		return resp
+	if bad := decodeBody(q.body, &emptyBody{}); bad != nil {
+		return *bad
 	}
 	if c.src != q.org {
 		return fail(statusWrongSide, "only the connection's source organization can reactivate it")
@@ -174,16 +176,4 @@ func (s *Server) reactivateConnection(q *request) response {
 	}
 	c.status, c.updatedAt = connectionPending, q.now
 	return ok(http.StatusOK, document{c.view()})
-}
-
-// noBody accepts an empty body, {} or {"data":{"attributes":{}}} for operations whose
-// spec has no request body.
-func noBody(body []byte) (response, bool) {
-	_, bad := parseBody(body, objectOf(map[string]*shape{
-		"data": objectOf(map[string]*shape{"attributes": objectOf(nil)}),
-	}))
-	if bad != nil {
-		return *bad, true
-	}
-	return response{}, false
 }

@@ -161,20 +161,19 @@ func (s *Server) listShareTokens(q *request) response {
 
 // createShareToken: POST /connect/share-tokens, by the connection's source.
 func (s *Server) createShareToken(q *request) response {
-	body, bad := parseBody(q.body, objectOf(map[string]*shape{
-		"data": objectOf(map[string]*shape{
-			"attributes": objectOf(map[string]*shape{
-				"connection-id":      stringShape(),
-				"source-id":          stringShape(),
-				"expires-in-seconds": integerShape(),
-			}),
-		}),
-	}))
-	if bad != nil {
+	var body struct { // connect_share-tokens.yaml, post
+		Data struct {
+			Attributes struct {
+				ConnectionID     string `json:"connection-id"`
+				SourceID         string `json:"source-id"`
+				ExpiresInSeconds *int64 `json:"expires-in-seconds"`
+			} `json:"attributes"`
+		} `json:"data"`
+	}
+	if bad := decodeBody(q.body, &body); bad != nil {
 		return *bad
 	}
-	cxnID := lookupString(body, "data", "attributes", "connection-id")
-	srcID := lookupString(body, "data", "attributes", "source-id")
+	cxnID, srcID := body.Data.Attributes.ConnectionID, body.Data.Attributes.SourceID
 	var missing []errorItem
 	for _, m := range []struct{ name, value string }{{"connection-id", cxnID}, {"source-id", srcID}} {
 		if m.value == "" {
@@ -186,13 +185,12 @@ func (s *Server) createShareToken(q *request) response {
 		return failWith(http.StatusUnprocessableEntity, missing...)
 	}
 	ttl := defaultTTL
-	if n, ok := lookup(body, "data", "attributes", "expires-in-seconds").(interface{ Int64() (int64, error) }); ok {
-		secs, _ := n.Int64() // checked by parseBody
-		if secs < minTTLSeconds || secs > maxTTLSeconds {
+	if secs := body.Data.Attributes.ExpiresInSeconds; secs != nil {
+		if *secs < minTTLSeconds || *secs > maxTTLSeconds {
 			return invalidAt("/data/attributes/expires-in-seconds",
 				"data.attributes.expires-in-seconds must be between "+strconv.Itoa(minTTLSeconds)+" and "+strconv.Itoa(maxTTLSeconds))
 		}
-		ttl = time.Duration(secs) * time.Second
+		ttl = time.Duration(*secs) * time.Second
 	}
 	if _, ok := kindOfID(srcID); !ok {
 		return invalidAt("/data/attributes/source-id", "data.attributes.source-id must be an account (act_), inquiry (inq_), transaction (txn_) or verification (ver_) id")
@@ -250,8 +248,8 @@ func (s *Server) expireShareToken(q *request) response {
 	if t.conn.src != q.org {
 		return fail(statusWrongSide, "only the source organization can expire a share token")
 	}
-	if resp, bad := noBody(q.body); bad {
-		return resp
+	if bad := decodeBody(q.body, &emptyBody{}); bad != nil {
+		return *bad
 	}
 	if t.status != tokenCreated && !(expirePending && t.status == tokenPending) {
 		return failTitled(statusIllegalTransition, "Share token is "+t.status, "only a created share token can be expired")

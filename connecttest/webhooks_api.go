@@ -1,20 +1,11 @@
 package connecttest
 
 import (
-	"encoding/json"
 	"net/http"
 	"time"
 
 	connect "github.com/persona-connect/connect-go"
 )
-
-// rotateSecretShape is the request body of
-// persona-openapi/paths/webhooks_{webhook-id}_rotate-secret.yaml.
-func rotateSecretShape() *shape {
-	return objectOf(map[string]*shape{
-		"meta": objectOf(map[string]*shape{"expires-in-seconds": integerShape()}),
-	})
-}
 
 // rotateWebhookSecret: POST /webhooks/{id}/rotate-secret. The current secret keeps
 // signing for meta.expires-in-seconds (see rotateDefaultExpiresIn when omitted) next to
@@ -24,17 +15,20 @@ func (s *Server) rotateWebhookSecret(q *request) response {
 	if wh == nil {
 		return fail(http.StatusNotFound, "")
 	}
-	body, bad := parseBody(q.body, rotateSecretShape())
-	if bad != nil {
+	var body struct { // webhooks_{webhook-id}_rotate-secret.yaml
+		Meta struct {
+			ExpiresInSeconds *int64 `json:"expires-in-seconds"`
+		} `json:"meta"`
+	}
+	if bad := decodeBody(q.body, &body); bad != nil {
 		return *bad
 	}
 	expiresIn := rotateDefaultExpiresIn
-	if n, ok := lookup(body, "meta", "expires-in-seconds").(json.Number); ok {
-		secs, _ := n.Int64() // the shape check made sure it is an integer
-		if secs < 0 {
+	if secs := body.Meta.ExpiresInSeconds; secs != nil {
+		if *secs < 0 {
 			return invalidAt("/meta/expires-in-seconds", "expires-in-seconds must not be negative")
 		}
-		expiresIn = time.Duration(secs) * time.Second
+		expiresIn = time.Duration(*secs) * time.Second
 	}
 	// The secret that signs without an expiry is the current one; it is always the
 	// newest, since every rotation puts the new secret in front.
