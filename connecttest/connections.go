@@ -134,7 +134,7 @@ func (s *Server) createConnection(q *request) response {
 
 // getConnection: GET /connect/connections/{id}, for either side.
 func (s *Server) getConnection(q *request) response {
-	c := s.visibleConnectionLocked(q.org, q.params[0])
+	c := s.visibleConnectionLocked(q.org, q.PathValue("id"))
 	if c == nil {
 		return fail(http.StatusNotFound, "")
 	}
@@ -144,7 +144,7 @@ func (s *Server) getConnection(q *request) response {
 // deactivateConnection: POST /connect/connections/{id}/deactivate, by either side,
 // from pending or active.
 func (s *Server) deactivateConnection(q *request) response {
-	c := s.visibleConnectionLocked(q.org, q.params[0])
+	c := s.visibleConnectionLocked(q.org, q.PathValue("id"))
 	if c == nil {
 		return fail(http.StatusNotFound, "")
 	}
@@ -161,7 +161,7 @@ func (s *Server) deactivateConnection(q *request) response {
 // reactivateConnection: POST /connect/connections/{id}/reactivate, by the source only,
 // from inactive back to pending.
 func (s *Server) reactivateConnection(q *request) response {
-	c := s.visibleConnectionLocked(q.org, q.params[0])
+	c := s.visibleConnectionLocked(q.org, q.PathValue("id"))
 	if c == nil {
 		return fail(http.StatusNotFound, "")
 	}

@@ -111,7 +111,7 @@ func (s *Server) listEvents(q *request) response {
 
 // getEvent: GET /events/{id}, for the organization the event belongs to.
 func (s *Server) getEvent(q *request) response {
-	e := s.events[q.params[0]]
+	e := s.events[q.PathValue("id")]
 	if e == nil || e.org != q.org {
 		return fail(http.StatusNotFound, "")
 	}

@@ -11,7 +11,7 @@ import (
 // answers 202 with the token pending; a goroutine finishes the redemption after the
 // redeem delay.
 func (s *Server) redeemShareToken(q *request) response {
-	t := s.visibleTokenLocked(q.org, q.params[0], q.now)
+	t := s.visibleTokenLocked(q.org, q.PathValue("id"), q.now)
 	if t == nil {
 		return fail(http.StatusNotFound, "")
 	}

@@ -84,7 +84,7 @@ func NewServer(opts ...ServerOption) *Server {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 	}}
-	s.hs = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
+	s.hs = httptest.NewServer(s.routes())
 	s.URL = s.hs.URL + apiPrefix
 	return s
 }
@@ -140,30 +140,42 @@ func (s *Server) sleep(ctx context.Context, d time.Duration) bool {
 // request is one API call as the handlers see it.
 type request struct {
 	*http.Request
-	org    *org
-	now    time.Time
-	body   []byte
-	params []string // the {id} segments of the route, in order
+	org  *org
+	now  time.Time
+	body []byte
 }
 
-// serveHTTP runs the pipeline: latency, then (under the lock) authentication, rate
-// limit, routing, faults, idempotency and the handler; then the answer is written, or
-// the connection dropped.
-func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	latency := s.latency
-	s.mu.Unlock()
-	if !s.sleep(r.Context(), latency) {
-		// Closed (or the client left) during the latency: drop the connection. A
-		// plain return would make net/http answer an empty 200, which a client
-		// would take for a success with a broken body.
-		panic(http.ErrAbortHandler)
+// serve is the pipeline of every request: latency, then (under the lock)
+// authentication, rate limit and either h, the handler of method's operation, with its
+// faults and idempotency, or the 404 or 405 of a request no operation takes (h nil);
+// then the answer is written, or the connection dropped.
+func (s *Server) serve(method string, h handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		latency := s.latency
+		s.mu.Unlock()
+		if !s.sleep(r.Context(), latency) {
+			// Closed (or the client left) during the latency: drop the connection. A
+			// plain return would make net/http answer an empty 200, which a client
+			// would take for a success with a broken body.
+			panic(http.ErrAbortHandler)
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
+		if err != nil {
+			panic(http.ErrAbortHandler) // the client went away mid-body: nothing to answer
+		}
+		op := h
+		if r.Method != method {
+			op = nil // HEAD, which a GET pattern also takes
+		}
+		hdr, resp, drop := s.handle(r, body, op)
+		writeAnswer(w, hdr, resp, drop)
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
-	if err != nil {
-		panic(http.ErrAbortHandler) // the client went away mid-body: nothing to answer
-	}
-	hdr, resp, drop := s.handle(r, body)
+}
+
+// writeAnswer is the one place an answer is written: whole, or, when drop is set, not a
+// byte of it, the connection closed.
+func writeAnswer(w http.ResponseWriter, hdr http.Header, resp response, drop bool) {
 	if drop {
 		if hj, ok := w.(http.Hijacker); ok {
 			if conn, _, err := hj.Hijack(); err == nil {
@@ -171,7 +183,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
-		// Not hijackable (HTTP/2): fall through and answer after all.
+		// Not hijackable (HTTP/2): answer after all.
 	}
 	for k, v := range hdr {
 		w.Header()[k] = v
@@ -182,7 +194,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 
 // handle decides the answer to one request. It holds s.mu throughout, so requests are
 // applied one at a time, as if by a single database transaction each.
-func (s *Server) handle(r *http.Request, body []byte) (http.Header, response, bool) {
+func (s *Server) handle(r *http.Request, body []byte, h handler) (http.Header, response, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	hdr := http.Header{"Content-Type": {"application/json"}}
@@ -200,18 +212,14 @@ func (s *Server) handle(r *http.Request, body []byte) (http.Header, response, bo
 	if len(body) > maxRequestBody {
 		return hdr, fail(http.StatusBadRequest, "request body is larger than 1 MiB"), false
 	}
-	rel, ok := strings.CutPrefix(r.URL.Path, apiPrefix)
-	if !ok {
-		return hdr, fail(http.StatusNotFound, "no such path: "+r.URL.Path), false
-	}
-	h, params, status := route(r.Method, rel)
 	if h == nil {
-		return hdr, fail(status, "no route for "+r.Method+" "+r.URL.Path), false
+		return hdr, unrouted(r), false
 	}
+	rel := strings.TrimPrefix(r.URL.Path, apiPrefix)
 	if resp, hit := s.takeFaultLocked(faultBefore, r.Method, rel); hit {
 		return hdr, resp, false
 	}
-	q := &request{Request: r, org: o, now: now, body: body, params: params}
+	q := &request{Request: r, org: o, now: now, body: body}
 	run := func() response {
 		if resp, hit := s.takeFaultLocked(faultStored, r.Method, rel); hit {
 			return resp

@@ -223,7 +223,7 @@ func (s *Server) createShareToken(q *request) response {
 
 // getShareToken: GET /connect/share-tokens/{id}[?peek-source-data=true], for either side.
 func (s *Server) getShareToken(q *request) response {
-	t := s.visibleTokenLocked(q.org, q.params[0], q.now)
+	t := s.visibleTokenLocked(q.org, q.PathValue("id"), q.now)
 	if t == nil {
 		return fail(http.StatusNotFound, "")
 	}
@@ -241,7 +241,7 @@ func (s *Server) getShareToken(q *request) response {
 // expireShareToken: POST /connect/share-tokens/{id}/expire, by the source, while the
 // token is created.
 func (s *Server) expireShareToken(q *request) response {
-	t := s.visibleTokenLocked(q.org, q.params[0], q.now)
+	t := s.visibleTokenLocked(q.org, q.PathValue("id"), q.now)
 	if t == nil {
 		return fail(http.StatusNotFound, "")
 	}

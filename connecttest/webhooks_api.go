@@ -11,7 +11,7 @@ import (
 // signing for meta.expires-in-seconds (see rotateDefaultExpiresIn when omitted) next to
 // a new one; the answer is the webhook with its secrets.
 func (s *Server) rotateWebhookSecret(q *request) response {
-	wh := s.visibleWebhookLocked(q.org, q.params[0])
+	wh := s.visibleWebhookLocked(q.org, q.PathValue("id"))
 	if wh == nil {
 		return fail(http.StatusNotFound, "")
 	}
