@@ -1,6 +1,9 @@
 package connecttest
 
-import "net/http"
+import (
+	"cmp"
+	"net/http"
+)
 
 // response is an answer the fake has decided on but not yet written, so that the
 // idempotency layer can store it and a dropped connection can withhold it.
@@ -22,27 +25,20 @@ type errorSource struct {
 }
 
 // defaultTitle is the title Persona uses for status (persona-openapi/components/responses/*.yaml).
+// Where Persona's title is the status text (Bad Request, Forbidden, Conflict), so is
+// the fake's.
 func defaultTitle(status int) string {
 	switch status {
-	case http.StatusBadRequest:
-		return "Bad Request"
 	case http.StatusUnauthorized:
 		return "Must be authenticated to access this endpoint"
-	case http.StatusForbidden:
-		return "Forbidden"
 	case http.StatusNotFound:
 		return "Record not found"
-	case http.StatusConflict:
-		return "Conflict"
 	case http.StatusUnprocessableEntity:
 		return "Unprocessable entity"
 	case http.StatusTooManyRequests:
 		return "Rate limit exceeded"
 	}
-	if t := http.StatusText(status); t != "" {
-		return t
-	}
-	return "Error"
+	return cmp.Or(http.StatusText(status), "Error")
 }
 
 // ok encodes a 2xx answer.

@@ -65,37 +65,21 @@ func (s *Server) visibleConnectionLocked(o *org, id string) *connection {
 
 // listConnections: GET /connect/connections (connect_connections.yaml).
 func (s *Server) listConnections(q *request) response {
-	lq, bad := parseListQuery(q.URL.Query(), "status", "destination-organization-id")
+	lq, bad := parseListQuery(q.URL.Query(), map[string][]string{
+		"status":                      {connectionPending, connectionActive, connectionInactive},
+		"destination-organization-id": nil,
+	})
 	if bad != nil {
 		return *bad
-	}
-	if st, ok := lq.filters["status"]; ok && !contains([]string{connectionPending, connectionActive, connectionInactive}, st) {
-		return fail(http.StatusBadRequest, "filter[status] must be one of pending, active, inactive")
 	}
 	var items []listItem
 	for _, c := range s.conns {
-		if c.src != q.org && c.dst != q.org {
-			continue
+		if c.src == q.org || c.dst == q.org {
+			match := lq.is("status", c.status) && lq.is("destination-organization-id", c.dst.pub.ID)
+			items = append(items, listItem{c.id, c.seq, match, c.view()})
 		}
-		if st, ok := lq.filters["status"]; ok && c.status != st {
-			continue
-		}
-		if d, ok := lq.filters["destination-organization-id"]; ok && c.dst.pub.ID != d {
-			continue
-		}
-		items = append(items, listItem{id: c.id, seq: c.seq, doc: c.view()})
 	}
-	doc, bad := paginate(items, lq, func(id string) (int64, bool) {
-		c := s.visibleConnectionLocked(q.org, id)
-		if c == nil {
-			return 0, false
-		}
-		return c.seq, true
-	}, "/connect/connections")
-	if bad != nil {
-		return *bad
-	}
-	return ok(http.StatusOK, doc)
+	return lq.page(items, "/connect/connections")
 }
 
 // createConnection: POST /connect/connections. The new connection is pending until the
@@ -129,7 +113,7 @@ func (s *Server) createConnection(q *request) response {
 		}
 	}
 	c := s.newConnectionLocked(q.org, dst)
-	return ok(http.StatusCreated, document{c.view()})
+	return ok(http.StatusCreated, document{Data: c.view()})
 }
 
 // getConnection: GET /connect/connections/{id}, for either side.
@@ -138,7 +122,7 @@ func (s *Server) getConnection(q *request) response {
 	if c == nil {
 		return fail(http.StatusNotFound, "")
 	}
-	return ok(http.StatusOK, document{c.view()})
+	return ok(http.StatusOK, document{Data: c.view()})
 }
 
 // deactivateConnection: POST /connect/connections/{id}/deactivate, by either side,
@@ -155,7 +139,7 @@ func (s *Server) deactivateConnection(q *request) response {
 		return failTitled(statusIllegalTransition, "Connection is inactive", "only a pending or active connection can be deactivated")
 	}
 	c.status, c.updatedAt = connectionInactive, q.now
-	return ok(http.StatusOK, document{c.view()})
+	return ok(http.StatusOK, document{Data: c.view()})
 }
 
 // reactivateConnection: POST /connect/connections/{id}/reactivate, by the source only,
@@ -175,5 +159,5 @@ func (s *Server) reactivateConnection(q *request) response {
 		return failTitled(statusIllegalTransition, "Connection is "+c.status, "only an inactive connection can be reactivated")
 	}
 	c.status, c.updatedAt = connectionPending, q.now
-	return ok(http.StatusOK, document{c.view()})
+	return ok(http.StatusOK, document{Data: c.view()})
 }

@@ -53,12 +53,6 @@ func (s *Server) emitLocked(o *org, name connect.EventName, t *shareToken) {
 	s.recordLocked(o, name, t.id, t.view(o, false))
 }
 
-// emitInquiryCompletedLocked records inquiry.completed for the organization that owns
-// obj, with payload.data the inquiry resource (see inquiryCompletedEvent in policy.go).
-func (s *Server) emitInquiryCompletedLocked(obj *sourceObject) {
-	s.recordLocked(obj.org, connect.EventInquiryCompleted, obj.id, obj.inquiryView())
-}
-
 // recordLocked records event name for o, about the object objectID whose resource is
 // data, and starts its deliveries to o's webhooks that subscribe to name.
 func (s *Server) recordLocked(o *org, name connect.EventName, objectID string, data resource) {
@@ -67,10 +61,9 @@ func (s *Server) recordLocked(o *org, name connect.EventName, objectID string, d
 		createdAt: s.nowLocked(), data: marshal(data),
 	}
 	s.events[e.id] = e
-	body := marshal(document{e.view(true)})
+	body := marshal(document{Data: e.view(true)})
 	for _, wh := range s.webhooks {
 		if wh.org == o && wh.subscribes(name) {
-			wh := wh
 			s.goLocked(func() { s.deliver(wh, e, body) })
 		}
 	}
@@ -79,34 +72,18 @@ func (s *Server) recordLocked(o *org, name connect.EventName, objectID string, d
 // listEvents: GET /events, the caller's own events, newest first. filter[name],
 // filter[object-id] and filter[id] take comma-separated lists.
 func (s *Server) listEvents(q *request) response {
-	lq, bad := parseListQuery(q.URL.Query(), "name", "object-id", "id")
+	lq, bad := parseListQuery(q.URL.Query(), map[string][]string{"name": nil, "object-id": nil, "id": nil})
 	if bad != nil {
 		return *bad
 	}
-	names, objects, ids := splitList(lq.filters["name"]), splitList(lq.filters["object-id"]), splitList(lq.filters["id"])
 	var items []listItem
 	for _, e := range s.events {
-		if e.org != q.org {
-			continue
+		if e.org == q.org {
+			match := lq.anyOf("name", string(e.name)) && lq.anyOf("object-id", e.objectID) && lq.anyOf("id", e.id)
+			items = append(items, listItem{e.id, e.seq, match, e.view(false)})
 		}
-		if (len(names) > 0 && !contains(names, string(e.name))) ||
-			(len(objects) > 0 && !contains(objects, e.objectID)) ||
-			(len(ids) > 0 && !contains(ids, e.id)) {
-			continue
-		}
-		items = append(items, listItem{id: e.id, seq: e.seq, doc: e.view(false)})
 	}
-	doc, bad := paginate(items, lq, func(id string) (int64, bool) {
-		e := s.events[id]
-		if e == nil || e.org != q.org {
-			return 0, false
-		}
-		return e.seq, true
-	}, "/events")
-	if bad != nil {
-		return *bad
-	}
-	return ok(http.StatusOK, doc)
+	return lq.page(items, "/events")
 }
 
 // getEvent: GET /events/{id}, for the organization the event belongs to.
@@ -115,5 +92,5 @@ func (s *Server) getEvent(q *request) response {
 	if e == nil || e.org != q.org {
 		return fail(http.StatusNotFound, "")
 	}
-	return ok(http.StatusOK, document{e.view(false)})
+	return ok(http.StatusOK, document{Data: e.view(false)})
 }

@@ -3,6 +3,7 @@ package connecttest
 import (
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 	"time"
 )
@@ -90,7 +91,7 @@ func (s *Server) takeFaultLocked(stage faultStage, method, rel string) (response
 		}
 		f.left--
 		if f.left == 0 {
-			s.faults = append(s.faults[:i], s.faults[i+1:]...)
+			s.faults = slices.Delete(s.faults, i, i+1)
 		}
 		if f.status == http.StatusUnauthorized {
 			return fail(f.status, ""), true // Persona's 401 carries only a title

@@ -1,6 +1,7 @@
 package connecttest
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -19,25 +20,24 @@ const (
 // kindInfo is what Connect may do with a kind of object
 // (persona-openapi/paths/connect_share-tokens_{share-token-id}_redeem.yaml).
 type kindInfo struct {
-	name       string // for error texts: "inquiry", "account", ...
-	prefix     string // id prefix
-	typ        string // JSON:API type in relationships
-	sourceData string // source-data type for a peek
-	cloneable  bool   // a share token over it may be redeemed by cloning
-	hydrates   bool   // a share token over it may hydrate, and it may be hydrated
-	status     string // the status a peek shows
+	name      string // for error texts: "inquiry", "account", ...
+	prefix    string // id prefix
+	typ       string // JSON:API type in relationships; source-data's is connect/source-data/<typ>
+	cloneable bool   // a share token over it may be redeemed by cloning
+	hydrates  bool   // a share token over it may hydrate, and it may be hydrated
+	status    string // the status a peek shows
 }
 
 func (k objectKind) info() kindInfo {
 	switch k {
 	case kindInquiry:
-		return kindInfo{"inquiry", "inq_", "inquiry", "connect/source-data/inquiry", true, true, "completed"}
+		return kindInfo{"inquiry", "inq_", "inquiry", true, true, "completed"}
 	case kindAccount:
-		return kindInfo{"account", "act_", "account", "connect/source-data/account", false, true, "active"}
+		return kindInfo{"account", "act_", "account", false, true, "active"}
 	case kindTransaction:
-		return kindInfo{"transaction", "txn_", "txn", "connect/source-data/txn", false, true, "approved"}
+		return kindInfo{"transaction", "txn_", "txn", false, true, "approved"}
 	case kindVerification:
-		return kindInfo{"verification", "ver_", "verification/database", "connect/source-data/verification/database", true, false, "passed"}
+		return kindInfo{"verification", "ver_", "verification/database", true, false, "passed"}
 	}
 	return kindInfo{}
 }
@@ -106,11 +106,9 @@ func (s *Server) visibleObjectLocked(o *org, id string) *sourceObject {
 
 // setField sets name to value, adding the field when it is missing.
 func (obj *sourceObject) setField(name string, value any, presence bool) {
-	for i := range obj.fields {
-		if obj.fields[i].name == name {
-			obj.fields[i].value = value
-			return
-		}
+	if i := slices.IndexFunc(obj.fields, func(f field) bool { return f.name == name }); i >= 0 {
+		obj.fields[i].value = value
+		return
 	}
 	obj.fields = append(obj.fields, field{name: name, value: value, presence: presence})
 }

@@ -87,7 +87,7 @@ func (s *Server) redeemShareToken(q *request) response {
 			s.finishRedemption(t)
 		}
 	})
-	return ok(http.StatusAccepted, document{t.view(q.org, false)})
+	return ok(http.StatusAccepted, document{Data: t.view(q.org, false)})
 }
 
 // finishRedemption ends a pending redemption: failed for a forced reason or a source

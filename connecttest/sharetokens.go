@@ -54,7 +54,7 @@ func (t *shareToken) view(viewer *org, peek bool) resource {
 	outbound := viewer == t.conn.src
 	attrs := shareTokenAttributes{
 		Status:        t.status,
-		Direction:     "inbound",
+		Direction:     t.direction(viewer),
 		CreatedAt:     timestamp(t.createdAt),
 		UpdatedAt:     timestamp(t.updatedAt),
 		PendingAt:     nullTime(t.pendingAt),
@@ -66,7 +66,6 @@ func (t *shareToken) view(viewer *org, peek bool) resource {
 	}
 	rels := shareTokenRelationships{Connection: relation("connect/connection", t.conn.id)}
 	if outbound {
-		attrs.Direction = "outbound"
 		rels.Creator = &relationship{&t.creator}
 		rels.Source = relation(t.source.kind.info().typ, t.source.id)
 	} else {
@@ -80,6 +79,14 @@ func (t *shareToken) view(viewer *org, peek bool) resource {
 		}
 	}
 	return resource{Type: "connect/share-token", ID: t.id, Attributes: attrs, Relationships: rels}
+}
+
+// direction is outbound for the source organization, inbound for the destination.
+func (t *shareToken) direction(viewer *org) string {
+	if viewer == t.conn.src {
+		return "outbound"
+	}
+	return "inbound"
 }
 
 // shareTokenAttributes are a share token's attributes
@@ -119,15 +126,13 @@ func (s *Server) visibleTokenLocked(o *org, id string, now time.Time) *shareToke
 
 // listShareTokens: GET /connect/share-tokens, both directions unless filtered.
 func (s *Server) listShareTokens(q *request) response {
-	lq, bad := parseListQuery(q.URL.Query(), "connection-id", "status", "direction")
+	lq, bad := parseListQuery(q.URL.Query(), map[string][]string{
+		"connection-id": nil,
+		"status":        {tokenCreated, tokenPending, tokenRedeemed, tokenExpired, tokenFailed},
+		"direction":     {"inbound", "outbound"},
+	})
 	if bad != nil {
 		return *bad
-	}
-	if st, ok := lq.filters["status"]; ok && !contains([]string{tokenCreated, tokenPending, tokenRedeemed, tokenExpired, tokenFailed}, st) {
-		return fail(http.StatusBadRequest, "filter[status] must be one of created, pending, redeemed, expired, failed")
-	}
-	if d, ok := lq.filters["direction"]; ok && d != "inbound" && d != "outbound" {
-		return fail(http.StatusBadRequest, "filter[direction] must be inbound or outbound")
 	}
 	var items []listItem
 	for _, t := range s.tokens {
@@ -135,28 +140,10 @@ func (s *Server) listShareTokens(q *request) response {
 			continue
 		}
 		t.refresh(q.now)
-		if v, ok := lq.filters["connection-id"]; ok && t.conn.id != v {
-			continue
-		}
-		if v, ok := lq.filters["status"]; ok && t.status != v {
-			continue
-		}
-		if v, ok := lq.filters["direction"]; ok && (v == "outbound") != (t.conn.src == q.org) {
-			continue
-		}
-		items = append(items, listItem{id: t.id, seq: t.seq, doc: t.view(q.org, false)})
+		match := lq.is("connection-id", t.conn.id) && lq.is("status", t.status) && lq.is("direction", t.direction(q.org))
+		items = append(items, listItem{t.id, t.seq, match, t.view(q.org, false)})
 	}
-	doc, bad := paginate(items, lq, func(id string) (int64, bool) {
-		t := s.visibleTokenLocked(q.org, id, q.now)
-		if t == nil {
-			return 0, false
-		}
-		return t.seq, true
-	}, "/connect/share-tokens")
-	if bad != nil {
-		return *bad
-	}
-	return ok(http.StatusOK, doc)
+	return lq.page(items, "/connect/share-tokens")
 }
 
 // createShareToken: POST /connect/share-tokens, by the connection's source.
@@ -218,7 +205,7 @@ func (s *Server) createShareToken(q *request) response {
 	s.tokens[t.id] = t
 	s.emitLocked(c.src, connect.EventShareTokenOutboundCreated, t)
 	s.emitLocked(c.dst, connect.EventShareTokenInboundCreated, t)
-	return ok(http.StatusCreated, document{t.view(q.org, false)})
+	return ok(http.StatusCreated, document{Data: t.view(q.org, false)})
 }
 
 // getShareToken: GET /connect/share-tokens/{id}[?peek-source-data=true], for either side.
@@ -235,7 +222,7 @@ func (s *Server) getShareToken(q *request) response {
 		}
 		peek = b
 	}
-	return ok(http.StatusOK, document{t.view(q.org, peek)})
+	return ok(http.StatusOK, document{Data: t.view(q.org, peek)})
 }
 
 // expireShareToken: POST /connect/share-tokens/{id}/expire, by the source, while the
@@ -255,5 +242,5 @@ func (s *Server) expireShareToken(q *request) response {
 		return failTitled(statusIllegalTransition, "Share token is "+t.status, "only a created share token can be expired")
 	}
 	t.status, t.updatedAt, t.expiresAt = tokenExpired, q.now, q.now
-	return ok(http.StatusOK, document{t.view(q.org, false)})
+	return ok(http.StatusOK, document{Data: t.view(q.org, false)})
 }

@@ -29,7 +29,7 @@ type peeked struct {
 // status.
 func newSourceData(obj *sourceObject) sourceData {
 	k := obj.kind.info()
-	out := sourceData{Type: k.sourceData, ID: obj.id, PeekableAttributes: peekableAttributes{Status: peeked{"full", k.status}}}
+	out := sourceData{Type: "connect/source-data/" + k.typ, ID: obj.id, PeekableAttributes: peekableAttributes{Status: peeked{"full", k.status}}}
 	if obj.kind == kindVerification {
 		out.PeekableAttributes.CountryCode = &peeked{"full", "US"}
 	} else {

@@ -2,6 +2,7 @@ package connecttest
 
 import (
 	"net/http"
+	"slices"
 	"time"
 
 	connect "github.com/persona-connect/connect-go"
@@ -32,19 +33,13 @@ func (s *Server) rotateWebhookSecret(q *request) response {
 	}
 	// The secret that signs without an expiry is the current one; it is always the
 	// newest, since every rotation puts the new secret in front.
-	current := -1
-	for i, sec := range wh.secrets {
-		if sec.expiresAt == nil {
-			current = i
-			break
-		}
-	}
+	current := slices.IndexFunc(wh.secrets, func(sec webhookSecret) bool { return sec.expiresAt == nil })
 	if current < 0 {
 		// Unreachable through the fake's own operations; answered rather than assumed.
 		return fail(http.StatusConflict, "the webhook has no current secret")
 	}
 	wh.rotateLocked(current, q.now, expiresIn)
-	return ok(http.StatusOK, document{wh.view(q.now)})
+	return ok(http.StatusOK, document{Data: wh.view(q.now)})
 }
 
 // visibleWebhookLocked returns webhook id if o owns it, or nil.

@@ -11,15 +11,11 @@ import (
 // byte. Nothing here is shared with the SDK's decoder, so that a bug common to both
 // cannot hide.
 
-// document is a single-resource answer: only data, as in the spec's examples.
+// document is an answer: data alone for one resource, as in the spec's examples; data
+// and the links to the neighbouring pages for a list.
 type document struct {
-	Data any `json:"data"`
-}
-
-// listDocument is a list answer: data and the links to the neighbouring pages.
-type listDocument struct {
-	Data  []any     `json:"data"`
-	Links pageLinks `json:"links"`
+	Data  any        `json:"data"`
+	Links *pageLinks `json:"links,omitempty"`
 }
 
 // pageLinks are relative links; null on the first and last page.
