@@ -41,10 +41,9 @@ func rateLimitDetails(limit int, window time.Duration) string {
 
 // authenticateLocked returns the organization whose API key the request bears, or nil.
 func (s *Server) authenticateLocked(r *http.Request) *org {
-	auth := r.Header.Get("Authorization")
-	const prefix = "Bearer "
-	if len(auth) <= len(prefix) || !strings.EqualFold(auth[:len(prefix)], prefix) {
+	scheme, key, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return nil
 	}
-	return s.orgsByKey[auth[len(prefix):]]
+	return s.orgsByKey[key]
 }

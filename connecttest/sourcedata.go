@@ -35,14 +35,13 @@ func newSourceData(obj *sourceObject) sourceData {
 	} else {
 		fields := map[string]peeked{}
 		for _, f := range obj.fields {
-			if obj.redacted || obj.deleted {
-				break
-			}
 			entry := peeked{"full", f.value}
 			if f.presence {
 				entry = peeked{"presence", f.value != nil}
 			}
-			fields[strings.ReplaceAll(f.name, "_", "-")] = entry
+			if !obj.redacted && !obj.deleted {
+				fields[strings.ReplaceAll(f.name, "_", "-")] = entry
+			}
 		}
 		out.PeekableAttributes.Fields = fields
 	}
