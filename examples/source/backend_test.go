@@ -80,13 +80,6 @@ func waitPushes(t *testing.T, s *standIn, n int) []string {
 	return s.pushes()
 }
 
-// forgetful is a Deduper with no memory: every delivery runs, as after a restart or
-// once the in-memory window has passed.
-type forgetful struct{}
-
-func (forgetful) Claim(context.Context, string) (bool, error) { return true, nil }
-func (forgetful) Release(context.Context, string) error       { return nil }
-
 // TestRedeliveredEventMakesNoSecondToken: the same inquiry.completed delivered again
 // to a handler that does not remember it still yields the first token, thanks to the
 // idempotency key derived from the event id.
@@ -107,8 +100,9 @@ func TestRedeliveredEventMakesNoSecondToken(t *testing.T) {
 			}
 		}
 	}
-	// Persona's redelivery: the same body, signed afresh, to a handler with no memory.
-	fresh := h.b.webhookHandler(h.verifier, connect.WithDeduper(forgetful{}))
+	// Persona's redelivery: the same body, signed afresh, to a handler with no memory
+	// (a fresh Deduper, as after a restart or once the in-memory window has passed).
+	fresh := h.b.webhookHandler(h.verifier, connect.WithDeduper(connect.NewMemoryDeduper(0)))
 	req := httptest.NewRequest(http.MethodPost, "/webhooks/persona", bytes.NewReader(body))
 	req.Header.Set(connect.SignatureHeader, connect.SignHeader(body, h.secret, time.Now()))
 	rec := httptest.NewRecorder()
