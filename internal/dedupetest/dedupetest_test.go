@@ -31,14 +31,14 @@ func TestMemoryDeduperPasses(t *testing.T) {
 type defect int
 
 const (
-	sound            defect = iota
-	noLease                 // a live lease does not stop a second Claim
-	noExpiry                // an expired lease is never taken over
-	noOwnerOnRelease        // anyone may release
-	noOwnerOnComplete       // anyone may complete
-	forgetsDone             // Complete forgets the event instead of marking it done
-	renewRefused            // the holder's own second Claim is refused
-	racy                    // Claim reads, then writes, with the lock dropped in between
+	sound             defect = iota
+	noLease                  // a live lease does not stop a second Claim
+	noExpiry                 // an expired lease is never taken over
+	noOwnerOnRelease         // anyone may release
+	noOwnerOnComplete        // anyone may complete
+	forgetsDone              // Complete forgets the event instead of marking it done
+	renewRefused             // the holder's own second Claim is refused
+	racy                     // Claim reads, then writes, with the lock dropped in between
 )
 
 // flawed is a small Deduper with one chosen defect, to show that the suite catches it.
