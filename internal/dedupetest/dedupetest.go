@@ -91,10 +91,10 @@ func newID(kind string) string {
 func expect(ctx context.Context, d connect.Deduper, id, owner string, lease time.Duration, want connect.ClaimResult) error {
 	got, err := d.Claim(ctx, id, owner, lease)
 	if err != nil {
-		return fmt.Errorf("Claim(%s, %s): %v", id, owner, err)
+		return fmt.Errorf("claim(%s, %s): %v", id, owner, err)
 	}
 	if got != want {
-		return fmt.Errorf("Claim(%s, %s) = %v, want %v", id, owner, got, want)
+		return fmt.Errorf("claim(%s, %s) = %v, want %v", id, owner, got, want)
 	}
 	return nil
 }
@@ -140,10 +140,10 @@ func checkDoneAfterComplete(ctx context.Context, ds []connect.Deduper) error {
 		return err
 	}
 	if err := ds[0].Complete(ctx, id, a); err != nil {
-		return fmt.Errorf("Complete by the holder: %v", err)
+		return fmt.Errorf("complete by the holder: %v", err)
 	}
 	if err := ds[0].Complete(ctx, id, a); err != nil {
-		return fmt.Errorf("Complete repeated by the same owner: %v, want nil", err)
+		return fmt.Errorf("complete repeated by the same owner: %v, want nil", err)
 	}
 	return first(
 		expect(ctx, ds[1], id, b, longLease, connect.ClaimDone),
@@ -157,7 +157,7 @@ func checkRelease(ctx context.Context, ds []connect.Deduper) error {
 		return err
 	}
 	if err := ds[0].Release(ctx, id, a); err != nil {
-		return fmt.Errorf("Release by the holder: %v", err)
+		return fmt.Errorf("release by the holder: %v", err)
 	}
 	if err := expect(ctx, ds[1], id, b, longLease, connect.ClaimAcquired); err != nil {
 		return fmt.Errorf("after Release: %v", err)
@@ -207,14 +207,14 @@ func (s suite) takeOver(ctx context.Context, d connect.Deduper, id, owner string
 	for {
 		got, err := d.Claim(ctx, id, owner, longLease)
 		if err != nil {
-			return fmt.Errorf("Claim while waiting for the lease to end: %v", err)
+			return fmt.Errorf("claim while waiting for the lease to end: %v", err)
 		}
 		switch got {
 		case connect.ClaimAcquired:
 			return nil
 		case connect.ClaimInProgress:
 		default:
-			return fmt.Errorf("Claim while waiting for the lease to end = %v, want in progress, then acquired", got)
+			return fmt.Errorf("claim while waiting for the lease to end = %v, want in progress, then acquired", got)
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("a %v lease was not taken over after %v", shortLease, s.expiryWait)
@@ -344,7 +344,7 @@ func checkRace(ctx context.Context, ds []connect.Deduper) error {
 					case err != nil:
 						errs = append(errs, err)
 					case got < connect.ClaimAcquired || got > connect.ClaimDone:
-						errs = append(errs, fmt.Errorf("Claim = %v", got))
+						errs = append(errs, fmt.Errorf("claim = %v", got))
 					default:
 						counts[e][got]++
 						if got == connect.ClaimAcquired {
@@ -371,7 +371,7 @@ func checkRace(ctx context.Context, ds []connect.Deduper) error {
 	}
 	for e, id := range ids {
 		if err := ds[e%len(ds)].Complete(ctx, id, winners[e]); err != nil {
-			return fmt.Errorf("Complete by the winner: %v", err)
+			return fmt.Errorf("complete by the winner: %v", err)
 		}
 	}
 	counts, _, err = stampede()
