@@ -57,9 +57,10 @@ type Deduper interface {
 	// or a lease <= 0, is an error wrapping ErrInvalidParams.
 	Claim(ctx context.Context, eventID, owner string, lease time.Duration) (ClaimResult, error)
 	// Complete marks eventID done, kept for the deduper's retention (default 72 h).
-	// It succeeds when owner holds the claim, even past the lease end if nobody took
-	// it over, and again when owner completed it before; otherwise the error wraps
-	// ErrClaimNotHeld.
+	// It succeeds when owner holds the claim, and again when owner completed it
+	// before; otherwise the error wraps ErrClaimNotHeld. Past the lease end, a claim
+	// nobody took over still counts as held by MemoryDeduper and pgdedupe; redisdedupe,
+	// whose leases vanish with their key, refuses it.
 	Complete(ctx context.Context, eventID, owner string) error
 	// Release gives the claim back, if owner still holds it, so the next delivery runs it.
 	// Otherwise (taken over, released, done, or never claimed) the error wraps
