@@ -25,6 +25,8 @@ type ReplayResult struct {
 // running that event right now), and returns the counts so far: the events after it
 // wait for the next Replay, so they never run before an older one that failed.
 // events is a Client's Events service; the listing's errors are returned as they come.
+// A nil events, or a zero since (which would replay the organization's whole history),
+// is an error wrapping ErrInvalidParams.
 func (h *WebhookHandler) Replay(ctx context.Context, events *EventsService, since time.Time) (ReplayResult, error) {
 	var res ReplayResult
 	if events == nil {
