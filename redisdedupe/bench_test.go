@@ -83,10 +83,10 @@ func BenchmarkClaimComplete(b *testing.B) {
 			b.Run("plain", func(b *testing.B) {
 				run(b, func(id string) error {
 					key := prefix + "{" + id + "}"
-					if err := rdb.SetNX(ctx, key, "r:owner", time.Minute).Err(); err != nil {
+					if err := rdb.SetArgs(ctx, key, "r:owner", redis.SetArgs{Mode: "NX", TTL: time.Minute}).Err(); err != nil {
 						return err
 					}
-					return rdb.SetXX(ctx, key, "d:owner", 72*time.Hour).Err()
+					return rdb.SetArgs(ctx, key, "d:owner", redis.SetArgs{Mode: "XX", TTL: 72 * time.Hour}).Err()
 				})
 			})
 		})
