@@ -79,7 +79,7 @@ WEBHOOK_SECRET=wbhsec_local connect listen --forward-to http://localhost:8080/we
 					client: c, target: *forwardTo, interval: *interval,
 					after: time.Now().Add(-*since), log: a.stderr, seen: map[string]bool{},
 					http: &http.Client{
-						Transport: &http.Transport{Proxy: http.ProxyFromEnvironment},
+						Transport: http.DefaultTransport.(*http.Transport).Clone(), // closed with the run
 						// Persona does not follow a redirect: it is a failed delivery.
 						CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 					},
@@ -220,8 +220,9 @@ func (l *listener) forward(ctx context.Context, ev *connect.Event) {
 	schedule := backoff.WithContext(backoff.WithMaxRetries(b, forwardAttempts-1), ctx)
 	err = backoff.RetryNotify(func() error {
 		attempt++
-		status, err = l.post(ctx, body, attempt, firstAt)
-		return err
+		var postErr error
+		status, postErr = l.post(ctx, body, attempt, firstAt)
+		return postErr
 	}, schedule, func(err error, wait time.Duration) {
 		fmt.Fprintf(l.log, "connect: forwarding %s (%s) failed on attempt %d of %d: %v; retrying in %s\n",
 			ev.ID, ev.Name, attempt, forwardAttempts, err, wait.Round(time.Millisecond))

@@ -48,9 +48,10 @@ is printed: pass it back with --idempotency-key to retry without risking a secon
 				}
 				key := *idemKey
 				if key == "" {
-					// Made here rather than by the SDK, so that it is known even when the
-					// create fails without an *APIError (a network failure, when whether the
-					// token was made is unknown: exactly when a retry needs the same key).
+					// Made here rather than left to the SDK, so that it is known however the
+					// create fails: an *APIError carries it, but a lost answer (a network
+					// failure, when nobody knows whether the token was made) is exactly when
+					// a retry needs the same key.
 					if key, err = randomIdempotencyKey(); err != nil {
 						return err
 					}
@@ -61,10 +62,6 @@ is printed: pass it back with --idempotency-key to retry without risking a secon
 				if err != nil {
 					if errors.Is(err, connect.ErrInvalidParams) {
 						return err // refused before sending: nothing to retry
-					}
-					var apiErr *connect.APIError
-					if errors.As(err, &apiErr) && apiErr.IdempotencyKey != "" {
-						key = apiErr.IdempotencyKey
 					}
 					return &hintedError{err: err, hint: fmt.Sprintf(
 						"connect: the create was sent with Idempotency-Key %s; to retry it without making a second token, add --idempotency-key %s", key, key)}

@@ -42,13 +42,14 @@ usage: connect COMMAND [flags] [arguments]
 
 `)
 	a.printCommandList(commands())
+	fmt.Fprint(w, "\nGlobal flags, accepted by every command, before or after its name:\n")
+	fs := flag.NewFlagSet("connect", flag.ContinueOnError)
+	var g globalFlags
+	g.register(fs)
+	var global []*flag.Flag
+	fs.VisitAll(func(f *flag.Flag) { global = append(global, f) })
+	printFlags(a, global)
 	fmt.Fprint(w, `
-Global flags, accepted by every command, before or after its name:
-  --json               print JSON: one object per resource, an array for lists
-  --base-url URL       API root (default $PERSONA_BASE_URL, else https://api.withpersona.com/api/v1)
-  --api-key-file FILE  read the API key from FILE (default $PERSONA_API_KEY)
-  --debug              log each request on stderr (never the key)
-
 Exit codes: 0 ok; 1 other errors; 2 usage; 3 not found; 4 unauthorized or forbidden;
 5 rate limited, server error, network failure or timeout (worth retrying);
 6 webhook signature not valid.
