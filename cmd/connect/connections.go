@@ -56,58 +56,36 @@ status, source and destination organization and creation time, or with --json an
 	}
 }
 
-// connectionByIDCmd is a command that takes one connection id and prints the
-// connection that call returns.
-func connectionByIDCmd(verb, short, long, example string, call func(*connect.ConnectionsService, context.Context, string) (*connect.Connection, error)) *command {
-	return &command{
-		name: "connections " + verb, args: "cxn_..", short: short, long: long, example: example,
-		setup: func(fs *flag.FlagSet) runFunc {
-			return func(ctx context.Context, a *app, args []string) error {
-				id, err := oneArg(args, "connection id")
-				if err != nil {
-					return err
-				}
-				c, err := a.client()
-				if err != nil {
-					return err
-				}
-				cxn, err := call(c.Connections, ctx, id)
-				if err != nil {
-					return err
-				}
-				return a.printConnection(cxn)
-			}
-		},
-	}
-}
-
 func connectionsGetCmd() *command {
-	return connectionByIDCmd("get", "show a connection",
-		"Prints one connection: its status and its source and destination organizations.",
-		"connect connections get cxn_ABC123",
-		func(s *connect.ConnectionsService, ctx context.Context, id string) (*connect.Connection, error) {
-			return s.Get(ctx, id)
-		})
+	return byIDCmd(&command{
+		name: "connections get", args: "cxn_..", short: "show a connection",
+		long:    "Prints one connection: its status and its source and destination organizations.",
+		example: "connect connections get cxn_ABC123",
+	}, "connection id", func(ctx context.Context, c *connect.Client, id string) (*connect.Connection, error) {
+		return c.Connections.Get(ctx, id)
+	}, (*app).printConnection)
 }
 
 func connectionsDeactivateCmd() *command {
-	return connectionByIDCmd("deactivate", "stop sharing through a connection",
-		`Deactivates a pending or active connection (either side may): no token can be
+	return byIDCmd(&command{
+		name: "connections deactivate", args: "cxn_..", short: "stop sharing through a connection",
+		long: `Deactivates a pending or active connection (either side may): no token can be
 created or redeemed over it until it is reactivated and accepted again.`,
-		"connect connections deactivate cxn_ABC123",
-		func(s *connect.ConnectionsService, ctx context.Context, id string) (*connect.Connection, error) {
-			return s.Deactivate(ctx, id)
-		})
+		example: "connect connections deactivate cxn_ABC123",
+	}, "connection id", func(ctx context.Context, c *connect.Client, id string) (*connect.Connection, error) {
+		return c.Connections.Deactivate(ctx, id)
+	}, (*app).printConnection)
 }
 
 func connectionsReactivateCmd() *command {
-	return connectionByIDCmd("reactivate", "return an inactive connection to pending (source organization)",
-		`Reactivates an inactive connection: it becomes pending until the destination accepts
+	return byIDCmd(&command{
+		name: "connections reactivate", args: "cxn_..", short: "return an inactive connection to pending (source organization)",
+		long: `Reactivates an inactive connection: it becomes pending until the destination accepts
 it again in Persona's dashboard.`,
-		"connect connections reactivate cxn_ABC123",
-		func(s *connect.ConnectionsService, ctx context.Context, id string) (*connect.Connection, error) {
-			return s.Reactivate(ctx, id)
-		})
+		example: "connect connections reactivate cxn_ABC123",
+	}, "connection id", func(ctx context.Context, c *connect.Client, id string) (*connect.Connection, error) {
+		return c.Connections.Reactivate(ctx, id)
+	}, (*app).printConnection)
 }
 
 func connectionsCreateCmd() *command {

@@ -63,28 +63,11 @@ connect events list --object cnst_ABC123 --json`,
 }
 
 func eventsGetCmd() *command {
-	return &command{
-		name:    "events get",
-		args:    "evt_..",
-		short:   "show one event with its payload",
-		long:    `Prints one event: its name, creation time, the object it is about and its payload.`,
+	return byIDCmd(&command{
+		name: "events get", args: "evt_..", short: "show one event with its payload",
+		long:    "Prints one event: its name, creation time, the object it is about and its payload.",
 		example: "connect events get evt_ABC123 --json",
-		setup: func(fs *flag.FlagSet) runFunc {
-			return func(ctx context.Context, a *app, args []string) error {
-				id, err := oneArg(args, "event id")
-				if err != nil {
-					return err
-				}
-				c, err := a.client()
-				if err != nil {
-					return err
-				}
-				ev, err := c.Events.Get(ctx, id)
-				if err != nil {
-					return err
-				}
-				return a.printEvent(ev)
-			}
-		},
-	}
+	}, "event id", func(ctx context.Context, c *connect.Client, id string) (*connect.Event, error) {
+		return c.Events.Get(ctx, id)
+	}, (*app).printEvent)
 }

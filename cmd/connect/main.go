@@ -30,6 +30,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	connect "github.com/persona-connect/connect-go"
 )
 
 func main() {
@@ -214,4 +216,27 @@ func noArgs(args []string) error {
 		return usagef("takes no arguments, got %q", args[0])
 	}
 	return nil
+}
+
+// byIDCmd completes cmd as a command that takes one id (what names it in a usage
+// error) and prints the resource call returns for it.
+func byIDCmd[T any](cmd *command, what string, call func(context.Context, *connect.Client, string) (T, error), print func(*app, T) error) *command {
+	cmd.setup = func(*flag.FlagSet) runFunc {
+		return func(ctx context.Context, a *app, args []string) error {
+			id, err := oneArg(args, what)
+			if err != nil {
+				return err
+			}
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			v, err := call(ctx, c, id)
+			if err != nil {
+				return err
+			}
+			return print(a, v)
+		}
+	}
+	return cmd
 }

@@ -81,61 +81,39 @@ func randomIdempotencyKey() (string, error) {
 	return hex.EncodeToString(b[:]), nil
 }
 
-// tokenByIDCmd is a command that takes one share token id and prints the token that
-// call returns.
-func tokenByIDCmd(verb, short, long, example string, call func(*connect.ShareTokensService, context.Context, string) (*connect.ShareToken, error)) *command {
-	return &command{
-		name: "share-tokens " + verb, args: "cnst_..", short: short, long: long, example: example,
-		setup: func(fs *flag.FlagSet) runFunc {
-			return func(ctx context.Context, a *app, args []string) error {
-				id, err := oneArg(args, "share token id")
-				if err != nil {
-					return err
-				}
-				c, err := a.client()
-				if err != nil {
-					return err
-				}
-				tok, err := call(c.ShareTokens, ctx, id)
-				if err != nil {
-					return err
-				}
-				return a.printShareToken(tok)
-			}
-		},
-	}
-}
-
 func shareTokensGetCmd() *command {
-	return tokenByIDCmd("get", "show a share token as your organization sees it",
-		`Prints a share token as the calling organization sees it: its status, its direction
+	return byIDCmd(&command{
+		name: "share-tokens get", args: "cnst_..", short: "show a share token as your organization sees it",
+		long: `Prints a share token as the calling organization sees it: its status, its direction
 (outbound for the source, inbound for the destination) and its relationships.`,
-		"connect share-tokens get cnst_ABC123",
-		func(s *connect.ShareTokensService, ctx context.Context, id string) (*connect.ShareToken, error) {
-			return s.Get(ctx, id)
-		})
+		example: "connect share-tokens get cnst_ABC123",
+	}, "share token id", func(ctx context.Context, c *connect.Client, id string) (*connect.ShareToken, error) {
+		return c.ShareTokens.Get(ctx, id)
+	}, (*app).printShareToken)
 }
 
 func shareTokensPeekCmd() *command {
-	return tokenByIDCmd("peek", "show a token with its source data (destination organization)",
-		`Prints a share token with source-data, the PII-filtered snapshot of the source
+	return byIDCmd(&command{
+		name: "share-tokens peek", args: "cnst_..", short: "show a token with its source data (destination organization)",
+		long: `Prints a share token with source-data, the PII-filtered snapshot of the source
 object Persona shows a destination organization with the peek capability, so that you
 can decide whether to redeem it. The snapshot is end-user data: handle the output
 accordingly.`,
-		"connect share-tokens peek cnst_ABC123 --json",
-		func(s *connect.ShareTokensService, ctx context.Context, id string) (*connect.ShareToken, error) {
-			return s.Peek(ctx, id)
-		})
+		example: "connect share-tokens peek cnst_ABC123 --json",
+	}, "share token id", func(ctx context.Context, c *connect.Client, id string) (*connect.ShareToken, error) {
+		return c.ShareTokens.Peek(ctx, id)
+	}, (*app).printShareToken)
 }
 
 func shareTokensExpireCmd() *command {
-	return tokenByIDCmd("expire", "expire a created token before its time (source organization)",
-		`Ends a share token that has not been redeemed, before its time to live runs out.
+	return byIDCmd(&command{
+		name: "share-tokens expire", args: "cnst_..", short: "expire a created token before its time (source organization)",
+		long: `Ends a share token that has not been redeemed, before its time to live runs out.
 Only the source organization may expire a token.`,
-		"connect share-tokens expire cnst_ABC123",
-		func(s *connect.ShareTokensService, ctx context.Context, id string) (*connect.ShareToken, error) {
-			return s.Expire(ctx, id)
-		})
+		example: "connect share-tokens expire cnst_ABC123",
+	}, "share token id", func(ctx context.Context, c *connect.Client, id string) (*connect.ShareToken, error) {
+		return c.ShareTokens.Expire(ctx, id)
+	}, (*app).printShareToken)
 }
 
 func shareTokensRedeemCmd() *command {
