@@ -25,9 +25,6 @@ status, source and destination organization and creation time, or with --json an
 				if err := noArgs(args); err != nil {
 					return err
 				}
-				if *limit < 0 {
-					return usagef("--limit must not be negative")
-				}
 				c, err := a.client()
 				if err != nil {
 					return err
@@ -36,21 +33,11 @@ status, source and destination organization and creation time, or with --json an
 					Status: connect.ConnectionStatus(*status), DestinationOrganizationID: *destination,
 					PageSize: pageSize(*limit),
 				})
-				var items []any
-				var rows [][]string
-				for cxn, err := range seq {
-					if err != nil {
-						return err
-					}
-					items = append(items, connectionToJSON(cxn))
-					rows = append(rows, []string{cxn.ID, string(cxn.Status), cxn.SourceOrganizationID,
-						cxn.DestinationOrganizationID, textTimeOf(cxn.CreatedAt)})
-					if len(rows) == *limit {
-						break
-					}
-				}
-				return a.printList("connections", items,
-					[]string{"ID", "STATUS", "SOURCE", "DESTINATION", "CREATED"}, rows)
+				return printSeq(a, "connections", seq, *limit, []string{"ID", "STATUS", "SOURCE", "DESTINATION", "CREATED"},
+					func(cxn *connect.Connection) any { return connectionToJSON(cxn) },
+					func(cxn *connect.Connection) []string {
+						return []string{cxn.ID, string(cxn.Status), cxn.SourceOrganizationID, cxn.DestinationOrganizationID, textTimeOf(cxn.CreatedAt)}
+					})
 			}
 		},
 	}

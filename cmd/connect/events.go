@@ -30,8 +30,8 @@ connect events list --object cnst_ABC123 --json`,
 				if err := noArgs(args); err != nil {
 					return err
 				}
-				if *limit < 0 || *since < 0 {
-					return usagef("--limit and --since must not be negative")
+				if *since < 0 {
+					return usagef("--since must not be negative")
 				}
 				c, err := a.client()
 				if err != nil {
@@ -44,19 +44,11 @@ connect events list --object cnst_ABC123 --json`,
 				if *since > 0 {
 					params.CreatedAfter = time.Now().Add(-*since)
 				}
-				var items []any
-				var rows [][]string
-				for ev, err := range c.Events.List(ctx, params) {
-					if err != nil {
-						return err
-					}
-					items = append(items, eventToJSON(ev))
-					rows = append(rows, []string{ev.ID, string(ev.Name), orDash(ev.Object.ID), textTimeOf(ev.CreatedAt)})
-					if len(rows) == *limit {
-						break
-					}
-				}
-				return a.printList("events", items, []string{"ID", "NAME", "OBJECT", "CREATED"}, rows)
+				return printSeq(a, "events", c.Events.List(ctx, params), *limit, []string{"ID", "NAME", "OBJECT", "CREATED"},
+					func(ev *connect.Event) any { return eventToJSON(ev) },
+					func(ev *connect.Event) []string {
+						return []string{ev.ID, string(ev.Name), orDash(ev.Object.ID), textTimeOf(ev.CreatedAt)}
+					})
 			}
 		},
 	}

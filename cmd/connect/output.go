@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"iter"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -165,6 +166,39 @@ func (a *app) printResource(v any, pairs [][2]string) error {
 		}
 	}
 	return tw.Flush()
+}
+
+// defaultListLimit keeps a list at a terminal to a screenful; --limit 0 lists all.
+const defaultListLimit = 20
+
+// pageSize asks for no more than a list will print, within the API's 1..100.
+func pageSize(limit int) int {
+	if limit <= 0 || limit > 100 {
+		return 100
+	}
+	return limit
+}
+
+// printSeq prints the first limit resources of seq (all for 0) as a list, each as
+// toJSON makes it for --json and as row makes it for the table. The listing stops
+// with the first error, and nothing is printed then: half a JSON array would not parse.
+func printSeq[T any](a *app, what string, seq iter.Seq2[T, error], limit int, header []string, toJSON func(T) any, row func(T) []string) error {
+	if limit < 0 {
+		return usagef("--limit must not be negative")
+	}
+	var items []any
+	var rows [][]string
+	for v, err := range seq {
+		if err != nil {
+			return err
+		}
+		items = append(items, toJSON(v))
+		rows = append(rows, row(v))
+		if len(rows) == limit {
+			break
+		}
+	}
+	return a.printList(what, items, header, rows)
 }
 
 // printList prints a list: a JSON array, or a table with a header row. An empty list is

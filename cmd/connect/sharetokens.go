@@ -179,9 +179,6 @@ connect share-tokens list --connection cxn_ABC123 --limit 0 --json`,
 				if err := noArgs(args); err != nil {
 					return err
 				}
-				if *limit < 0 {
-					return usagef("--limit must not be negative")
-				}
 				c, err := a.client()
 				if err != nil {
 					return err
@@ -190,35 +187,14 @@ connect share-tokens list --connection cxn_ABC123 --limit 0 --json`,
 					ConnectionID: *connection, Status: connect.ShareTokenStatus(*status),
 					Direction: connect.Direction(*direction), PageSize: pageSize(*limit),
 				})
-				var items []any
-				var rows [][]string
-				for tok, err := range seq {
-					if err != nil {
-						return err
-					}
-					items = append(items, shareTokenToJSON(tok))
-					rows = append(rows, []string{tok.ID, string(tok.Status), string(tok.Direction),
-						orDash(tok.ConnectionID), textTimeOf(tok.CreatedAt)})
-					if len(rows) == *limit {
-						break
-					}
-				}
-				return a.printList("share tokens", items,
-					[]string{"ID", "STATUS", "DIRECTION", "CONNECTION", "CREATED"}, rows)
+				return printSeq(a, "share tokens", seq, *limit, []string{"ID", "STATUS", "DIRECTION", "CONNECTION", "CREATED"},
+					func(tok *connect.ShareToken) any { return shareTokenToJSON(tok) },
+					func(tok *connect.ShareToken) []string {
+						return []string{tok.ID, string(tok.Status), string(tok.Direction), orDash(tok.ConnectionID), textTimeOf(tok.CreatedAt)}
+					})
 			}
 		},
 	}
-}
-
-// defaultListLimit keeps a list at a terminal to a screenful; --limit 0 lists all.
-const defaultListLimit = 20
-
-// pageSize asks for no more than a list will print, within the API's 1..100.
-func pageSize(limit int) int {
-	if limit <= 0 || limit > 100 {
-		return 100
-	}
-	return limit
 }
 
 func shareTokensWaitCmd() *command {

@@ -60,6 +60,7 @@ func TestUsageMistakesExit2(t *testing.T) {
 		{[]string{"share-tokens", "get", "cnst_a", "cnst_b"}, "takes one share token id, got 2 arguments"},
 		{[]string{"share-tokens", "list", "extra"}, `takes no arguments, got "extra"`},
 		{[]string{"share-tokens", "wait", "cnst_a", "--timeout", "soon"}, `invalid value "soon" for flag -timeout`},
+		{[]string{"events", "list", "--limit", "-1"}, "--limit must not be negative"},
 		{[]string{"listen"}, "--forward-to is required"},
 		{[]string{"listen", "--forward-to", "localhost:8080"}, "--forward-to must be an http or https URL"},
 	} {
