@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -80,4 +82,14 @@ func isTerminal(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// randomHex128 makes 128 random bits in hex: an idempotency key, as the SDK makes one
+// for a call without it, or the body of a generated webhook secret.
+func randomHex128() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("connect: read random bytes: %v", err) // %v: see exitCode
+	}
+	return hex.EncodeToString(b[:]), nil
 }

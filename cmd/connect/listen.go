@@ -122,7 +122,7 @@ func checkForwardURL(s string) error {
 
 // generateWebhookSecret makes a secret shaped like Persona's (wbhsec_...).
 func generateWebhookSecret() (string, error) {
-	key, err := randomIdempotencyKey()
+	key, err := randomHex128()
 	if err != nil {
 		return "", err
 	}

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -52,7 +50,7 @@ is printed: pass it back with --idempotency-key to retry without risking a secon
 					// create fails: an *APIError carries it, but a lost answer (a network
 					// failure, when nobody knows whether the token was made) is exactly when
 					// a retry needs the same key.
-					if key, err = randomIdempotencyKey(); err != nil {
+					if key, err = randomHex128(); err != nil {
 						return err
 					}
 				}
@@ -70,15 +68,6 @@ is printed: pass it back with --idempotency-key to retry without risking a secon
 			}
 		},
 	}
-}
-
-// randomIdempotencyKey makes a 128-bit key, as the SDK does for calls without one.
-func randomIdempotencyKey() (string, error) {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("connect: make an idempotency key: %v", err) // %v: see exitCode
-	}
-	return hex.EncodeToString(b[:]), nil
 }
 
 func shareTokensGetCmd() *command {
