@@ -1,44 +1,3 @@
-// Package connect is a Go client for Persona Connect, which lets a source organization
-// share an end user's verified data (an Inquiry, Account, Transaction or Verification)
-// with a partner destination organization through share tokens.
-//
-// # Roles
-//
-// A source organization creates a share token over an active connection:
-//
-//	client, err := connect.New(os.Getenv("PERSONA_API_KEY"))
-//	tok, err := client.ShareTokens.Create(ctx, connect.CreateShareTokenParams{
-//		ConnectionID: "cxn_...",
-//		SourceID:     "inq_...",
-//	})
-//
-// Only the connection's destination organization can redeem it. Redemption is
-// asynchronous: Redeem answers with a pending token, and Wait polls until it is
-// redeemed, expired or failed. Both sides learn what happened through signed webhook
-// events; see Verifier and WebhookHandler.
-//
-// # Reliability
-//
-// Every POST carries one Idempotency-Key per logical call, the same on every retry, so
-// a retried Create never makes two tokens. Network errors, 429, 502, 503, 504 and (for
-// GETs) 500 are retried with exponential backoff and jitter; a 429 waits at least the
-// RateLimit-Reset the server sent. Waits end when the context ends.
-//
-// # Errors
-//
-// Non-2xx answers are *APIError values that match the status sentinels with errors.Is
-// (ErrNotFound, ErrRateLimited, ...). Bad input is refused before any I/O with an
-// error wrapping ErrInvalidParams that names the field.
-//
-// # Secrets
-//
-// The API key is never printed: not by fmt verbs on the Client, not in errors, not in
-// log lines. Webhook errors never contain a signature.
-//
-// # Testing
-//
-// Package connecttest runs an in-memory Persona Connect on loopback; point a Client at
-// it with WithBaseURL.
 package connect
 
 import (
@@ -83,6 +42,7 @@ type Client struct {
 	ShareTokens *ShareTokensService
 	Connections *ConnectionsService
 	Events      *EventsService
+	Webhooks    *WebhooksService
 
 	authorization func() string // "Bearer <key>", see New; only ever written into the Authorization header
 	base          *url.URL
@@ -163,6 +123,7 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 	c.ShareTokens = &ShareTokensService{c: c}
 	c.Connections = &ConnectionsService{c: c}
 	c.Events = &EventsService{c: c}
+	c.Webhooks = &WebhooksService{c: c}
 	return c, nil
 }
 

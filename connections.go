@@ -54,8 +54,9 @@ type createConnectionAttributes struct {
 const connectionsPath = "/connect/connections"
 
 // List iterates over connections, newest first, fetching pages lazily. params may be
-// nil; it is copied. Bad params are yielded as the first and only error.
-func (s *ConnectionsService) List(ctx context.Context, params *ListConnectionsParams) iter.Seq2[*Connection, error] {
+// nil; it is copied. Bad params are yielded as the first and only error. opts apply to
+// every page's request (WithResponseInto: the last page fetched).
+func (s *ConnectionsService) List(ctx context.Context, params *ListConnectionsParams, opts ...RequestOption) iter.Seq2[*Connection, error] {
 	var p ListConnectionsParams
 	if params != nil {
 		p = *params
@@ -72,12 +73,13 @@ func (s *ConnectionsService) List(ctx context.Context, params *ListConnectionsPa
 	q := pageQuery(p.PageSize)
 	setIf(q, "filter[status]", string(p.Status))
 	setIf(q, "filter[destination-organization-id]", p.DestinationOrganizationID)
-	return paginate(ctx, s.c, connectionsPath, q, (*connectionWire).decode)
+	ctx = withOperation(ctx, "Connections.List", routeConnections)
+	return paginate(ctx, s.c, connectionsPath, q, opts, (*connectionWire).decode)
 }
 
 // Get reads one connection.
 func (s *ConnectionsService) Get(ctx context.Context, id string, opts ...RequestOption) (*Connection, error) {
-	return s.byID(ctx, http.MethodGet, id, "", opts)
+	return s.byID(ctx, "Connections.Get", http.MethodGet, id, "", opts)
 }
 
 // Create makes a pending connection from the caller's organization to another one. It
@@ -88,24 +90,26 @@ func (s *ConnectionsService) Create(ctx context.Context, params CreateConnection
 	}
 	var body jsonapi.Request[createConnectionAttributes]
 	body.Data.Attributes.DestinationOrganizationID = params.DestinationOrganizationID
+	ctx = withOperation(ctx, "Connections.Create", routeConnections)
 	return send(ctx, s.c, http.MethodPost, connectionsPath, nil, body, opts, (*connectionWire).decode)
 }
 
 // Deactivate stops access through a pending or active connection (either side may).
 func (s *ConnectionsService) Deactivate(ctx context.Context, id string, opts ...RequestOption) (*Connection, error) {
-	return s.byID(ctx, http.MethodPost, id, "/deactivate", opts)
+	return s.byID(ctx, "Connections.Deactivate", http.MethodPost, id, "/deactivate", opts)
 }
 
 // Reactivate returns an inactive connection to pending (source organization only); the
 // destination must accept it again.
 func (s *ConnectionsService) Reactivate(ctx context.Context, id string, opts ...RequestOption) (*Connection, error) {
-	return s.byID(ctx, http.MethodPost, id, "/reactivate", opts)
+	return s.byID(ctx, "Connections.Reactivate", http.MethodPost, id, "/reactivate", opts)
 }
 
-// byID runs a bodiless call on one connection.
-func (s *ConnectionsService) byID(ctx context.Context, method, id, action string, opts []RequestOption) (*Connection, error) {
+// byID runs a bodiless call on one connection as operation name.
+func (s *ConnectionsService) byID(ctx context.Context, name, method, id, action string, opts []RequestOption) (*Connection, error) {
 	if err := validateID("connection id", id, connectionPrefixes); err != nil {
 		return nil, err
 	}
+	ctx = withOperation(ctx, name, routeConnection+action)
 	return send(ctx, s.c, method, connectionsPath+"/"+id+action, nil, nil, opts, (*connectionWire).decode)
 }

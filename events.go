@@ -28,12 +28,13 @@ const (
 	EventShareTokenInboundRedeemed  EventName = "connect/share-token.inbound-redeemed"
 )
 
-// Inquiry events. The names are every inquiry.* value of enabled-events in Persona's
-// components/schemas/webhook-request-attributes.yaml (persona-id/persona-openapi), plus
-// inquiry.redacted, which Persona's event documentation lists but that enum does not.
-// A source typically creates a share token on inquiry.completed or inquiry.approved.
+// Inquiry events: every inquiry.* name of enabled-events in Persona's
+// components/schemas/webhook-request-attributes.yaml (TestEventNamesCoverTheSpec checks
+// that none is missing). A source typically creates a share token on
+// inquiry.completed or inquiry.approved.
 const (
 	EventInquiryCreated         EventName = "inquiry.created"
+	EventInquiryStarted         EventName = "inquiry.started" // the end user began the inquiry
 	EventInquiryExpired         EventName = "inquiry.expired"
 	EventInquiryCompleted       EventName = "inquiry.completed"
 	EventInquiryFailed          EventName = "inquiry.failed"
@@ -42,6 +43,16 @@ const (
 	EventInquiryDeclined        EventName = "inquiry.declined"
 	EventInquiryTransitioned    EventName = "inquiry.transitioned" // a dynamic-flow inquiry moved to its next step
 	EventInquiryRedacted        EventName = "inquiry.redacted"
+	EventInquiryUpdatedTags     EventName = "inquiry.updated-tags"
+)
+
+// Reusable Persona events, also inquiry.* names of that enum: an inquiry created,
+// updated or used an end user's Reusable Persona, or its assurance check failed.
+const (
+	EventInquiryReusablePersonaCreated         EventName = "inquiry.reusable-persona-created"
+	EventInquiryReusablePersonaUpdated         EventName = "inquiry.reusable-persona-updated"
+	EventInquiryReusablePersonaUsed            EventName = "inquiry.reusable-persona-used"
+	EventInquiryReusablePersonaAssuranceFailed EventName = "inquiry.reusable-persona-assurance-failed"
 )
 
 // Event is one Persona event, as delivered to a webhook or returned by the Events API.
@@ -148,8 +159,9 @@ const eventsPath = "/events"
 
 // List iterates over the organization's events, newest first, fetching pages lazily:
 // use it to replay deliveries a webhook endpoint missed (dedupe on Event.ID, as for
-// deliveries). params may be nil; it is copied.
-func (s *EventsService) List(ctx context.Context, params *ListEventsParams) iter.Seq2[*Event, error] {
+// deliveries). params may be nil; it is copied. opts apply to every page's request
+// (WithResponseInto: the last page fetched).
+func (s *EventsService) List(ctx context.Context, params *ListEventsParams, opts ...RequestOption) iter.Seq2[*Event, error] {
 	var p ListEventsParams
 	if params != nil {
 		p = *params
@@ -158,7 +170,8 @@ func (s *EventsService) List(ctx context.Context, params *ListEventsParams) iter
 	if err != nil {
 		return failedSeq[*Event](err)
 	}
-	all := paginate(ctx, s.c, eventsPath, q, (*eventWire).decode)
+	ctx = withOperation(ctx, "Events.List", routeEvents)
+	all := paginate(ctx, s.c, eventsPath, q, opts, (*eventWire).decode)
 	if p.CreatedAfter.IsZero() {
 		return all
 	}
@@ -179,5 +192,6 @@ func (s *EventsService) Get(ctx context.Context, id string, opts ...RequestOptio
 	if err := validateID("event id", id, eventPrefixes); err != nil {
 		return nil, err
 	}
+	ctx = withOperation(ctx, "Events.Get", routeEvent)
 	return send(ctx, s.c, http.MethodGet, eventsPath+"/"+id, nil, nil, opts, (*eventWire).decode)
 }

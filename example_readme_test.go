@@ -10,6 +10,7 @@ import (
 	"log"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -109,22 +110,31 @@ func Example_readmeTesting() {
 }
 
 // TestREADMESnippetsAreHere checks that every Go snippet of README.md appears, line by
-// line and in order, in this file or in the readme_test.go of a nested module
-// (pgdedupe, redisdedupe), whose functions the compiler checks. A README edit
-// that is not mirrored here fails.
+// line and in order, in this file or a sibling example_readme_*_test.go, whose
+// functions the compiler checks. A README edit that is not mirrored there fails.
 func TestREADMESnippetsAreHere(t *testing.T) {
 	readme, err := os.ReadFile("README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The snippets that need a database driver are compiled in its nested module.
+	// This file and its siblings (example_readme_*_test.go), one per README topic.
+	// connectotel's snippet compiles in its own module, as connectotel/example_readme_test.go.
+	files, err := filepath.Glob("example_readme*_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nested, err := filepath.Glob("*/example_readme*_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = append(files, nested...)
 	var self []byte
-	for _, f := range []string{"example_readme_test.go", "pgdedupe/readme_test.go", "redisdedupe/readme_test.go"} {
+	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		self = append(append(self, b...), '\n')
+		self = append(self, b...)
 	}
 	normalize := func(s string) []string {
 		var out []string
@@ -146,10 +156,28 @@ func TestREADMESnippetsAreHere(t *testing.T) {
 			continue // the import line is checked by this file's own imports
 		}
 		if !strings.Contains(body, snippet) {
-			t.Errorf("README snippet is not compiled by example_readme_test.go:\n%s", b[1])
+			t.Errorf("README snippet is not compiled by example_readme*_test.go:\n%s", b[1])
 		}
 	}
 }
 
+func readmeAutoShare(client *connect.Client, verifier *connect.Verifier) error {
+	handler := connect.NewWebhookHandler(verifier) // verifier: connect.NewVerifier([]string{secret})
+	if err := connect.AutoShare(handler, client, connect.AutoShareConfig{ConnectionID: "cxn_ABC123"}); err != nil {
+		return err // a bad config: ErrInvalidParams naming the field
+	}
+	http.Handle("/webhooks/persona", handler) // a webhook subscribed to inquiry.completed
+	return nil
+}
+
+func readmeAutoRedeem(client *connect.Client, verifier *connect.Verifier) error {
+	handler := connect.NewWebhookHandler(verifier)
+	if err := connect.AutoRedeem(handler, client, connect.AutoRedeemConfig{}); err != nil {
+		return err
+	}
+	http.Handle("/webhooks/persona", handler) // subscribed to connect/share-token.inbound-*
+	return nil
+}
+
 // The compile-only snippets need credentials or a real Persona; this keeps them used.
-var _ = []any{readmeSource, readmeDestination, readmeHydrate, readmeErrors}
+var _ = []any{readmeSource, readmeDestination, readmeHydrate, readmeErrors, readmeAutoShare, readmeAutoRedeem}

@@ -165,6 +165,8 @@ type RequestOption func(*requestConfig)
 
 type requestConfig struct {
 	idempotencyKey string
+	responseInto   *Response  // WithResponseInto
+	operation      *Operation // WithOperation (Client.Do only)
 }
 
 // WithIdempotencyKey sets the Idempotency-Key of a POST (by default a random 128-bit

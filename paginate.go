@@ -16,13 +16,22 @@ import (
 // yielded, so memory holds one page. It follows links.next (resolved against the base
 // URL) and stops at a null next link or an empty page, whichever comes first.
 // An error is yielded once, as the last pair.
-func paginate[W, T any](ctx context.Context, c *Client, path string, query url.Values, decode func(*W) (T, error)) iter.Seq2[T, error] {
+//
+// opts apply to every page's request; WithResponseInto therefore ends up describing the
+// last page fetched.
+func paginate[W, T any](ctx context.Context, c *Client, path string, query url.Values, opts []RequestOption, decode func(*W) (T, error)) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
 		u := *c.base
 		u.Path = c.base.Path + path
 		u.RawQuery = query.Encode()
-		cl := &call{method: http.MethodGet, url: &u, path: path}
+		var rc requestConfig
+		for _, o := range opts {
+			if o != nil {
+				o(&rc)
+			}
+		}
+		cl := &call{method: http.MethodGet, url: &u, path: path, into: rc.responseInto}
 		// Every page URL fetched so far: next links that cycle (A, B, A, ...) would
 		// otherwise list the same tokens forever and spend the rate limit. A URL is
 		// ~100 bytes, so 100 pages of 100 tokens cost ~10 KB here.
@@ -58,6 +67,7 @@ func paginate[W, T any](ctx context.Context, c *Client, path string, query url.V
 				yield(zero, err)
 				return
 			}
+			next.into = cl.into
 			cl = next
 		}
 	}

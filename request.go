@@ -43,6 +43,8 @@ type call struct {
 	path   string   // relative to the base URL, for errors and logs
 	body   []byte   // encoded once, resent on every attempt; nil for no body
 	idem   string   // Idempotency-Key, POST only
+
+	into *Response // WithResponseInto's destination, filled after every attempt; nil if none
 }
 
 // newCall builds a call to path (relative to the base URL, already escaped) with an
@@ -57,7 +59,7 @@ func (c *Client) newCall(method, path string, query url.Values, body any, opts [
 	u := *c.base
 	u.Path = c.base.Path + path
 	u.RawQuery = query.Encode()
-	cl := &call{method: method, url: &u, path: path}
+	cl := &call{method: method, url: &u, path: path, into: rc.responseInto}
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
@@ -95,6 +97,7 @@ func (c *Client) do(ctx context.Context, cl *call, out any) error {
 	sched := c.retry.Start()
 	for attempt := 1; ; attempt++ {
 		resp, err := c.attempt(ctx, cl, attempt)
+		cl.recordAttempt(resp, attempt) // response.go: WithResponseInto
 		var last error
 		var atLeast time.Duration
 		switch {
@@ -145,7 +148,9 @@ func (c *Client) attempt(ctx context.Context, cl *call, attempt int) (*http.Resp
 	if cl.body != nil {
 		body = bytes.NewReader(cl.body)
 	}
-	req, err := http.NewRequestWithContext(ctx, cl.method, cl.url.String(), body)
+	// The attempt number rides in the request's context, next to the Operation the
+	// service put there, for transports that trace or measure (operation.go).
+	req, err := http.NewRequestWithContext(withAttempt(ctx, attempt), cl.method, cl.url.String(), body)
 	if err != nil {
 		return nil, fmt.Errorf("connect: %s %s: %w", cl.method, cl.path, err)
 	}
@@ -216,7 +221,11 @@ func decodeBody(resp *http.Response, cl *call, out any) error {
 		// We ask for kebab keys, but a decoder that also reads camel and snake keeps
 		// working whatever a proxy or a future API version does; KebabKeys costs one
 		// scan and no allocation when the keys are kebab already.
-		err = json.Unmarshal(jsonapi.KebabKeys(buf.Bytes()), out)
+		if d, ok := out.(bodyDecoder); ok {
+			err = d.decodeBody(buf.Bytes()) // Client.Do's targets (do.go)
+		} else {
+			err = json.Unmarshal(jsonapi.KebabKeys(buf.Bytes()), out)
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("connect: %s %s: decode %d response (request %s): %w",

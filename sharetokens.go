@@ -117,15 +117,7 @@ func (p CreateShareTokenParams) validate() error {
 	if err := validateID("SourceID", p.SourceID, sourcePrefixes); err != nil {
 		return err
 	}
-	if p.ExpiresIn != 0 {
-		if p.ExpiresIn%time.Second != 0 {
-			return invalidParam("ExpiresIn", "must be whole seconds")
-		}
-		if p.ExpiresIn < minShareTokenTTL || p.ExpiresIn > maxShareTokenTTL {
-			return invalidParam("ExpiresIn", "must be between 1m and 504h (21 days)")
-		}
-	}
-	return nil
+	return validateTTL("ExpiresIn", p.ExpiresIn)
 }
 
 // createShareTokenAttributes is the exact request body of
@@ -235,6 +227,7 @@ func (s *ShareTokensService) Create(ctx context.Context, params CreateShareToken
 		SourceID:         params.SourceID,
 		ExpiresInSeconds: int64(params.ExpiresIn / time.Second),
 	}
+	ctx = withOperation(ctx, "ShareTokens.Create", routeShareTokens)
 	return send(ctx, s.c, http.MethodPost, shareTokensPath, nil, body, opts, (*shareTokenWire).decode)
 }
 
@@ -243,6 +236,7 @@ func (s *ShareTokensService) Get(ctx context.Context, id string, opts ...Request
 	if err := validateID("share token id", id, shareTokenPrefixes); err != nil {
 		return nil, err
 	}
+	ctx = withOperation(ctx, "ShareTokens.Get", routeShareToken)
 	return send(ctx, s.c, http.MethodGet, tokenPath(id, ""), nil, nil, opts, (*shareTokenWire).decode)
 }
 
@@ -253,6 +247,7 @@ func (s *ShareTokensService) Peek(ctx context.Context, id string, opts ...Reques
 		return nil, err
 	}
 	q := url.Values{"peek-source-data": {"true"}}
+	ctx = withOperation(ctx, "ShareTokens.Peek", routeShareToken)
 	return send(ctx, s.c, http.MethodGet, tokenPath(id, ""), q, nil, opts, (*shareTokenWire).decode)
 }
 
@@ -270,6 +265,7 @@ func (s *ShareTokensService) Redeem(ctx context.Context, id string, params Redee
 	if len(params.FieldMappings) > 0 {
 		body.Meta = &redeemMeta{FieldMappings: params.FieldMappings}
 	}
+	ctx = withOperation(ctx, "ShareTokens.Redeem", routeShareToken+"/redeem")
 	return send(ctx, s.c, http.MethodPost, tokenPath(id, "/redeem"), nil, body, opts, (*shareTokenWire).decode)
 }
 
@@ -278,13 +274,15 @@ func (s *ShareTokensService) Expire(ctx context.Context, id string, opts ...Requ
 	if err := validateID("share token id", id, shareTokenPrefixes); err != nil {
 		return nil, err
 	}
+	ctx = withOperation(ctx, "ShareTokens.Expire", routeShareToken+"/expire")
 	return send(ctx, s.c, http.MethodPost, tokenPath(id, "/expire"), nil, nil, opts, (*shareTokenWire).decode)
 }
 
 // List iterates over the organization's share tokens, newest first, fetching pages
 // lazily as the range proceeds. params may be nil; it is copied, so changing it after
-// the call has no effect. Bad params are yielded as the first and only error.
-func (s *ShareTokensService) List(ctx context.Context, params *ListShareTokensParams) iter.Seq2[*ShareToken, error] {
+// the call has no effect. Bad params are yielded as the first and only error. opts
+// apply to every page's request (WithResponseInto: the last page fetched).
+func (s *ShareTokensService) List(ctx context.Context, params *ListShareTokensParams, opts ...RequestOption) iter.Seq2[*ShareToken, error] {
 	var p ListShareTokensParams
 	if params != nil {
 		p = *params
@@ -293,16 +291,23 @@ func (s *ShareTokensService) List(ctx context.Context, params *ListShareTokensPa
 	if err != nil {
 		return failedSeq[*ShareToken](err)
 	}
-	return paginate(ctx, s.c, shareTokensPath, q, (*shareTokenWire).decode)
+	ctx = withOperation(ctx, "ShareTokens.List", routeShareTokens)
+	return paginate(ctx, s.c, shareTokensPath, q, opts, (*shareTokenWire).decode)
 }
 
 // Wait polls a token until it is redeemed, expired or failed, and returns it. The
 // polls back off from the client's poll interval (WithPollInterval) up to 5s; bound
 // the wait with ctx. A failed or expired token is returned without error: check Status.
-func (s *ShareTokensService) Wait(ctx context.Context, id string) (*ShareToken, error) {
+// opts apply to each poll (WithResponseInto: the last one).
+func (s *ShareTokensService) Wait(ctx context.Context, id string, opts ...RequestOption) (*ShareToken, error) {
+	if err := validateID("share token id", id, shareTokenPrefixes); err != nil {
+		return nil, err
+	}
+	// Each poll is a GET of the token, named after Wait so a trace shows polling as such.
+	pollCtx := withOperation(ctx, "ShareTokens.Wait", routeShareToken)
 	interval := s.c.pollInterval
 	for {
-		tok, err := s.Get(ctx, id)
+		tok, err := send(pollCtx, s.c, http.MethodGet, tokenPath(id, ""), nil, nil, opts, (*shareTokenWire).decode)
 		if err != nil {
 			return nil, err
 		}

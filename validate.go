@@ -16,6 +16,7 @@ var (
 	hydrateDestPrefixes  = []string{"act_", "inq_", "txn_"}
 	organizationPrefixes = []string{"org_"}
 	eventPrefixes        = []string{"evt_"}
+	webhookPrefixes      = []string{"wbh_"}
 )
 
 // Limits from the spec, and the characters that would change a URL's meaning.
@@ -57,6 +58,21 @@ func validateOptionalID(field, id string, prefixes []string) error {
 		return nil
 	}
 	return validateID(field, id, prefixes)
+}
+
+// validateTTL accepts 0 (the server's default, 14 days) or whole seconds from 1 minute
+// to 21 days: expires-in-seconds is an integer between 60 and 1814400.
+func validateTTL(field string, d time.Duration) error {
+	if d == 0 {
+		return nil
+	}
+	if d%time.Second != 0 {
+		return invalidParam(field, "must be whole seconds")
+	}
+	if d < minShareTokenTTL || d > maxShareTokenTTL {
+		return invalidParam(field, "must be between 1m and 504h (21 days)")
+	}
+	return nil
 }
 
 // validatePageSize accepts 0 (the server's default, 10) or 1..100.

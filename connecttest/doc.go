@@ -13,11 +13,12 @@
 //	cxn := srv.CreateConnection(src, dst)
 //	inq := srv.CreateInquiry(src)
 //	secret := srv.AddWebhook(dst, receiver.URL) // every event, signed with secret
-//	client, _ := connect.New(src.APIKey, connect.WithBaseURL(srv.URL))
+//	client, _ := srv.NewClient(src) // connect.New with src's key and srv.URL
 //	tok, _ := client.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: cxn, SourceID: inq})
 //
 // The fake serves every operation of Persona's Connect spec (share tokens, connections)
-// plus the Events API, with the spec's status codes, JSON:API bodies in kebab case,
+// plus the Events API and the rotation of a webhook's secret
+// (POST /webhooks/{id}/rotate-secret: WebhookID tells a test its webhook's id), with the spec's status codes, JSON:API bodies in kebab case,
 // error bodies and response headers. Each organization sees only its own share tokens,
 // from its own side (direction and relationships follow the viewer). Redemption is
 // asynchronous and can be made to fail; tokens expire by their TTL on the server's

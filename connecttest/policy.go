@@ -62,6 +62,21 @@ const (
 	// defaultRedeemDelay is how long a redemption stays pending (WithRedeemDelay).
 	defaultRedeemDelay = 20 * time.Millisecond
 
+	// rotateDefaultExpiresIn is how long the current secret keeps signing after a
+	// POST /webhooks/{id}/rotate-secret without meta.expires-in-seconds. The spec makes
+	// the member optional and states no default; the fake retires the old secret at
+	// once, the least forgiving reading, so a test that forgets to ask for an overlap
+	// sees its old Verifier fail instead of passing by luck.
+	rotateDefaultExpiresIn = time.Duration(0)
+
+	// webhookStatus is the status every webhook of the fake reports: deliveries are
+	// always on (the spec's example shows "disabled"; the fake has no way to disable).
+	webhookStatus = "enabled"
+
+	// webhookFileAccessTokenTTL is file-access-token-expires-in (the spec's example:
+	// 21600 seconds). Deliveries of the fake carry no file links.
+	webhookFileAccessTokenTTL = 6 * time.Hour
+
 	// defaultWebhookRetryDelay is the wait before the first retry of a failed
 	// delivery; each further retry waits twice as long as the one before (Persona's
 	// real schedule is 3 s, 64 s, ... which no test wants to wait for).
@@ -159,5 +174,12 @@ const (
 //     t. Waits (redemption delay, webhook retries, latency) are real time.
 //   - Persona-Webhook-First-Attempted-At is a timestamp in the same format as the
 //     bodies' (2006-01-02T15:04:05.000Z).
+//   - POST /webhooks/{id}/rotate-secret: a webhook of another organization answers 404;
+//     a negative meta.expires-in-seconds answers 422 with its pointer; a rotation gives
+//     the current secret (the one without an expiry) the requested expiry and leaves
+//     secrets already expiring as they are. The answer, like the webhook's own view,
+//     lists only the secrets that still sign, newest first, with `secret` (deprecated)
+//     the newest. Webhooks made by AddWebhook carry name and description null, the
+//     Persona-Version DefaultAPIVersion, kebab keys, no blocklist and no payload filter.
 //   - Event payloads are snapshots: payload.data is the token as the receiving
 //     organization saw it when the event was recorded.

@@ -31,6 +31,7 @@ func routes() []routeEntry {
 		{http.MethodPost, "/connect/connections/{}/reactivate", (*Server).reactivateConnection},
 		{http.MethodGet, "/events", (*Server).listEvents},
 		{http.MethodGet, "/events/{}", (*Server).getEvent},
+		{http.MethodPost, "/webhooks/{}/rotate-secret", (*Server).rotateWebhookSecret},
 	}
 }
 

@@ -48,8 +48,8 @@ type core struct {
 	latency     time.Duration
 }
 
-// NewServer starts a fake Persona Connect on a loopback port. Invalid options panic,
-// naming the option. Close it when done.
+// NewServer starts a fake Persona Connect on a loopback port, or on the caller's
+// listener (WithListener). Invalid options panic, naming the option. Close it when done.
 func NewServer(opts ...ServerOption) *Server {
 	cfg := config{
 		clock:             time.Now,
@@ -84,7 +84,12 @@ func NewServer(opts ...ServerOption) *Server {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 	}}
-	s.hs = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
+	s.hs = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
+	if l := cfg.listener; l != nil {
+		s.hs.Listener.Close() // the loopback listener httptest opened, unused
+		s.hs.Listener = l
+	}
+	s.hs.Start()
 	s.URL = s.hs.URL + apiPrefix
 	return s
 }

@@ -9,11 +9,12 @@ import (
 // webhook is one organization's subscription: where to POST which events, signed with
 // which secrets.
 type webhook struct {
-	id      string
-	org     *org
-	url     string
-	events  []connect.EventName // empty: every event
-	secrets []webhookSecret     // newest first
+	id        string
+	org       *org
+	url       string
+	events    []connect.EventName // empty: every event
+	secrets   []webhookSecret     // newest first
+	createdAt time.Time
 }
 
 // webhookSecret is a signing secret; a rotated-out one signs until expiresAt.
@@ -38,7 +39,7 @@ func (wh *webhook) subscribes(name connect.EventName) bool {
 func (wh *webhook) activeSecrets(now time.Time) []string {
 	var out []string
 	for _, sec := range wh.secrets {
-		if sec.expiresAt == nil || now.Before(*sec.expiresAt) {
+		if sec.live(now) {
 			out = append(out, sec.value)
 		}
 	}
@@ -60,8 +61,9 @@ func (s *Server) AddWebhook(o *Organization, url string, events ...connect.Event
 	s.mustBeOpenLocked()
 	wh := &webhook{
 		id: newID("wbh_"), org: s.mustOrgLocked(o), url: url,
-		events:  append([]connect.EventName(nil), events...),
-		secrets: []webhookSecret{{value: newID("wbhsec_")}},
+		events:    append([]connect.EventName(nil), events...),
+		secrets:   []webhookSecret{{value: newID("wbhsec_")}},
+		createdAt: s.nowLocked(),
 	}
 	s.webhooks = append(s.webhooks, wh)
 	return wh.secrets[0].value
@@ -71,21 +73,51 @@ func (s *Server) AddWebhook(o *Organization, url string, events ...connect.Event
 // returns it. The old secret keeps signing, next to the new one (two t=..,v1=.. groups
 // separated by a space, newest first), until oldExpiresIn has passed on the server
 // clock; 0 or less retires it at once. It panics when no webhook signs with secret.
+// The API's POST /webhooks/{id}/rotate-secret (connect's WebhooksService.RotateSecret)
+// rotates the same way.
 func (s *Server) RotateWebhookSecret(secret string, oldExpiresIn time.Duration) (newSecret string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.nowLocked()
 	for _, wh := range s.webhooks {
 		for i, sec := range wh.secrets {
-			if sec.value != secret || (sec.expiresAt != nil && !now.Before(*sec.expiresAt)) {
-				continue
+			if sec.value == secret && sec.live(now) {
+				return wh.rotateLocked(i, now, oldExpiresIn)
 			}
-			until := now.Add(max(oldExpiresIn, 0))
-			wh.secrets[i].expiresAt = &until
-			newSecret = newID("wbhsec_")
-			wh.secrets = append([]webhookSecret{{value: newSecret}}, wh.secrets...)
-			return newSecret
 		}
 	}
 	panic("connecttest: RotateWebhookSecret: no webhook signs with the given secret")
+}
+
+// WebhookID returns the id (wbh_...) of the webhook that was given secret, by AddWebhook
+// or by a rotation, whether the secret still signs or not: what a test passes to
+// connect's WebhooksService.RotateSecret. It panics when no webhook of this server was
+// ever given secret.
+func (s *Server) WebhookID(secret string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, wh := range s.webhooks {
+		for _, sec := range wh.secrets {
+			if sec.value == secret {
+				return wh.id
+			}
+		}
+	}
+	panic("connecttest: WebhookID: no webhook was given the secret")
+}
+
+// live reports whether the secret still signs at now.
+func (sec webhookSecret) live(now time.Time) bool {
+	return sec.expiresAt == nil || now.Before(*sec.expiresAt)
+}
+
+// rotateLocked retires secret i after oldExpiresIn (at once when <= 0), puts a new
+// secret in front and returns it. Secrets already expiring keep their own expiry.
+// Callers hold s.mu.
+func (wh *webhook) rotateLocked(i int, now time.Time, oldExpiresIn time.Duration) string {
+	until := now.Add(max(oldExpiresIn, 0))
+	wh.secrets[i].expiresAt = &until
+	newSecret := newID("wbhsec_")
+	wh.secrets = append([]webhookSecret{{value: newSecret}}, wh.secrets...)
+	return newSecret
 }

@@ -33,9 +33,9 @@ const (
 	outcomeGaveUp   outcome = "gave up"  // the wait ended before the token did
 
 	outcomeArrived   outcome = "arrived"
-	outcomeDuplicate outcome = "duplicate" // already claimed: nothing to do
+	outcomeDuplicate outcome = "duplicate" // pending or redeemed already: nothing to do
 	outcomeRedeeming outcome = "redeeming"
-	outcomeRetry     outcome = "will retry"      // a transient error: the claim is released
+	outcomeRetry     outcome = "will retry"      // a transient error: the sender should try again
 	outcomeNotified  outcome = "notified"        // connect/share-token.inbound-redeemed arrived
 	outcomeBadHook   outcome = "webhook refused" // a delivery that was not answered 200
 )
@@ -59,9 +59,16 @@ type note struct {
 	Detail  string
 }
 
-// backend is the destination organization's service: it takes share token ids from
-// its own API and from Persona's webhook, redeems each once, and follows each
-// redemption to its end off the request path.
+// backend is the destination organization's service. Persona's webhook announces
+// each token (connect/share-token.inbound-created) and connect.AutoRedeem redeems it;
+// the source may also push a token id to our own API, and that path redeems it too.
+//
+// A token that arrives both ways, or twice either way, is redeemed once, and the
+// backend keeps no list of its own to make sure: Persona refuses a second redeem, and
+// the refusal is read back from the token's status, which every instance of the
+// service sees alike. Deliveries of one webhook event are told apart by the handler's
+// Deduper. Every redemption the backend starts, by either path, is followed to its
+// end in the background: a failed one sends no event.
 type backend struct {
 	client      *connect.Client
 	redeem      connect.RedeemShareTokenParams // zero: clone; DestinationID set: hydrate
@@ -71,20 +78,16 @@ type backend struct {
 	bg context.Context // run's context: the background waits end with it
 	wg sync.WaitGroup  // the background waits
 
-	mu      sync.Mutex
-	closed  bool
-	claimed map[string]bool // token ids being or already redeemed
+	mu     sync.Mutex
+	closed bool
 }
 
-// redeemTimeout bounds the Redeem call, which runs inside a webhook delivery: Persona
-// counts a delivery as failed after 5 seconds, and a late answer only wastes a retry.
+// redeemTimeout bounds the Redeem call of the API path: the source waits for our
+// answer, and a late one only wastes its retry.
 const redeemTimeout = 4 * time.Second
 
 func newBackend(bg context.Context, client *connect.Client, redeem connect.RedeemShareTokenParams, waitTimeout time.Duration, report func(note)) *backend {
-	return &backend{
-		client: client, redeem: redeem, waitTimeout: waitTimeout, report: report,
-		bg: bg, claimed: map[string]bool{},
-	}
+	return &backend{client: client, redeem: redeem, waitTimeout: waitTimeout, report: report, bg: bg}
 }
 
 // mountAPI adds the partner API on which a source pushes share token ids.
@@ -92,20 +95,34 @@ func (b *backend) mountAPI(mux *http.ServeMux) {
 	mux.HandleFunc("POST /share-tokens", b.serveShareToken)
 }
 
-// mountWebhook adds Persona's webhook endpoint, verified with v.
-func (b *backend) mountWebhook(mux *http.ServeMux, v *connect.Verifier) {
-	h := connect.NewWebhookHandler(v, connect.WithErrorHandler(func(_ context.Context, err error) {
-		// Verification errors never carry a signature or a secret: safe to print.
+// mountWebhook adds Persona's webhook endpoint, verified with v. dedupe remembers the
+// events handled: with several instances of the service, pass each the same one (a
+// Deduper on a database they share) so that a retry reaching another instance is not
+// run twice.
+func (b *backend) mountWebhook(mux *http.ServeMux, v *connect.Verifier, dedupe connect.Deduper) error {
+	h := connect.NewWebhookHandler(v, connect.WithDeduper(dedupe), connect.WithErrorHandler(func(_ context.Context, err error) {
+		// These errors never carry a signature or a secret: safe to print.
 		b.report(note{Via: viaWebhook, Outcome: outcomeBadHook, Detail: err.Error()})
 	}))
-	h.OnShareToken(connect.EventShareTokenInboundCreated, func(ctx context.Context, _ *connect.Event, tok *connect.ShareToken) error {
-		return b.accept(ctx, tok.ID, viaWebhook) // an error answers 500: Persona redelivers
+	err := connect.AutoRedeem(h, b.client, connect.AutoRedeemConfig{
+		Params: func(_ context.Context, tok *connect.ShareToken) (connect.RedeemShareTokenParams, error) {
+			b.report(note{Token: tok.ID, Via: viaWebhook, Outcome: outcomeArrived})
+			return b.redeem, nil
+		},
+		Accepted: func(_ context.Context, _ *connect.Event, tok *connect.ShareToken) {
+			b.report(note{Token: tok.ID, Via: viaWebhook, Outcome: outcomeRedeeming, Detail: "redeem accepted (" + string(tok.RedeemMode) + ")"})
+			b.watch(tok.ID) // a failed redemption sends no event: only the wait sees it
+		},
+		Redeemed: func(_ context.Context, _ *connect.Event, tok *connect.ShareToken) error {
+			b.report(note{Token: tok.ID, Via: viaWebhook, Outcome: outcomeNotified, Object: tok.Destination, Detail: string(tok.Status)})
+			return nil
+		},
 	})
-	h.OnShareToken(connect.EventShareTokenInboundRedeemed, func(_ context.Context, _ *connect.Event, tok *connect.ShareToken) error {
-		b.report(note{Token: tok.ID, Via: viaWebhook, Outcome: outcomeNotified, Object: tok.Destination, Detail: string(tok.Status)})
-		return nil
-	})
+	if err != nil {
+		return err
+	}
 	mux.Handle("POST /webhooks/persona", h)
+	return nil
 }
 
 // shareTokenID is what a share token id looks like; anything else is refused before
@@ -134,7 +151,7 @@ func (b *backend) serveShareToken(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "share_token_id must be a cnst_ id"})
 		return
 	}
-	if err := b.accept(r.Context(), req.ShareTokenID, viaAPI); err != nil {
+	if err := b.accept(r.Context(), req.ShareTokenID); err != nil {
 		writeJSON(w, http.StatusBadGateway, map[string]string{"error": "could not reach Persona; push the token again later"})
 		return
 	}
@@ -147,68 +164,62 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	json.NewEncoder(w).Encode(v) //nolint:errcheck // the client may be gone
 }
 
-// accept takes a token id from either path and redeems it once. It returns an error
-// only when the caller should deliver the id again: the claim is then released.
-func (b *backend) accept(ctx context.Context, id, via string) error {
-	b.report(note{Token: id, Via: via, Outcome: outcomeArrived})
-	// The same token comes by the source's push and by Persona's webhook, possibly at
-	// the same moment: the first to claim it redeems it. A service with several
-	// instances would claim in its database (a unique row per token id) instead.
-	if !b.claim(id) {
-		b.report(note{Token: id, Via: via, Outcome: outcomeDuplicate, Detail: "already in hand"})
-		return nil
-	}
+// accept redeems a token id pushed to the API. It returns an error only when the
+// source should push the id again.
+func (b *backend) accept(ctx context.Context, id string) error {
+	b.report(note{Token: id, Via: viaAPI, Outcome: outcomeArrived})
 	rctx, cancel := context.WithTimeout(ctx, redeemTimeout)
 	defer cancel()
 	tok, err := b.client.ShareTokens.Redeem(rctx, id, b.redeem)
 	switch {
 	case err == nil:
-		b.report(note{Token: id, Via: via, Outcome: outcomeRedeeming, Detail: "redeem accepted (" + string(tok.RedeemMode) + ")"})
+		b.report(note{Token: id, Via: viaAPI, Outcome: outcomeRedeeming, Detail: "redeem accepted (" + string(tok.RedeemMode) + ")"})
 		b.watch(id)
 		return nil
 	case errors.Is(err, connect.ErrConflict), errors.Is(err, connect.ErrUnprocessable):
 		// Persona will not start a redemption: the token is not `created`, or our
-		// hydrate target is wrong. Retrying cannot help, so the claim is kept and the
-		// caller gets a success; Get says why.
-		b.explain(rctx, id, via, err)
+		// hydrate target is wrong. Retrying cannot help, so the source gets a success;
+		// Get says why.
+		b.explain(rctx, id, err)
 		return nil
 	case errors.Is(err, connect.ErrNotFound), errors.Is(err, connect.ErrForbidden):
-		b.report(note{Token: id, Via: via, Outcome: outcomeNotOurs, Detail: "no such token on any of our connections"})
+		b.report(note{Token: id, Via: viaAPI, Outcome: outcomeNotOurs, Detail: "no such token on any of our connections"})
 		return nil
 	default:
-		// A 5xx, a 429 after the SDK's retries, a network error or our timeout: let the
-		// same token in again, since the sender will retry.
-		b.release(id)
-		b.report(note{Token: id, Via: via, Outcome: outcomeRetry, Detail: err.Error()})
+		// A 5xx, a 429 after the SDK's retries, a network error or our timeout: the
+		// source pushes again. Redeem uses a fresh idempotency key per call on purpose:
+		// Persona replays a stored 5xx for 24 hours, so a fixed key per token would
+		// turn one server error into a day of failures.
+		b.report(note{Token: id, Via: viaAPI, Outcome: outcomeRetry, Detail: err.Error()})
 		return err
 	}
 }
 
-// explain reports why Persona refused to redeem id. A redeem whose answer was lost
-// (a timeout after Persona started it) leaves the token pending: then it is ours, and
-// it is followed like any other. Redeem uses a fresh idempotency key per call on
-// purpose: Persona replays a stored 5xx for 24 hours, so a fixed key per token would
-// turn one server error into a day of failures.
-func (b *backend) explain(ctx context.Context, id, via string, redeemErr error) {
+// explain reports why Persona refused to redeem id, from the token's status.
+func (b *backend) explain(ctx context.Context, id string, redeemErr error) {
 	tok, err := b.client.ShareTokens.Get(ctx, id)
 	if err != nil {
-		b.report(note{Token: id, Via: via, Outcome: outcomeRefused, Detail: redeemErr.Error()})
+		b.report(note{Token: id, Via: viaAPI, Outcome: outcomeRefused, Detail: redeemErr.Error()})
 		return
 	}
 	switch tok.Status {
 	case connect.ShareTokenExpired:
-		b.report(note{Token: id, Via: via, Outcome: outcomeExpired, Detail: "before we could redeem it"})
+		b.report(note{Token: id, Via: viaAPI, Outcome: outcomeExpired, Detail: "before we could redeem it"})
 	case connect.ShareTokenPending:
-		b.report(note{Token: id, Via: via, Outcome: outcomeRedeeming, Detail: "a redemption is already under way"})
-		b.watch(id)
+		// Started by the webhook, another instance, a Workflow or an earlier push of
+		// ours whose answer was lost. Whoever started it follows it; here it is not
+		// followed again, or every duplicate push would add a background wait.
+		// (The one it misses, a lost answer, still reports through inbound-redeemed.)
+		b.report(note{Token: id, Via: viaAPI, Outcome: outcomeDuplicate, Detail: "a redemption is already under way"})
 	case connect.ShareTokenRedeemed:
-		b.finish(tok, via, "already, by an earlier redemption") // ours before a restart, or a Workflow's
+		b.report(note{Token: id, Via: viaAPI, Outcome: outcomeDuplicate, Detail: "redeemed already"})
+		b.finish(tok, viaAPI, "")
 	case connect.ShareTokenFailed:
-		b.finish(tok, via, fmt.Sprintf("by an earlier redemption: %s", tok.FailureReason))
+		b.finish(tok, viaAPI, fmt.Sprintf("by an earlier redemption: %s", tok.FailureReason))
 	default:
 		// Still created: the refusal is about the request (a hydrate target that is not
 		// ours, a connection that is not active), and Persona's words say which.
-		b.report(note{Token: id, Via: via, Outcome: outcomeRefused, Detail: redeemErr.Error()})
+		b.report(note{Token: id, Via: viaAPI, Outcome: outcomeRefused, Detail: redeemErr.Error()})
 	}
 }
 
@@ -261,23 +272,6 @@ func (b *backend) finish(tok *connect.ShareToken, via, detail string) {
 		}
 	}
 	b.report(n)
-}
-
-// claim reserves id; it reports false when it is already claimed.
-func (b *backend) claim(id string) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.claimed[id] {
-		return false
-	}
-	b.claimed[id] = true
-	return true
-}
-
-func (b *backend) release(id string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	delete(b.claimed, id)
 }
 
 // close stops new background waits and waits for the running ones, which end when

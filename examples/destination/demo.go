@@ -15,6 +15,7 @@ import (
 
 	connect "github.com/persona-connect/connect-go"
 	"github.com/persona-connect/connect-go/connecttest"
+	"github.com/persona-connect/connect-go/examples/internal/demo"
 )
 
 // tokenReport is what the demo learned about one token.
@@ -25,33 +26,31 @@ type tokenReport struct {
 	Final        *note           // how it ended; nil until it has
 	Notified     bool            // connect/share-token.inbound-redeemed arrived
 	RedeemCalled int             // redeem requests that reached Persona
+	Accepted     int             // of those, the ones Persona accepted (202): redemptions started
 }
 
-// demo plays the source's side on connecttest against the backend, waits for the
+// runDemo plays the source's side on connecttest against the backend, waits for the
 // three tokens' outcomes and prints a summary. The order of its steps is what makes
 // every outcome certain; see each step.
-func demo(ctx context.Context, cfg config, w io.Writer) (map[string]*tokenReport, error) {
-	tl := newTimeline(w)
+func runDemo(ctx context.Context, cfg config, w io.Writer) (map[string]*tokenReport, error) {
+	tl := demo.NewTimeline(w)
 	if cfg.DestinationID != "" {
-		tl.log("setup", "the demo clones; DESTINATION_OBJECT_ID and FIELD_MAPPINGS apply against Persona only")
+		tl.Log("setup", "the demo clones; DESTINATION_OBJECT_ID and FIELD_MAPPINGS apply against Persona only")
 	}
 	persona := connecttest.NewServer()
 	defer persona.Close()
 	acme, beta := persona.NewOrganization("Acme Bank"), persona.NewOrganization("Beta Lending")
 	cxn := persona.CreateConnection(acme, beta)
 	inqA, inqB, inqC := persona.CreateInquiry(acme), persona.CreateInquiry(acme), persona.CreateInquiry(acme)
-	tl.log("setup", "fake Persona at %s: %s shares with %s over %s", persona.URL, acme.Name, beta.Name, cxn)
+	tl.Log("setup", "fake Persona at %s: %s shares with %s over %s", persona.URL, acme.Name, beta.Name, cxn)
 
 	source, err := connect.New(acme.APIKey, connect.WithBaseURL(persona.URL))
 	if err != nil {
 		return nil, err
 	}
-	// The destination's client counts the redeem requests that reach Persona, so the
-	// summary can show that a token arriving twice is redeemed once.
-	counter := &redeemCounter{next: cfg.transport, calls: map[string]int{}}
-	if counter.next == nil {
-		counter.next = http.DefaultTransport
-	}
+	// The destination's client counts the redeem requests that reach Persona and those
+	// it accepts, so the summary can show that a token arriving twice is redeemed once.
+	counter := newRedeemCounter(cfg.transport)
 	client, err := connect.New(beta.APIKey, connect.WithBaseURL(persona.URL), connect.WithPollInterval(20*time.Millisecond),
 		connect.WithHTTPClient(&http.Client{Transport: counter, Timeout: 30 * time.Second}))
 	if err != nil {
@@ -60,8 +59,9 @@ func demo(ctx context.Context, cfg config, w io.Writer) (map[string]*tokenReport
 
 	track := &tracker{tokens: map[string]*tokenReport{}, changed: make(chan struct{}, 1)}
 	bctx, stopWaits := context.WithCancel(ctx)
+	printNote := noteTo(tl)
 	b := newBackend(bctx, client, connect.RedeemShareTokenParams{}, cfg.WaitTimeout, func(n note) {
-		tl.note(n)
+		printNote(n)
 		track.add(n)
 	})
 	mux := http.NewServeMux()
@@ -83,7 +83,7 @@ func demo(ctx context.Context, cfg config, w io.Writer) (map[string]*tokenReport
 	if _, err := source.ShareTokens.Expire(ctx, c); err != nil {
 		return nil, err
 	}
-	tl.log("source", "token C: created %s for %s and expired it at once", c, inqC)
+	tl.Log("source", "token C: created %s for %s and expired it at once", c, inqC)
 	if err := pushAndLog(ctx, tl, api.URL, "C", c); err != nil {
 		return nil, err
 	}
@@ -98,7 +98,7 @@ func demo(ctx context.Context, cfg config, w io.Writer) (map[string]*tokenReport
 	}
 	track.label(bID, "B")
 	persona.FailRedemption(bID, connect.FailureImportFailed)
-	tl.log("source", "token B: created %s for %s (the fake will fail its redemption: import_failed)", bID, inqB)
+	tl.Log("source", "token B: created %s for %s (the fake will fail its redemption: import_failed)", bID, inqB)
 
 	// (b) The backend's webhook, as an operator would register it in the dashboard.
 	secret := persona.AddWebhook(beta, api.URL+"/webhooks/persona",
@@ -107,8 +107,10 @@ func demo(ctx context.Context, cfg config, w io.Writer) (map[string]*tokenReport
 	if err != nil {
 		return nil, err
 	}
-	b.mountWebhook(mux, verifier)
-	tl.log("setup", "webhook registered for %s at /webhooks/persona", beta.Name)
+	if err := b.mountWebhook(mux, verifier, connect.NewMemoryDeduper(0)); err != nil {
+		return nil, err
+	}
+	tl.Log("setup", "webhook registered for %s at /webhooks/persona", beta.Name)
 
 	// Token A arrives twice: Persona's inbound-created and the source's push race.
 	a, err := createToken(ctx, source, cxn, inqA)
@@ -116,7 +118,7 @@ func demo(ctx context.Context, cfg config, w io.Writer) (map[string]*tokenReport
 		return nil, err
 	}
 	track.label(a, "A")
-	tl.log("source", "token A: created %s for %s", a, inqA)
+	tl.Log("source", "token A: created %s for %s", a, inqA)
 	if err := pushAndLog(ctx, tl, api.URL, "A", a); err != nil {
 		return nil, err
 	}
@@ -134,7 +136,7 @@ func demo(ctx context.Context, cfg config, w io.Writer) (map[string]*tokenReport
 	reports := track.snapshot(counter)
 	for _, id := range []string{a, bID, c} {
 		r := reports[id]
-		tl.log("summary", "%s %s  by %s, %d redeem request(s): %s", r.Label, r.ID, vias(r.Via), r.RedeemCalled, result(*r.Final))
+		tl.Log("summary", "%s %s  by %s, %d redeem request(s), %d accepted: %s", r.Label, r.ID, vias(r.Via), r.RedeemCalled, r.Accepted, result(*r.Final))
 	}
 	return reports, nil
 }
@@ -149,7 +151,7 @@ func createToken(ctx context.Context, source *connect.Client, cxn, inquiry strin
 }
 
 // pushAndLog is the source calling the destination's partner API.
-func pushAndLog(ctx context.Context, tl *timeline, apiURL, label, id string) error {
+func pushAndLog(ctx context.Context, tl *demo.Timeline, apiURL, label, id string) error {
 	body, _ := json.Marshal(map[string]string{"share_token_id": id})
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -163,7 +165,7 @@ func pushAndLog(ctx context.Context, tl *timeline, apiURL, label, id string) err
 		return err
 	}
 	resp.Body.Close()
-	tl.log("source", "pushed token %s (%s) to the destination's API: %s", label, id, resp.Status)
+	tl.Log("source", "pushed token %s (%s) to the destination's API: %s", label, id, resp.Status)
 	if resp.StatusCode != http.StatusAccepted {
 		return fmt.Errorf("push of %s answered %s", id, resp.Status)
 	}
@@ -251,32 +253,56 @@ func (t *tracker) snapshot(c *redeemCounter) map[string]*tokenReport {
 		for k, v := range r.Via {
 			cp.Via[k] = v
 		}
-		cp.RedeemCalled = c.count(id)
+		cp.RedeemCalled, cp.Accepted = c.count(id), c.accepted(id)
 		out[id] = &cp
 	}
 	return out
 }
 
 // redeemCounter is an http.RoundTripper that counts POST .../share-tokens/{id}/redeem
-// per token id.
+// per token id, and the 202 answers among them.
 type redeemCounter struct {
-	next  http.RoundTripper
-	mu    sync.Mutex
-	calls map[string]int
+	next http.RoundTripper
+	mu   sync.Mutex
+	sent map[string]int
+	took map[string]int
+}
+
+func newRedeemCounter(next http.RoundTripper) *redeemCounter {
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	return &redeemCounter{next: next, sent: map[string]int{}, took: map[string]int{}}
 }
 
 func (c *redeemCounter) RoundTrip(req *http.Request) (*http.Response, error) {
-	if rest, ok := strings.CutSuffix(req.URL.Path, "/redeem"); ok && req.Method == http.MethodPost {
-		id := rest[strings.LastIndex(rest, "/")+1:]
+	rest, ok := strings.CutSuffix(req.URL.Path, "/redeem")
+	if !ok || req.Method != http.MethodPost {
+		return c.next.RoundTrip(req)
+	}
+	id := rest[strings.LastIndex(rest, "/")+1:]
+	c.mu.Lock()
+	c.sent[id]++
+	c.mu.Unlock()
+	resp, err := c.next.RoundTrip(req)
+	if err == nil && resp.StatusCode == http.StatusAccepted {
 		c.mu.Lock()
-		c.calls[id]++
+		c.took[id]++
 		c.mu.Unlock()
 	}
-	return c.next.RoundTrip(req)
+	return resp, err
 }
 
+// count is how many redeem requests for id were sent.
 func (c *redeemCounter) count(id string) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.calls[id]
+	return c.sent[id]
+}
+
+// accepted is how many redeem requests for id Persona accepted.
+func (c *redeemCounter) accepted(id string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.took[id]
 }

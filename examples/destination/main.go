@@ -1,8 +1,8 @@
 // Command destination is a destination organization's backend for Persona Connect. It
-// takes share token ids from two places, its own partner API (the source pushes them)
-// and Persona's connect/share-token.inbound-created webhook, redeems each token once
-// however many times it arrives, and follows each redemption to its end in the
-// background: redeemed (into which object), failed (why) or expired.
+// takes share token ids from two places, Persona's connect/share-token.inbound-created
+// webhook (redeemed by connect.AutoRedeem) and its own partner API (the source pushes
+// them), redeems each token once however many times it arrives, and reports how each
+// redemption ended: redeemed (into which object), failed (why) or expired.
 //
 // With no environment it runs a scripted demo on connecttest, the in-memory Persona
 // that ships with this module (no account, no network), and exits:
@@ -42,56 +42,26 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"os"
-	"os/signal"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 
 	connect "github.com/persona-connect/connect-go"
+	"github.com/persona-connect/connect-go/examples/internal/demo"
 )
 
-func main() {
-	cfg, err := loadConfig(os.Getenv)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "destination:", err)
-		os.Exit(2)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if !cfg.live() {
-		// The demo ends on its own; the bound only keeps a broken run from hanging.
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, time.Minute)
-		defer cancel()
-	}
-	if err := run(ctx, cfg, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "destination:", err)
-		os.Exit(1)
-	}
-}
+func main() { demo.Main("destination", loadConfig, run) }
 
 // config is the program's settings; see the package documentation.
 type config struct {
-	APIKey         string
-	WebhookSecrets []string
-	BaseURL        string
-	ListenAddr     string
-	DestinationID  string
-	FieldMappings  []connect.FieldMapping
-	WaitTimeout    time.Duration
+	demo.Env
+	DestinationID string
+	FieldMappings []connect.FieldMapping
+	WaitTimeout   time.Duration
 
 	transport http.RoundTripper // tests: the transport to Persona; nil for the SDK's
-	onListen  func(addr string) // tests: told where the live server listens
 }
-
-// live reports whether to run against Persona rather than the demo.
-func (c config) live() bool { return c.APIKey != "" }
 
 // redeemParams are the parameters of every Redeem: clone, or hydrate the configured
 // object.
@@ -102,25 +72,12 @@ func (c config) redeemParams() connect.RedeemShareTokenParams {
 // loadConfig reads the environment. Errors name the variable, never its value.
 func loadConfig(getenv func(string) string) (config, error) {
 	cfg := config{
-		APIKey:        strings.TrimSpace(getenv("PERSONA_API_KEY")),
-		BaseURL:       getenv("PERSONA_BASE_URL"),
-		ListenAddr:    getenv("LISTEN_ADDR"),
+		Env:           demo.LoadEnv(getenv),
 		DestinationID: strings.TrimSpace(getenv("DESTINATION_OBJECT_ID")),
 		WaitTimeout:   5 * time.Minute,
 	}
-	for _, s := range strings.Split(getenv("PERSONA_WEBHOOK_SECRET"), ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			cfg.WebhookSecrets = append(cfg.WebhookSecrets, s)
-		}
-	}
-	if (cfg.APIKey == "") != (len(cfg.WebhookSecrets) == 0) {
-		return config{}, errors.New("set both PERSONA_API_KEY and PERSONA_WEBHOOK_SECRET to run against Persona, or neither for the demo")
-	}
-	if cfg.BaseURL == "" {
-		cfg.BaseURL = connect.DefaultBaseURL
-	}
-	if cfg.ListenAddr == "" {
-		cfg.ListenAddr = ":8080"
+	if err := cfg.CheckLive(); err != nil {
+		return config{}, err
 	}
 	if id := cfg.DestinationID; id != "" && !strings.HasPrefix(id, "act_") && !strings.HasPrefix(id, "inq_") && !strings.HasPrefix(id, "txn_") {
 		return config{}, errors.New("DESTINATION_OBJECT_ID must be an act_, inq_ or txn_ id")
@@ -149,84 +106,40 @@ func loadConfig(getenv func(string) string) (config, error) {
 
 // run is the program: the demo on connecttest, or the live service until ctx ends.
 func run(ctx context.Context, cfg config, w io.Writer) error {
-	if !cfg.live() {
-		_, err := demo(ctx, cfg, w)
+	if !cfg.Live() {
+		_, err := runDemo(ctx, cfg, w)
 		return err
 	}
-	return serve(ctx, cfg, w)
-}
-
-// serve runs the backend against Persona until ctx ends, then shuts down gracefully:
-// requests in flight finish, background waits stop.
-func serve(ctx context.Context, cfg config, w io.Writer) error {
-	tl := newTimeline(w)
-	opts := []connect.Option{connect.WithBaseURL(cfg.BaseURL), connect.WithUserAgent("connect-go-example-destination")}
+	tl := demo.NewTimeline(w)
+	var opts []connect.Option
 	if cfg.transport != nil {
 		opts = append(opts, connect.WithHTTPClient(&http.Client{Transport: cfg.transport, Timeout: 30 * time.Second}))
 	}
-	client, err := connect.New(cfg.APIKey, opts...)
+	client, verifier, err := cfg.Connect("destination", opts...)
 	if err != nil {
 		return err
 	}
-	verifier, err := connect.NewVerifier(cfg.WebhookSecrets)
-	if err != nil {
-		return err
-	}
-	b := newBackend(ctx, client, cfg.redeemParams(), cfg.WaitTimeout, tl.note)
+	b := newBackend(ctx, client, cfg.redeemParams(), cfg.WaitTimeout, noteTo(tl))
 	mux := http.NewServeMux()
 	b.mountAPI(mux)
-	b.mountWebhook(mux, verifier)
-
-	ln, err := net.Listen("tcp", cfg.ListenAddr)
-	if err != nil {
+	// One process remembers its own deliveries. Behind a load balancer, every replica
+	// gets the same Deduper on a store they share instead, such as PostgreSQL or Redis.
+	if err := b.mountWebhook(mux, verifier, connect.NewMemoryDeduper(0)); err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, IdleTimeout: time.Minute}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
 	mode := "clone"
 	if cfg.DestinationID != "" {
 		mode = "hydrate " + cfg.DestinationID
 	}
-	tl.log("destination", "listening on %s (Persona at %s, redeeming by %s)", ln.Addr(), cfg.BaseURL, mode)
-	if cfg.onListen != nil {
-		cfg.onListen(ln.Addr().String())
-	}
-
-	select {
-	case err := <-served:
-		b.close()
-		return err
-	case <-ctx.Done():
-	}
-	tl.log("destination", "shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	err = srv.Shutdown(shutdownCtx)
-	b.close() // the waits see ctx done and return
-	if err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	return nil
+	err = demo.Serve(ctx, cfg.Env, mux, tl, "destination", "Persona at "+cfg.BaseURL+", redeeming by "+mode)
+	b.close() // the background waits end with ctx
+	return err
 }
 
-// timeline prints one line per thing that happened, safe for concurrent use.
-type timeline struct {
-	mu    sync.Mutex
-	w     io.Writer
-	start time.Time
+// noteTo prints the backend's notes on tl.
+func noteTo(tl *demo.Timeline) func(note) {
+	return func(n note) { tl.Log("destination", "%s", describe(n)) }
 }
-
-func newTimeline(w io.Writer) *timeline { return &timeline{w: w, start: time.Now()} }
-
-func (t *timeline) log(side, format string, args ...any) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	fmt.Fprintf(t.w, "%6.3fs  %-11s  %s\n", time.Since(t.start).Seconds(), side, fmt.Sprintf(format, args...))
-}
-
-// note prints one of the backend's notes.
-func (t *timeline) note(n note) { t.log("destination", "%s", describe(n)) }
 
 // describe says a note in words.
 func describe(n note) string {
@@ -238,7 +151,7 @@ func describe(n note) string {
 	case outcomeArrived:
 		return n.Token + " arrived by " + n.Via
 	case outcomeDuplicate:
-		return n.Token + by + ": already in hand, not redeemed again"
+		return n.Token + by + ": " + n.Detail + ", not redeemed again"
 	case outcomeRedeeming:
 		return n.Token + by + ": " + n.Detail + ", following it in the background"
 	case outcomeNotified:

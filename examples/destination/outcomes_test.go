@@ -59,7 +59,7 @@ func TestCloseStopsTheWaits(t *testing.T) {
 }
 
 // TestRefusedRedemptions: a redeem Persona refuses is explained from the token's
-// state, answered 202 (asking again cannot help) and kept claimed.
+// state and answered 202: asking again cannot help.
 func TestRefusedRedemptions(t *testing.T) {
 	t.Parallel()
 	t.Run("redeemed before it was pushed", func(t *testing.T) {
@@ -80,7 +80,7 @@ func TestRefusedRedemptions(t *testing.T) {
 		if got := h.push(t, pushBody(id)); got != http.StatusAccepted {
 			t.Errorf("push: %d", got)
 		}
-		if n := h.final(t, id); n.Outcome != outcomeRedeemed || n.Detail != "already, by an earlier redemption" || n.Object == nil {
+		if n := h.final(t, id); n.Outcome != outcomeRedeemed || n.Detail != "by clone" || n.Object == nil {
 			t.Errorf("outcome %+v", n)
 		}
 	})
@@ -97,8 +97,23 @@ func TestRefusedRedemptions(t *testing.T) {
 		if n := h.final(t, id); n.Outcome != outcomeRefused || !strings.Contains(n.Detail, "422") {
 			t.Errorf("outcome %+v", n)
 		}
-		if n := h.counter.count(id); n != 1 {
-			t.Errorf("%d redeem requests, want 1: the claim is kept", n)
+		if n := h.counter.count(id); n != 2 {
+			t.Errorf("%d redeem requests, want 2: each push asks, and each is refused", n)
 		}
 	})
+}
+
+// TestWebhookRedemptionIsFollowed: a redemption the webhook started is followed to
+// its end, also when it fails, which sends no event.
+func TestWebhookRedemptionIsFollowed(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, connect.RedeemShareTokenParams{}, connecttest.WithRedeemFailure(connect.FailureSourceRedacted))
+	h.hook(t)
+	id := h.token(t)
+	if n := h.final(t, id); n.Outcome != outcomeFailed || n.Detail != string(connect.FailureSourceRedacted) {
+		t.Errorf("outcome %+v, want failed: source_redacted", n)
+	}
+	if n := h.counter.accepted(id); n != 1 {
+		t.Errorf("%d redemptions started, want 1", n)
+	}
 }

@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +27,9 @@ type harness struct {
 	verifier *connect.Verifier
 	secret   string
 	hook     *httptest.Server
+
+	mu     sync.Mutex
+	logged []string
 }
 
 func newHarness(t *testing.T, answer func(n int) int, opts ...connecttest.ServerOption) *harness {
@@ -38,10 +44,12 @@ func newHarness(t *testing.T, answer func(n int) int, opts ...connecttest.Server
 	if h.client, err = connect.New(h.src.APIKey, connect.WithBaseURL(h.persona.URL)); err != nil {
 		t.Fatal(err)
 	}
-	h.b = &backend{
-		client: h.client, connectionID: h.cxn, shareURL: h.dest.URL + "/share-tokens",
-		hc: &http.Client{Timeout: pushTimeout}, log: t.Logf,
-	}
+	h.b = newBackend(h.client, h.cxn, h.dest.URL+"/share-tokens", func(format string, args ...any) {
+		t.Logf(format, args...)
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.logged = append(h.logged, fmt.Sprintf(format, args...))
+	})
 	mux := http.NewServeMux()
 	h.hook = httptest.NewServer(mux)
 	t.Cleanup(h.hook.Close)
@@ -49,8 +57,19 @@ func newHarness(t *testing.T, answer func(n int) int, opts ...connecttest.Server
 	if h.verifier, err = connect.NewVerifier([]string{h.secret}); err != nil {
 		t.Fatal(err)
 	}
-	mux.Handle("POST /webhooks/persona", h.b.webhookHandler(h.verifier))
+	mux.Handle("POST /webhooks/persona", h.handler(t))
 	return h
+}
+
+// handler is a new webhook handler of the backend, remembering nothing yet: a
+// restarted process, or another replica.
+func (h *harness) handler(t *testing.T) http.Handler {
+	t.Helper()
+	wh, err := h.b.webhookHandler(h.verifier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wh
 }
 
 // tokensOf lists, as the source, the share tokens over the connection of inquiry.
@@ -68,9 +87,26 @@ func (h *harness) tokensOf(t *testing.T, inquiry string) []string {
 	return ids
 }
 
+// statuses are the statuses of the inquiry.completed deliveries once there are n.
+func (h *harness) statuses(t *testing.T, n int) []int {
+	t.Helper()
+	var got []int
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(2 * time.Millisecond) {
+		got = got[:0]
+		for _, d := range h.persona.Deliveries() {
+			if d.EventName == connect.EventInquiryCompleted {
+				got = append(got, d.StatusCode)
+			}
+		}
+		if len(got) >= n || time.Now().After(deadline) {
+			return got
+		}
+	}
+}
+
 func waitPushes(t *testing.T, s *standIn, n int) []string {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for len(s.pushes()) < n {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d pushes, want %d", len(s.pushes()), n)
@@ -80,33 +116,23 @@ func waitPushes(t *testing.T, s *standIn, n int) []string {
 	return s.pushes()
 }
 
-// TestRedeliveredEventMakesNoSecondToken: the same inquiry.completed delivered again
-// to a handler that does not remember it still yields the first token, thanks to the
-// idempotency key derived from the event id.
+// TestRedeliveredEventMakesNoSecondToken: the same inquiry.completed delivered again,
+// to a handler that does not remember it, still yields the first token.
 func TestRedeliveredEventMakesNoSecondToken(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
 	inq := h.persona.CreateInquiry(h.src)
 	first := waitPushes(t, h.dest, 1)[0]
 	// The fake logs a delivery once its answer is read, which may be after the push.
-	var body []byte
-	for deadline := time.Now().Add(5 * time.Second); body == nil; time.Sleep(2 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("no inquiry.completed delivery answered 200")
-		}
-		for _, d := range h.persona.Deliveries() {
-			if d.EventName == connect.EventInquiryCompleted && d.StatusCode == http.StatusOK {
-				body = d.Body
-			}
-		}
+	if got := h.statuses(t, 1); len(got) != 1 || got[0] != http.StatusOK {
+		t.Fatalf("first delivery statuses %v", got)
 	}
-	// Persona's redelivery: the same body, signed afresh, to a handler with no memory
-	// (a fresh Deduper, as after a restart or once the in-memory window has passed).
-	fresh := h.b.webhookHandler(h.verifier, connect.WithDeduper(connect.NewMemoryDeduper(0)))
+	body := h.persona.Deliveries()[0].Body
+	// Persona's redelivery: the same body, signed afresh, to a handler with no memory.
 	req := httptest.NewRequest(http.MethodPost, "/webhooks/persona", bytes.NewReader(body))
 	req.Header.Set(connect.SignatureHeader, connect.SignHeader(body, h.secret, time.Now()))
 	rec := httptest.NewRecorder()
-	fresh.ServeHTTP(rec, req)
+	h.handler(t).ServeHTTP(rec, req)
 	if rec.Code != http.StatusOK {
 		t.Fatalf("redelivery answered %d", rec.Code)
 	}
@@ -133,16 +159,7 @@ func TestDestinationDownIsRetried(t *testing.T) {
 	if got[0] != got[1] {
 		t.Errorf("pushes %v: the retry should push the same token", got)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	var statuses []int
-	for len(statuses) < 2 && time.Now().Before(deadline) {
-		statuses = statuses[:0]
-		for _, d := range h.persona.Deliveries() {
-			statuses = append(statuses, d.StatusCode)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-	if len(statuses) != 2 || statuses[0] != http.StatusInternalServerError || statuses[1] != http.StatusOK {
+	if statuses := h.statuses(t, 2); len(statuses) != 2 || statuses[0] != http.StatusInternalServerError || statuses[1] != http.StatusOK {
 		t.Errorf("delivery statuses %v, want [500 200]", statuses)
 	}
 	if ids := h.tokensOf(t, inq); len(ids) != 1 {
@@ -150,35 +167,25 @@ func TestDestinationDownIsRetried(t *testing.T) {
 	}
 }
 
-// TestPermanentErrorsAreNotRetried: an inquiry Persona does not know (404) is logged
-// and answered 200; nothing is pushed and Persona does not redeliver.
-func TestPermanentErrorsAreNotRetried(t *testing.T) {
+// TestCreateErrors: a Create that fails answers the delivery 500, so Persona retries;
+// the failure is logged and nothing is pushed. FailNext fails in front of Persona's
+// idempotency layer (a proxy), so the retry runs for real and shares the inquiry; the
+// SDK itself does not retry a POST's 500.
+func TestCreateErrors(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, nil)
-	body := []byte(`{"data":{"type":"event","id":"evt_Unknown1","attributes":{"name":"inquiry.completed",` +
-		`"payload":{"data":{"type":"inquiry","id":"inq_NoSuchInquiry","attributes":{"status":"completed"}}},` +
-		`"created-at":"2025-01-02T03:04:05.000Z"}}}`)
-	req, err := http.NewRequest(http.MethodPost, h.hook.URL+"/webhooks/persona", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set(connect.SignatureHeader, connect.SignHeader(body, h.secret, time.Now()))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Errorf("answered %d, want 200: retrying a 404 cannot help", resp.StatusCode)
-	}
-	if n := len(h.dest.pushes()); n != 0 {
-		t.Errorf("%d pushes for an unknown inquiry", n)
-	}
-	// And a 5xx is retried: the same event answers 500 while Persona fails.
+	h := newHarness(t, nil, connecttest.WithWebhookRetryDelay(5*time.Millisecond))
 	h.persona.FailNext(http.MethodPost, "/connect/share-tokens", 1, http.StatusInternalServerError)
 	inq := h.persona.CreateInquiry(h.src)
 	waitPushes(t, h.dest, 1)
+	if statuses := h.statuses(t, 2); len(statuses) != 2 || statuses[0] != http.StatusInternalServerError || statuses[1] != http.StatusOK {
+		t.Errorf("delivery statuses %v, want [500 200]", statuses)
+	}
 	if ids := h.tokensOf(t, inq); len(ids) != 1 {
 		t.Errorf("tokens of %s after a 500 and a retry: %v", inq, ids)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !strings.Contains(strings.Join(h.logged, "\n"), "not answered 200") {
+		t.Errorf("the failed delivery was not logged: %q", h.logged)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	connect "github.com/persona-connect/connect-go"
 	"github.com/persona-connect/connect-go/connecttest"
+	"github.com/persona-connect/connect-go/examples/internal/demo"
 )
 
 // demoResult is what the demo saw.
@@ -20,30 +21,26 @@ type demoResult struct {
 	Tokens    map[string]string // inquiry id -> the share token the source holds for it
 }
 
-// demo runs the source backend on connecttest: two inquiries complete, each becomes
+// runDemo runs the source backend on connecttest: two inquiries complete, each becomes
 // one share token pushed to a stand-in for the destination's API; then it checks both
 // sides' view of the tokens.
-func demo(ctx context.Context, w io.Writer) (*demoResult, error) {
-	tl := newTimeline(w)
+func runDemo(ctx context.Context, w io.Writer) (*demoResult, error) {
+	tl := demo.NewTimeline(w)
 	persona := connecttest.NewServer()
 	defer persona.Close()
 	acme, beta := persona.NewOrganization("Acme Bank"), persona.NewOrganization("Beta Lending")
 	cxn := persona.CreateConnection(acme, beta)
-	tl.log("setup", "fake Persona at %s: %s shares with %s over %s", persona.URL, acme.Name, beta.Name, cxn)
+	tl.Log("setup", "fake Persona at %s: %s shares with %s over %s", persona.URL, acme.Name, beta.Name, cxn)
 
 	dest := newStandIn(nil)
 	defer dest.Close()
-	tl.log("setup", "%s's API (a stand-in) at %s/share-tokens", beta.Name, dest.URL)
+	tl.Log("setup", "%s's API (a stand-in) at %s/share-tokens", beta.Name, dest.URL)
 
 	client, err := connect.New(acme.APIKey, connect.WithBaseURL(persona.URL))
 	if err != nil {
 		return nil, err
 	}
-	b := &backend{
-		client: client, connectionID: cxn, shareURL: dest.URL + "/share-tokens",
-		hc:  &http.Client{Timeout: pushTimeout},
-		log: func(format string, args ...any) { tl.log("source", format, args...) },
-	}
+	b := newBackend(client, cxn, dest.URL+"/share-tokens", func(format string, args ...any) { tl.Log("source", format, args...) })
 	// The webhook endpoint exists before its secret does: the handler is mounted once
 	// the fake has issued the secret.
 	mux := http.NewServeMux()
@@ -54,14 +51,18 @@ func demo(ctx context.Context, w io.Writer) (*demoResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	mux.Handle("POST /webhooks/persona", b.webhookHandler(verifier))
-	tl.log("setup", "webhook registered for %s: %s", acme.Name, connect.EventInquiryCompleted)
+	h, err := b.webhookHandler(verifier)
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle("POST /webhooks/persona", h)
+	tl.Log("setup", "webhook registered for %s: %s", acme.Name, connect.EventInquiryCompleted)
 
 	res := &demoResult{Tokens: map[string]string{}}
 	for range 2 {
 		inq := persona.CreateInquiry(acme)
 		res.Inquiries = append(res.Inquiries, inq)
-		tl.log("persona", "an end user completed %s at %s", inq, acme.Name)
+		tl.Log("persona", "an end user completed %s at %s", inq, acme.Name)
 	}
 	if res.Pushed, err = dest.waitFor(ctx, len(res.Inquiries)); err != nil {
 		return nil, fmt.Errorf("waiting for the pushes: %w", err)
@@ -80,7 +81,7 @@ func demo(ctx context.Context, w io.Writer) (*demoResult, error) {
 		if tok.Direction != connect.Inbound {
 			return nil, fmt.Errorf("%s sees %s as %s, want inbound", beta.Name, id, tok.Direction)
 		}
-		tl.log("destination", "%s sees %s: %s, %s", beta.Name, id, tok.Direction, tok.Status)
+		tl.Log("destination", "%s sees %s: %s, %s", beta.Name, id, tok.Direction, tok.Status)
 	}
 
 	// As Acme Bank: exactly one token per inquiry.
@@ -101,7 +102,7 @@ func demo(ctx context.Context, w io.Writer) (*demoResult, error) {
 			return nil, fmt.Errorf("%s was never shared", inq)
 		}
 	}
-	tl.log("done", "%d inquiries completed, %d share tokens created and pushed, one per inquiry", len(res.Inquiries), len(res.Pushed))
+	tl.Log("done", "%d inquiries completed, %d share tokens created and pushed, one per inquiry", len(res.Inquiries), len(res.Pushed))
 	return res, nil
 }
 

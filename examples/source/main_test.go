@@ -3,13 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,13 +12,14 @@ import (
 
 	connect "github.com/persona-connect/connect-go"
 	"github.com/persona-connect/connect-go/connecttest"
+	"github.com/persona-connect/connect-go/examples/internal/demo"
 )
 
 func TestDemo(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	var out bytes.Buffer
-	res, err := demo(ctx, &out)
+	res, err := runDemo(ctx, &out)
 	if err != nil {
 		t.Fatalf("demo: %v\n%s", err, out.String())
 	}
@@ -37,7 +33,7 @@ func TestDemo(t *testing.T) {
 		t.Errorf("pushed ids (-tokens +pushed):\n%s", diff)
 	}
 	for _, pattern := range []string{
-		`source +inquiry\.completed evt_\w+: created cnst_\w+ for inq_\w+, status created`,
+		`source +inquiry\.completed evt_\w+: share token cnst_\w+ for inq_\w+, status created`,
 		`source +pushed cnst_\w+ to the destination: 202 Accepted`,
 		`destination +Beta Lending sees cnst_\w+: inbound, created`,
 		`done +2 inquiries completed, 2 share tokens created and pushed, one per inquiry`,
@@ -46,29 +42,20 @@ func TestDemo(t *testing.T) {
 			t.Errorf("output has no line matching %q:\n%s", pattern, out.String())
 		}
 	}
-	for _, secret := range []string{"wbhsec_", "persona_sandbox_", "v1="} {
-		if strings.Contains(out.String(), secret) {
-			t.Errorf("output contains %q", secret)
-		}
+	if leaks := demo.Leaks(out.String()); len(leaks) > 0 {
+		t.Errorf("output contains %q", leaks)
 	}
 }
 
 func TestLoadConfig(t *testing.T) {
 	t.Parallel()
-	env := func(kv ...string) func(string) string {
-		m := map[string]string{}
-		for i := 0; i+1 < len(kv); i += 2 {
-			m[kv[i]] = kv[i+1]
-		}
-		return func(k string) string { return m[k] }
-	}
-	if cfg, err := loadConfig(env()); err != nil || cfg.live() {
-		t.Errorf("no environment: %v, live %v; want the demo", err, cfg.live())
+	if cfg, err := loadConfig(demo.Getenv()); err != nil || cfg.Live() {
+		t.Errorf("no environment: %v, live %v; want the demo", err, cfg.Live())
 	}
 	full := []string{"PERSONA_API_KEY", "key", "PERSONA_WEBHOOK_SECRET", "wbhsec_TOPSECRET",
 		"CONNECTION_ID", "cxn_1", "DESTINATION_SHARE_URL", "https://partner.example/share-tokens"}
-	cfg, err := loadConfig(env(full...))
-	if err != nil || !cfg.live() || cfg.ListenAddr != ":8080" || cfg.BaseURL != connect.DefaultBaseURL {
+	cfg, err := loadConfig(demo.Getenv(full...))
+	if err != nil || !cfg.Live() || cfg.ListenAddr != ":8080" || cfg.BaseURL != connect.DefaultBaseURL || cfg.ConnectionID != "cxn_1" {
 		t.Errorf("full environment: %+v, %v", cfg.ListenAddr, err)
 	}
 	with := func(k, v string) func(string) string {
@@ -78,7 +65,7 @@ func TestLoadConfig(t *testing.T) {
 				kv[i+1] = v
 			}
 		}
-		return env(kv...)
+		return demo.Getenv(kv...)
 	}
 	for name, bad := range map[string]func(string) string{
 		"no connection":       with("CONNECTION_ID", ""),
@@ -104,58 +91,38 @@ func TestServeLive(t *testing.T) {
 	cxn := persona.CreateConnection(src, dst)
 	dest := newStandIn(nil)
 	defer dest.Close()
-	// The webhook needs a URL before serve has a port: a forwarder fills the gap.
-	var (
-		mu     sync.Mutex
-		target *url.URL
-	)
-	forward := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		u := target
-		mu.Unlock()
-		if u == nil {
-			http.Error(w, "not listening yet", http.StatusServiceUnavailable)
-			return
-		}
-		httputil.NewSingleHostReverseProxy(u).ServeHTTP(w, r)
-	}))
-	defer forward.Close()
-	secret := persona.AddWebhook(src, forward.URL+"/webhooks/persona", connect.EventInquiryCompleted)
+	fwd := demo.NewForwarder()
+	defer fwd.Close()
+	secret := persona.AddWebhook(src, fwd.URL+"/webhooks/persona", connect.EventInquiryCompleted)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	runCtx, stop := context.WithCancel(ctx)
-	listening := make(chan struct{})
-	var out bytes.Buffer // read only after run returns: Shutdown waits for the handlers that write it
-	done := make(chan error, 1)
-	go func() {
-		done <- run(runCtx, config{
-			APIKey: src.APIKey, WebhookSecrets: []string{secret}, ConnectionID: cxn,
-			ShareURL: dest.URL + "/share-tokens", BaseURL: persona.URL, ListenAddr: "127.0.0.1:0",
-			onListen: func(addr string) {
-				mu.Lock()
-				target = &url.URL{Scheme: "http", Host: addr}
-				mu.Unlock()
-				close(listening)
+	var out bytes.Buffer // read only after Stop: Shutdown waits for the handlers that write it
+	live, err := demo.StartLive(ctx, fwd, func(ctx context.Context) error {
+		return run(ctx, config{
+			Env: demo.Env{
+				APIKey: src.APIKey, WebhookSecrets: []string{secret}, BaseURL: persona.URL,
+				ListenAddr: "127.0.0.1:0", OnListen: fwd.OnListen,
 			},
+			ConnectionID: cxn, ShareURL: dest.URL + "/share-tokens",
 		}, &out)
-	}()
-	select {
-	case <-listening:
-	case err := <-done:
-		t.Fatalf("run: %v", err)
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	persona.CreateInquiry(src)
 	pushed, err := dest.waitFor(ctx, 1)
 	if err != nil {
 		t.Fatalf("no push: %v", err)
 	}
-	stop()
-	if err := <-done; err != nil {
+	if err := live.Stop(); err != nil {
 		t.Errorf("run after stop: %v", err)
 	}
 	s := out.String()
-	if !strings.Contains(s, "created "+pushed[0]) || !strings.Contains(s, "shutting down") || strings.Contains(s, secret) || strings.Contains(s, src.APIKey) {
+	if !strings.Contains(s, "share token "+pushed[0]) || !strings.Contains(s, "shutting down") {
 		t.Errorf("output:\n%s", s)
+	}
+	if leaks := demo.Leaks(s, secret, src.APIKey); len(leaks) > 0 {
+		t.Errorf("output contains %q", leaks)
 	}
 }

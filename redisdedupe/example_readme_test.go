@@ -1,7 +1,7 @@
 package redisdedupe_test
 
 // readmeSetUp holds README.md's Redis snippet verbatim, so that the compiler checks
-// it; the root module's TestREADMESnippetsAreHere finds it here.
+// it; the root module's TestREADMESnippetsAreHere finds it here (as */example_readme*_test.go).
 
 import (
 	"github.com/redis/go-redis/v9"

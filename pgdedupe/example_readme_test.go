@@ -1,7 +1,7 @@
 package pgdedupe_test
 
 // The functions named readme* hold README.md's PostgreSQL snippets verbatim, so that
-// the compiler checks them; the root module's TestREADMESnippetsAreHere finds them here.
+// the compiler checks them; the root module's TestREADMESnippetsAreHere finds them here (as */example_readme*_test.go).
 
 import (
 	"context"

@@ -1,0 +1,232 @@
+package connectotel
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/propagation"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/semconv/v1.43.0/httpconv"
+	"go.opentelemetry.io/otel/trace"
+
+	connect "github.com/persona-connect/connect-go"
+)
+
+// scopeName is the instrumentation scope of the spans and the histogram.
+const scopeName = "github.com/persona-connect/connect-go/connectotel"
+
+// Attribute keys of Persona's own, next to the semantic conventions' ones.
+const (
+	operationKey = attribute.Key("persona.operation")
+	requestIDKey = attribute.Key("persona.request_id")
+)
+
+// transport is the RoundTripper NewTransport returns.
+type transport struct {
+	base        http.RoundTripper
+	tracer      trace.Tracer
+	duration    httpconv.ClientRequestDuration
+	propagators propagation.TextMapPropagator
+}
+
+// NewTransport returns an http.RoundTripper that sends each request through base (nil:
+// http.DefaultTransport) inside a client span named after its connect.Operation, and
+// records its duration; see the package documentation for what is recorded and what
+// never is. It is safe for concurrent use, as base must be.
+func NewTransport(base http.RoundTripper, opts ...Option) http.RoundTripper {
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	cfg := newConfig(opts)
+	meter := cfg.meterProvider.Meter(scopeName, metric.WithInstrumentationVersion(connect.Version),
+		metric.WithSchemaURL(semconv.SchemaURL))
+	duration, err := httpconv.NewClientRequestDuration(meter)
+	if err != nil {
+		// The instrument is a no-op then; the error goes where otel reports its own.
+		otel.Handle(err)
+	}
+	return &transport{
+		base: base,
+		tracer: cfg.tracerProvider.Tracer(scopeName, trace.WithInstrumentationVersion(connect.Version),
+			trace.WithSchemaURL(semconv.SchemaURL)),
+		duration:    duration,
+		propagators: cfg.propagators,
+	}
+}
+
+// RoundTrip implements http.RoundTripper. The span ends when the response body is
+// closed or read to its end, or at once when no response came.
+func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	start := time.Now()
+	op, hasOp := connect.OperationFromContext(req.Context())
+	method, known := methodAttr(req.Method)
+	host, port := serverOf(req)
+	// Attributes shared by the span and the histogram; the span adds its own below.
+	metricAttrs := make([]attribute.KeyValue, 0, 7)
+	metricAttrs = append(metricAttrs, method, semconv.ServerAddress(host), semconv.ServerPort(port))
+	spanAttrs := make([]attribute.KeyValue, 0, 12)
+	spanAttrs = append(spanAttrs, metricAttrs...)
+	spanAttrs = append(spanAttrs, semconv.URLScheme(req.URL.Scheme))
+	// The span's name: the operation; else the method, as the conventions name a span
+	// without a route ("HTTP" for a method they do not know).
+	name := method.Value.AsString()
+	if !known {
+		name = "HTTP"
+		spanAttrs = append(spanAttrs, semconv.HTTPRequestMethodOriginal(req.Method))
+	}
+	if hasOp && op.Name != "" {
+		name = op.Name
+		spanAttrs = append(spanAttrs, operationKey.String(op.Name))
+		metricAttrs = append(metricAttrs, operationKey.String(op.Name))
+	}
+	if hasOp && op.Route != "" {
+		spanAttrs = append(spanAttrs, semconv.URLTemplate(op.Route))
+	}
+	if attempt, ok := connect.AttemptFromContext(req.Context()); ok && attempt > 1 {
+		spanAttrs = append(spanAttrs, semconv.HTTPRequestResendCount(attempt-1))
+	}
+
+	ctx, span := t.tracer.Start(req.Context(), name, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(spanAttrs...))
+	// A RoundTripper must not change the request it was given: inject into a copy.
+	r := req.Clone(ctx)
+	t.propagators.Inject(ctx, propagation.HeaderCarrier(r.Header))
+
+	resp, err := t.base.RoundTrip(r)
+	elapsed := time.Since(start).Seconds()
+	if err != nil {
+		errType := errorType(err)
+		span.SetAttributes(semconv.ErrorTypeKey.String(errType))
+		// The description is the error's kind, not its text: a transport error's text
+		// may quote the URL, whose path holds ids.
+		span.SetStatus(codes.Error, errType)
+		span.End()
+		metricAttrs = append(metricAttrs, semconv.ErrorTypeKey.String(errType))
+		t.duration.Inst().Record(ctx, elapsed, metric.WithAttributeSet(attribute.NewSet(metricAttrs...)))
+		return resp, err
+	}
+	status := semconv.HTTPResponseStatusCode(resp.StatusCode)
+	span.SetAttributes(status)
+	metricAttrs = append(metricAttrs, status)
+	if id := resp.Header.Get("Request-Id"); id != "" {
+		span.SetAttributes(requestIDKey.String(id))
+	}
+	if resp.StatusCode >= 400 {
+		errType := semconv.ErrorTypeKey.String(strconv.Itoa(resp.StatusCode))
+		span.SetAttributes(errType)
+		metricAttrs = append(metricAttrs, errType)
+	}
+	if resp.StatusCode >= 500 {
+		span.SetStatus(codes.Error, http.StatusText(resp.StatusCode))
+	}
+	t.duration.Inst().Record(ctx, elapsed, metric.WithAttributeSet(attribute.NewSet(metricAttrs...)))
+	resp.Body = wrapBody(resp.Body, span)
+	return resp, nil
+}
+
+// methodAttr returns http.request.method for a method the semantic conventions name,
+// and ok false for any other: that one is recorded as "_OTHER", with its original
+// spelling beside it on the span only, so a made-up method cannot grow the series.
+func methodAttr(method string) (kv attribute.KeyValue, ok bool) {
+	switch method {
+	case http.MethodGet, "": // "" is net/http's GET
+		return semconv.HTTPRequestMethodGet, true
+	case http.MethodPost:
+		return semconv.HTTPRequestMethodPost, true
+	case http.MethodPut:
+		return semconv.HTTPRequestMethodPut, true
+	case http.MethodPatch:
+		return semconv.HTTPRequestMethodPatch, true
+	case http.MethodDelete:
+		return semconv.HTTPRequestMethodDelete, true
+	case http.MethodHead:
+		return semconv.HTTPRequestMethodHead, true
+	case http.MethodOptions:
+		return semconv.HTTPRequestMethodOptions, true
+	case http.MethodConnect:
+		return semconv.HTTPRequestMethodConnect, true
+	case http.MethodTrace:
+		return semconv.HTTPRequestMethodTrace, true
+	}
+	return semconv.HTTPRequestMethodOther, false
+}
+
+// serverOf returns the host and port the request goes to, the port made explicit.
+func serverOf(req *http.Request) (string, int) {
+	host := req.URL.Hostname()
+	if p := req.URL.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err == nil {
+			return host, n
+		}
+	}
+	if strings.EqualFold(req.URL.Scheme, "http") {
+		return host, 80
+	}
+	return host, 443
+}
+
+// errorType is the low-cardinality kind of a transport error, for error.type.
+func errorType(err error) string {
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection_closed"
+	}
+	return semconv.ErrorType(err).Value.AsString()
+}
+
+// wrapBody ends span when body is read to its end or closed, whichever comes first. A
+// read that fails on the way marks the span as an error: the answer was cut short.
+func wrapBody(body io.ReadCloser, span trace.Span) io.ReadCloser {
+	b := &spanBody{body: body, span: span}
+	if _, ok := body.(io.ReadWriteCloser); ok {
+		// A protocol switch (101) hands back a writable body; keep it writable.
+		return struct {
+			io.ReadCloser
+			io.Writer
+		}{b, body.(io.Writer)}
+	}
+	return b
+}
+
+type spanBody struct {
+	body io.ReadCloser
+	span trace.Span
+	once sync.Once
+}
+
+func (b *spanBody) Read(p []byte) (int, error) {
+	n, err := b.body.Read(p)
+	switch {
+	case err == nil:
+	case errors.Is(err, io.EOF):
+		b.end()
+	default:
+		errType := errorType(err)
+		b.span.SetAttributes(semconv.ErrorTypeKey.String(errType))
+		b.span.SetStatus(codes.Error, errType)
+		b.end()
+	}
+	return n, err
+}
+
+func (b *spanBody) Close() error {
+	b.end()
+	return b.body.Close()
+}
+
+func (b *spanBody) end() { b.once.Do(func() { b.span.End() }) }

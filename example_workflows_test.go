@@ -1,0 +1,143 @@
+package connect_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"time"
+
+	connect "github.com/persona-connect/connect-go"
+	"github.com/persona-connect/connect-go/connecttest"
+)
+
+// A source organization shares every completed inquiry with a partner, as Persona's
+// "create a share token when an inquiry completes" Workflow does. Here on connecttest;
+// against Persona, the handler is mounted on the URL of a webhook subscribed to
+// inquiry.completed.
+func ExampleAutoShare() {
+	persona := connecttest.NewServer()
+	defer persona.Close()
+	bank, lender := persona.NewOrganization("Acme Bank"), persona.NewOrganization("Beta Lending")
+	cxn := persona.CreateConnection(bank, lender)
+	client, err := connect.New(bank.APIKey, connect.WithBaseURL(persona.URL))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	// The bank's webhook endpoint: the handler is mounted once Persona has issued the
+	// secret that its verifier needs.
+	mux := http.NewServeMux()
+	endpoint := httptest.NewServer(mux)
+	defer endpoint.Close()
+	secret := persona.AddWebhook(bank, endpoint.URL+"/webhooks/persona", connect.EventInquiryCompleted)
+	verifier, err := connect.NewVerifier([]string{secret})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	shared := make(chan *connect.ShareToken, 1)
+	h := connect.NewWebhookHandler(verifier)
+	err = connect.AutoShare(h, client, connect.AutoShareConfig{
+		ConnectionID: cxn,
+		ExpiresIn:    7 * 24 * time.Hour,
+		Shared: func(ctx context.Context, ev *connect.Event, tok *connect.ShareToken) error {
+			// Here: send tok.ID to the partner's API. An error makes Persona retry, and
+			// the retry is handed the same token.
+			select {
+			case shared <- tok:
+			default:
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	mux.Handle("POST /webhooks/persona", h)
+
+	inq := persona.CreateInquiry(bank) // an end user completes an inquiry
+	select {
+	case tok := <-shared:
+		fmt.Println("inquiry shared:", tok.Source.ID == inq, tok.ConnectionID == cxn)
+		fmt.Println("token status:", tok.Status)
+	case <-time.After(10 * time.Second):
+		fmt.Println("the inquiry was not shared")
+	}
+	// Output:
+	// inquiry shared: true true
+	// token status: created
+}
+
+// A destination organization redeems every share token it is offered, as Persona's
+// auto-redeem Workflow does, and learns of each redemption. Against Persona, the
+// handler is mounted on the URL of a webhook subscribed to
+// connect/share-token.inbound-created and connect/share-token.inbound-redeemed.
+func ExampleAutoRedeem() {
+	persona := connecttest.NewServer()
+	defer persona.Close()
+	bank, lender := persona.NewOrganization("Acme Bank"), persona.NewOrganization("Beta Lending")
+	cxn := persona.CreateConnection(bank, lender)
+	lenderClient, err := connect.New(lender.APIKey, connect.WithBaseURL(persona.URL))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	mux := http.NewServeMux()
+	endpoint := httptest.NewServer(mux)
+	defer endpoint.Close()
+	secret := persona.AddWebhook(lender, endpoint.URL+"/webhooks/persona",
+		connect.EventShareTokenInboundCreated, connect.EventShareTokenInboundRedeemed)
+	verifier, err := connect.NewVerifier([]string{secret})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	redeemed := make(chan *connect.ShareToken, 1)
+	h := connect.NewWebhookHandler(verifier)
+	err = connect.AutoRedeem(h, lenderClient, connect.AutoRedeemConfig{
+		// No Params: every token is cloned into a new object. Return a DestinationID
+		// (and FieldMappings) to hydrate one of yours instead.
+		Redeemed: func(ctx context.Context, ev *connect.Event, tok *connect.ShareToken) error {
+			select {
+			case redeemed <- tok:
+			default:
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	mux.Handle("POST /webhooks/persona", h)
+
+	// The bank shares an inquiry.
+	bankClient, err := connect.New(bank.APIKey, connect.WithBaseURL(persona.URL))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	offered, err := bankClient.ShareTokens.Create(context.Background(), connect.CreateShareTokenParams{
+		ConnectionID: cxn, SourceID: persona.CreateInquiry(bank),
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	select {
+	case tok := <-redeemed:
+		fmt.Println("the offered token:", tok.ID == offered.ID)
+		fmt.Println(tok.Status, "by", tok.RedeemMode, "into a new", tok.Destination.Type)
+	case <-time.After(10 * time.Second):
+		fmt.Println("the token was not redeemed")
+	}
+	// Output:
+	// the offered token: true
+	// redeemed by clone into a new inquiry
+}

@@ -1,0 +1,126 @@
+package demo
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"go.uber.org/goleak"
+
+	connect "github.com/persona-connect/connect-go"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestLoadEnv(t *testing.T) {
+	t.Parallel()
+	got := LoadEnv(Getenv("PERSONA_API_KEY", " key ", "PERSONA_WEBHOOK_SECRET", "wbhsec_a, ,wbhsec_b", "LISTEN_ADDR", "127.0.0.1:9"))
+	want := Env{APIKey: "key", WebhookSecrets: []string{"wbhsec_a", "wbhsec_b"}, BaseURL: connect.DefaultBaseURL, ListenAddr: "127.0.0.1:9"}
+	if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b func(string)) bool { return a == nil && b == nil })); diff != "" {
+		t.Errorf("LoadEnv (-want +got):\n%s", diff)
+	}
+	if d := LoadEnv(Getenv()); d.Live() || d.ListenAddr != ":8080" || d.BaseURL != connect.DefaultBaseURL {
+		t.Errorf("empty environment: %+v", d)
+	}
+}
+
+func TestCheckLive(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name     string
+		env      Env
+		required []Var
+		missing  string // "" for no error
+	}{
+		{"the demo", Env{}, []Var{{"CONNECTION_ID", ""}}, ""},
+		{"live", Env{APIKey: "k", WebhookSecrets: []string{"wbhsec_TOPSECRET"}}, []Var{{"CONNECTION_ID", "cxn_1"}}, ""},
+		{"key only", Env{APIKey: "k"}, nil, "PERSONA_WEBHOOK_SECRET"},
+		{"secret only", Env{WebhookSecrets: []string{"wbhsec_TOPSECRET"}}, nil, "PERSONA_API_KEY"},
+		{"a required variable", Env{APIKey: "k", WebhookSecrets: []string{"wbhsec_TOPSECRET"}}, []Var{{"CONNECTION_ID", ""}, {"X", "x"}}, "also set CONNECTION_ID ("},
+	} {
+		err := c.env.CheckLive(c.required...)
+		switch {
+		case c.missing == "" && err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case c.missing != "" && (err == nil || !strings.Contains(err.Error(), c.missing)):
+			t.Errorf("%s: %v, want it to name %s", c.name, err, c.missing)
+		case err != nil && strings.Contains(err.Error(), "TOPSECRET"):
+			t.Errorf("%s: the error shows a value: %v", c.name, err)
+		}
+	}
+}
+
+func TestTimeline(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	tl := NewTimeline(&out)
+	tl.Log("source", "made %s", "cnst_1")
+	if !regexp.MustCompile(`^ *\d+\.\d{3}s  source       made cnst_1\n$`).MatchString(out.String()) {
+		t.Errorf("line %q", out.String())
+	}
+}
+
+// TestServeBehindForwarder runs Serve as an example's live mode does, reached through
+// a Forwarder, and stops it.
+func TestServeBehindForwarder(t *testing.T) {
+	t.Parallel()
+	fwd := NewForwarder()
+	defer fwd.Close()
+	if resp, err := http.Get(fwd.URL + "/"); err != nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("before listening: %v, %v; want 503", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	out := &SyncBuffer{}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /hello", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) })
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	live, err := StartLive(ctx, fwd, func(ctx context.Context) error {
+		return Serve(ctx, Env{ListenAddr: "127.0.0.1:0", OnListen: fwd.OnListen}, mux, NewTimeline(out), "test", "about it")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(fwd.URL + "/hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTeapot {
+		t.Errorf("through the forwarder: %d, want 418", resp.StatusCode)
+	}
+	if err := live.Stop(); err != nil {
+		t.Errorf("Stop: %v", err)
+	}
+	if s := out.String(); !regexp.MustCompile(`test +listening on 127\.0\.0\.1:\d+ \(about it\)`).MatchString(s) || !strings.Contains(s, "shutting down") {
+		t.Errorf("output:\n%s", s)
+	}
+	http.DefaultClient.CloseIdleConnections()
+}
+
+func TestStartLiveReportsAnEarlyEnd(t *testing.T) {
+	t.Parallel()
+	fwd := NewForwarder()
+	defer fwd.Close()
+	boom := errors.New("boom")
+	if _, err := StartLive(context.Background(), fwd, func(context.Context) error { return boom }); !errors.Is(err, boom) {
+		t.Errorf("StartLive: %v, want boom", err)
+	}
+}
+
+func TestLeaks(t *testing.T) {
+	t.Parallel()
+	if got := Leaks("t=1,v1=abc and wbhsec_x", "mykey"); !cmp.Equal(got, []string{"wbhsec_", "v1="}) {
+		t.Errorf("Leaks: %q", got)
+	}
+	if got := Leaks("clean", ""); got != nil {
+		t.Errorf("Leaks of clean output: %q", got)
+	}
+}
