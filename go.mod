@@ -9,3 +9,5 @@ require (
 )
 
 require github.com/jarcoal/httpmock v1.4.2
+
+require go.uber.org/goleak v1.3.0
