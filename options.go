@@ -76,11 +76,13 @@ func WithHTTPClient(hc *http.Client) Option {
 	}
 }
 
-// WithAPIVersion sets the Persona-Version header (default DefaultAPIVersion).
+// WithAPIVersion sets the Persona-Version header (default DefaultAPIVersion). An empty
+// value, or one with a control character, makes New return an error wrapping
+// ErrInvalidParams.
 func WithAPIVersion(v string) Option {
 	return func(c *config) error {
-		if strings.TrimSpace(v) == "" || strings.ContainsAny(v, "\r\n") {
-			return invalidParam("API version", "must be a non-empty single-line string")
+		if strings.TrimSpace(v) == "" || hasControl(v) {
+			return invalidParam("API version", "must be non-empty, without control characters")
 		}
 		c.apiVersion = v
 		return nil
@@ -137,11 +139,13 @@ func WithPollInterval(d time.Duration) Option {
 	}
 }
 
-// WithUserAgent appends appInfo (e.g. "acme-backend/1.4") to the SDK's User-Agent.
+// WithUserAgent appends appInfo (e.g. "acme-backend/1.4") to the SDK's User-Agent. A
+// control character (tab, NUL, DEL, a line break...) makes New return an error wrapping
+// ErrInvalidParams.
 func WithUserAgent(appInfo string) Option {
 	return func(c *config) error {
-		if strings.ContainsAny(appInfo, "\r\n") {
-			return invalidParam("user agent", "must be a single line")
+		if hasControl(appInfo) {
+			return invalidParam("user agent", "must not contain control characters")
 		}
 		c.userAgent = strings.TrimSpace(appInfo)
 		return nil
