@@ -22,7 +22,8 @@
 // Every POST carries one Idempotency-Key per logical call, the same on every retry, so
 // a retried Create never makes two tokens. Network errors, 429, 502, 503, 504 and (for
 // GETs) 500 are retried with exponential backoff and jitter; a 429 waits at least the
-// RateLimit-Reset the server sent. Waits end when the context ends.
+// RateLimit-Reset the server sent (else its Retry-After). Waits end when the context
+// ends.
 //
 // # Errors
 //

@@ -41,7 +41,9 @@ type APIError struct {
 	// IdempotencyKey is the key the request was sent with (POST only), so a caller can
 	// retry the same logical call later without creating a second object.
 	IdempotencyKey string
-	// RateLimitReset is the RateLimit-Reset header: the time until the rate window resets.
+	// RateLimitReset is the RateLimit-Reset header: the time until the rate window
+	// resets. A value too large for a Duration (or Inf, NaN) is the largest Duration;
+	// an absent, negative or unparsable one is 0.
 	RateLimitReset time.Duration
 	Errors         []ErrorDetail
 }

@@ -102,8 +102,8 @@ func WithMaxRetries(n int) Option {
 }
 
 // WithMaxRetryWait sets the longest single wait before a retry (default 60s). When the
-// server asks for a longer wait (RateLimit-Reset on a 429), the error is returned at
-// once instead.
+// server asks for a longer wait (a 429's RateLimit-Reset, else its Retry-After), the
+// *APIError is returned at once instead.
 func WithMaxRetryWait(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {
@@ -116,7 +116,7 @@ func WithMaxRetryWait(d time.Duration) Option {
 
 // WithRetryBackoff sets the first backoff interval and the cap on any one interval
 // (defaults 500ms and 8s). Each wait is randomized by ±50% and doubles per retry. A
-// 429's RateLimit-Reset still sets the least wait.
+// 429's RateLimit-Reset (else its Retry-After) still sets the least wait.
 func WithRetryBackoff(initial, max time.Duration) Option {
 	return func(c *config) error {
 		if initial <= 0 || max < initial {

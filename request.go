@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -120,7 +119,7 @@ func (c *Client) do(ctx context.Context, cl *call, out any) error {
 			if resp.StatusCode == http.StatusTooManyRequests {
 				// On other statuses RateLimit-Reset describes the rate window, not a
 				// reason to wait.
-				atLeast = apiErr.RateLimitReset
+				atLeast = retry.ServerWait(resp.Header.Get("RateLimit-Reset"), resp.Header.Get("Retry-After"), time.Now())
 			}
 		}
 		deadline, hasDeadline := ctx.Deadline()
@@ -246,11 +245,7 @@ func newAPIError(resp *http.Response, cl *call) *APIError {
 		RequestID:      resp.Header.Get("Request-Id"),
 		IdempotencyKey: cl.idem,
 	}
-	if s := resp.Header.Get("RateLimit-Reset"); s != "" {
-		if n, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil && n > 0 && n < 1e6 {
-			e.RateLimitReset = time.Duration(n * float64(time.Second))
-		}
-	}
+	e.RateLimitReset, _ = retry.ParseRateLimitReset(resp.Header.Get("RateLimit-Reset"))
 	var doc jsonapi.ErrorDocument
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	if json.Unmarshal(body, &doc) == nil {
