@@ -62,11 +62,11 @@ func TestParseRetryAfter(t *testing.T) {
 		{"120", 2 * time.Minute, true},
 		{"0", 0, true},
 		{"99999999999999999999", Forever, true},
-		{"Mon, 08 Dec 2025 10:00:30 GMT", 30 * time.Second, true},  // IMF-fixdate
+		{"Mon, 08 Dec 2025 10:00:30 GMT", 30 * time.Second, true}, // IMF-fixdate
 		{"Monday, 08-Dec-25 10:01:00 GMT", time.Minute, true},     // RFC 850
 		{"Mon Dec  8 10:00:05 2025", 5 * time.Second, true},       // ANSI C asctime
 		{"Mon, 08 Dec 2025 09:00:00 GMT", 0, true},                // in the past: no wait
-		{"Fri, 31 Dec 9999 23:59:59 GMT", Forever, true},                    // past time.Duration's 292 years
+		{"Fri, 31 Dec 9999 23:59:59 GMT", Forever, true},          // past time.Duration's 292 years
 		{"-5", 0, false},
 		{"tomorrow", 0, false},
 		{"Mon, 08 Dec 2025 10:00:30", 0, false},
