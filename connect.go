@@ -28,8 +28,12 @@
 // # Errors
 //
 // Non-2xx answers are *APIError values that match the status sentinels with errors.Is
-// (ErrNotFound, ErrRateLimited, ...). Bad input is refused before any I/O with an
-// error wrapping ErrInvalidParams that names the field.
+// (ErrNotFound, ErrRateLimited, ...). A call that got no decodable answer (a network
+// error on the last attempt, a context that ended, a 2xx body that broke off) is a
+// *RequestError. Every error of a POST that was sent carries its Idempotency-Key, and
+// one that may have been applied matches ErrOutcomeUnknown: retry it with
+// WithIdempotencyKey(reqErr.IdempotencyKey) and nothing is made twice. Bad input is
+// refused before any I/O with an error wrapping ErrInvalidParams that names the field.
 //
 // # Secrets
 //

@@ -40,7 +40,7 @@ func paginate[W, T any](ctx context.Context, c *Client, path string, query url.V
 			for i := range page.Data {
 				v, err := decode(&page.Data[i])
 				if err != nil {
-					yield(zero, err)
+					yield(zero, cl.failure(err))
 					return
 				}
 				if !yield(v, nil) {
