@@ -150,6 +150,24 @@ func (e *APIError) Is(target error) bool {
 	return false
 }
 
+// wrapError returns an error that reads "connect: <context>: <err>" and unwraps to err.
+// err's own leading "connect: " (every sentinel and every error of this package has
+// one) is left out, so that the text says it once.
+func wrapError(context string, err error) error {
+	return &contextError{context: context, err: err}
+}
+
+type contextError struct {
+	context string
+	err     error
+}
+
+func (e *contextError) Error() string {
+	return "connect: " + e.context + ": " + strings.TrimPrefix(e.err.Error(), "connect: ")
+}
+
+func (e *contextError) Unwrap() error { return e.err }
+
 // invalidParam builds a validation error that names the field and the rule.
 func invalidParam(field, rule string) error {
 	return fmt.Errorf("%w: %s %s", ErrInvalidParams, field, rule)

@@ -188,7 +188,7 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	claimed, err := h.dedupe.Claim(ctx, ev.ID)
 	if err != nil {
-		h.fail(ctx, w, http.StatusInternalServerError, fmt.Errorf("connect: claim event %s: %w", ev.ID, err))
+		h.fail(ctx, w, http.StatusInternalServerError, wrapError("claim event "+ev.ID, err))
 		return
 	}
 	if !claimed {
@@ -199,7 +199,7 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// The claim goes back even when the client has gone: Release gets a context
 		// that keeps the request's values but not its cancellation.
 		if rerr := h.dedupe.Release(context.WithoutCancel(ctx), ev.ID); rerr != nil {
-			err = errors.Join(err, fmt.Errorf("connect: release event %s: %w", ev.ID, rerr))
+			err = errors.Join(err, wrapError("release event "+ev.ID, rerr))
 		}
 		h.fail(ctx, w, http.StatusInternalServerError, err)
 		return
@@ -240,7 +240,7 @@ func (h *WebhookHandler) dispatch(ctx context.Context, fn func(context.Context, 
 		err = fmt.Errorf("connect: webhook function for %s (event %s) panicked: %v", ev.Name, ev.ID, p)
 	}()
 	if err := fn(ctx, ev); err != nil {
-		return fmt.Errorf("connect: webhook function for %s (event %s): %w", ev.Name, ev.ID, err)
+		return wrapError(fmt.Sprintf("webhook function for %s (event %s)", ev.Name, ev.ID), err)
 	}
 	return nil
 }

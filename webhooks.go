@@ -69,7 +69,7 @@ func WithClock(now func() time.Time) VerifierOption {
 // ErrEmptySecret; an invalid option returns one wrapping ErrInvalidParams.
 func NewVerifier(secrets []string, opts ...VerifierOption) (*Verifier, error) {
 	if len(secrets) == 0 {
-		return nil, fmt.Errorf("connect: new verifier: no secret given: %w", ErrEmptySecret)
+		return nil, wrapError("new verifier: no secret given", ErrEmptySecret)
 	}
 	cfg := verifierConfig{tolerance: DefaultTolerance, now: time.Now}
 	for _, opt := range opts {
@@ -78,19 +78,19 @@ func NewVerifier(secrets []string, opts ...VerifierOption) (*Verifier, error) {
 		}
 	}
 	if cfg.tolerance <= 0 {
-		return nil, fmt.Errorf("connect: new verifier: %w", invalidParam("tolerance", "must be positive"))
+		return nil, wrapError("new verifier", invalidParam("tolerance", "must be positive"))
 	}
 	if cfg.now == nil {
-		return nil, fmt.Errorf("connect: new verifier: %w", invalidParam("clock", "must not be nil"))
+		return nil, wrapError("new verifier", invalidParam("clock", "must not be nil"))
 	}
 	v := &Verifier{tolerance: cfg.tolerance, now: cfg.now, keys: make([]*macKey, 0, len(secrets))}
 	for i, s := range secrets {
 		if strings.TrimSpace(s) == "" {
-			return nil, fmt.Errorf("connect: new verifier: secret %d of %d: %w", i+1, len(secrets), ErrEmptySecret)
+			return nil, wrapError(fmt.Sprintf("new verifier: secret %d of %d", i+1, len(secrets)), ErrEmptySecret)
 		}
 		k, err := newMACKey(s)
 		if err != nil {
-			return nil, fmt.Errorf("connect: new verifier: secret %d of %d: %w", i+1, len(secrets), err)
+			return nil, wrapError(fmt.Sprintf("new verifier: secret %d of %d", i+1, len(secrets)), err)
 		}
 		v.keys = append(v.keys, k)
 	}
