@@ -23,7 +23,8 @@ const (
 	maxSignatureHeader = 4 << 10
 
 	// maxSignatureGroups bounds the MACs one forged header can make Verify compute
-	// (groups x secrets passes over a body of up to 1 MiB). Persona sends at most two.
+	// (distinct timestamps x secrets passes over a body of up to 1 MiB). Persona sends
+	// at most two groups.
 	maxSignatureGroups = 8
 
 	// maxTimestampDigits keeps t inside an int64 (and inside the prefix buffer of
@@ -134,8 +135,14 @@ func (v *Verifier) Verify(payload []byte, header string) error {
 			continue
 		}
 		fresh = true
+		// One MAC per distinct t per secret, checked against every group with that t:
+		// a forged header repeating one group must not cost a pass over the body per
+		// group. An earlier group with the same digits has been checked already.
+		if sameTimestampBefore(groups[:i], g.ts) {
+			continue
+		}
 		for _, k := range v.keys {
-			if k.matches(g, payload) {
+			if k.matches(g.ts, groups[i:n], payload) {
 				return nil
 			}
 		}
@@ -424,20 +431,40 @@ func newMACKey(secret string) (k *macKey, err error) {
 	return k, nil
 }
 
-// matches reports whether any v1 of group g is the MAC of "<g.ts>.<payload>".
-func (k *macKey) matches(g *sigGroup, payload []byte) bool {
+// matches reports whether any v1 of any group in groups whose t is ts is the MAC of
+// "<ts>.<payload>", which it computes once.
+func (k *macKey) matches(ts string, groups []sigGroup, payload []byte) bool {
 	st := k.pool.Get().(*macState)
 	defer k.pool.Put(st)
 	st.h.Reset()
-	n := copy(st.prefix[:], g.ts)
+	n := copy(st.prefix[:], ts)
 	st.prefix[n] = '.'
 	st.h.Write(st.prefix[:n+1])
 	st.h.Write(payload) // streamed: the body is never copied
 	sum := st.h.Sum(st.sum[:0])
+	for i := range groups {
+		if g := &groups[i]; g.ts == ts && g.matches(sum) {
+			return true
+		}
+	}
+	return false
+}
+
+// sameTimestampBefore reports whether a group of groups has t digits ts.
+func sameTimestampBefore(groups []sigGroup, ts string) bool {
+	for i := range groups {
+		if groups[i].ts == ts {
+			return true
+		}
+	}
+	return false
+}
+
+// matches reports whether any v1 of g is sum.
+func (g *sigGroup) matches(sum []byte) bool {
 	if g.decoded {
 		return hmac.Equal(sum, g.sig[:])
 	}
-
 	found := false
 	for rest := g.text; rest != ""; {
 		var pair string
