@@ -184,7 +184,7 @@ func (d *MemoryDeduper) Complete(_ context.Context, eventID, owner string) error
 	defer d.mu.Unlock()
 	e := d.entries[eventID]
 	if e == nil || e.owner != owner {
-		return fmt.Errorf("complete event %s: %w", eventID, ErrClaimNotHeld)
+		return wrapError("complete event "+eventID, ErrClaimNotHeld)
 	}
 	if e.done {
 		return nil
@@ -204,7 +204,7 @@ func (d *MemoryDeduper) Release(_ context.Context, eventID, owner string) error 
 	defer d.mu.Unlock()
 	e := d.entries[eventID]
 	if e == nil || e.done || e.owner != owner {
-		return fmt.Errorf("release event %s: %w", eventID, ErrClaimNotHeld)
+		return wrapError("release event "+eventID, ErrClaimNotHeld)
 	}
 	d.forget(e)
 	return nil

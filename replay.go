@@ -39,7 +39,7 @@ func (h *WebhookHandler) Replay(ctx context.Context, events *EventsService, sinc
 	var list []*Event
 	for ev, err := range events.List(ctx, &ListEventsParams{CreatedAfter: since, PageSize: maxPageSize}) {
 		if err != nil {
-			return res, fmt.Errorf("connect: replay: list events: %w", err)
+			return res, wrapError("replay: list events", err)
 		}
 		list = append(list, ev)
 	}
@@ -50,7 +50,7 @@ func (h *WebhookHandler) Replay(ctx context.Context, events *EventsService, sinc
 	for _, ev := range list {
 		out, err := h.process(ctx, ev)
 		if err != nil {
-			return res, fmt.Errorf("connect: replay stopped at event %s (%s): %w", ev.ID, ev.Name, err)
+			return res, wrapError(fmt.Sprintf("replay stopped at event %s (%s)", ev.ID, ev.Name), err)
 		}
 		switch out {
 		case outcomeRan:

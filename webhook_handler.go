@@ -200,7 +200,7 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.fail(ctx, w, http.StatusRequestEntityTooLarge, fmt.Errorf("connect: webhook body is over %d bytes", maxWebhookBody))
 			return
 		}
-		h.fail(ctx, w, http.StatusBadRequest, fmt.Errorf("connect: read webhook body: %w", err))
+		h.fail(ctx, w, http.StatusBadRequest, wrapError("read webhook body", err))
 		return
 	}
 	ev, err := h.v.ConstructEvent(body, header)
@@ -231,7 +231,7 @@ func (h *WebhookHandler) Process(ctx context.Context, ev *Event) error {
 }
 
 // process is Process, telling what happened for Replay's counts.
-func (h *WebhookHandler) process(ctx context.Context, ev *Event) (outcome, error) {
+func (h *WebhookHandler) process(ctx context.Context, ev *Event) (handling, error) {
 	if ev == nil {
 		return 0, invalidParam("event", "must not be nil")
 	}
@@ -241,20 +241,20 @@ func (h *WebhookHandler) process(ctx context.Context, ev *Event) (outcome, error
 	return h.handle(ctx, ev)
 }
 
-// outcome is what handling one event came to.
-type outcome int
+// handling is what handling one event came to.
+type handling int
 
 const (
-	outcomeUnregistered outcome = iota + 1 // no function for its name: not claimed
-	outcomeRan                             // claimed, run, succeeded
-	outcomeDone                            // done before: nothing ran
-	outcomeInProgress                      // another delivery holds a live lease
-	outcomeFailed                          // the claim or the function failed
+	outcomeUnregistered handling = iota + 1 // no function for its name: not claimed
+	outcomeRan                              // claimed, run, succeeded
+	outcomeDone                             // done before: nothing ran
+	outcomeInProgress                       // another delivery holds a live lease
+	outcomeFailed                           // the claim or the function failed
 )
 
 // handle is the one path every event takes, from ServeHTTP and from Process: claim,
 // then answer from the claim. The error is set for outcomeInProgress and outcomeFailed.
-func (h *WebhookHandler) handle(ctx context.Context, ev *Event) (outcome, error) {
+func (h *WebhookHandler) handle(ctx context.Context, ev *Event) (handling, error) {
 	h.mu.RLock()
 	fn := h.fns[ev.Name]
 	h.mu.RUnlock()
@@ -265,20 +265,20 @@ func (h *WebhookHandler) handle(ctx context.Context, ev *Event) (outcome, error)
 	}
 	owner, err := newClaimOwner()
 	if err != nil {
-		return outcomeFailed, fmt.Errorf("connect: claim event %s: %w", ev.ID, err)
+		return outcomeFailed, wrapError("claim event "+ev.ID, err)
 	}
 	// The lease is counted from before the Claim is sent: whatever clock the Deduper
 	// uses starts it later, so the function's context never outlives the claim.
 	leaseEnd := time.Now().Add(h.lease)
 	res, err := h.dedupe.Claim(ctx, ev.ID, owner, h.lease)
 	if err != nil {
-		return outcomeFailed, fmt.Errorf("connect: claim event %s: %w", ev.ID, err)
+		return outcomeFailed, wrapError("claim event "+ev.ID, err)
 	}
 	switch res {
 	case ClaimDone:
 		return outcomeDone, nil
 	case ClaimInProgress:
-		return outcomeInProgress, fmt.Errorf("connect: event %s: %w", ev.ID, ErrEventInProgress)
+		return outcomeInProgress, wrapError("event "+ev.ID, ErrEventInProgress)
 	case ClaimAcquired:
 	default:
 		return outcomeFailed, fmt.Errorf("connect: claim event %s: the deduper answered %v", ev.ID, res)
@@ -299,7 +299,7 @@ func (h *WebhookHandler) handle(ctx context.Context, ev *Event) (outcome, error)
 	sctx, scancel := settleContext(ctx)
 	defer scancel()
 	if err := h.dedupe.Complete(sctx, ev.ID, owner); err != nil {
-		h.report(ctx, fmt.Errorf("connect: complete event %s after its function succeeded: %w", ev.ID, err))
+		h.report(ctx, wrapError("complete event "+ev.ID+" after its function succeeded", err))
 	}
 	return outcomeRan, nil
 }
@@ -309,7 +309,7 @@ func (h *WebhookHandler) release(ctx context.Context, eventID, owner string) err
 	sctx, cancel := settleContext(ctx)
 	defer cancel()
 	if err := h.dedupe.Release(sctx, eventID, owner); err != nil {
-		return fmt.Errorf("connect: release event %s: %w", eventID, err)
+		return wrapError("release event "+eventID, err)
 	}
 	return nil
 }
@@ -347,7 +347,7 @@ func (h *WebhookHandler) dispatch(ctx context.Context, fn func(context.Context, 
 		err = fmt.Errorf("connect: webhook function for %s (event %s) panicked: %v", ev.Name, ev.ID, p)
 	}()
 	if err := fn(ctx, ev); err != nil {
-		return fmt.Errorf("connect: webhook function for %s (event %s): %w", ev.Name, ev.ID, err)
+		return wrapError(fmt.Sprintf("webhook function for %s (event %s)", ev.Name, ev.ID), err)
 	}
 	return nil
 }

@@ -153,7 +153,7 @@ type request struct {
 
 // serveHTTP runs the pipeline: latency, then (under the lock) authentication, rate
 // limit, routing, faults, idempotency and the handler; then the answer is written, or
-// the connection dropped.
+// dropped or cut short by a fault (writeAnswer).
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	latency := s.latency
@@ -168,53 +168,40 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		panic(http.ErrAbortHandler) // the client went away mid-body: nothing to answer
 	}
-	hdr, resp, drop := s.handle(r, body)
-	if drop {
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				conn.Close()
-				return
-			}
-		}
-		// Not hijackable (HTTP/2): fall through and answer after all.
-	}
-	for k, v := range hdr {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(resp.status)
-	w.Write(resp.body) //nolint:errcheck // the client may be gone; nothing to do
+	hdr, resp, cf := s.handle(r, body)
+	writeAnswer(w, hdr, resp, cf)
 }
 
 // handle decides the answer to one request. It holds s.mu throughout, so requests are
 // applied one at a time, as if by a single database transaction each.
-func (s *Server) handle(r *http.Request, body []byte) (http.Header, response, bool) {
+func (s *Server) handle(r *http.Request, body []byte) (http.Header, response, commitFault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	hdr := http.Header{"Content-Type": {"application/json"}}
 	o := s.authenticateLocked(r)
 	if o == nil {
-		return hdr, response{http.StatusUnauthorized, errorBody(errorItem{title: defaultTitle(http.StatusUnauthorized)})}, false
+		return hdr, response{http.StatusUnauthorized, errorBody(errorItem{title: defaultTitle(http.StatusUnauthorized)})}, answerWhole
 	}
 	now := s.nowLocked()
 	hdr.Set("Request-Id", newID("req_"))
 	hdr.Set("Persona-Environment-Id", o.envID)
 	hdr.Set("Persona-Organization-Id", o.pub.ID)
 	if limited := o.rate.take(now, s.cfg.rateLimit, s.cfg.rateWindow, hdr); limited {
-		return hdr, fail(http.StatusTooManyRequests, rateLimitDetails(s.cfg.rateLimit, s.cfg.rateWindow)), false
+		return hdr, fail(http.StatusTooManyRequests, rateLimitDetails(s.cfg.rateLimit, s.cfg.rateWindow)), answerWhole
 	}
 	if len(body) > maxRequestBody {
-		return hdr, fail(http.StatusBadRequest, "request body is larger than 1 MiB"), false
+		return hdr, fail(http.StatusBadRequest, "request body is larger than 1 MiB"), answerWhole
 	}
 	rel, ok := strings.CutPrefix(r.URL.Path, apiPrefix)
 	if !ok {
-		return hdr, fail(http.StatusNotFound, "no such path: "+r.URL.Path), false
+		return hdr, fail(http.StatusNotFound, "no such path: "+r.URL.Path), answerWhole
 	}
 	h, params, status := route(r.Method, rel)
 	if h == nil {
-		return hdr, fail(status, "no route for "+r.Method+" "+r.URL.Path), false
+		return hdr, fail(status, "no route for "+r.Method+" "+r.URL.Path), answerWhole
 	}
 	if resp, hit := s.takeFaultLocked(faultBefore, r.Method, rel); hit {
-		return hdr, resp, false
+		return hdr, resp, answerWhole
 	}
 	q := &request{Request: r, org: o, now: now, body: body, params: params}
 	run := func() response {
@@ -229,6 +216,5 @@ func (s *Server) handle(r *http.Request, body []byte) (http.Header, response, bo
 	} else {
 		resp = run()
 	}
-	_, drop := s.takeFaultLocked(faultDrop, r.Method, rel)
-	return hdr, resp, drop
+	return hdr, resp, s.takeCommitFaultLocked(r.Method, rel)
 }

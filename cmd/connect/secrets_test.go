@@ -35,7 +35,7 @@ func TestAPIKeyFromFileOrEnvironment(t *testing.T) {
 		{"file wins over the environment", []string{base, "PERSONA_API_KEY=persona_sandbox_wrong"}, []string{"--api-key-file", file("wins", w.src.APIKey+"\n")}, exitOK, ""},
 		{"empty file", []string{base, "PERSONA_API_KEY=" + w.src.APIKey}, []string{"--api-key-file", file("empty", "")}, exitUsage, "is empty"},
 		{"file with only a newline", []string{base}, []string{"--api-key-file", file("newline", "\n")}, exitUsage, "is empty"},
-		{"file with two lines", []string{base}, []string{"--api-key-file", file("two", w.src.APIKey+"\n\n")}, exitUsage, "API key must be a single line"},
+		{"file with two lines", []string{base}, []string{"--api-key-file", file("two", w.src.APIKey+"\n\n")}, exitUsage, "API key must not contain control characters"},
 		{"missing file", []string{base}, []string{"--api-key-file", filepath.Join(dir, "absent")}, exitError, "no such file"},
 		{"no key at all", []string{base}, nil, exitUsage, "no API key: set PERSONA_API_KEY or pass --api-key-file FILE"},
 	} {
