@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -256,3 +258,84 @@ func TestAPIErrorBodyReadIsCapped(t *testing.T) {
 type fakeTransportFunc func(*http.Request) (*http.Response, error)
 
 func (f fakeTransportFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// A hostile or broken answer cannot write control characters through Error(): titles
+// and details with line breaks, terminal escapes, NUL, DEL, bidi overrides or bytes
+// that are not UTF-8 come out escaped, so a log line cannot be forged or recoloured.
+// The decoded ErrorDetail keeps the text verbatim for code that wants it.
+func TestAPIErrorTextEscapesControlCharacters(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, title, details, reqID string
+		want                        string
+	}{
+		{
+			name: "forged log line", title: "Bad\nlevel=ERROR msg=\"admin logged in\"", details: "x\r\ny",
+			want: `connect: POST /connect/share-tokens: 422 Unprocessable Entity: Bad\nlevel=ERROR msg="admin logged in": x\r\ny`,
+		},
+		{
+			name: "terminal colours", title: "\x1b[31mred\x1b[0m", details: "bell\a nul\x00 del\x7f",
+			want: `connect: POST /connect/share-tokens: 422 Unprocessable Entity: \x1b[31mred\x1b[0m: bell\a nul\x00 del\x7f`,
+		},
+		{
+			name: "bidi override and line separator", title: "abc\u202edcba", details: "one\u2028two\u0085",
+			want: `connect: POST /connect/share-tokens: 422 Unprocessable Entity: abc\u202edcba: one\u2028two\u0085`,
+		},
+		{
+			// encoding/json turns a bad byte of the body into U+FFFD; a header keeps it.
+			name: "not UTF-8", title: "caf\xe9", details: "ok \u00e9", reqID: "req_\xe9",
+			want: "connect: POST /connect/share-tokens: 422 Unprocessable Entity: caf\uFFFD: ok \u00e9 (request req_\\xe9)",
+		},
+		{
+			name: "tab in the request id", title: "t", reqID: "req_1\tinjected",
+			want: `connect: POST /connect/share-tokens: 422 Unprocessable Entity: t (request req_1\tinjected)`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			// The body is built by hand: encoding/json would replace the invalid byte.
+			body := `{"errors":[{"title":"` + jsonEscapeKeepingBytes(tt.title) + `","details":"` + jsonEscapeKeepingBytes(tt.details) + `"}]}`
+			h := http.Header{"Request-Id": {tt.reqID}}
+			if tt.reqID == "" {
+				h["Request-Id"] = nil
+			}
+			c, _ := errorClient(t, http.StatusUnprocessableEntity, body, h)
+			err := createToken(ctxT(t), c)
+			var apiErr *connect.APIError
+			if !errors.As(err, &apiErr) {
+				t.Fatalf("error = %v, want an *APIError", err)
+			}
+			got := apiErr.Error()
+			if got != tt.want {
+				t.Errorf("Error() =\n  %s\nwant\n  %s", got, tt.want)
+			}
+			for _, r := range got {
+				if unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) {
+					t.Errorf("Error() contains %U", r)
+				}
+			}
+			if d := apiErr.Errors[0]; d.Title != strings.ToValidUTF8(tt.title, "\uFFFD") {
+				t.Errorf("ErrorDetail.Title = %q, want the server's text %q", d.Title, tt.title)
+			}
+		})
+	}
+}
+
+// jsonEscapeKeepingBytes escapes s for a JSON string literal the way a careless server
+// would: control characters as \u escapes, other bytes (invalid UTF-8 too) as they are.
+func jsonEscapeKeepingBytes(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c < 0x20:
+			fmt.Fprintf(&b, `\u%04x`, c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}

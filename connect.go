@@ -54,14 +54,16 @@ type Client struct {
 	logger        *slog.Logger
 }
 
-// New returns a client that authenticates with apiKey. An empty key, or an invalid
-// Option, returns an error wrapping ErrInvalidParams.
+// New returns a client that authenticates with apiKey. An empty key, a key with a
+// control character, or an invalid Option returns an error wrapping ErrInvalidParams.
 func New(apiKey string, opts ...Option) (*Client, error) {
 	if strings.TrimSpace(apiKey) == "" {
 		return nil, invalidParam("API key", "must not be empty")
 	}
-	if strings.ContainsAny(apiKey, "\r\n") {
-		return nil, invalidParam("API key", "must be a single line")
+	if hasControl(apiKey) {
+		// net/http refuses such a header value on every request, which the retry loop
+		// would take for a network error and retry with backoff.
+		return nil, invalidParam("API key", "must not contain control characters (tab, NUL, DEL, line breaks...)")
 	}
 	cfg := config{
 		apiVersion:   DefaultAPIVersion,

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Sentinels for the HTTP statuses Persona answers with. Match them with errors.Is; the
@@ -28,7 +31,8 @@ var ErrInvalidParams = errors.New("connect: invalid params")
 
 // APIError is a non-2xx answer from Persona. Its Error text names the method, the path
 // relative to the base URL, the status, the first error's title and details and the
-// request id; never a header value, the API key or a request body.
+// request id, with control characters escaped so that a hostile answer cannot forge a
+// log line; never another header value, the API key or a request body.
 type APIError struct {
 	StatusCode int
 	Method     string
@@ -37,7 +41,9 @@ type APIError struct {
 	// IdempotencyKey is the key the request was sent with (POST only), so a caller can
 	// retry the same logical call later without creating a second object.
 	IdempotencyKey string
-	// RateLimitReset is the RateLimit-Reset header: the time until the rate window resets.
+	// RateLimitReset is the RateLimit-Reset header: the time until the rate window
+	// resets. A value too large for a Duration (or Inf, NaN) is the largest Duration;
+	// an absent, negative or unparsable one is 0.
 	RateLimitReset time.Duration
 	Errors         []ErrorDetail
 }
@@ -50,25 +56,74 @@ type ErrorDetail struct {
 	Meta    json.RawMessage // error-specific metadata, verbatim
 }
 
-// Error implements error.
+// Error implements error. The server's title and details, and the Request-Id, are
+// written with control characters escaped (see printable).
 func (e *APIError) Error() string {
+	return "connect: " + e.Method + " " + e.Path + ": " + e.answer()
+}
+
+// answer describes the status and the server's first error, without the call: the part
+// of Error that a *RequestError repeats when an answer ended the call.
+func (e *APIError) answer() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "connect: %s %s: %d %s", e.Method, e.Path, e.StatusCode, http.StatusText(e.StatusCode))
+	fmt.Fprintf(&b, "%d %s", e.StatusCode, http.StatusText(e.StatusCode))
 	if len(e.Errors) > 0 {
 		d := e.Errors[0]
 		if d.Title != "" {
 			b.WriteString(": ")
-			b.WriteString(d.Title)
+			b.WriteString(printable(d.Title))
 		}
 		if d.Details != "" {
 			b.WriteString(": ")
-			b.WriteString(d.Details)
+			b.WriteString(printable(d.Details))
 		}
 	}
 	if e.RequestID != "" {
-		fmt.Fprintf(&b, " (request %s)", e.RequestID)
+		b.WriteString(" (request ")
+		b.WriteString(printable(e.RequestID))
+		b.WriteByte(')')
 	}
 	return b.String()
+}
+
+// printable returns s with every rune that could change how a log line or a terminal
+// shows it escaped as in a Go literal: control characters (line breaks, ESC, NUL, DEL,
+// C1), format characters (bidi overrides), line and paragraph separators, and bytes
+// that are not UTF-8. Text from Persona's answers goes into error texts, which end up in
+// logs; a hostile answer must not forge a log line or recolour a terminal.
+func printable(s string) string {
+	clean := true
+	for _, r := range s {
+		// range yields utf8.RuneError for a bad byte: the loop below tells it from a
+		// real U+FFFD.
+		if r == utf8.RuneError || !printableRune(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case !printableRune(r):
+			q := strconv.QuoteRuneToASCII(r) // '\n', '\x1b', '\u202e'
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// printableRune reports whether r shows as itself.
+func printableRune(r rune) bool {
+	return !unicode.IsControl(r) && !unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp)
 }
 
 // Is reports whether target is the sentinel for e's status code, so that
@@ -94,6 +149,24 @@ func (e *APIError) Is(target error) bool {
 	}
 	return false
 }
+
+// wrapError returns an error that reads "connect: <context>: <err>" and unwraps to err.
+// err's own leading "connect: " (every sentinel and every error of this package has
+// one) is left out, so that the text says it once.
+func wrapError(context string, err error) error {
+	return &contextError{context: context, err: err}
+}
+
+type contextError struct {
+	context string
+	err     error
+}
+
+func (e *contextError) Error() string {
+	return "connect: " + e.context + ": " + strings.TrimPrefix(e.err.Error(), "connect: ")
+}
+
+func (e *contextError) Unwrap() error { return e.err }
 
 // invalidParam builds a validation error that names the field and the rule.
 func invalidParam(field, rule string) error {

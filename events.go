@@ -66,17 +66,19 @@ type Event struct {
 	Context   json.RawMessage   // event-specific context, verbatim; nil when absent
 }
 
-// errNotShareToken is returned by Event.ShareToken for other payloads.
-var errNotShareToken = errors.New("connect: event payload is not a share token")
+// ErrNotShareToken is wrapped by the error of Event.ShareToken when the event's
+// payload.data is not a share token (an inquiry event, say).
+var ErrNotShareToken = errors.New("connect: event payload is not a share token")
 
 // shareTokenType is the JSON:API type of a share token resource.
 const shareTokenType = "connect/share-token"
 
 // ShareToken decodes the event's payload as a share token, as the receiving
-// organization sees it. It fails unless payload.data is a connect/share-token.
+// organization sees it. When payload.data is not a connect/share-token the error wraps
+// ErrNotShareToken.
 func (e *Event) ShareToken() (*ShareToken, error) {
 	if e.Object.Type != shareTokenType {
-		return nil, fmt.Errorf("%w: %s is a %q", errNotShareToken, e.ID, e.Object.Type)
+		return nil, fmt.Errorf("%w: %s is a %q", ErrNotShareToken, e.ID, e.Object.Type)
 	}
 	var w shareTokenWire
 	if err := json.Unmarshal(jsonapi.KebabKeys(e.Data), &w); err != nil {

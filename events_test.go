@@ -152,7 +152,7 @@ func TestParseEventMinimal(t *testing.T) {
 	if diff := cmp.Diff(want, ev); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
-	if _, err := ev.ShareToken(); !errors.Is(err, errNotShareToken) {
-		t.Errorf("ShareToken of an event without data = %v, want errNotShareToken", err)
+	if _, err := ev.ShareToken(); !errors.Is(err, ErrNotShareToken) {
+		t.Errorf("ShareToken of an event without data = %v, want ErrNotShareToken", err)
 	}
 }

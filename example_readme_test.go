@@ -84,6 +84,7 @@ func readmeErrors(ctx context.Context, client *connect.Client, id string) {
 	case errors.Is(err, connect.ErrRateLimited) && errors.As(err, &apiErr):
 		log.Printf("retry in %s", apiErr.RateLimitReset)
 	case errors.Is(err, connect.ErrInvalidParams): // refused locally: nothing was sent
+	case errors.Is(err, connect.ErrOutcomeUnknown): // may have been applied: see "After a failed Create"
 	}
 }
 
@@ -107,6 +108,49 @@ func Example_readmeTesting() {
 	}
 	fmt.Println(tok.Status, tok.Direction, tok.Source.Type)
 	// Output: created outbound inquiry
+}
+
+// A Create whose every attempt lost its answer after Persona committed the token: the
+// recovery of README's "After a failed Create" retries with the same key and gets the
+// token Persona made, not a second one.
+func ExampleRequestError() {
+	ctx := context.Background()
+	srv := connecttest.NewServer()
+	defer srv.Close()
+	source, dest := srv.NewOrganization("source"), srv.NewOrganization("destination")
+	params := connect.CreateShareTokenParams{ConnectionID: srv.CreateConnection(source, dest), SourceID: srv.CreateInquiry(source)}
+	client, err := connect.New(source.APIKey, connect.WithBaseURL(srv.URL), connect.WithRetryBackoff(time.Millisecond, 10*time.Millisecond))
+	if err != nil {
+		log.Fatal(err)
+	}
+	// The token is made and stored under the key, then the connection drops: on the
+	// first attempt and on both retries.
+	srv.DropAfterCommit("POST", "/connect/share-tokens", 3)
+
+	tok, err := client.ShareTokens.Create(ctx, params)
+	var reqErr *connect.RequestError
+	if errors.As(err, &reqErr) && errors.Is(err, connect.ErrOutcomeUnknown) {
+		// Persona may have made the token: the same key replays it instead of making another.
+		tok, err = client.ShareTokens.Create(ctx, params, connect.WithIdempotencyKey(reqErr.IdempotencyKey))
+	}
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	if reqErr != nil {
+		fmt.Printf("first call: outcome unknown after %d attempts\n", reqErr.Attempts)
+	}
+	tokens := 0
+	for _, err := range client.ShareTokens.List(ctx, nil) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		tokens++
+	}
+	fmt.Println("retry with its key:", tok.Status, "- tokens made:", tokens)
+	// Output:
+	// first call: outcome unknown after 3 attempts
+	// retry with its key: created - tokens made: 1
 }
 
 // TestREADMESnippetsAreHere checks that every Go snippet of README.md appears, line by

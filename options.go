@@ -76,11 +76,13 @@ func WithHTTPClient(hc *http.Client) Option {
 	}
 }
 
-// WithAPIVersion sets the Persona-Version header (default DefaultAPIVersion).
+// WithAPIVersion sets the Persona-Version header (default DefaultAPIVersion). An empty
+// value, or one with a control character, makes New return an error wrapping
+// ErrInvalidParams.
 func WithAPIVersion(v string) Option {
 	return func(c *config) error {
-		if strings.TrimSpace(v) == "" || strings.ContainsAny(v, "\r\n") {
-			return invalidParam("API version", "must be a non-empty single-line string")
+		if strings.TrimSpace(v) == "" || hasControl(v) {
+			return invalidParam("API version", "must be non-empty, without control characters")
 		}
 		c.apiVersion = v
 		return nil
@@ -100,8 +102,8 @@ func WithMaxRetries(n int) Option {
 }
 
 // WithMaxRetryWait sets the longest single wait before a retry (default 60s). When the
-// server asks for a longer wait (RateLimit-Reset on a 429), the error is returned at
-// once instead.
+// server asks for a longer wait (a 429's RateLimit-Reset, else its Retry-After), the
+// *APIError is returned at once instead.
 func WithMaxRetryWait(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {
@@ -114,7 +116,7 @@ func WithMaxRetryWait(d time.Duration) Option {
 
 // WithRetryBackoff sets the first backoff interval and the cap on any one interval
 // (defaults 500ms and 8s). Each wait is randomized by ±50% and doubles per retry. A
-// 429's RateLimit-Reset still sets the least wait.
+// 429's RateLimit-Reset (else its Retry-After) still sets the least wait.
 func WithRetryBackoff(initial, max time.Duration) Option {
 	return func(c *config) error {
 		if initial <= 0 || max < initial {
@@ -137,11 +139,13 @@ func WithPollInterval(d time.Duration) Option {
 	}
 }
 
-// WithUserAgent appends appInfo (e.g. "acme-backend/1.4") to the SDK's User-Agent.
+// WithUserAgent appends appInfo (e.g. "acme-backend/1.4") to the SDK's User-Agent. A
+// control character (tab, NUL, DEL, a line break...) makes New return an error wrapping
+// ErrInvalidParams.
 func WithUserAgent(appInfo string) Option {
 	return func(c *config) error {
-		if strings.ContainsAny(appInfo, "\r\n") {
-			return invalidParam("user agent", "must be a single line")
+		if hasControl(appInfo) {
+			return invalidParam("user agent", "must not contain control characters")
 		}
 		c.userAgent = strings.TrimSpace(appInfo)
 		return nil

@@ -6,6 +6,7 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/persona-connect/connect-go/internal/jsonapi"
@@ -32,12 +33,12 @@ func paginate[W, T any](ctx context.Context, c *Client, path string, query url.V
 			}
 		}
 		cl := &call{method: http.MethodGet, url: &u, path: path, into: rc.responseInto}
-		// Every page URL fetched so far: next links that cycle (A, B, A, ...) would
-		// otherwise list the same tokens forever and spend the rate limit. A URL is
-		// ~100 bytes, so 100 pages of 100 tokens cost ~10 KB here.
+		// Every page fetched so far, by pageKey: next links that cycle (A, B, A, ...)
+		// would otherwise list the same tokens forever and spend the rate limit. A key
+		// is ~100 bytes, so 100 pages of 100 tokens cost ~10 KB here.
 		seen := map[string]bool{}
 		for {
-			seen[cl.url.String()] = true
+			seen[pageKey(cl.url)] = true
 			var page struct {
 				Data  []W           `json:"data"`
 				Links jsonapi.Links `json:"links"`
@@ -49,7 +50,7 @@ func paginate[W, T any](ctx context.Context, c *Client, path string, query url.V
 			for i := range page.Data {
 				v, err := decode(&page.Data[i])
 				if err != nil {
-					yield(zero, err)
+					yield(zero, cl.failure(err))
 					return
 				}
 				if !yield(v, nil) {
@@ -60,7 +61,7 @@ func paginate[W, T any](ctx context.Context, c *Client, path string, query url.V
 				return
 			}
 			next, err := c.nextCall(cl, page.Links.Next, query)
-			if err == nil && seen[next.url.String()] {
+			if err == nil && seen[pageKey(next.url)] {
 				err = fmt.Errorf("connect: GET %s: next link returns to a page already listed", cl.path)
 			}
 			if err != nil {
@@ -96,7 +97,40 @@ func (c *Client) nextCall(prev *call, next string, query url.Values) (*call, err
 		}
 	}
 	u.RawQuery = q.Encode()
+	u.Fragment, u.RawFragment = "", "" // never sent; only pageKey would have seen it
 	return &call{method: http.MethodGet, url: u, path: strings.TrimPrefix(u.Path, c.base.Path)}, nil
+}
+
+// pageKey names the page a URL asks for, for the cycle check: links that differ only
+// in what no server reads as a different page (a fragment, the order of the query, a
+// key repeated with the same value, the case of the scheme and host) have one key, so
+// a server that decorates the same next link differently still ends the listing.
+func pageKey(u *url.URL) string {
+	q := u.Query()
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	b.WriteString(strings.ToLower(u.Scheme))
+	b.WriteString("://")
+	b.WriteString(strings.ToLower(u.Host))
+	b.WriteString(u.Path)
+	for i, k := range keys {
+		vs := slices.Compact(slices.Sorted(slices.Values(q[k])))
+		for j, v := range vs {
+			if i == 0 && j == 0 {
+				b.WriteByte('?')
+			} else {
+				b.WriteByte('&')
+			}
+			b.WriteString(url.QueryEscape(k))
+			b.WriteByte('=')
+			b.WriteString(url.QueryEscape(v))
+		}
+	}
+	return b.String()
 }
 
 // sameOrigin compares scheme, host and port, with default ports made explicit.

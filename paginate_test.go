@@ -332,3 +332,69 @@ func TestListStopsOnCyclingNextLinks(t *testing.T) {
 		t.Errorf("tokens listed (-want +got):\n%s", diff)
 	}
 }
+
+// The cycle check compares normalised URLs: a next link that differs from a page
+// already listed only by a fragment, the order of its query or a repeated key names the
+// same page, and ends the listing with an error instead of listing it for ever.
+func TestListCycleCheckNormalisesNextLinks(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		next func(n int) string // the next link of the n-th page served (1, 2, ...)
+	}{
+		{"fragment", func(n int) string {
+			return fmt.Sprintf("/api/v1/connect/share-tokens?page%%5Bafter%%5D=cnst_x#%d", n)
+		}},
+		{"repeated key", func(n int) string {
+			return "/api/v1/connect/share-tokens?" + strings.Repeat("page%5Bafter%5D=cnst_x&", n) + "page%5Bsize%5D=1"
+		}},
+		{"query order", func(n int) string {
+			if n%2 == 1 {
+				return "/api/v1/connect/share-tokens?page%5Bafter%5D=cnst_x&filter%5Bstatus%5D=created&filter%5Bstatus%5D=pending"
+			}
+			return "/api/v1/connect/share-tokens?filter%5Bstatus%5D=pending&page%5Bafter%5D=cnst_x&filter%5Bstatus%5D=created"
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var mu sync.Mutex
+			served := 0
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				served++
+				n := served
+				mu.Unlock()
+				w.Header().Set("Content-Type", "application/json")
+				_ = json.NewEncoder(w).Encode(map[string]any{
+					"data":  []any{map[string]any{"type": "connect/share-token", "id": "cnst_x", "attributes": map[string]any{"status": "created"}}},
+					"links": map[string]any{"next": tt.next(n)},
+				})
+			}))
+			defer srv.Close()
+			c, err := connect.New(testAPIKey, connect.WithBaseURL(srv.URL+"/api/v1"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			listed := 0
+			var lastErr error
+			for _, err := range c.ShareTokens.List(ctxT(t), nil) {
+				if err != nil {
+					lastErr = err
+					break
+				}
+				if listed++; listed > 10 {
+					t.Fatalf("List keeps listing the same page: %d pages", listed)
+				}
+			}
+			if lastErr == nil || !strings.Contains(lastErr.Error(), "already listed") {
+				t.Errorf("List ended with %v, want the cycle refused", lastErr)
+			}
+			// The first page, then the page of the first next link; the second next
+			// link names that page again.
+			if listed != 2 {
+				t.Errorf("listed %d pages before refusing the cycle, want 2", listed)
+			}
+		})
+	}
+}

@@ -3,8 +3,6 @@ package connect
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -45,6 +43,10 @@ type call struct {
 	idem   string   // Idempotency-Key, POST only
 
 	into *Response // WithResponseInto's destination, filled after every attempt; nil if none
+
+	// What the attempts so far came to, for the error that ends the call.
+	attempts       int  // attempts sent
+	mayHaveApplied bool // an attempt may have taken effect: sent without an answer, or answered 2xx
 }
 
 // newCall builds a call to path (relative to the base URL, already escaped) with an
@@ -80,11 +82,7 @@ func (c *Client) newCall(method, path string, query url.Values, body any, opts [
 // idempotencyKey validates the caller's key or makes a random one.
 func idempotencyKey(given string) (string, error) {
 	if given == "" {
-		var b [16]byte
-		if _, err := rand.Read(b[:]); err != nil {
-			return "", fmt.Errorf("connect: make idempotency key: %w", err)
-		}
-		return hex.EncodeToString(b[:]), nil
+		return NewIdempotencyKey(), nil
 	}
 	if strings.TrimSpace(given) == "" || len(given) > maxIdempotencyKey || hasControl(given) {
 		return "", invalidParam("idempotency key", "must be 1 to 255 printable characters")
@@ -92,57 +90,118 @@ func idempotencyKey(given string) (string, error) {
 	return given, nil
 }
 
-// do runs a call with retries and decodes a 2xx body into out (nil to discard it).
+// do runs a call with retries and decodes a 2xx body into out (nil to discard it). What
+// one attempt came to is decided in one place, classify; this loop only decides
+// whether and when to try again, and failure words the error that ends the call.
 func (c *Client) do(ctx context.Context, cl *call, out any) error {
 	sched := c.retry.Start()
-	for attempt := 1; ; attempt++ {
-		resp, err := c.attempt(ctx, cl, attempt)
-		cl.recordAttempt(resp, attempt) // response.go: WithResponseInto
-		var last error
-		var atLeast time.Duration
-		switch {
-		case err != nil:
-			var te *transportError
-			if !errors.As(err, &te) || errors.Is(err, errCrossOriginRedirect) {
-				// Not a network failure (a request that cannot be built, a redirect we
-				// refused): another attempt would fail the same way.
-				return err
+	var last error // the failure of the attempt before, while it is being retried
+	for {
+		if err := ctx.Err(); err != nil {
+			if last != nil {
+				return cl.failure(&contextEnded{ctx: err, cause: last, waiting: true})
 			}
-			if ctx.Err() != nil {
-				return fmt.Errorf("connect: %s %s: %w", cl.method, cl.path, ctx.Err())
-			}
-			last = err
-		case resp.StatusCode >= 200 && resp.StatusCode < 300:
-			return decodeBody(resp, cl, out)
-		default:
-			apiErr := newAPIError(resp, cl)
-			if !retry.Retryable(cl.method, resp.StatusCode) {
-				return apiErr
-			}
-			last = apiErr
-			if resp.StatusCode == http.StatusTooManyRequests {
-				// On other statuses RateLimit-Reset describes the rate window, not a
-				// reason to wait.
-				atLeast = apiErr.RateLimitReset
-			}
+			return cl.failure(err)
+		}
+		cl.attempts++
+		resp, err := c.attempt(ctx, cl, cl.attempts)
+		cl.recordAttempt(resp, cl.attempts) // response.go: WithResponseInto
+		o := c.classify(ctx, cl, resp, err, out)
+		if o.err == nil {
+			return nil
+		}
+		if !o.retry {
+			return cl.failure(o.err)
 		}
 		deadline, hasDeadline := ctx.Deadline()
-		verdict, wait := sched.Next(atLeast, deadline, hasDeadline)
+		verdict, wait := sched.Next(o.atLeast, deadline, hasDeadline)
 		if verdict != retry.Retry {
-			return last
+			return cl.failure(o.err)
 		}
 		if c.logger != nil {
 			c.debug(ctx, "connect: retrying", slog.String("method", cl.method), slog.String("path", cl.path),
-				slog.Int("attempt", attempt), slog.Duration("wait", wait))
+				slog.Int("attempt", cl.attempts), slog.Duration("wait", wait))
 		}
+		last = o.err
 		if err := retry.Sleep(ctx, wait); err != nil {
-			return fmt.Errorf("connect: %s %s: %w while waiting to retry after: %w", cl.method, cl.path, err, last)
+			return cl.failure(&contextEnded{ctx: err, cause: last, waiting: true})
 		}
 	}
 }
 
-// attempt sends one HTTP request. On a transport error it returns an error that names
-// the call but not the URL's host details beyond the path.
+// outcome is what one attempt came to.
+type outcome struct {
+	err     error         // nil: a 2xx, decoded into out
+	retry   bool          // another attempt may succeed
+	atLeast time.Duration // the least wait the server asked for (a 429's hint)
+}
+
+// classify turns one attempt's response, or its transport error, into its outcome, and
+// records on cl whether the attempt may have taken effect. It closes the response.
+func (c *Client) classify(ctx context.Context, cl *call, resp *http.Response, err error, out any) outcome {
+	switch {
+	case err != nil:
+		var te *transportError
+		if !errors.As(err, &te) || errors.Is(err, errCrossOriginRedirect) {
+			// Not a network failure (a request that cannot be built, a redirect we
+			// refused): another attempt would fail the same way.
+			return outcome{err: err}
+		}
+		if mayHaveBeenSent(te.err) {
+			cl.mayHaveApplied = true
+		}
+		if ctx.Err() != nil {
+			return outcome{err: &contextEnded{ctx: ctx.Err(), cause: te.err}}
+		}
+		return outcome{err: te.err, retry: true}
+	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+		// Applied, whether or not the body can be read.
+		cl.mayHaveApplied = true
+		err := decodeBody(resp, out)
+		var de *decodeError
+		switch {
+		case err == nil:
+			return outcome{}
+		case ctx.Err() != nil:
+			return outcome{err: &contextEnded{ctx: ctx.Err(), cause: err}}
+		case errors.As(err, &de) && de.broken:
+			// A body that broke off is a network error like any other: the retry
+			// carries the same Idempotency-Key, so Persona replays the answer.
+			return outcome{err: err, retry: true}
+		}
+		return outcome{err: err}
+	default:
+		apiErr := newAPIError(resp, cl)
+		o := outcome{err: apiErr, retry: retry.Retryable(cl.method, resp.StatusCode)}
+		if resp.StatusCode == http.StatusTooManyRequests {
+			// On other statuses RateLimit-Reset describes the rate window, not a
+			// reason to wait.
+			o.atLeast = retry.ServerWait(resp.Header.Get("RateLimit-Reset"), resp.Header.Get("Retry-After"), time.Now())
+		}
+		return o
+	}
+}
+
+// failure is the error that ends cl with err. An *APIError stands as it is, unless an
+// earlier attempt of a POST may have been applied and this answer cannot tell: 401,
+// 429 and the gateway statuses come from in front of Persona's idempotency layer, so
+// they say nothing of what the earlier attempt did. Anything else is a *RequestError.
+func (cl *call) failure(err error) error {
+	unknown := cl.method == http.MethodPost && cl.mayHaveApplied
+	if apiErr, ok := err.(*APIError); ok {
+		s := apiErr.StatusCode
+		if !unknown || !(s == http.StatusUnauthorized || retry.Retryable(http.MethodPost, s)) {
+			return apiErr
+		}
+	}
+	return &RequestError{
+		Method: cl.method, Path: cl.path, IdempotencyKey: cl.idem, Attempts: cl.attempts,
+		Err: err, outcomeUnknown: unknown,
+	}
+}
+
+// attempt sends one HTTP request. A failure to get any response comes back as a
+// *transportError.
 func (c *Client) attempt(ctx context.Context, cl *call, attempt int) (*http.Response, error) {
 	var body io.Reader
 	if cl.body != nil {
@@ -152,7 +211,7 @@ func (c *Client) attempt(ctx context.Context, cl *call, attempt int) (*http.Resp
 	// service put there, for transports that trace or measure (operation.go).
 	req, err := http.NewRequestWithContext(withAttempt(ctx, attempt), cl.method, cl.url.String(), body)
 	if err != nil {
-		return nil, fmt.Errorf("connect: %s %s: %w", cl.method, cl.path, err)
+		return nil, err
 	}
 	if cl.body != nil {
 		// GetBody lets net/http replay the body on a redirect or a retried
@@ -176,7 +235,7 @@ func (c *Client) attempt(ctx context.Context, cl *call, attempt int) (*http.Resp
 			c.debug(ctx, "connect: request failed", slog.String("method", cl.method), slog.String("path", cl.path),
 				slog.Int("attempt", attempt))
 		}
-		return nil, &transportError{method: cl.method, path: cl.path, err: err}
+		return nil, &transportError{err: err}
 	}
 	if c.logger != nil {
 		c.debug(ctx, "connect: response", slog.String("method", cl.method), slog.String("path", cl.path),
@@ -186,26 +245,46 @@ func (c *Client) attempt(ctx context.Context, cl *call, attempt int) (*http.Resp
 	return resp, nil
 }
 
-// transportError is a failure to get any HTTP response. Its text leaves out the
-// *url.Error's URL (which would repeat the base URL and query on every line).
-type transportError struct {
-	method, path string
-	err          error
-}
+// transportError marks a failure to get any HTTP response, as opposed to a request
+// that could not be built. err is net/http's *url.Error.
+type transportError struct{ err error }
 
-func (e *transportError) Error() string {
-	inner := e.err
-	var ue *url.Error
-	if errors.As(inner, &ue) {
-		inner = ue.Err
-	}
-	return fmt.Sprintf("connect: %s %s: %v", e.method, e.path, inner)
-}
+func (e *transportError) Error() string { return causeText(e.err) }
 
 func (e *transportError) Unwrap() error { return e.err }
 
-// decodeBody decodes a 2xx JSON body into out and closes it.
-func decodeBody(resp *http.Response, cl *call, out any) error {
+// decodeError is a 2xx body that could not be read whole or decoded.
+type decodeError struct {
+	status    int
+	requestID string
+	broken    bool // the body broke off (a read error), rather than being unreadable JSON
+	err       error
+}
+
+func (e *decodeError) Error() string {
+	var b strings.Builder
+	if e.broken {
+		b.WriteString("read ")
+	} else {
+		b.WriteString("decode ")
+	}
+	b.WriteString(strconv.Itoa(e.status))
+	b.WriteString(" response")
+	if e.requestID != "" {
+		b.WriteString(" (request ")
+		b.WriteString(printable(e.requestID))
+		b.WriteByte(')')
+	}
+	b.WriteString(": ")
+	b.WriteString(e.err.Error())
+	return b.String()
+}
+
+func (e *decodeError) Unwrap() error { return e.err }
+
+// decodeBody decodes a 2xx JSON body into out and closes it. Its error is a
+// *decodeError.
+func decodeBody(resp *http.Response, out any) error {
 	defer closeBody(resp)
 	if out == nil {
 		return nil
@@ -213,23 +292,26 @@ func decodeBody(resp *http.Response, cl *call, out any) error {
 	buf := bodyBuffers.Get().(*bytes.Buffer)
 	defer putBodyBuffer(buf)
 	buf.Reset()
-	n, err := buf.ReadFrom(io.LimitReader(resp.Body, maxSuccessBody+1))
-	if err == nil && n > maxSuccessBody {
-		err = fmt.Errorf("body larger than %d bytes", maxSuccessBody)
+	fail := func(broken bool, err error) error {
+		return &decodeError{status: resp.StatusCode, requestID: resp.Header.Get("Request-Id"), broken: broken, err: err}
 	}
-	if err == nil {
-		// We ask for kebab keys, but a decoder that also reads camel and snake keeps
-		// working whatever a proxy or a future API version does; KebabKeys costs one
-		// scan and no allocation when the keys are kebab already.
-		if d, ok := out.(bodyDecoder); ok {
-			err = d.decodeBody(buf.Bytes()) // Client.Do's targets (do.go)
-		} else {
-			err = json.Unmarshal(jsonapi.KebabKeys(buf.Bytes()), out)
-		}
+	n, err := buf.ReadFrom(io.LimitReader(resp.Body, maxSuccessBody+1))
+	switch {
+	case err != nil:
+		return fail(true, err)
+	case n > maxSuccessBody:
+		return fail(false, fmt.Errorf("body larger than %d bytes", maxSuccessBody))
+	}
+	// We ask for kebab keys, but a decoder that also reads camel and snake keeps
+	// working whatever a proxy or a future API version does; KebabKeys costs one
+	// scan and no allocation when the keys are kebab already.
+	if d, ok := out.(bodyDecoder); ok {
+		err = d.decodeBody(buf.Bytes()) // Client.Do's targets (do.go)
+	} else {
+		err = json.Unmarshal(jsonapi.KebabKeys(buf.Bytes()), out)
 	}
 	if err != nil {
-		return fmt.Errorf("connect: %s %s: decode %d response (request %s): %w",
-			cl.method, cl.path, resp.StatusCode, resp.Header.Get("Request-Id"), err)
+		return fail(false, err)
 	}
 	return nil
 }
@@ -255,11 +337,7 @@ func newAPIError(resp *http.Response, cl *call) *APIError {
 		RequestID:      resp.Header.Get("Request-Id"),
 		IdempotencyKey: cl.idem,
 	}
-	if s := resp.Header.Get("RateLimit-Reset"); s != "" {
-		if n, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil && n > 0 && n < 1e6 {
-			e.RateLimitReset = time.Duration(n * float64(time.Second))
-		}
-	}
+	e.RateLimitReset = rateLimitReset(resp.Header)
 	var doc jsonapi.ErrorDocument
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	if json.Unmarshal(body, &doc) == nil {
@@ -306,7 +384,14 @@ func send[W, T any](ctx context.Context, c *Client, method, path string, query u
 		return zero, err
 	}
 	if doc.Data == nil {
-		return zero, fmt.Errorf("connect: %s %s: response has no data", cl.method, cl.path)
+		return zero, cl.failure(errNoData)
 	}
-	return decode(doc.Data)
+	v, err := decode(doc.Data)
+	if err != nil {
+		return zero, cl.failure(err)
+	}
+	return v, nil
 }
+
+// errNoData is a 2xx answer whose document has no data member, or a null one.
+var errNoData = errors.New("response has no data")

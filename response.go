@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/persona-connect/connect-go/internal/retry"
 )
 
 // Response is what Persona answered to the last attempt of a call, for callers that
@@ -69,7 +71,7 @@ func (cl *call) recordAttempt(resp *http.Response, attempt int) {
 	cl.into.RateLimit = RateLimit{
 		Limit:     headerInt(resp.Header, "RateLimit-Limit"),
 		Remaining: headerInt(resp.Header, "RateLimit-Remaining"),
-		Reset:     headerSeconds(resp.Header, "RateLimit-Reset"),
+		Reset:     rateLimitReset(resp.Header),
 	}
 }
 
@@ -82,13 +84,9 @@ func headerInt(h http.Header, name string) int {
 	return n
 }
 
-// headerSeconds reads a header of seconds (fractions allowed) as a duration; 0 when
-// absent, malformed, negative or beyond a million seconds (no rate window is that
-// long; a huge value must not overflow the duration).
-func headerSeconds(h http.Header, name string) time.Duration {
-	f, err := strconv.ParseFloat(strings.TrimSpace(h.Get(name)), 64)
-	if err != nil || !(f > 0) || f >= 1e6 {
-		return 0
-	}
-	return time.Duration(f * float64(time.Second))
+// rateLimitReset reads RateLimit-Reset as APIError.RateLimitReset does; 0 when absent
+// or unparsable.
+func rateLimitReset(h http.Header) time.Duration {
+	d, _ := retry.ParseRateLimitReset(h.Get("RateLimit-Reset"))
+	return d
 }

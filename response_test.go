@@ -80,7 +80,7 @@ func TestResponseIntoOnSuccessAndAPIError(t *testing.T) {
 		{
 			name: "retries run out on 502",
 			responses: []mockResponse{{status: 502, body: []byte(`{"errors":[{"title":"Bad Gateway"}]}`),
-				header: http.Header{"Ratelimit-Limit": {"x"}, "Ratelimit-Remaining": {"-3"}, "Ratelimit-Reset": {"1e300"}}}},
+				header: http.Header{"Ratelimit-Limit": {"x"}, "Ratelimit-Remaining": {"-3"}, "Ratelimit-Reset": {"soon"}}}},
 			call: func(c *connect.Client, o ...connect.RequestOption) error {
 				_, err := c.ShareTokens.Expire(ctxT(t), "cnst_ABC123", append(o, connect.WithIdempotencyKey("key-2"))...)
 				return err

@@ -418,3 +418,67 @@ func TestFailedResponsesClosedBeforeRetry(t *testing.T) {
 		})
 	}
 }
+
+// A 429's RateLimit-Reset is honoured whatever its size: a value too large for the
+// client (1e6 s and up, Inf, NaN) returns the *APIError at once instead of being taken
+// for "no header" and retried at backoff speed; a negative or unparsable one falls
+// back to the normal backoff. Without RateLimit-Reset, Retry-After (seconds or an
+// HTTP-date) sets the wait.
+func TestRateLimitHintsOfAnySize(t *testing.T) {
+	t.Parallel()
+	inAnHour := time.Now().Add(time.Hour).UTC().Format(http.TimeFormat)
+	anHourAgo := time.Now().Add(-time.Hour).UTC().Format(http.TimeFormat)
+	tests := []struct {
+		name     string
+		headers  []string
+		attempts int           // 1: the 429 at once; 2: retried, then the 200
+		reset    time.Duration // the *APIError's RateLimitReset, when attempts is 1
+		leastGap time.Duration // least gap between the attempts, when attempts is 2
+	}{
+		{name: "reset 1e6 seconds", headers: []string{"RateLimit-Reset: 1000000"}, attempts: 1, reset: 1e6 * time.Second},
+		{name: "reset 1e6 in exponent form", headers: []string{"RateLimit-Reset: 1e6"}, attempts: 1, reset: 1e6 * time.Second},
+		{name: "reset 1e300", headers: []string{"RateLimit-Reset: 1e300"}, attempts: 1, reset: maxDuration},
+		{name: "reset Inf", headers: []string{"RateLimit-Reset: Inf"}, attempts: 1, reset: maxDuration},
+		{name: "reset NaN", headers: []string{"RateLimit-Reset: NaN"}, attempts: 1, reset: maxDuration},
+		{name: "reset negative", headers: []string{"RateLimit-Reset: -5"}, attempts: 2},
+		{name: "reset garbage", headers: []string{"RateLimit-Reset: soon"}, attempts: 2},
+		{name: "retry-after seconds", headers: []string{"Retry-After: 1"}, attempts: 2, leastGap: time.Second},
+		{name: "retry-after over the max wait", headers: []string{"Retry-After: 3600"}, attempts: 1},
+		{name: "retry-after date in an hour", headers: []string{"Retry-After: " + inAnHour}, attempts: 1},
+		{name: "retry-after date passed", headers: []string{"Retry-After: " + anHourAgo}, attempts: 2},
+		{name: "reset wins over retry-after", headers: []string{"RateLimit-Reset: 0", "Retry-After: 3600"}, attempts: 2},
+		{name: "garbage reset, retry-after used", headers: []string{"RateLimit-Reset: x", "Retry-After: 3600"}, attempts: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := newScriptServer(t,
+				respond(http.StatusTooManyRequests, errorBody(429), tt.headers...),
+				respond(http.StatusOK, string(specFixture(t, "connect-share-token-redeemed.json"))))
+			err := getToken(ctxT(t), srv.client(t))
+			recs := srv.records()
+			if len(recs) != tt.attempts {
+				t.Fatalf("server saw %d attempts, want %d (error %v)", len(recs), tt.attempts, err)
+			}
+			if tt.attempts == 2 {
+				if err != nil {
+					t.Fatalf("Get: %v", err)
+				}
+				if gap := recs[1].at.Sub(recs[0].at); gap < tt.leastGap {
+					t.Errorf("second attempt came %v after the 429, want at least %v", gap, tt.leastGap)
+				}
+				return
+			}
+			var apiErr *connect.APIError
+			if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusTooManyRequests {
+				t.Fatalf("error = %v, want the 429 *APIError", err)
+			}
+			if tt.reset != 0 && apiErr.RateLimitReset != tt.reset {
+				t.Errorf("RateLimitReset = %v, want %v", apiErr.RateLimitReset, tt.reset)
+			}
+		})
+	}
+}
+
+// maxDuration is what RateLimitReset holds for a value too large to represent.
+const maxDuration = time.Duration(1<<63 - 1)

@@ -81,7 +81,7 @@ type ShareToken struct {
 
 	// SourceData is the PII-filtered snapshot of the source object, returned only by
 	// Peek to a destination organization with the peek capability. It holds end-user
-	// data: never log it.
+	// data: never log it. fmt (every verb) and slog show only its size.
 	SourceData json.RawMessage
 }
 

@@ -312,3 +312,35 @@ func TestLoopbackBaseURLWorks(t *testing.T) {
 		t.Fatalf("Get over loopback http: %v", err)
 	}
 }
+
+// A control character in the API key, the user agent or the API version is refused by
+// New. net/http would refuse the header value on every request, and the SDK would
+// retry that "network error" with backoff before failing the same way.
+func TestNewRefusesControlCharacters(t *testing.T) {
+	t.Parallel()
+	controls := map[string]string{
+		"NUL": "\x00", "tab": "\t", "ESC": "\x1b", "unit separator": "\x1f", "DEL": "\x7f", "C1 NEL": "\u0085",
+	}
+	for name, c := range controls {
+		for _, tt := range []struct {
+			field string
+			new   func() (*connect.Client, error)
+		}{
+			{"API key", func() (*connect.Client, error) { return connect.New("key" + c + "rest") }},
+			{"user agent", func() (*connect.Client, error) { return connect.New("k", connect.WithUserAgent("acme"+c+"1.0")) }},
+			{"API version", func() (*connect.Client, error) { return connect.New("k", connect.WithAPIVersion("2025"+c+"12-08")) }},
+		} {
+			t.Run(tt.field+"/"+name, func(t *testing.T) {
+				t.Parallel()
+				client, err := tt.new()
+				if client != nil {
+					t.Errorf("New returned a client with a control character in the %s", tt.field)
+				}
+				checkInvalid(t, tt.field, err, tt.field)
+				if err != nil && strings.Contains(err.Error(), "rest") {
+					t.Errorf("error %q quotes the API key", err)
+				}
+			})
+		}
+	}
+}

@@ -2,11 +2,15 @@ package connect
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // maxWebhookBody is the largest delivery a WebhookHandler reads. Persona's events are
@@ -15,23 +19,30 @@ import (
 const maxWebhookBody = 1 << 20
 
 // WebhookHandler is an http.Handler for Persona webhook deliveries. It verifies the
-// signature, decodes the event, deduplicates it by id and calls the function
-// registered for its name:
+// signature, decodes the event, claims it through its Deduper and answers from the
+// claim:
 //
 //   - 405 for any method but POST; 413 for a body over 1 MiB (the rest is not read);
 //   - 400 for a missing, malformed or wrong signature and for a signed body that is not
 //     an event;
 //   - 200 for an event nobody registered a function for (it is not claimed, so a
 //     redelivery after you register one runs it);
-//   - 409 for a duplicate of an event whose function is still running in this handler:
-//     Persona counts any 2xx as delivered, so answering 200 here would lose the event
-//     if that first run then failed; Persona retries the 409 later, when the first run
-//     has either succeeded (then 200) or failed and released its claim (then it runs);
-//   - 200 without running anything for an event already claimed and finished (a
-//     duplicate, or one another instance sharing the Deduper has claimed);
-//   - 500 when claiming fails, or when the function returns an error or panics; the
-//     claim is released first, so Persona's retry runs the function again;
-//   - 200 when the function returns nil.
+//   - 200 without running anything when the claim is ClaimDone: the event was handled
+//     before, here or on another replica sharing the Deduper;
+//   - 409 when the claim is ClaimInProgress: another delivery holds a live lease on the
+//     event. Persona counts any 2xx as delivered, so a 200 here would lose the event if
+//     that run then failed; Persona retries the 409 later, when the run has either
+//     succeeded (then 200) or failed and released its claim (then it runs);
+//   - when the claim is ClaimAcquired, the function runs with a context that ends when
+//     the lease ends (WithLease, default 60 s), then the event is completed and the
+//     answer is 200; an error or panic releases the claim and answers 500, so Persona
+//     retries. If Complete itself fails after the function succeeded, the error goes to
+//     the error handler and the answer is still 200: the work is done, and at worst a
+//     redelivery or Replay after the lease runs it again;
+//   - 500 when claiming fails.
+//
+// Each delivery claims under a fresh random owner, so a replica whose lease ran out and
+// was taken over cannot complete or release the event under the new holder's feet.
 //
 // Persona counts a delivery as failed when no 2xx arrives within 5 seconds, and the
 // function runs before the answer is written: put slow work on your own queue and
@@ -42,22 +53,35 @@ const maxWebhookBody = 1 << 20
 type WebhookHandler struct {
 	v       *Verifier
 	dedupe  Deduper
+	lease   time.Duration
 	onError func(context.Context, error)
 
 	mu  sync.RWMutex
 	fns map[EventName]func(context.Context, *Event) error
 
-	// running holds the ids of events whose function runs now in this handler. It is
-	// checked before the Deduper, so a duplicate that arrives meanwhile is told to come
-	// back (409) rather than acknowledged, and so a run never releases a claim that a
-	// later delivery made after the Deduper forgot the first one.
-	runMu   sync.Mutex
-	running map[string]bool
+	// No in-process set of running events: the Deduper's lease answers
+	// ClaimInProgress to a duplicate while the first delivery runs, and only the owner
+	// of a claim may release it, which is what such a set used to guard. A second,
+	// per-process source of truth would only disagree with the shared one.
 }
+
+// defaultLease is how long a delivery holds its claim unless WithLease says otherwise:
+// far beyond Persona's 5-second answer window, short enough that a crashed replica
+// delays its events by a minute, not by a retry step of Persona's (up to 32 hours).
+const defaultLease = 60 * time.Second
+
+// settleTimeout bounds Complete and Release, which run on a context that outlives the
+// request (the claim must be settled even when the client has gone) and so need a
+// limit of their own.
+const settleTimeout = 10 * time.Second
+
+// errLeaseEnded is the cause of a function's context ending with its lease.
+var errLeaseEnded = errors.New("connect: the event's lease ended")
 
 // handlerConfig is what the HandlerOptions set.
 type handlerConfig struct {
 	dedupe  Deduper
+	lease   time.Duration
 	onError func(context.Context, error)
 }
 
@@ -65,25 +89,39 @@ type handlerConfig struct {
 type HandlerOption func(*handlerConfig)
 
 // WithDeduper replaces the default deduplication, a NewMemoryDeduper of
-// DefaultDedupeCapacity ids per process, for example with one that several instances
-// of your server share. nil keeps the default.
+// DefaultDedupeCapacity ids per process, for example with pgdedupe or redisdedupe,
+// which replicas of your server share. nil keeps the default.
 func WithDeduper(d Deduper) HandlerOption {
 	return func(c *handlerConfig) { c.dedupe = d }
 }
 
+// WithLease sets how long a delivery holds its claim on an event (default 60 s; d <= 0
+// keeps it). The function's context ends with the lease, and once it has ended another
+// delivery may take the event over, so a function still running then may run twice:
+// choose a lease well above your function's longest run.
+func WithLease(d time.Duration) HandlerOption {
+	return func(c *handlerConfig) {
+		if d > 0 {
+			c.lease = d
+		}
+	}
+}
+
 // WithErrorHandler sets a function told why a delivery was not answered with 200: a
-// verification or parse error (400), or a failed claim, callback error, callback panic
-// or failed release (500). Use it to log; it runs before the answer is written, so
-// keep it quick. The errors never contain a signature, a secret or the body.
+// verification or parse error (400), an event in progress elsewhere (409), or a failed
+// claim, callback error, callback panic or failed release (500); and why a delivery
+// answered 200 could not be marked done (a failed Complete). Use it to log; it runs
+// before the answer is written, so keep it quick. The errors never contain a
+// signature, a secret or the body.
 func WithErrorHandler(fn func(ctx context.Context, err error)) HandlerOption {
 	return func(c *handlerConfig) { c.onError = fn }
 }
 
 // NewWebhookHandler returns a handler that verifies deliveries with v. Register
 // functions with On and OnShareToken, then mount it on the URL you gave Persona.
-// A nil v makes every POST answer 500.
+// A nil v makes every POST answer 500 (Process and Replay need no verifier).
 func NewWebhookHandler(v *Verifier, opts ...HandlerOption) *WebhookHandler {
-	var cfg handlerConfig
+	cfg := handlerConfig{lease: defaultLease}
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&cfg)
@@ -95,15 +133,16 @@ func NewWebhookHandler(v *Verifier, opts ...HandlerOption) *WebhookHandler {
 	return &WebhookHandler{
 		v:       v,
 		dedupe:  cfg.dedupe,
+		lease:   cfg.lease,
 		onError: cfg.onError,
 		fns:     make(map[EventName]func(context.Context, *Event) error),
-		running: make(map[string]bool),
 	}
 }
 
 // On registers fn for events named name, replacing any function registered for that
-// name before; a nil fn removes the registration. fn receives the request's context.
-// Its error (or panic) makes the handler answer 500 so that Persona retries.
+// name before; a nil fn removes the registration. fn receives the request's context,
+// ended early when the delivery's lease ends. Its error (or panic) makes the handler
+// answer 500 so that Persona retries.
 func (h *WebhookHandler) On(name EventName, fn func(context.Context, *Event) error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -161,7 +200,7 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.fail(ctx, w, http.StatusRequestEntityTooLarge, fmt.Errorf("connect: webhook body is over %d bytes", maxWebhookBody))
 			return
 		}
-		h.fail(ctx, w, http.StatusBadRequest, fmt.Errorf("connect: read webhook body: %w", err))
+		h.fail(ctx, w, http.StatusBadRequest, wrapError("read webhook body", err))
 		return
 	}
 	ev, err := h.v.ConstructEvent(body, header)
@@ -169,87 +208,184 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(ctx, w, http.StatusBadRequest, err)
 		return
 	}
+	switch out, err := h.handle(ctx, ev); {
+	case out == outcomeInProgress:
+		h.fail(ctx, w, http.StatusConflict, err)
+	case err != nil:
+		h.fail(ctx, w, http.StatusInternalServerError, err)
+	default:
+		w.WriteHeader(http.StatusOK)
+	}
+}
 
+// Process runs one event through the same claims and functions as ServeHTTP, for
+// events that did not arrive as a delivery (from the Events API: see Replay; such
+// events are not signed, and need no verifier). It returns nil when the function ran
+// and succeeded, when the event was done before, and when no function is registered
+// for its name; an error wrapping ErrEventInProgress when another delivery holds a live
+// lease on it; the function's error (its claim released) otherwise. A nil event, or
+// one without an id, is an error wrapping ErrInvalidParams.
+func (h *WebhookHandler) Process(ctx context.Context, ev *Event) error {
+	_, err := h.process(ctx, ev)
+	return err
+}
+
+// process is Process, telling what happened for Replay's counts.
+func (h *WebhookHandler) process(ctx context.Context, ev *Event) (handling, error) {
+	if ev == nil {
+		return 0, invalidParam("event", "must not be nil")
+	}
+	if ev.ID == "" {
+		return 0, invalidParam("event id", "must not be empty")
+	}
+	return h.handle(ctx, ev)
+}
+
+// handling is what handling one event came to.
+type handling int
+
+const (
+	outcomeUnregistered handling = iota + 1 // no function for its name: not claimed
+	outcomeRan                              // claimed, run, succeeded
+	outcomeDone                             // done before: nothing ran
+	outcomeInProgress                       // another delivery holds a live lease
+	outcomeFailed                           // the claim or the function failed
+)
+
+// handle is the one path every event takes, from ServeHTTP and from Process: claim,
+// then answer from the claim. The error is set for outcomeInProgress and outcomeFailed.
+func (h *WebhookHandler) handle(ctx context.Context, ev *Event) (handling, error) {
 	h.mu.RLock()
 	fn := h.fns[ev.Name]
 	h.mu.RUnlock()
 	if fn == nil {
 		// Not claimed on purpose: claiming would spend a dedupe slot, and would make a
 		// redelivery that arrives after the name is registered do nothing.
-		w.WriteHeader(http.StatusOK)
-		return
+		return outcomeUnregistered, nil
 	}
-
-	if !h.startRun(ev.ID) {
-		h.fail(ctx, w, http.StatusConflict, fmt.Errorf("connect: event %s is already being handled", ev.ID))
-		return
-	}
-	defer h.endRun(ev.ID) // after any Release below: see running
-
-	claimed, err := h.dedupe.Claim(ctx, ev.ID)
+	owner, err := newClaimOwner()
 	if err != nil {
-		h.fail(ctx, w, http.StatusInternalServerError, fmt.Errorf("connect: claim event %s: %w", ev.ID, err))
-		return
+		return outcomeFailed, wrapError("claim event "+ev.ID, err)
 	}
-	if !claimed {
-		w.WriteHeader(http.StatusOK) // a duplicate: the first delivery runs (or ran) it
-		return
+	// The lease is counted from before the Claim is sent: whatever clock the Deduper
+	// uses starts it later, so the function's context never outlives the claim.
+	leaseEnd := time.Now().Add(h.lease)
+	res, err := h.dedupe.Claim(ctx, ev.ID, owner, h.lease)
+	if err != nil {
+		return outcomeFailed, wrapError("claim event "+ev.ID, err)
 	}
-	if err := h.dispatch(ctx, fn, ev); err != nil {
-		// The claim goes back even when the client has gone: Release gets a context
-		// that keeps the request's values but not its cancellation.
-		if rerr := h.dedupe.Release(context.WithoutCancel(ctx), ev.ID); rerr != nil {
-			err = errors.Join(err, fmt.Errorf("connect: release event %s: %w", ev.ID, rerr))
+	switch res {
+	case ClaimDone:
+		return outcomeDone, nil
+	case ClaimInProgress:
+		return outcomeInProgress, wrapError("event "+ev.ID, ErrEventInProgress)
+	case ClaimAcquired:
+	default:
+		return outcomeFailed, fmt.Errorf("connect: claim event %s: the deduper answered %v", ev.ID, res)
+	}
+
+	run := &runningDelivery{eventID: ev.ID}
+	runCtx, cancel := context.WithDeadlineCause(context.WithValue(ctx, runningDeliveryKey{}, run), leaseEnd, errLeaseEnded)
+	defer cancel()
+	if err := h.dispatch(runCtx, fn, ev, owner); err != nil {
+		if rerr := h.release(ctx, ev.ID, owner); rerr != nil {
+			err = errors.Join(err, rerr)
 		}
-		h.fail(ctx, w, http.StatusInternalServerError, err)
-		return
+		return outcomeFailed, err
 	}
-	w.WriteHeader(http.StatusOK)
+	if run.completedInTx.Load() {
+		return outcomeRan, nil // the function's own transaction marked it done
+	}
+	sctx, scancel := settleContext(ctx)
+	defer scancel()
+	if err := h.dedupe.Complete(sctx, ev.ID, owner); err != nil {
+		h.report(ctx, wrapError("complete event "+ev.ID+" after its function succeeded", err))
+	}
+	return outcomeRan, nil
 }
 
-// startRun marks id as running here; false when it already is.
-func (h *WebhookHandler) startRun(id string) bool {
-	h.runMu.Lock()
-	defer h.runMu.Unlock()
-	if h.running[id] {
-		return false
+// release gives the claim back on a context that survives the request's end.
+func (h *WebhookHandler) release(ctx context.Context, eventID, owner string) error {
+	sctx, cancel := settleContext(ctx)
+	defer cancel()
+	if err := h.dedupe.Release(sctx, eventID, owner); err != nil {
+		return wrapError("release event "+eventID, err)
 	}
-	h.running[id] = true
-	return true
+	return nil
 }
 
-func (h *WebhookHandler) endRun(id string) {
-	h.runMu.Lock()
-	defer h.runMu.Unlock()
-	delete(h.running, id)
+// settleContext keeps ctx's values but not its cancellation, bounded by settleTimeout:
+// a claim is settled even when the client has gone.
+func settleContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+}
+
+// newClaimOwner returns 128 random bits in hex: one owner per delivery.
+func newClaimOwner() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("make a claim owner: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
 }
 
 // dispatch runs fn, turning a panic into an error so that the claim is released and
 // Persona retries. http.ErrAbortHandler is re-raised after the release, since it is
 // how a handler asks net/http to drop the connection on purpose.
-func (h *WebhookHandler) dispatch(ctx context.Context, fn func(context.Context, *Event) error, ev *Event) (err error) {
+func (h *WebhookHandler) dispatch(ctx context.Context, fn func(context.Context, *Event) error, ev *Event, owner string) (err error) {
 	defer func() {
 		p := recover()
 		if p == nil {
 			return
 		}
 		if p == http.ErrAbortHandler {
-			_ = h.dedupe.Release(context.WithoutCancel(ctx), ev.ID)
+			if rerr := h.release(ctx, ev.ID, owner); rerr != nil {
+				h.report(ctx, rerr)
+			}
 			panic(p)
 		}
 		err = fmt.Errorf("connect: webhook function for %s (event %s) panicked: %v", ev.Name, ev.ID, p)
 	}()
 	if err := fn(ctx, ev); err != nil {
-		return fmt.Errorf("connect: webhook function for %s (event %s): %w", ev.Name, ev.ID, err)
+		return wrapError(fmt.Sprintf("webhook function for %s (event %s)", ev.Name, ev.ID), err)
 	}
 	return nil
 }
 
-// fail reports err and answers status with a fixed text.
-func (h *WebhookHandler) fail(ctx context.Context, w http.ResponseWriter, status int, err error) {
+// runningDelivery is what a function's context knows of the delivery running it.
+type runningDelivery struct {
+	eventID       string
+	completedInTx atomic.Bool
+}
+
+type runningDeliveryKey struct{}
+
+// SkipComplete is for Deduper implementations that mark an event done inside the
+// function's own database transaction, such as pgdedupe's CompleteTx, which calls it
+// for you. Called with the context a WebhookHandler gave the function running eventID,
+// it tells the handler not to call Deduper.Complete once the function returns nil (one
+// round trip fewer: the transaction did it). It reports whether ctx is such a context;
+// elsewhere it does nothing. If the function returns an error, the claim is released
+// as usual. A function that rolls back after this call must return an error.
+func SkipComplete(ctx context.Context, eventID string) bool {
+	run, ok := ctx.Value(runningDeliveryKey{}).(*runningDelivery)
+	if !ok || run.eventID != eventID {
+		return false
+	}
+	run.completedInTx.Store(true)
+	return true
+}
+
+// report hands err to the error handler, if any.
+func (h *WebhookHandler) report(ctx context.Context, err error) {
 	if h.onError != nil {
 		h.onError(ctx, err)
 	}
+}
+
+// fail reports err and answers status with a fixed text.
+func (h *WebhookHandler) fail(ctx context.Context, w http.ResponseWriter, status int, err error) {
+	h.report(ctx, err)
 	msg := http.StatusText(status)
 	if status == http.StatusBadRequest {
 		msg = "invalid webhook delivery"

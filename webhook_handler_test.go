@@ -477,30 +477,78 @@ func TestWebhookHandlerConcurrentRegistrationAndServing(t *testing.T) {
 	wg.Wait()
 }
 
-// failingDeduper fails Claim or Release on demand and records releases.
+// failingDeduper fails Claim, Complete or Release on demand (else it is a
+// MemoryDeduper) and records every call with its owner.
 type failingDeduper struct {
-	claimErr, releaseErr error
-	mu                   sync.Mutex
-	released             []string
-	releaseCtxErr        error
+	claimErr, completeErr, releaseErr error
+	claimResult                       ClaimResult // when set, Claim answers it without asking the memory
+
+	mem           *MemoryDeduper
+	mu            sync.Mutex
+	calls         []dedupeCall
+	releaseCtxErr error
 }
 
-func (d *failingDeduper) Claim(context.Context, string) (bool, error) {
-	return d.claimErr == nil, d.claimErr
+type dedupeCall struct {
+	op, id, owner string
+	lease         time.Duration
 }
-func (d *failingDeduper) Release(ctx context.Context, id string) error {
+
+func newFailingDeduper() *failingDeduper { return &failingDeduper{mem: NewMemoryDeduper(0)} }
+
+func (d *failingDeduper) record(c dedupeCall) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.released = append(d.released, id)
+	d.calls = append(d.calls, c)
+}
+
+func (d *failingDeduper) Claim(ctx context.Context, id, owner string, lease time.Duration) (ClaimResult, error) {
+	d.record(dedupeCall{"claim", id, owner, lease})
+	if d.claimErr != nil {
+		return 0, d.claimErr
+	}
+	if d.claimResult != 0 {
+		return d.claimResult, nil
+	}
+	return d.mem.Claim(ctx, id, owner, lease)
+}
+
+func (d *failingDeduper) Complete(ctx context.Context, id, owner string) error {
+	d.record(dedupeCall{op: "complete", id: id, owner: owner})
+	if d.completeErr != nil {
+		return d.completeErr
+	}
+	return d.mem.Complete(ctx, id, owner)
+}
+
+func (d *failingDeduper) Release(ctx context.Context, id, owner string) error {
+	d.record(dedupeCall{op: "release", id: id, owner: owner})
+	d.mu.Lock()
 	d.releaseCtxErr = ctx.Err()
-	return d.releaseErr
+	d.mu.Unlock()
+	if d.releaseErr != nil {
+		return d.releaseErr
+	}
+	return d.mem.Release(ctx, id, owner)
+}
+
+// ops lists the operations called, in order, as "op id".
+func (d *failingDeduper) ops() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var ops []string
+	for _, c := range d.calls {
+		ops = append(ops, c.op+" "+c.id)
+	}
+	return ops
 }
 
 func TestWebhookHandlerDeduperFailures(t *testing.T) {
 	t.Parallel()
 	t.Run("claim fails", func(t *testing.T) {
 		t.Parallel()
-		d := &failingDeduper{claimErr: errors.New("store down")}
+		d := newFailingDeduper()
+		d.claimErr = errors.New("store down")
 		h := newTestHandler(t, WithDeduper(d))
 		var calls atomic.Int32
 		h.On(EventInquiryCompleted, func(context.Context, *Event) error { calls.Add(1); return nil })
@@ -513,7 +561,8 @@ func TestWebhookHandlerDeduperFailures(t *testing.T) {
 	})
 	t.Run("release after a failure uses a live context", func(t *testing.T) {
 		t.Parallel()
-		d := &failingDeduper{releaseErr: errors.New("store down")}
+		d := newFailingDeduper()
+		d.releaseErr = errors.New("store down")
 		var reported error
 		h := newTestHandler(t, WithDeduper(d), WithErrorHandler(func(_ context.Context, err error) { reported = err }))
 		ctx, cancel := context.WithCancel(context.Background())
@@ -525,11 +574,11 @@ func TestWebhookHandlerDeduperFailures(t *testing.T) {
 		if status, _ := serve(h, r); status != http.StatusInternalServerError {
 			t.Errorf("status = %d, want 500", status)
 		}
+		if diff := cmp.Diff([]string{"claim evt_2", "release evt_2"}, d.ops()); diff != "" {
+			t.Errorf("deduper calls (-want +got):\n%s", diff)
+		}
 		d.mu.Lock()
 		defer d.mu.Unlock()
-		if diff := cmp.Diff([]string{"evt_2"}, d.released); diff != "" {
-			t.Errorf("released (-want +got):\n%s", diff)
-		}
 		if d.releaseCtxErr != nil {
 			t.Errorf("Release got a context that is done: %v", d.releaseCtxErr)
 		}
@@ -541,17 +590,19 @@ func TestWebhookHandlerDeduperFailures(t *testing.T) {
 
 func TestWebhookHandlerAbortHandlerPanicPropagates(t *testing.T) {
 	t.Parallel()
-	d := &failingDeduper{}
+	d := newFailingDeduper()
 	h := newTestHandler(t, WithDeduper(d))
 	h.On(EventInquiryCompleted, func(context.Context, *Event) error { panic(http.ErrAbortHandler) })
 	defer func() {
 		if p := recover(); p != http.ErrAbortHandler {
 			t.Errorf("recovered %v, want http.ErrAbortHandler", p)
 		}
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		if len(d.released) != 1 {
-			t.Errorf("released %v, want the event released before the abort", d.released)
+		if diff := cmp.Diff([]string{"claim evt_abort", "release evt_abort"}, d.ops()); diff != "" {
+			t.Errorf("deduper calls (-want +got):\n%s", diff)
+		}
+		// Released for real: the next delivery runs it.
+		if got, _ := d.mem.Claim(context.Background(), "evt_abort", "next", time.Minute); got != ClaimAcquired {
+			t.Errorf("claim after the abort = %v, want acquired", got)
 		}
 	}()
 	serve(h, delivery(t, eventBody("evt_abort", EventInquiryCompleted)))
@@ -562,56 +613,6 @@ func TestWebhookHandlerWithoutVerifier(t *testing.T) {
 	h := NewWebhookHandler(nil)
 	if status, _ := serve(h, delivery(t, eventBody("evt_1", EventInquiryCompleted))); status != http.StatusInternalServerError {
 		t.Errorf("status = %d, want 500", status)
-	}
-}
-
-func TestMemoryDeduper(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	d := NewMemoryDeduper(3)
-	claim := func(id string) bool {
-		ok, err := d.Claim(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ok
-	}
-	steps := []struct {
-		op   string // "claim" or "release"
-		id   string
-		want bool
-	}{
-		{"claim", "a", true},
-		{"claim", "a", false}, // held while in flight and after
-		{"claim", "b", true},
-		{"release", "a", false},
-		{"claim", "a", true}, // released: claimable again, in the third slot
-		{"claim", "c", true}, // takes the first slot, freed by the release
-		{"claim", "b", false},
-		{"claim", "d", true}, // evicts b, the oldest live claim
-		{"claim", "b", true}, // b was forgotten
-		{"release", "zzz", false},
-	}
-	for i, s := range steps {
-		switch s.op {
-		case "claim":
-			if got := claim(s.id); got != s.want {
-				t.Fatalf("step %d: Claim(%q) = %v, want %v", i, s.id, got, s.want)
-			}
-		case "release":
-			if err := d.Release(ctx, s.id); err != nil {
-				t.Fatalf("step %d: Release: %v", i, err)
-			}
-		}
-	}
-	if n := len(d.slot); n > 3 {
-		t.Errorf("remembers %d ids, want at most 3", n)
-	}
-	if got := len(NewMemoryDeduper(1 << 22).ring); got != 0 {
-		t.Errorf("a new MemoryDeduper holds %d slots, want 0: memory should come with the ids", got)
-	}
-	if got := NewMemoryDeduper(0).capacity; got != DefaultDedupeCapacity {
-		t.Errorf("default capacity = %d, want %d", got, DefaultDedupeCapacity)
 	}
 }
 

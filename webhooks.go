@@ -23,7 +23,8 @@ const (
 	maxSignatureHeader = 4 << 10
 
 	// maxSignatureGroups bounds the MACs one forged header can make Verify compute
-	// (groups x secrets passes over a body of up to 1 MiB). Persona sends at most two.
+	// (distinct timestamps x secrets passes over a body of up to 1 MiB). Persona sends
+	// at most two groups.
 	maxSignatureGroups = 8
 
 	// maxTimestampDigits keeps t inside an int64 (and inside the prefix buffer of
@@ -69,7 +70,7 @@ func WithClock(now func() time.Time) VerifierOption {
 // ErrEmptySecret; an invalid option returns one wrapping ErrInvalidParams.
 func NewVerifier(secrets []string, opts ...VerifierOption) (*Verifier, error) {
 	if len(secrets) == 0 {
-		return nil, fmt.Errorf("connect: new verifier: no secret given: %w", ErrEmptySecret)
+		return nil, wrapError("new verifier: no secret given", ErrEmptySecret)
 	}
 	cfg := verifierConfig{tolerance: DefaultTolerance, now: time.Now}
 	for _, opt := range opts {
@@ -78,19 +79,19 @@ func NewVerifier(secrets []string, opts ...VerifierOption) (*Verifier, error) {
 		}
 	}
 	if cfg.tolerance <= 0 {
-		return nil, fmt.Errorf("connect: new verifier: %w", invalidParam("tolerance", "must be positive"))
+		return nil, wrapError("new verifier", invalidParam("tolerance", "must be positive"))
 	}
 	if cfg.now == nil {
-		return nil, fmt.Errorf("connect: new verifier: %w", invalidParam("clock", "must not be nil"))
+		return nil, wrapError("new verifier", invalidParam("clock", "must not be nil"))
 	}
 	v := &Verifier{tolerance: cfg.tolerance, now: cfg.now, keys: make([]*macKey, 0, len(secrets))}
 	for i, s := range secrets {
 		if strings.TrimSpace(s) == "" {
-			return nil, fmt.Errorf("connect: new verifier: secret %d of %d: %w", i+1, len(secrets), ErrEmptySecret)
+			return nil, wrapError(fmt.Sprintf("new verifier: secret %d of %d", i+1, len(secrets)), ErrEmptySecret)
 		}
 		k, err := newMACKey(s)
 		if err != nil {
-			return nil, fmt.Errorf("connect: new verifier: secret %d of %d: %w", i+1, len(secrets), err)
+			return nil, wrapError(fmt.Sprintf("new verifier: secret %d of %d", i+1, len(secrets)), err)
 		}
 		v.keys = append(v.keys, k)
 	}
@@ -134,8 +135,14 @@ func (v *Verifier) Verify(payload []byte, header string) error {
 			continue
 		}
 		fresh = true
+		// One MAC per distinct t per secret, checked against every group with that t:
+		// a forged header repeating one group must not cost a pass over the body per
+		// group. An earlier group with the same digits has been checked already.
+		if sameTimestampBefore(groups[:i], g.ts) {
+			continue
+		}
 		for _, k := range v.keys {
-			if k.matches(g, payload) {
+			if k.matches(g.ts, groups[i:n], payload) {
 				return nil
 			}
 		}
@@ -424,20 +431,40 @@ func newMACKey(secret string) (k *macKey, err error) {
 	return k, nil
 }
 
-// matches reports whether any v1 of group g is the MAC of "<g.ts>.<payload>".
-func (k *macKey) matches(g *sigGroup, payload []byte) bool {
+// matches reports whether any v1 of any group in groups whose t is ts is the MAC of
+// "<ts>.<payload>", which it computes once.
+func (k *macKey) matches(ts string, groups []sigGroup, payload []byte) bool {
 	st := k.pool.Get().(*macState)
 	defer k.pool.Put(st)
 	st.h.Reset()
-	n := copy(st.prefix[:], g.ts)
+	n := copy(st.prefix[:], ts)
 	st.prefix[n] = '.'
 	st.h.Write(st.prefix[:n+1])
 	st.h.Write(payload) // streamed: the body is never copied
 	sum := st.h.Sum(st.sum[:0])
+	for i := range groups {
+		if g := &groups[i]; g.ts == ts && g.matches(sum) {
+			return true
+		}
+	}
+	return false
+}
+
+// sameTimestampBefore reports whether a group of groups has t digits ts.
+func sameTimestampBefore(groups []sigGroup, ts string) bool {
+	for i := range groups {
+		if groups[i].ts == ts {
+			return true
+		}
+	}
+	return false
+}
+
+// matches reports whether any v1 of g is sum.
+func (g *sigGroup) matches(sum []byte) bool {
 	if g.decoded {
 		return hmac.Equal(sum, g.sig[:])
 	}
-
 	found := false
 	for rest := g.text; rest != ""; {
 		var pair string

@@ -153,13 +153,13 @@ func (s *autoShare) share(ctx context.Context, ev *Event) error {
 		return fmt.Errorf("%w: event %s is about a %.40q", errNotInquiry, ev.ID, ev.Object.Type)
 	}
 	if err := validateID("payload inquiry id", ev.Object.ID, []string{"inq_"}); err != nil {
-		return fmt.Errorf("auto-share event %s: %w", ev.ID, err)
+		return wrapError("auto-share event "+ev.ID, err)
 	}
 	var tok *ShareToken
 	if !ev.CreatedAt.IsZero() && time.Since(ev.CreatedAt) > lookupAfter {
 		found, err := s.madeSince(ctx, ev)
 		if err != nil {
-			return fmt.Errorf("auto-share %s over %s: look for a token made since event %s: %w", ev.Object.ID, s.connectionID, ev.ID, err)
+			return wrapError(fmt.Sprintf("auto-share %s over %s: look for a token made since event %s", ev.Object.ID, s.connectionID, ev.ID), err)
 		}
 		tok = found
 	}
@@ -170,7 +170,7 @@ func (s *autoShare) share(ctx context.Context, ev *Event) error {
 			ExpiresIn:    s.expiresIn,
 		}, WithIdempotencyKey(autoShareKey(ev.ID, s.connectionID)))
 		if err != nil {
-			return fmt.Errorf("auto-share %s over %s: %w", ev.Object.ID, s.connectionID, err)
+			return wrapError(fmt.Sprintf("auto-share %s over %s", ev.Object.ID, s.connectionID), err)
 		}
 		tok = made
 	}
@@ -178,7 +178,7 @@ func (s *autoShare) share(ctx context.Context, ev *Event) error {
 		return nil
 	}
 	if err := s.shared(ctx, ev, tok); err != nil {
-		return fmt.Errorf("auto-share %s over %s: Shared(%s): %w", ev.Object.ID, s.connectionID, tok.ID, err)
+		return wrapError(fmt.Sprintf("auto-share %s over %s: Shared(%s)", ev.Object.ID, s.connectionID, tok.ID), err)
 	}
 	return nil
 }
@@ -279,7 +279,7 @@ func (r *autoRedeem) redeem(ctx context.Context, ev *Event) error {
 	var params RedeemShareTokenParams
 	if r.params != nil {
 		if params, err = r.params(ctx, tok); err != nil {
-			return fmt.Errorf("auto-redeem %s: Params: %w", tok.ID, err)
+			return wrapError("auto-redeem "+tok.ID+": Params", err)
 		}
 	}
 	pending, err := r.tokens.Redeem(ctx, tok.ID, params)
@@ -290,19 +290,19 @@ func (r *autoRedeem) redeem(ctx context.Context, ev *Event) error {
 		}
 		return nil
 	case !errors.Is(err, ErrConflict) && !errors.Is(err, ErrUnprocessable):
-		return fmt.Errorf("auto-redeem %s: %w", tok.ID, err)
+		return wrapError("auto-redeem "+tok.ID, err)
 	}
 	// The status code alone does not say why: a 422 also answers a connection that is
 	// not active. The token's status does.
 	now, gerr := r.tokens.Get(ctx, tok.ID)
 	if gerr != nil {
-		return fmt.Errorf("auto-redeem %s: %w (and reading it back: %w)", tok.ID, err, gerr)
+		return wrapError(fmt.Sprintf("auto-redeem %s (reading it back failed too: %s)", tok.ID, strings.TrimPrefix(gerr.Error(), "connect: ")), err)
 	}
 	switch now.Status {
 	case ShareTokenPending, ShareTokenRedeemed:
 		return nil
 	}
-	return fmt.Errorf("auto-redeem %s (status %s): %w", tok.ID, now.Status, err)
+	return wrapError(fmt.Sprintf("auto-redeem %s (status %s)", tok.ID, now.Status), err)
 }
 
 // notify is the function AutoRedeem registers for inbound-redeemed.
@@ -312,7 +312,7 @@ func (r *autoRedeem) notify(ctx context.Context, ev *Event) error {
 		return err
 	}
 	if err := r.redeemed(ctx, ev, tok); err != nil {
-		return fmt.Errorf("auto-redeem %s: Redeemed: %w", tok.ID, err)
+		return wrapError("auto-redeem "+tok.ID+": Redeemed", err)
 	}
 	return nil
 }

@@ -175,7 +175,7 @@ func TestAutoRedeemAnswersFromTheTokensStatus(t *testing.T) {
 			if _, err := r.source.Connections.Deactivate(context.Background(), r.cxn); err != nil {
 				t.Fatal(err)
 			}
-		}, http.StatusInternalServerError, "(status created): connect: POST /connect/share-tokens/"},
+		}, http.StatusInternalServerError, "(status created): POST /connect/share-tokens/"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()

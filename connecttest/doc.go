@@ -27,8 +27,9 @@
 // registered webhooks with Persona-Signature and Persona's retry headers; Deliveries
 // shows every attempt.
 //
-// Fault injection (FailNext, FailNextStored, DropAfterCommit, AddLatency) lets a test
-// prove that a client retries and that idempotency keys keep retries safe.
+// Fault injection (FailNext, FailNextStored, DropAfterCommit, CutBodyAfterCommit,
+// AddLatency) lets a test prove that a client retries and that idempotency keys keep
+// retries safe.
 //
 // Where Persona's documents are silent the fake makes a choice; every such choice is
 // listed, with its reason, in policy.go.

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -15,6 +16,17 @@ const (
 	faultBefore faultStage = iota // in front of the idempotency layer: never stored
 	faultStored                   // inside it: stored and replayed like any answer
 	faultDrop                     // after the answer is decided: the connection is closed
+	faultCut                      // after the answer is decided: headers and part of the body, then closed
+)
+
+// commitFault is what happens to an answer already decided (and stored under its
+// Idempotency-Key) on its way out.
+type commitFault int
+
+const (
+	answerWhole   commitFault = iota // written as it is
+	answerDropped                    // not a byte: the connection is closed
+	answerCut                        // status, headers and half the body, then the connection is closed
 )
 
 // fault is an injected failure for the next n matching requests.
@@ -54,6 +66,17 @@ func (s *Server) DropAfterCommit(method, pattern string, n int) {
 	s.addFault(faultDrop, method, pattern, n, 0)
 }
 
+// CutBodyAfterCommit makes the next n requests matching method and pattern (as in
+// FailNext) run to the end, their effect committed and their answer stored under their
+// Idempotency-Key, and then sends the answer's status and headers, with a
+// Content-Length for the whole body, and only the first half of the body before
+// closing the connection: the client sees a success whose body breaks off
+// (io.ErrUnexpectedEOF) and cannot decode what was made. A retry with the same key
+// gets the stored answer whole.
+func (s *Server) CutBodyAfterCommit(method, pattern string, n int) {
+	s.addFault(faultCut, method, pattern, n, 0)
+}
+
 // AddLatency delays every later request by d more (real time) before it is handled;
 // a negative d takes latency away, never below zero. Close ends the waits.
 func (s *Server) AddLatency(d time.Duration) {
@@ -66,7 +89,7 @@ func (s *Server) addFault(stage faultStage, method, pattern string, n, status in
 	if n <= 0 {
 		return
 	}
-	if stage != faultDrop && (status < 400 || status > 599) {
+	if stage != faultDrop && stage != faultCut && (status < 400 || status > 599) {
 		panic("connecttest: an injected status must be 4xx or 5xx")
 	}
 	if _, err := path.Match(pattern, "/"); err != nil {
@@ -80,8 +103,34 @@ func (s *Server) addFault(stage faultStage, method, pattern string, n, status in
 // takeFaultLocked consumes one matching fault of stage, oldest first, and returns the
 // answer it imposes.
 func (s *Server) takeFaultLocked(stage faultStage, method, rel string) (response, bool) {
+	f := s.takeMatchingLocked(method, rel, func(st faultStage) bool { return st == stage })
+	if f == nil {
+		return response{}, false
+	}
+	if f.status == http.StatusUnauthorized {
+		return fail(f.status, ""), true // Persona's 401 carries only a title
+	}
+	return fail(f.status, "injected by connecttest"), true
+}
+
+// takeCommitFaultLocked consumes the oldest matching DropAfterCommit or
+// CutBodyAfterCommit fault and says what it does to the answer.
+func (s *Server) takeCommitFaultLocked(method, rel string) commitFault {
+	f := s.takeMatchingLocked(method, rel, func(st faultStage) bool { return st == faultDrop || st == faultCut })
+	switch {
+	case f == nil:
+		return answerWhole
+	case f.stage == faultCut:
+		return answerCut
+	}
+	return answerDropped
+}
+
+// takeMatchingLocked consumes one use of the oldest fault whose stage is wanted and
+// whose method and pattern match, and returns it (nil when none does).
+func (s *Server) takeMatchingLocked(method, rel string, wanted func(faultStage) bool) *fault {
 	for i, f := range s.faults {
-		if f.stage != stage || (f.method != "" && f.method != method) {
+		if !wanted(f.stage) || (f.method != "" && f.method != method) {
 			continue
 		}
 		if f.pattern != "" {
@@ -93,10 +142,38 @@ func (s *Server) takeFaultLocked(stage faultStage, method, rel string) (response
 		if f.left == 0 {
 			s.faults = slices.Delete(s.faults, i, i+1)
 		}
-		if f.status == http.StatusUnauthorized {
-			return fail(f.status, ""), true // Persona's 401 carries only a title
-		}
-		return fail(f.status, "injected by connecttest"), true
+		return f
 	}
-	return response{}, false
+	return nil
+}
+
+// writeAnswer writes a decided answer as cf says: whole, not at all, or cut.
+func writeAnswer(w http.ResponseWriter, hdr http.Header, resp response, cf commitFault) {
+	if cf == answerDropped {
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				conn.Close()
+				return
+			}
+		}
+		// Not hijackable (HTTP/2): answer after all.
+	}
+	for k, v := range hdr {
+		w.Header()[k] = v
+	}
+	if cf != answerCut {
+		w.WriteHeader(resp.status)
+		w.Write(resp.body) //nolint:errcheck // the client may be gone; nothing to do
+		return
+	}
+	// The declared length makes the client notice the missing half: without it,
+	// a closed connection would read as the end of a body.
+	w.Header().Set("Content-Length", strconv.Itoa(len(resp.body)))
+	w.WriteHeader(resp.status)
+	w.Write(resp.body[:len(resp.body)/2]) //nolint:errcheck // the client may be gone; nothing to do
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
+	// net/http closes the connection without writing the rest.
+	panic(http.ErrAbortHandler)
 }

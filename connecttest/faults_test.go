@@ -2,6 +2,7 @@ package connecttest_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -56,6 +57,41 @@ func TestDropAfterCommitKeepsTheEffect(t *testing.T) {
 	// The retry with the same key gets the stored answer, not a second token.
 	first := w.s.do("GET", "/connect/share-tokens", "").str("data", 0, "id")
 	if got := w.s.do("POST", "/connect/share-tokens", body, "Idempotency-Key", "dropped").must(t, 201).str("data", "id"); got != first {
+		t.Errorf("retry made %s, want the committed %s", got, first)
+	}
+	if n := countTokens(t, w.s); n != 1 {
+		t.Errorf("%d tokens after the retry, want 1", n)
+	}
+}
+
+func TestCutBodyAfterCommitKeepsTheEffect(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.srv.CutBodyAfterCommit("POST", "/connect/share-tokens", 1)
+	body := createBody(w.cxn, w.inq)
+	req, _ := http.NewRequest("POST", w.srv.URL+"/connect/share-tokens", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+w.src.APIKey)
+	req.Header.Set("Idempotency-Key", "cut")
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr}).Do(req)
+	if err != nil {
+		t.Fatalf("cut request: %v, want the status and headers", err)
+	}
+	got, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated || resp.Header.Get("Request-Id") == "" {
+		t.Errorf("cut answer: %d, Request-Id %q; want 201 with the usual headers", resp.StatusCode, resp.Header.Get("Request-Id"))
+	}
+	if !errors.Is(err, io.ErrUnexpectedEOF) || len(got) == 0 || int64(len(got)) >= resp.ContentLength {
+		t.Errorf("read %d of %d bytes, error %v; want part of the body, then io.ErrUnexpectedEOF", len(got), resp.ContentLength, err)
+	}
+	if n := countTokens(t, w.s); n != 1 {
+		t.Fatalf("%d tokens after a cut create, want 1 (committed)", n)
+	}
+	// The retry with the same key gets the stored answer, whole, not a second token.
+	first := w.s.do("GET", "/connect/share-tokens", "").str("data", 0, "id")
+	if got := w.s.do("POST", "/connect/share-tokens", body, "Idempotency-Key", "cut").must(t, 201).str("data", "id"); got != first {
 		t.Errorf("retry made %s, want the committed %s", got, first)
 	}
 	if n := countTokens(t, w.s); n != 1 {

@@ -2,6 +2,7 @@ package connecttest
 
 import (
 	"fmt"
+	"net"
 	"time"
 
 	connect "github.com/persona-connect/connect-go"
@@ -16,7 +17,8 @@ type config struct {
 	webhookTimeout    time.Duration
 	rateLimit         int
 	rateWindow        time.Duration
-	problems          []string // invalid options; NewServer panics with them
+	listener          net.Listener // nil: a fresh one on 127.0.0.1:0
+	problems          []string     // invalid options; NewServer panics with them
 }
 
 // ServerOption configures a Server. An invalid option makes NewServer panic with a
@@ -98,6 +100,21 @@ func WithRateLimit(n int, window time.Duration) ServerOption {
 			return
 		}
 		c.rateLimit, c.rateWindow = n, window
+	}
+}
+
+// WithListener makes the server accept connections on l instead of on a fresh
+// 127.0.0.1 port, e.g. one a program bound to a fixed address with net.Listen, so that
+// code outside the test process knows where to find the fake. Server.URL follows l's
+// address ("http://<l.Addr()>/api/v1"); a client of this SDK accepts plain http only on
+// loopback hosts. The server owns l from then on: Close closes it.
+func WithListener(l net.Listener) ServerOption {
+	return func(c *config) {
+		if l == nil {
+			c.invalid("WithListener: nil listener")
+			return
+		}
+		c.listener = l
 	}
 }
 

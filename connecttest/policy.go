@@ -171,7 +171,9 @@ const (
 //     retry with the same key runs for real. FailNextStored answers from inside the API
 //     (after the idempotency layer), so like any answer Persona produces, it is stored
 //     and replayed. DropAfterCommit runs the request to the end (storing its answer)
-//     and then closes the connection without a byte of response.
+//     and then closes the connection without a byte of response; CutBodyAfterCommit
+//     does the same after the status, the headers (Content-Length of the whole body)
+//     and the first half of the body.
 //   - The server clock (WithClock, Advance) drives timestamps, TTL expiry, idempotency
 //     retention, rate-limit windows, secret expiry after a rotation and the signature's
 //     t. Waits (redemption delay, webhook retries, latency) are real time.

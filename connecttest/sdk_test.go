@@ -293,6 +293,23 @@ func TestSDKCreateRetriedAfterDroppedConnectionLeavesOneToken(t *testing.T) {
 	}
 }
 
+// A 201 whose body breaks off is retried with the same key; the fake answers the retry
+// from its idempotency store, so there is one token.
+func TestSDKCreateRetriedAfterCutBodyLeavesOneToken(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := newSDKWorld(t)
+	w.srv.CutBodyAfterCommit("POST", "/connect/share-tokens", 2)
+	tok, err := w.s.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: w.cxn, SourceID: w.inq})
+	if err != nil {
+		t.Fatalf("create after two cut bodies: %v", err)
+	}
+	all := collect(t, w.s.ShareTokens.List(ctx, nil))
+	if len(all) != 1 || all[0].ID != tok.ID {
+		t.Fatalf("%d tokens after a retried create, want exactly 1 (%s)", len(all), tok.ID)
+	}
+}
+
 func TestSDKRetriesFaultsButNotStoredServerErrors(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

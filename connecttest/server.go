@@ -48,8 +48,8 @@ type core struct {
 	latency     time.Duration
 }
 
-// NewServer starts a fake Persona Connect on a loopback port. Invalid options panic,
-// naming the option. Close it when done.
+// NewServer starts a fake Persona Connect on a loopback port, or on the caller's
+// listener (WithListener). Invalid options panic, naming the option. Close it when done.
 func NewServer(opts ...ServerOption) *Server {
 	cfg := config{
 		clock:             time.Now,
@@ -84,7 +84,12 @@ func NewServer(opts ...ServerOption) *Server {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 	}}
-	s.hs = httptest.NewServer(s.routes())
+	s.hs = httptest.NewUnstartedServer(s.routes())
+	if l := cfg.listener; l != nil {
+		s.hs.Listener.Close() // the loopback listener httptest opened, unused
+		s.hs.Listener = l
+	}
+	s.hs.Start()
 	s.URL = s.hs.URL + apiPrefix
 	return s
 }
@@ -148,7 +153,7 @@ type request struct {
 // serve is the pipeline of every request: latency, then (under the lock)
 // authentication, rate limit and either h, the handler of method's operation, with its
 // faults and idempotency, or the 404 or 405 of a request no operation takes (h nil);
-// then the answer is written, or the connection dropped.
+// then the answer is written, or dropped or cut short by a fault (writeAnswer).
 func (s *Server) serve(method string, h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
@@ -168,56 +173,37 @@ func (s *Server) serve(method string, h handler) http.HandlerFunc {
 		if r.Method != method {
 			op = nil // HEAD, which a GET pattern also takes
 		}
-		hdr, resp, drop := s.handle(r, body, op)
-		writeAnswer(w, hdr, resp, drop)
+		hdr, resp, cf := s.handle(r, body, op)
+		writeAnswer(w, hdr, resp, cf)
 	}
-}
-
-// writeAnswer is the one place an answer is written: whole, or, when drop is set, not a
-// byte of it, the connection closed.
-func writeAnswer(w http.ResponseWriter, hdr http.Header, resp response, drop bool) {
-	if drop {
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				conn.Close()
-				return
-			}
-		}
-		// Not hijackable (HTTP/2): answer after all.
-	}
-	for k, v := range hdr {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(resp.status)
-	w.Write(resp.body) //nolint:errcheck // the client may be gone; nothing to do
 }
 
 // handle decides the answer to one request. It holds s.mu throughout, so requests are
 // applied one at a time, as if by a single database transaction each.
-func (s *Server) handle(r *http.Request, body []byte, h handler) (http.Header, response, bool) {
+func (s *Server) handle(r *http.Request, body []byte, h handler) (http.Header, response, commitFault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	hdr := http.Header{"Content-Type": {"application/json"}}
 	o := s.authenticateLocked(r)
 	if o == nil {
-		return hdr, fail(http.StatusUnauthorized, ""), false
+		return hdr, fail(http.StatusUnauthorized, ""), answerWhole
 	}
 	now := s.nowLocked()
 	hdr.Set("Request-Id", newID("req_"))
 	hdr.Set("Persona-Environment-Id", o.envID)
 	hdr.Set("Persona-Organization-Id", o.pub.ID)
 	if limited := o.rate.take(now, s.cfg.rateLimit, s.cfg.rateWindow, hdr); limited {
-		return hdr, fail(http.StatusTooManyRequests, rateLimitDetails(s.cfg.rateLimit, s.cfg.rateWindow)), false
+		return hdr, fail(http.StatusTooManyRequests, rateLimitDetails(s.cfg.rateLimit, s.cfg.rateWindow)), answerWhole
 	}
 	if len(body) > maxRequestBody {
-		return hdr, fail(http.StatusBadRequest, "request body is larger than 1 MiB"), false
+		return hdr, fail(http.StatusBadRequest, "request body is larger than 1 MiB"), answerWhole
 	}
 	if h == nil {
-		return hdr, unrouted(r), false
+		return hdr, unrouted(r), answerWhole
 	}
 	rel := strings.TrimPrefix(r.URL.Path, apiPrefix)
 	if resp, hit := s.takeFaultLocked(faultBefore, r.Method, rel); hit {
-		return hdr, resp, false
+		return hdr, resp, answerWhole
 	}
 	q := &request{Request: r, org: o, now: now, body: body}
 	run := func() response {
@@ -232,6 +218,5 @@ func (s *Server) handle(r *http.Request, body []byte, h handler) (http.Header, r
 	} else {
 		resp = run()
 	}
-	_, drop := s.takeFaultLocked(faultDrop, r.Method, rel)
-	return hdr, resp, drop
+	return hdr, resp, s.takeCommitFaultLocked(r.Method, rel)
 }

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net"
+
+	"github.com/persona-connect/connect-go/connecttest"
+)
+
+// fake runs connecttest as a stand-alone server, so that code in any language can
+// test against a faithful Persona Connect with no account and no network.
+
+// fakeInfo is the one JSON object fake prints on stdout. It holds the fake's own API
+// keys on purpose: they are what a test needs, and they open nothing but this process.
+type fakeInfo struct {
+	URL           string  `json:"url"`
+	Source        fakeOrg `json:"source"`
+	Destination   fakeOrg `json:"destination"`
+	ConnectionID  string  `json:"connection_id"`
+	InquiryID     string  `json:"inquiry_id"`
+	WebhookSecret string  `json:"webhook_secret,omitempty"`
+}
+
+type fakeOrg struct {
+	ID     string `json:"id"`
+	APIKey string `json:"api_key"`
+}
+
+func fakeCmd() *command {
+	return &command{
+		name:  "fake",
+		args:  "[--addr 127.0.0.1:0] [--forward-to URL]",
+		short: "run a fake Persona Connect for tests in any language",
+		long: `Runs connecttest, the SDK's in-memory Persona Connect, as a server on --addr,
+seeded with a source and a destination organization, an active connection between
+them and a completed inquiry of the source. Prints one line of JSON on stdout:
+url (the API root), source.id, source.api_key, destination.id, destination.api_key,
+connection_id, inquiry_id, and with --forward-to webhook_secret: that URL then receives
+the destination's webhook deliveries, signed with it. Serves until Ctrl-C or SIGTERM,
+then closes cleanly and exits 0.`,
+		example: `connect fake --addr 127.0.0.1:8099 > fake.json &
+curl -H "Authorization: Bearer $(jq -r .source.api_key fake.json)" -H 'Content-Type: application/json' \
+  -d '{"data":{"attributes":{"connection-id":"'$(jq -r .connection_id fake.json)'","source-id":"'$(jq -r .inquiry_id fake.json)'"}}}' \
+  "$(jq -r .url fake.json)/connect/share-tokens"`,
+		setup: func(fs *flag.FlagSet) runFunc {
+			addr := fs.String("addr", "127.0.0.1:0", "listen on `host:port` (port 0: any free one)")
+			forwardTo := fs.String("forward-to", "", "deliver the destination's webhooks to `URL`")
+			return func(ctx context.Context, a *app, args []string) error {
+				if err := noArgs(args); err != nil {
+					return err
+				}
+				if *forwardTo != "" {
+					if err := checkForwardURL(*forwardTo); err != nil {
+						return err
+					}
+				}
+				l, err := net.Listen("tcp", *addr)
+				if err != nil {
+					return fmt.Errorf("connect: fake: %v", err) // %v: see exitCode
+				}
+				srv := connecttest.NewServer(connecttest.WithListener(l))
+				defer srv.Close()
+				src, dst := srv.NewOrganization("Source"), srv.NewOrganization("Destination")
+				info := fakeInfo{
+					URL:          srv.URL,
+					Source:       fakeOrg{ID: src.ID, APIKey: src.APIKey},
+					Destination:  fakeOrg{ID: dst.ID, APIKey: dst.APIKey},
+					ConnectionID: srv.CreateConnection(src, dst),
+					InquiryID:    srv.CreateInquiry(src),
+				}
+				if *forwardTo != "" {
+					info.WebhookSecret = srv.AddWebhook(dst, *forwardTo)
+				}
+				if err := printJSON(a.stdout, info); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stderr, "connect: fake Persona Connect at %s; Ctrl-C stops it\n", srv.URL)
+				<-ctx.Done()
+				fmt.Fprintln(a.stderr, "connect: fake stopped")
+				return nil
+			}
+		},
+	}
+}

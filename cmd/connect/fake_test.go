@@ -1,0 +1,143 @@
+package main
+
+import (
+	"encoding/json"
+	"net"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+
+	connect "github.com/persona-connect/connect-go"
+)
+
+// fakeOut is the JSON object "connect fake" prints, decoded as a user of another
+// language would: by its documented keys only.
+type fakeOut struct {
+	URL    string `json:"url"`
+	Source struct {
+		ID     string `json:"id"`
+		APIKey string `json:"api_key"`
+	} `json:"source"`
+	Destination struct {
+		ID     string `json:"id"`
+		APIKey string `json:"api_key"`
+	} `json:"destination"`
+	ConnectionID  string `json:"connection_id"`
+	InquiryID     string `json:"inquiry_id"`
+	WebhookSecret string `json:"webhook_secret"`
+}
+
+// startFake starts "connect fake" with args and decodes the one line it prints.
+func startFake(t *testing.T, args ...string) (*process, fakeOut) {
+	t.Helper()
+	p := start(t, nil, append([]string{"fake"}, args...)...)
+	line := p.firstLine()
+	var info fakeOut
+	dec := json.NewDecoder(strings.NewReader(line))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&info); err != nil {
+		t.Fatalf("decode %q: %v", line, err)
+	}
+	return p, info
+}
+
+// The fake's JSON is all a client needs: its keys create a token over its connection,
+// and the destination redeems it, all with the command.
+func TestFakeServesItsSeededWorld(t *testing.T) {
+	t.Parallel()
+	p, info := startFake(t)
+	for name, v := range map[string]string{"url": info.URL, "source.id": info.Source.ID, "source.api_key": info.Source.APIKey,
+		"destination.id": info.Destination.ID, "destination.api_key": info.Destination.APIKey,
+		"connection_id": info.ConnectionID, "inquiry_id": info.InquiryID} {
+		if v == "" {
+			t.Errorf("%s is empty", name)
+		}
+	}
+	if !strings.HasPrefix(info.URL, "http://127.0.0.1:") || !strings.HasSuffix(info.URL, "/api/v1") || info.WebhookSecret != "" {
+		t.Errorf("info = %+v", info)
+	}
+	src := []string{"PERSONA_BASE_URL=" + info.URL, "PERSONA_API_KEY=" + info.Source.APIKey}
+	dst := []string{"PERSONA_BASE_URL=" + info.URL, "PERSONA_API_KEY=" + info.Destination.APIKey}
+
+	cxn := decodeOne[connectionOut](t, mustRun(t, src, "connections", "get", info.ConnectionID, "--json").stdout)
+	if cxn.Status != "active" || cxn.SourceOrganizationID != info.Source.ID || cxn.DestinationOrganizationID != info.Destination.ID {
+		t.Errorf("connection = %+v", cxn)
+	}
+	tok := decodeOne[shareTokenOut](t, mustRun(t, src, "share-tokens", "create", "--connection", info.ConnectionID, "--source", info.InquiryID, "--json").stdout)
+	if tok.Status != "created" || tok.Source == nil || tok.Source.ID != info.InquiryID {
+		t.Fatalf("created %+v", tok)
+	}
+	mustRun(t, dst, "share-tokens", "redeem", tok.ID)
+	if got := decodeOne[shareTokenOut](t, mustRun(t, dst, "share-tokens", "wait", tok.ID, "--json").stdout); got.Status != "redeemed" {
+		t.Errorf("wait = %+v", got)
+	}
+
+	if code := p.stop(os.Interrupt); code != exitOK {
+		t.Fatalf("exit %d after SIGINT; stderr:\n%s", code, p.stderr)
+	}
+	if !strings.Contains(p.stderr.String(), "connect: fake stopped") {
+		t.Errorf("stderr:\n%s", p.stderr)
+	}
+	// Closed: the port no longer answers.
+	if r := run(t, src, "", "connections", "list"); r.code != exitRetryable {
+		t.Errorf("after the stop: %s", r)
+	}
+}
+
+// With --forward-to, the destination's events are delivered to that URL, signed with
+// the webhook_secret the fake printed. SIGTERM stops it cleanly too.
+func TestFakeForwardsTheDestinationsWebhooks(t *testing.T) {
+	t.Parallel()
+	ep := newEndpoint(t, 0)
+	p, info := startFake(t, "--forward-to", ep.srv.URL)
+	if !strings.HasPrefix(info.WebhookSecret, "wbhsec_") {
+		t.Fatalf("webhook_secret = %q", info.WebhookSecret)
+	}
+	src := []string{"PERSONA_BASE_URL=" + info.URL, "PERSONA_API_KEY=" + info.Source.APIKey}
+	tok := decodeOne[shareTokenOut](t, mustRun(t, src, "share-tokens", "create", "--connection", info.ConnectionID, "--source", info.InquiryID, "--json").stdout)
+
+	eventually(t, "the inbound-created delivery", func() bool { return len(ep.accepted()) == 1 })
+	got := ep.attempts()[0]
+	if got.event.Name != connect.EventShareTokenInboundCreated || got.event.Object.ID != tok.ID {
+		t.Errorf("delivered %s about %s, want %s about %s", got.event.Name, got.event.Object.ID, connect.EventShareTokenInboundCreated, tok.ID)
+	}
+	// The same check in a shell: connect webhooks verify with the fake's secret.
+	r := run(t, []string{"HOOK_SECRET=" + info.WebhookSecret}, string(got.body),
+		"webhooks", "verify", "--secret-env", "HOOK_SECRET", "--header", got.header.Get(connect.SignatureHeader))
+	if r.code != exitOK {
+		t.Errorf("the delivery does not verify with webhook_secret: %s", r)
+	}
+
+	if code := p.stop(syscall.SIGTERM); code != exitOK {
+		t.Fatalf("exit %d after SIGTERM; stderr:\n%s", code, p.stderr)
+	}
+}
+
+// --addr puts the fake on a given address; one that cannot be bound is an error.
+func TestFakeAddr(t *testing.T) {
+	t.Parallel()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	r := run(t, nil, "", "fake", "--addr", busy.Addr().String())
+	if r.code != exitError || !strings.Contains(r.stderr, "address already in use") || r.stdout != "" {
+		t.Errorf("fake on a busy port: %s", r)
+	}
+
+	free, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := free.Addr().String()
+	free.Close()
+	p, info := startFake(t, "--addr", addr)
+	if info.URL != "http://"+addr+"/api/v1" {
+		t.Errorf("url = %q, want one on %s", info.URL, addr)
+	}
+	if code := p.stop(os.Interrupt); code != exitOK {
+		t.Fatalf("exit %d; stderr:\n%s", code, p.stderr)
+	}
+}

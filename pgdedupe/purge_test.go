@@ -1,0 +1,54 @@
+package pgdedupe_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/persona-connect/connect-go"
+	"github.com/persona-connect/connect-go/pgdedupe"
+)
+
+func TestPurge(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := newPool(t, nil)
+	d, _ := newDeduper(t, pool, pgdedupe.WithRetention(time.Microsecond))
+	mustClaim(t, d, "evt_done", "a", time.Hour, connect.ClaimAcquired)
+	if err := d.Complete(ctx, "evt_done", "a"); err != nil {
+		t.Fatal(err)
+	}
+	mustClaim(t, d, "evt_crashed", "a", time.Millisecond, connect.ClaimAcquired) // its holder never comes back
+	mustClaim(t, d, "evt_running", "a", time.Hour, connect.ClaimAcquired)
+	var purged int64
+	for deadline := time.Now().Add(30 * time.Second); purged < 2; time.Sleep(10 * time.Millisecond) {
+		n, err := d.Purge(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		purged += n
+		if time.Now().After(deadline) {
+			t.Fatalf("purged %d rows, want the done one and the expired one", purged)
+		}
+	}
+	if purged != 2 {
+		t.Errorf("purged %d rows, want 2", purged)
+	}
+	mustClaim(t, d, "evt_running", "b", time.Hour, connect.ClaimInProgress) // a live lease stays
+	mustClaim(t, d, "evt_done", "b", time.Hour, connect.ClaimAcquired)      // forgotten
+}
+
+func TestPurgeKeepsDoneEventsWithinTheRetention(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := newPool(t, nil)
+	d, _ := newDeduper(t, pool) // 72 h
+	mustClaim(t, d, "evt_done", "a", time.Hour, connect.ClaimAcquired)
+	if err := d.Complete(ctx, "evt_done", "a"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := d.Purge(ctx); err != nil || n != 0 {
+		t.Errorf("Purge = %d, %v; want 0", n, err)
+	}
+	mustClaim(t, d, "evt_done", "b", time.Hour, connect.ClaimDone)
+}

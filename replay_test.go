@@ -1,0 +1,129 @@
+package connect_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	connect "github.com/persona-connect/connect-go"
+	"github.com/persona-connect/connect-go/connecttest"
+)
+
+// TestReplay feeds the Events API's events through the handler oldest first, stops at
+// the first failure naming it, and on the next run skips what is done and carries on.
+func TestReplay(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv := connecttest.NewServer()
+	t.Cleanup(srv.Close)
+	src, dst := srv.NewOrganization("Source"), srv.NewOrganization("Destination")
+	cxn := srv.CreateConnection(src, dst)
+	before := srv.CreateInquiry(src) // before since: never replayed
+	srv.Advance(time.Second)
+	since := srv.Now()
+	var inqs []string
+	for range 3 {
+		srv.Advance(time.Second)
+		inqs = append(inqs, srv.CreateInquiry(src))
+	}
+	c, err := connect.New(src.APIKey, connect.WithBaseURL(srv.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Advance(time.Second)
+	if _, err := c.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: cxn, SourceID: before}); err != nil {
+		t.Fatal(err) // records outbound-created, for which nothing is registered
+	}
+
+	h := connect.NewWebhookHandler(nil)
+	var ran []string
+	failing := inqs[1]
+	h.On(connect.EventInquiryCompleted, func(_ context.Context, ev *connect.Event) error {
+		ran = append(ran, ev.Object.ID)
+		if ev.Object.ID == failing {
+			return errors.New("database down")
+		}
+		return nil
+	})
+
+	res, err := h.Replay(ctx, c.Events, since)
+	var failedEvent string
+	for ev, err := range c.Events.List(ctx, &connect.ListEventsParams{ObjectIDs: []string{failing}}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		failedEvent = ev.ID
+	}
+	if err == nil || !strings.Contains(err.Error(), failedEvent) || !strings.Contains(err.Error(), "database down") {
+		t.Errorf("first replay: %v, want an error naming %s and wrapping the function's", err, failedEvent)
+	}
+	if diff := cmp.Diff(connect.ReplayResult{Ran: 1}, res); diff != "" {
+		t.Errorf("first replay counts (-want +got):\n%s", diff)
+	}
+
+	failing = ""
+	res, err = h.Replay(ctx, c.Events, since)
+	if err != nil {
+		t.Fatalf("second replay: %v", err)
+	}
+	if diff := cmp.Diff(connect.ReplayResult{Ran: 2, AlreadyDone: 1, Unregistered: 1}, res); diff != "" {
+		t.Errorf("second replay counts (-want +got):\n%s", diff)
+	}
+	want := []string{inqs[0], inqs[1], inqs[1], inqs[2]} // oldest first; the failed one again, then on
+	if diff := cmp.Diff(want, ran); diff != "" {
+		t.Errorf("ran (-want +got):\n%s", diff)
+	}
+}
+
+func TestReplayInProgressStops(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv := connecttest.NewServer()
+	t.Cleanup(srv.Close)
+	org := srv.NewOrganization("Source")
+	since := srv.Now()
+	srv.Advance(time.Second)
+	srv.CreateInquiry(org)
+	c, err := connect.New(org.APIKey, connect.WithBaseURL(srv.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id string
+	for ev, err := range c.Events.List(ctx, nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		id = ev.ID
+	}
+	shared := connect.NewMemoryDeduper(0)
+	if _, err := shared.Claim(ctx, id, "another replica", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	h := connect.NewWebhookHandler(nil, connect.WithDeduper(shared))
+	h.On(connect.EventInquiryCompleted, func(context.Context, *connect.Event) error {
+		t.Error("ran an event another delivery holds")
+		return nil
+	})
+	if _, err := h.Replay(ctx, c.Events, since); !errors.Is(err, connect.ErrEventInProgress) || !strings.Contains(err.Error(), id) {
+		t.Errorf("Replay = %v, want ErrEventInProgress naming %s", err, id)
+	}
+}
+
+func TestReplayRefusesBadArguments(t *testing.T) {
+	t.Parallel()
+	c, err := connect.New("key_test", connect.WithBaseURL("http://127.0.0.1:1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := connect.NewWebhookHandler(nil)
+	if _, err := h.Replay(context.Background(), nil, time.Now()); !errors.Is(err, connect.ErrInvalidParams) {
+		t.Errorf("nil events: %v", err)
+	}
+	if _, err := h.Replay(context.Background(), c.Events, time.Time{}); !errors.Is(err, connect.ErrInvalidParams) || !strings.Contains(err.Error(), "since") {
+		t.Errorf("zero since: %v", err)
+	}
+}
