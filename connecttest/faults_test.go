@@ -51,12 +51,19 @@ func TestDropAfterCommitKeepsTheEffect(t *testing.T) {
 		resp.Body.Close()
 		t.Fatalf("dropped request answered %d", resp.StatusCode)
 	}
+	checkCommittedOnce(t, w, body, "dropped")
+}
+
+// checkCommittedOnce checks that the create whose answer a fault withheld made one
+// token, and that its retry with the same key gets the stored answer, whole, not a
+// second token.
+func checkCommittedOnce(t *testing.T, w *world, body, key string) {
+	t.Helper()
 	if n := countTokens(t, w.s); n != 1 {
-		t.Fatalf("%d tokens after a dropped create, want 1 (committed)", n)
+		t.Fatalf("%d tokens after a create whose answer was lost, want 1 (committed)", n)
 	}
-	// The retry with the same key gets the stored answer, not a second token.
 	first := w.s.do("GET", "/connect/share-tokens", "").str("data", 0, "id")
-	if got := w.s.do("POST", "/connect/share-tokens", body, "Idempotency-Key", "dropped").must(t, 201).str("data", "id"); got != first {
+	if got := w.s.do("POST", "/connect/share-tokens", body, "Idempotency-Key", key).must(t, 201).str("data", "id"); got != first {
 		t.Errorf("retry made %s, want the committed %s", got, first)
 	}
 	if n := countTokens(t, w.s); n != 1 {
@@ -86,17 +93,7 @@ func TestCutBodyAfterCommitKeepsTheEffect(t *testing.T) {
 	if !errors.Is(err, io.ErrUnexpectedEOF) || len(got) == 0 || int64(len(got)) >= resp.ContentLength {
 		t.Errorf("read %d of %d bytes, error %v; want part of the body, then io.ErrUnexpectedEOF", len(got), resp.ContentLength, err)
 	}
-	if n := countTokens(t, w.s); n != 1 {
-		t.Fatalf("%d tokens after a cut create, want 1 (committed)", n)
-	}
-	// The retry with the same key gets the stored answer, whole, not a second token.
-	first := w.s.do("GET", "/connect/share-tokens", "").str("data", 0, "id")
-	if got := w.s.do("POST", "/connect/share-tokens", body, "Idempotency-Key", "cut").must(t, 201).str("data", "id"); got != first {
-		t.Errorf("retry made %s, want the committed %s", got, first)
-	}
-	if n := countTokens(t, w.s); n != 1 {
-		t.Errorf("%d tokens after the retry, want 1", n)
-	}
+	checkCommittedOnce(t, w, body, "cut")
 }
 
 func TestAddLatencyDelaysRequests(t *testing.T) {

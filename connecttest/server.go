@@ -173,37 +173,37 @@ func (s *Server) serve(method string, h handler) http.HandlerFunc {
 		if r.Method != method {
 			op = nil // HEAD, which a GET pattern also takes
 		}
-		hdr, resp, cf := s.handle(r, body, op)
-		writeAnswer(w, hdr, resp, cf)
+		hdr, resp, f := s.handle(r, body, op)
+		writeAnswer(w, hdr, resp, f)
 	}
 }
 
 // handle decides the answer to one request. It holds s.mu throughout, so requests are
 // applied one at a time, as if by a single database transaction each.
-func (s *Server) handle(r *http.Request, body []byte, h handler) (http.Header, response, commitFault) {
+func (s *Server) handle(r *http.Request, body []byte, h handler) (http.Header, response, faultStage) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	hdr := http.Header{"Content-Type": {"application/json"}}
 	o := s.authenticateLocked(r)
 	if o == nil {
-		return hdr, fail(http.StatusUnauthorized, ""), answerWhole
+		return hdr, fail(http.StatusUnauthorized, ""), noFault
 	}
 	now := s.nowLocked()
 	hdr.Set("Request-Id", newID("req_"))
 	hdr.Set("Persona-Environment-Id", o.envID)
 	hdr.Set("Persona-Organization-Id", o.pub.ID)
 	if limited := o.rate.take(now, s.cfg.rateLimit, s.cfg.rateWindow, hdr); limited {
-		return hdr, fail(http.StatusTooManyRequests, rateLimitDetails(s.cfg.rateLimit, s.cfg.rateWindow)), answerWhole
+		return hdr, fail(http.StatusTooManyRequests, rateLimitDetails(s.cfg.rateLimit, s.cfg.rateWindow)), noFault
 	}
 	if len(body) > maxRequestBody {
-		return hdr, fail(http.StatusBadRequest, "request body is larger than 1 MiB"), answerWhole
+		return hdr, fail(http.StatusBadRequest, "request body is larger than 1 MiB"), noFault
 	}
 	if h == nil {
-		return hdr, unrouted(r), answerWhole
+		return hdr, unrouted(r), noFault
 	}
 	rel := strings.TrimPrefix(r.URL.Path, apiPrefix)
 	if resp, hit := s.takeFaultLocked(faultBefore, r.Method, rel); hit {
-		return hdr, resp, answerWhole
+		return hdr, resp, noFault
 	}
 	q := &request{Request: r, org: o, now: now, body: body}
 	run := func() response {
