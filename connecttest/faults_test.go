@@ -41,17 +41,27 @@ func TestDropAfterCommitKeepsTheEffect(t *testing.T) {
 	w := newWorld(t)
 	w.srv.DropAfterCommit("POST", "/connect/share-tokens", 1)
 	body := createBody(w.cxn, w.inq)
-	req, _ := http.NewRequest("POST", w.srv.URL+"/connect/share-tokens", strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+w.src.APIKey)
-	req.Header.Set("Idempotency-Key", "dropped")
-	// A fresh transport: no connection reuse, so net/http does not retry by itself.
-	tr := &http.Transport{}
-	defer tr.CloseIdleConnections()
-	if resp, err := (&http.Client{Transport: tr}).Do(req); err == nil {
+	if resp, err := createOnFreshConnection(t, w, body, "dropped"); err == nil {
 		resp.Body.Close()
 		t.Fatalf("dropped request answered %d", resp.StatusCode)
 	}
 	checkCommittedOnce(t, w, body, "dropped")
+}
+
+// createOnFreshConnection POSTs body to create a share token as w's source, with
+// Idempotency-Key key, over a transport of its own: no connection reuse, so net/http
+// does not retry by itself when a fault breaks the answer.
+func createOnFreshConnection(t *testing.T, w *world, body, key string) (*http.Response, error) {
+	t.Helper()
+	req, err := http.NewRequest("POST", w.srv.URL+"/connect/share-tokens", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+w.src.APIKey)
+	req.Header.Set("Idempotency-Key", key)
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	return (&http.Client{Transport: tr}).Do(req)
 }
 
 // checkCommittedOnce checks that the create whose answer a fault withheld made one
@@ -76,12 +86,7 @@ func TestCutBodyAfterCommitKeepsTheEffect(t *testing.T) {
 	w := newWorld(t)
 	w.srv.CutBodyAfterCommit("POST", "/connect/share-tokens", 1)
 	body := createBody(w.cxn, w.inq)
-	req, _ := http.NewRequest("POST", w.srv.URL+"/connect/share-tokens", strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+w.src.APIKey)
-	req.Header.Set("Idempotency-Key", "cut")
-	tr := &http.Transport{}
-	defer tr.CloseIdleConnections()
-	resp, err := (&http.Client{Transport: tr}).Do(req)
+	resp, err := createOnFreshConnection(t, w, body, "cut")
 	if err != nil {
 		t.Fatalf("cut request: %v, want the status and headers", err)
 	}
