@@ -9,11 +9,31 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/go-cleanhttp"
+
+	"github.com/persona-connect/connect-go/internal/spectest"
 )
 
 // benchShareToken is the spec's connect-share-token.yaml example as JSON.
 const benchShareToken = `{"data":{"type":"connect/share-token","id":"cnst_ABC123","attributes":{"status":"created","direction":"outbound","created-at":"2023-08-17T23:18:13.000Z","updated-at":"2023-08-17T23:18:13.000Z","pending-at":null,"redeemed-at":null,"expires-at":null,"failed-at":null,"failure-reason":null,"redeem-mode":null},"relationships":{"creator":{"data":{"type":"user","id":"user_ABC123"}},"source":{"data":{"type":"inquiry","id":"inq_ABC123"}},"connection":{"data":{"type":"connect/connection","id":"cxn_ABC123"}}}}}`
+
+// TestBenchShareTokenIsTheSpecExample proves benchShareToken, kept as a constant so that
+// the benchmarks run without the spec and always decode the same bytes, equals its
+// YAML source.
+func TestBenchShareTokenIsTheSpecExample(t *testing.T) {
+	t.Parallel()
+	var copied, spec any
+	if err := json.Unmarshal([]byte(benchShareToken), &copied); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(spectest.Example(t, "connect-share-token.yaml"), &spec); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(spec, copied); diff != "" {
+		t.Errorf("benchShareToken differs from the spec (-spec +copy):\n%s", diff)
+	}
+}
 
 func benchServer(b *testing.B) *httptest.Server {
 	b.Helper()

@@ -11,8 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -21,6 +20,7 @@ import (
 	"github.com/jarcoal/httpmock"
 
 	connect "github.com/persona-connect/connect-go"
+	"github.com/persona-connect/connect-go/internal/spectest"
 )
 
 // testAPIKey is distinctive so that a leak is easy to grep for in any output.
@@ -30,14 +30,34 @@ const testAPIKey = "persona_sandbox_KEY-7c1d9e2f4a6b8c0d-SECRET"
 // production; httpmock answers without any network.
 const mockBaseURL = "https://api.persona.test/api/v1"
 
-// specFixture returns the bytes of testdata/spec/name (see testdata/spec/README).
+// specFixture returns one example of Persona's spec as JSON, read from the spec's YAML
+// (internal/spectest; without the spec beside the checkout the test skips). name is the
+// example's file under components/examples with .json for .yaml
+// ("connect-share-token.json"), "error-<name>.json" for the example of
+// components/responses/<name>.yaml, or one of the inline examples named below.
 func specFixture(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "spec", name))
-	if err != nil {
-		t.Fatalf("read fixture: %v", err)
+	const redeem = "paths/connect_share-tokens_{share-token-id}_redeem.yaml"
+	success := []string{"get", "responses", "200", "content", "application/json", "examples", "Success", "value"}
+	switch name {
+	case "events-list.json":
+		return spectest.JSON(t, "paths/events.yaml", success...)
+	case "events-retrieve.json":
+		return spectest.JSON(t, "paths/events_{event-id}.yaml", success...)
+	case "redeem-share-token.x-fern-examples.clone-an-object.request.json":
+		return spectest.JSON(t, redeem, "post", "x-fern-examples", "0", "request")
+	case "redeem-share-token.x-fern-examples.clone-an-object.response.json":
+		return spectest.JSON(t, redeem, "post", "x-fern-examples", "0", "response", "body")
+	case "redeem-share-token.x-fern-examples.hydrate-an-object.request.json":
+		return spectest.JSON(t, redeem, "post", "x-fern-examples", "1", "request")
+	case "redeem-share-token.x-fern-examples.hydrate-an-object.response.json":
+		return spectest.JSON(t, redeem, "post", "x-fern-examples", "1", "response", "body")
 	}
-	return b
+	base := strings.TrimSuffix(name, ".json")
+	if response, ok := strings.CutPrefix(base, "error-"); ok {
+		return spectest.JSON(t, "components/responses/"+response+".yaml", "content", "application/json", "examples", "*", "value")
+	}
+	return spectest.Example(t, base+".yaml")
 }
 
 // recordedRequest is what a client sent, read in full by the mock transport.

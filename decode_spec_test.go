@@ -12,7 +12,7 @@ import (
 	connect "github.com/persona-connect/connect-go"
 )
 
-// The spec's share token examples, decoded field by field (see testdata/spec/README).
+// The spec's share token examples, decoded field by field (specFixture names them).
 func TestShareTokenSpecExamplesDecode(t *testing.T) {
 	t.Parallel()
 	created := ptime(t, "2023-08-17T23:18:13.000Z")

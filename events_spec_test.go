@@ -1,35 +1,17 @@
 package connect_test
 
 import (
+	"encoding/json"
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
-	"gopkg.in/yaml.v3"
+	"github.com/persona-connect/connect-go/internal/spectest"
 )
-
-// rootSpecDir finds Persona's spec in the project's shared/ folder beside the checkout
-// (../shared from the module root; ../../shared from a worktree one level deeper). A
-// checkout without it skips, except in CI (CI=true), where a missing spec fails, as in
-// connecttest's spec tests.
-func rootSpecDir(t *testing.T) string {
-	t.Helper()
-	for _, dir := range []string{"../shared/persona-openapi", "../../shared/persona-openapi"} {
-		if st, err := os.Stat(dir); err == nil && st.IsDir() {
-			return dir
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("shared/persona-openapi not found beside the checkout")
-	}
-	t.Skip("shared/persona-openapi not found beside the checkout; spec comparison skipped")
-	return ""
-}
 
 // eventNameConstants reads the package's own source and returns every constant
 // declared with type EventName, by value. Reading the source rather than a list kept in
@@ -82,23 +64,11 @@ func eventNameConstants(t *testing.T) map[string]string {
 // when a constant names something the enum does not list.
 func TestEventNamesCoverTheSpec(t *testing.T) {
 	t.Parallel()
-	b, err := os.ReadFile(filepath.Join(rootSpecDir(t), "components/schemas/webhook-request-attributes.yaml"))
-	if err != nil {
+	var enum []string
+	enumJSON := spectest.JSON(t, "components/schemas/webhook-request-attributes.yaml", "properties", "enabled-events", "items", "enum")
+	if err := json.Unmarshal(enumJSON, &enum); err != nil {
 		t.Fatal(err)
 	}
-	var doc struct {
-		Properties struct {
-			EnabledEvents struct {
-				Items struct {
-					Enum []string `yaml:"enum"`
-				} `yaml:"items"`
-			} `yaml:"enabled-events"`
-		} `yaml:"properties"`
-	}
-	if err := yaml.Unmarshal(b, &doc); err != nil {
-		t.Fatal(err)
-	}
-	enum := doc.Properties.EnabledEvents.Items.Enum
 	relevant := map[string]bool{}
 	for _, name := range enum {
 		if strings.HasPrefix(name, "inquiry.") || strings.HasPrefix(name, "connect/") {

@@ -8,6 +8,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/persona-connect/connect-go/internal/spectest"
 )
 
 // wantInboundToken is testdata/share_token_inbound_created.*.json's token: the example
@@ -72,16 +74,17 @@ var compactJSON = cmp.Transformer("json", func(m json.RawMessage) any {
 })
 
 // TestParseEventSpecExamples parses the examples of persona-openapi/paths/events.yaml
-// and paths/events_{event-id}.yaml, converted to JSON as they are under testdata.
+// and paths/events_{event-id}.yaml, read from the spec (internal/spectest).
 func TestParseEventSpecExamples(t *testing.T) {
 	t.Parallel()
+	success := []string{"get", "responses", "200", "content", "application/json", "examples", "Success", "value"}
 	var list struct {
 		Data []json.RawMessage `json:"data"`
 	}
-	if err := json.Unmarshal(readFixture(t, "spec_events_list.json"), &list); err != nil {
+	if err := json.Unmarshal(spectest.JSON(t, "paths/events.yaml", success...), &list); err != nil {
 		t.Fatal(err)
 	}
-	docs := [][]byte{readFixture(t, "spec_event_get.json")}
+	docs := [][]byte{spectest.JSON(t, "paths/events_{event-id}.yaml", success...)}
 	for _, d := range list.Data {
 		docs = append(docs, append(append([]byte(`{"data":`), d...), '}'))
 	}

@@ -2,6 +2,7 @@ package connect_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log"
 	"net/http"
@@ -9,14 +10,18 @@ import (
 	"os"
 	"path/filepath"
 	"sync/atomic"
+	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	connect "github.com/persona-connect/connect-go"
 )
 
 // exampleServer stands in for Persona in the examples: it answers pattern with status
-// and a response example of the spec (testdata/spec). Real code points the client at
-// Persona, or at a connecttest server, instead.
+// and a response example of the spec, kept as JSON under testdata/spec because an
+// Example cannot skip when the spec is absent. Real code points the client at Persona,
+// or at a connecttest server, instead.
 func exampleServer(pattern string, status int, fixture string) *httptest.Server {
 	body, err := os.ReadFile(filepath.Join("testdata", "spec", fixture))
 	if err != nil {
@@ -29,6 +34,32 @@ func exampleServer(pattern string, status int, fixture string) *httptest.Server 
 		_, _ = w.Write(body)
 	})
 	return httptest.NewServer(mux)
+}
+
+// TestExampleBodiesAreTheSpecs proves that every body under testdata/spec, which the
+// examples serve, equals the spec example it copies.
+func TestExampleBodiesAreTheSpecs(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob(filepath.Join("testdata", "spec", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no example bodies under testdata/spec (%v)", err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var copied, spec any
+		if err := json.Unmarshal(b, &copied); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if err := json.Unmarshal(specFixture(t, filepath.Base(f)), &spec); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(spec, copied); diff != "" {
+			t.Errorf("%s differs from the spec (-spec +copy):\n%s", f, diff)
+		}
+	}
 }
 
 // A source organization shares a completed inquiry over an active connection.

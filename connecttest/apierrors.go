@@ -1,6 +1,9 @@
 package connecttest
 
-import "net/http"
+import (
+	"cmp"
+	"net/http"
+)
 
 // response is an answer the fake has decided on but not yet written, so that the
 // idempotency layer can store it and a dropped connection can withhold it.
@@ -11,69 +14,61 @@ type response struct {
 
 // errorItem is one member of Persona's {"errors": [...]} body.
 type errorItem struct {
-	title   string
-	details string // omitted when empty
-	pointer string // source.pointer, omitted when empty (422 only)
+	Title   string       `json:"title"`
+	Details string       `json:"details,omitempty"`
+	Source  *errorSource `json:"source,omitempty"` // 422 only
+}
+
+// errorSource points at the request member at fault.
+type errorSource struct {
+	Pointer string `json:"pointer"`
 }
 
 // defaultTitle is the title Persona uses for status (persona-openapi/components/responses/*.yaml).
+// Where Persona's title is the status text (Bad Request, Forbidden, Conflict), so is
+// the fake's.
 func defaultTitle(status int) string {
 	switch status {
-	case http.StatusBadRequest:
-		return "Bad Request"
 	case http.StatusUnauthorized:
 		return "Must be authenticated to access this endpoint"
-	case http.StatusForbidden:
-		return "Forbidden"
 	case http.StatusNotFound:
 		return "Record not found"
-	case http.StatusConflict:
-		return "Conflict"
 	case http.StatusUnprocessableEntity:
 		return "Unprocessable entity"
 	case http.StatusTooManyRequests:
 		return "Rate limit exceeded"
 	}
-	if t := http.StatusText(status); t != "" {
-		return t
-	}
-	return "Error"
+	return cmp.Or(http.StatusText(status), "Error")
 }
 
-// errorBody encodes items as {"errors": [...]}.
-func errorBody(items ...errorItem) []byte {
-	list := make([]object, 0, len(items))
-	for _, it := range items {
-		o := object{{"title", it.title}}
-		if it.details != "" {
-			o = append(o, member{"details", it.details})
-		}
-		if it.pointer != "" {
-			o = append(o, member{"source", object{{"pointer", it.pointer}}})
-		}
-		list = append(list, o)
-	}
-	return marshal(object{{"errors", list}})
+// ok encodes a 2xx answer.
+func ok(status int, v any) response {
+	return response{status: status, body: marshal(v)}
 }
 
-// fail answers status with the status's usual title and details.
+// failWith answers status with Persona's {"errors": [...]} body.
+func failWith(status int, items ...errorItem) response {
+	return ok(status, struct {
+		Errors []errorItem `json:"errors"`
+	}{items})
+}
+
+// fail answers status with the status's usual title and details ("" for none).
 func fail(status int, details string) response {
-	return response{status: status, body: errorBody(errorItem{title: defaultTitle(status), details: details})}
+	return failTitled(status, defaultTitle(status), details)
 }
 
 // failTitled answers status with a specific title.
 func failTitled(status int, title, details string) response {
-	return response{status: status, body: errorBody(errorItem{title: title, details: details})}
+	return failWith(status, errorItem{Title: title, Details: details})
+}
+
+// pointed is an error item whose source.pointer names the member at fault.
+func pointed(title, details, pointer string) errorItem {
+	return errorItem{Title: title, Details: details, Source: &errorSource{pointer}}
 }
 
 // invalidAt answers 422 with a pointer to the offending member.
 func invalidAt(pointer, details string) response {
-	return response{status: http.StatusUnprocessableEntity, body: errorBody(errorItem{
-		title: defaultTitle(http.StatusUnprocessableEntity), details: details, pointer: pointer,
-	})}
-}
-
-// ok encodes a 2xx answer.
-func ok(status int, doc object) response {
-	return response{status: status, body: marshal(doc)}
+	return failWith(http.StatusUnprocessableEntity, pointed(defaultTitle(http.StatusUnprocessableEntity), details, pointer))
 }

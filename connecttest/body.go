@@ -6,151 +6,69 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"sort"
-	"strconv"
+	"reflect"
+	"strings"
 )
 
-// shape is the strict form a request body must have: like Persona's schemas with
-// additionalProperties: false, any member not listed is a 400.
-type shape struct {
-	kind     shapeKind
-	members  map[string]*shape // objects
-	required []string          // objects: members that must be present (400 if not)
-	item     *shape            // arrays
-}
-
-type shapeKind int
-
-const (
-	shapeObject shapeKind = iota
-	shapeString
-	shapeInteger
-	shapeArray
-)
-
-func objectOf(members map[string]*shape, required ...string) *shape {
-	return &shape{kind: shapeObject, members: members, required: required}
-}
-
-func stringShape() *shape  { return &shape{kind: shapeString} }
-func integerShape() *shape { return &shape{kind: shapeInteger} }
-func arrayOf(item *shape) *shape {
-	return &shape{kind: shapeArray, item: item}
-}
-
-// parseBody decodes body and checks it against want. An empty body is an empty object.
-// A failure is a 400 answer whose details name the member, as Persona's do
-// ("data.attributes.name is missing").
-func parseBody(body []byte, want *shape) (map[string]any, *response) {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return map[string]any{}, nil
+// decodeBody decodes a request body into v, a struct of the members the operation's
+// spec lists. Like Persona's schemas with additionalProperties: false, a member v does
+// not name is a 400; so are a member of the wrong JSON type, a body that is not one
+// JSON object, and data after it. An empty body is {}; JSON null counts as absent. The
+// details name the member in Persona's words ("data.attributes.type must be a string").
+func decodeBody(body []byte, v any) *response {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
+		return nil
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		r := fail(http.StatusBadRequest, "request body is not valid JSON")
-		return nil, &r
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	var syntax *json.SyntaxError
+	if errors.As(err, &syntax) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return badRequest("request body is not valid JSON")
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		r := fail(http.StatusBadRequest, "request body has data after its JSON value")
-		return nil, &r
+	if _, next := dec.Token(); !errors.Is(next, io.EOF) {
+		return badRequest("request body has data after its JSON value")
 	}
-	m, isObj := v.(map[string]any)
-	if !isObj {
-		r := fail(http.StatusBadRequest, "request body must be a JSON object")
-		return nil, &r
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case string(body) == "null", errors.As(err, &typeErr) && typeErr.Field == "":
+		return badRequest("request body must be a JSON object")
+	case typeErr != nil:
+		return badRequest(typeErr.Field + " must be " + jsonKind(typeErr.Type))
+	case err != nil:
+		// DisallowUnknownFields words it `json: unknown field "name"`, without the path.
+		if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			return badRequest(strings.Trim(name, `"`) + " is not a permitted member")
+		}
+		return badRequest("request body is not valid JSON")
 	}
-	if msg := checkShape(m, want, ""); msg != "" {
-		r := fail(http.StatusBadRequest, msg)
-		return nil, &r
-	}
-	return m, nil
+	return nil
 }
 
-// checkShape returns what is wrong with v at path, or "". JSON null is accepted
-// anywhere and means absent.
-func checkShape(v any, want *shape, path string) string {
-	if v == nil {
-		return ""
+// jsonKind names the JSON type a Go field of type t takes.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Int, reflect.Int64:
+		return "an integer"
+	case reflect.Slice:
+		return "an array"
 	}
-	name := path
-	if name == "" {
-		name = "body"
-	}
-	switch want.kind {
-	case shapeString:
-		if _, ok := v.(string); !ok {
-			return name + " must be a string"
-		}
-	case shapeInteger:
-		n, ok := v.(json.Number)
-		if !ok {
-			return name + " must be an integer"
-		}
-		if _, err := n.Int64(); err != nil {
-			return name + " must be an integer"
-		}
-	case shapeArray:
-		list, ok := v.([]any)
-		if !ok {
-			return name + " must be an array"
-		}
-		for i, e := range list {
-			if msg := checkShape(e, want.item, path+"["+strconv.Itoa(i)+"]"); msg != "" {
-				return msg
-			}
-		}
-	case shapeObject:
-		m, ok := v.(map[string]any)
-		if !ok {
-			return name + " must be an object"
-		}
-		keys := make([]string, 0, len(m))
-		for k := range m {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			sub, known := want.members[k]
-			if !known {
-				return join(path, k) + " is not a permitted member"
-			}
-			if msg := checkShape(m[k], sub, join(path, k)); msg != "" {
-				return msg
-			}
-		}
-		for _, k := range want.required {
-			if m[k] == nil {
-				return join(path, k) + " is missing"
-			}
-		}
-	}
-	return ""
+	return "an object"
 }
 
-func join(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
+// badRequest is a 400 answer whose details say what is wrong with the body.
+func badRequest(details string) *response {
+	r := fail(http.StatusBadRequest, details)
+	return &r
 }
 
-// lookup walks nested objects; it returns nil when any step is absent.
-func lookup(m map[string]any, keys ...string) any {
-	var v any = m
-	for _, k := range keys {
-		obj, ok := v.(map[string]any)
-		if !ok {
-			return nil
-		}
-		v = obj[k]
-	}
-	return v
-}
-
-// lookupString is lookup for a string member; "" when absent.
-func lookupString(m map[string]any, keys ...string) string {
-	s, _ := lookup(m, keys...).(string)
-	return s
+// emptyBody is the body of operations whose spec has none: the fake accepts nothing,
+// {} or {"data":{"attributes":{}}}.
+type emptyBody struct {
+	Data struct {
+		Attributes struct{} `json:"attributes"`
+	} `json:"data"`
 }

@@ -28,8 +28,3 @@ func (s *Server) Advance(d time.Duration) {
 	defer s.mu.Unlock()
 	s.clockOffset += d
 }
-
-// formatTime renders t as Persona does: UTC, milliseconds, "Z".
-func formatTime(t time.Time) string {
-	return t.UTC().Format("2006-01-02T15:04:05.000Z")
-}

@@ -32,20 +32,26 @@ func (s *Server) newConnectionLocked(src, dst *org) *connection {
 	return c
 }
 
+// connectionAttributes are a connection's attributes
+// (persona-openapi/components/schemas/connect-connection.yaml).
+type connectionAttributes struct {
+	Status                    string `json:"status"`
+	SourceOrganizationID      string `json:"source-organization-id"`
+	DestinationOrganizationID string `json:"destination-organization-id"`
+	CreatedAt                 string `json:"created-at"`
+	UpdatedAt                 string `json:"updated-at"`
+}
+
 // view is the connect/connection resource; both sides see the same. Like every spec
 // example it has no relationships (the schema would allow a creator).
-func (c *connection) view() object {
-	return object{
-		{"type", "connect/connection"},
-		{"id", c.id},
-		{"attributes", object{
-			{"status", c.status},
-			{"source-organization-id", c.src.pub.ID},
-			{"destination-organization-id", c.dst.pub.ID},
-			{"created-at", c.createdAt},
-			{"updated-at", c.updatedAt},
-		}},
-	}
+func (c *connection) view() resource {
+	return resource{Type: "connect/connection", ID: c.id, Attributes: connectionAttributes{
+		Status:                    c.status,
+		SourceOrganizationID:      c.src.pub.ID,
+		DestinationOrganizationID: c.dst.pub.ID,
+		CreatedAt:                 timestamp(c.createdAt),
+		UpdatedAt:                 timestamp(c.updatedAt),
+	}}
 }
 
 // visibleConnectionLocked returns connection id if o is one of its sides.
@@ -59,52 +65,38 @@ func (s *Server) visibleConnectionLocked(o *org, id string) *connection {
 
 // listConnections: GET /connect/connections (connect_connections.yaml).
 func (s *Server) listConnections(q *request) response {
-	lq, bad := parseListQuery(q.URL.Query(), "status", "destination-organization-id")
+	lq, bad := parseListQuery(q.URL.Query(), map[string][]string{
+		"status":                      {connectionPending, connectionActive, connectionInactive},
+		"destination-organization-id": nil,
+	})
 	if bad != nil {
 		return *bad
-	}
-	if st, ok := lq.filters["status"]; ok && !contains([]string{connectionPending, connectionActive, connectionInactive}, st) {
-		return fail(http.StatusBadRequest, "filter[status] must be one of pending, active, inactive")
 	}
 	var items []listItem
 	for _, c := range s.conns {
-		if c.src != q.org && c.dst != q.org {
-			continue
+		if c.src == q.org || c.dst == q.org {
+			match := lq.is("status", c.status) && lq.is("destination-organization-id", c.dst.pub.ID)
+			items = append(items, listItem{c.id, c.seq, match, c.view()})
 		}
-		if st, ok := lq.filters["status"]; ok && c.status != st {
-			continue
-		}
-		if d, ok := lq.filters["destination-organization-id"]; ok && c.dst.pub.ID != d {
-			continue
-		}
-		items = append(items, listItem{id: c.id, seq: c.seq, doc: c.view()})
 	}
-	doc, bad := paginate(items, lq, func(id string) (int64, bool) {
-		c := s.visibleConnectionLocked(q.org, id)
-		if c == nil {
-			return 0, false
-		}
-		return c.seq, true
-	}, "/connect/connections")
-	if bad != nil {
-		return *bad
-	}
-	return ok(http.StatusOK, doc)
+	return lq.page(items, "/connect/connections")
 }
 
 // createConnection: POST /connect/connections. The new connection is pending until the
 // destination accepts it (AcceptConnection).
 func (s *Server) createConnection(q *request) response {
-	body, bad := parseBody(q.body, objectOf(map[string]*shape{
-		"data": objectOf(map[string]*shape{
-			"attributes": objectOf(map[string]*shape{"destination-organization-id": stringShape()}),
-		}),
-	}))
-	if bad != nil {
+	var body struct { // connect_connections.yaml, post
+		Data struct {
+			Attributes struct {
+				DestinationOrganizationID string `json:"destination-organization-id"`
+			} `json:"attributes"`
+		} `json:"data"`
+	}
+	if bad := decodeBody(q.body, &body); bad != nil {
 		return *bad
 	}
 	const pointer = "/data/attributes/destination-organization-id"
-	dstID := lookupString(body, "data", "attributes", "destination-organization-id")
+	dstID := body.Data.Attributes.DestinationOrganizationID
 	if dstID == "" {
 		return invalidAt(pointer, "data.attributes.destination-organization-id is missing")
 	}
@@ -121,44 +113,44 @@ func (s *Server) createConnection(q *request) response {
 		}
 	}
 	c := s.newConnectionLocked(q.org, dst)
-	return ok(http.StatusCreated, object{{"data", c.view()}})
+	return ok(http.StatusCreated, document{Data: c.view()})
 }
 
 // getConnection: GET /connect/connections/{id}, for either side.
 func (s *Server) getConnection(q *request) response {
-	c := s.visibleConnectionLocked(q.org, q.params[0])
+	c := s.visibleConnectionLocked(q.org, q.PathValue("id"))
 	if c == nil {
 		return fail(http.StatusNotFound, "")
 	}
-	return ok(http.StatusOK, object{{"data", c.view()}})
+	return ok(http.StatusOK, document{Data: c.view()})
 }
 
 // deactivateConnection: POST /connect/connections/{id}/deactivate, by either side,
 // from pending or active.
 func (s *Server) deactivateConnection(q *request) response {
-	c := s.visibleConnectionLocked(q.org, q.params[0])
+	c := s.visibleConnectionLocked(q.org, q.PathValue("id"))
 	if c == nil {
 		return fail(http.StatusNotFound, "")
 	}
-	if resp, bad := noBody(q.body); bad {
-		return resp
+	if bad := decodeBody(q.body, &emptyBody{}); bad != nil {
+		return *bad
 	}
 	if c.status == connectionInactive {
 		return failTitled(statusIllegalTransition, "Connection is inactive", "only a pending or active connection can be deactivated")
 	}
 	c.status, c.updatedAt = connectionInactive, q.now
-	return ok(http.StatusOK, object{{"data", c.view()}})
+	return ok(http.StatusOK, document{Data: c.view()})
 }
 
 // reactivateConnection: POST /connect/connections/{id}/reactivate, by the source only,
 // from inactive back to pending.
 func (s *Server) reactivateConnection(q *request) response {
-	c := s.visibleConnectionLocked(q.org, q.params[0])
+	c := s.visibleConnectionLocked(q.org, q.PathValue("id"))
 	if c == nil {
 		return fail(http.StatusNotFound, "")
 	}
-	if resp, bad := noBody(q.body); bad {
-		return resp
+	if bad := decodeBody(q.body, &emptyBody{}); bad != nil {
+		return *bad
 	}
 	if c.src != q.org {
 		return fail(statusWrongSide, "only the connection's source organization can reactivate it")
@@ -167,17 +159,5 @@ func (s *Server) reactivateConnection(q *request) response {
 		return failTitled(statusIllegalTransition, "Connection is "+c.status, "only an inactive connection can be reactivated")
 	}
 	c.status, c.updatedAt = connectionPending, q.now
-	return ok(http.StatusOK, object{{"data", c.view()}})
-}
-
-// noBody accepts an empty body, {} or {"data":{"attributes":{}}} for operations whose
-// spec has no request body.
-func noBody(body []byte) (response, bool) {
-	_, bad := parseBody(body, objectOf(map[string]*shape{
-		"data": objectOf(map[string]*shape{"attributes": objectOf(nil)}),
-	}))
-	if bad != nil {
-		return *bad, true
-	}
-	return response{}, false
+	return ok(http.StatusOK, document{Data: c.view()})
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,10 +31,9 @@ type Delivery struct {
 func (s *Server) Deliveries() []Delivery {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Delivery, len(s.deliveries))
-	for i, d := range s.deliveries {
-		d.Body = append([]byte(nil), d.Body...) // the caller may keep or change it
-		out[i] = d
+	out := slices.Clone(s.deliveries)
+	for i := range out {
+		out[i].Body = slices.Clone(out[i].Body) // the caller may keep or change it
 	}
 	return out
 }
@@ -56,7 +56,7 @@ func (s *Server) deliver(wh *webhook, e *event, body []byte) {
 		secrets := wh.activeSecrets(now)
 		s.mu.Unlock()
 		if firstAt == "" {
-			firstAt = formatTime(now)
+			firstAt = timestamp(now)
 		}
 		groups := make([]string, len(secrets))
 		for i, sec := range secrets {

@@ -1,6 +1,7 @@
 package connecttest
 
 import (
+	"encoding/json"
 	"net/http"
 	"time"
 
@@ -16,27 +17,34 @@ type event struct {
 	name      connect.EventName
 	objectID  string
 	createdAt time.Time
-	data      rawJSON // payload.data: the object as org saw it when the event happened
+	data      json.RawMessage // payload.data: the object as org saw it when the event happened
+}
+
+// eventAttributes are an event's attributes (persona-openapi/components/schemas/event.yaml).
+type eventAttributes struct {
+	Name      string       `json:"name"`
+	Payload   eventPayload `json:"payload"`
+	CreatedAt string       `json:"created-at"`
+	Context   struct{}     `json:"context"`
+}
+
+// eventPayload is the object the event is about, as its organization saw it.
+type eventPayload struct {
+	Data     json.RawMessage `json:"data"`
+	Included any             `json:"included,omitempty"` // [] in deliveries, absent in the Events API
 }
 
 // view is the event resource. withIncluded adds payload.included = [], which webhook
 // deliveries carry (API-NOTES); the Events API follows event.yaml, whose payload has
 // only data.
-func (e *event) view(withIncluded bool) object {
-	payload := object{{"data", e.data}}
+func (e *event) view(withIncluded bool) resource {
+	payload := eventPayload{Data: e.data}
 	if withIncluded {
-		payload = append(payload, member{"included", []object{}})
+		payload.Included = []any{}
 	}
-	return object{
-		{"type", "event"},
-		{"id", e.id},
-		{"attributes", object{
-			{"name", string(e.name)},
-			{"payload", payload},
-			{"created-at", e.createdAt},
-			{"context", object{}},
-		}},
-	}
+	return resource{Type: "event", ID: e.id, Attributes: eventAttributes{
+		Name: string(e.name), Payload: payload, CreatedAt: timestamp(e.createdAt),
+	}}
 }
 
 // emitLocked records event name for o about token t (as o sees it now) and starts its
@@ -45,24 +53,17 @@ func (s *Server) emitLocked(o *org, name connect.EventName, t *shareToken) {
 	s.recordLocked(o, name, t.id, t.view(o, false))
 }
 
-// emitInquiryCompletedLocked records inquiry.completed for the organization that owns
-// obj, with payload.data the inquiry resource (see inquiryCompletedEvent in policy.go).
-func (s *Server) emitInquiryCompletedLocked(obj *sourceObject) {
-	s.recordLocked(obj.org, connect.EventInquiryCompleted, obj.id, obj.inquiryView())
-}
-
 // recordLocked records event name for o, about the object objectID whose resource is
 // data, and starts its deliveries to o's webhooks that subscribe to name.
-func (s *Server) recordLocked(o *org, name connect.EventName, objectID string, data object) {
+func (s *Server) recordLocked(o *org, name connect.EventName, objectID string, data resource) {
 	e := &event{
 		id: newID("evt_"), seq: s.nextSeqLocked(), org: o, name: name, objectID: objectID,
 		createdAt: s.nowLocked(), data: marshal(data),
 	}
 	s.events[e.id] = e
-	body := marshal(object{{"data", e.view(true)}})
+	body := marshal(document{Data: e.view(true)})
 	for _, wh := range s.webhooks {
 		if wh.org == o && wh.subscribes(name) {
-			wh := wh
 			s.goLocked(func() { s.deliver(wh, e, body) })
 		}
 	}
@@ -71,41 +72,25 @@ func (s *Server) recordLocked(o *org, name connect.EventName, objectID string, d
 // listEvents: GET /events, the caller's own events, newest first. filter[name],
 // filter[object-id] and filter[id] take comma-separated lists.
 func (s *Server) listEvents(q *request) response {
-	lq, bad := parseListQuery(q.URL.Query(), "name", "object-id", "id")
+	lq, bad := parseListQuery(q.URL.Query(), map[string][]string{"name": nil, "object-id": nil, "id": nil})
 	if bad != nil {
 		return *bad
 	}
-	names, objects, ids := splitList(lq.filters["name"]), splitList(lq.filters["object-id"]), splitList(lq.filters["id"])
 	var items []listItem
 	for _, e := range s.events {
-		if e.org != q.org {
-			continue
+		if e.org == q.org {
+			match := lq.anyOf("name", string(e.name)) && lq.anyOf("object-id", e.objectID) && lq.anyOf("id", e.id)
+			items = append(items, listItem{e.id, e.seq, match, e.view(false)})
 		}
-		if (len(names) > 0 && !contains(names, string(e.name))) ||
-			(len(objects) > 0 && !contains(objects, e.objectID)) ||
-			(len(ids) > 0 && !contains(ids, e.id)) {
-			continue
-		}
-		items = append(items, listItem{id: e.id, seq: e.seq, doc: e.view(false)})
 	}
-	doc, bad := paginate(items, lq, func(id string) (int64, bool) {
-		e := s.events[id]
-		if e == nil || e.org != q.org {
-			return 0, false
-		}
-		return e.seq, true
-	}, "/events")
-	if bad != nil {
-		return *bad
-	}
-	return ok(http.StatusOK, doc)
+	return lq.page(items, "/events")
 }
 
 // getEvent: GET /events/{id}, for the organization the event belongs to.
 func (s *Server) getEvent(q *request) response {
-	e := s.events[q.params[0]]
+	e := s.events[q.PathValue("id")]
 	if e == nil || e.org != q.org {
 		return fail(http.StatusNotFound, "")
 	}
-	return ok(http.StatusOK, object{{"data", e.view(false)}})
+	return ok(http.StatusOK, document{Data: e.view(false)})
 }

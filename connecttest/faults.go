@@ -3,29 +3,22 @@ package connecttest
 import (
 	"net/http"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// faultStage is where in the pipeline a fault strikes.
+// faultStage is where in the pipeline a fault strikes. The last two strike an answer
+// already decided (and stored under its Idempotency-Key) on its way out.
 type faultStage int
 
 const (
-	faultBefore faultStage = iota // in front of the idempotency layer: never stored
+	noFault     faultStage = iota // the answer is written whole
+	faultBefore                   // in front of the idempotency layer: never stored
 	faultStored                   // inside it: stored and replayed like any answer
-	faultDrop                     // after the answer is decided: the connection is closed
-	faultCut                      // after the answer is decided: headers and part of the body, then closed
-)
-
-// commitFault is what happens to an answer already decided (and stored under its
-// Idempotency-Key) on its way out.
-type commitFault int
-
-const (
-	answerWhole   commitFault = iota // written as it is
-	answerDropped                    // not a byte: the connection is closed
-	answerCut                        // status, headers and half the body, then the connection is closed
+	faultDrop                     // not a byte of the answer: the connection is closed
+	faultCut                      // status, headers and half the body, then the connection is closed
 )
 
 // fault is an injected failure for the next n matching requests.
@@ -107,22 +100,18 @@ func (s *Server) takeFaultLocked(stage faultStage, method, rel string) (response
 		return response{}, false
 	}
 	if f.status == http.StatusUnauthorized {
-		return response{f.status, errorBody(errorItem{title: defaultTitle(f.status)})}, true
+		return fail(f.status, ""), true // Persona's 401 carries only a title
 	}
 	return fail(f.status, "injected by connecttest"), true
 }
 
 // takeCommitFaultLocked consumes the oldest matching DropAfterCommit or
-// CutBodyAfterCommit fault and says what it does to the answer.
-func (s *Server) takeCommitFaultLocked(method, rel string) commitFault {
-	f := s.takeMatchingLocked(method, rel, func(st faultStage) bool { return st == faultDrop || st == faultCut })
-	switch {
-	case f == nil:
-		return answerWhole
-	case f.stage == faultCut:
-		return answerCut
+// CutBodyAfterCommit fault and returns its stage, or noFault.
+func (s *Server) takeCommitFaultLocked(method, rel string) faultStage {
+	if f := s.takeMatchingLocked(method, rel, func(st faultStage) bool { return st == faultDrop || st == faultCut }); f != nil {
+		return f.stage
 	}
-	return answerDropped
+	return noFault
 }
 
 // takeMatchingLocked consumes one use of the oldest fault whose stage is wanted and
@@ -139,16 +128,17 @@ func (s *Server) takeMatchingLocked(method, rel string, wanted func(faultStage) 
 		}
 		f.left--
 		if f.left == 0 {
-			s.faults = append(s.faults[:i], s.faults[i+1:]...)
+			s.faults = slices.Delete(s.faults, i, i+1)
 		}
 		return f
 	}
 	return nil
 }
 
-// writeAnswer writes a decided answer as cf says: whole, not at all, or cut.
-func writeAnswer(w http.ResponseWriter, hdr http.Header, resp response, cf commitFault) {
-	if cf == answerDropped {
+// writeAnswer is the one place an answer is written: whole, not at all (faultDrop) or
+// cut (faultCut).
+func writeAnswer(w http.ResponseWriter, hdr http.Header, resp response, f faultStage) {
+	if f == faultDrop {
 		if hj, ok := w.(http.Hijacker); ok {
 			if conn, _, err := hj.Hijack(); err == nil {
 				conn.Close()
@@ -160,7 +150,7 @@ func writeAnswer(w http.ResponseWriter, hdr http.Header, resp response, cf commi
 	for k, v := range hdr {
 		w.Header()[k] = v
 	}
-	if cf != answerCut {
+	if f != faultCut {
 		w.WriteHeader(resp.status)
 		w.Write(resp.body) //nolint:errcheck // the client may be gone; nothing to do
 		return
@@ -170,8 +160,8 @@ func writeAnswer(w http.ResponseWriter, hdr http.Header, resp response, cf commi
 	w.Header().Set("Content-Length", strconv.Itoa(len(resp.body)))
 	w.WriteHeader(resp.status)
 	w.Write(resp.body[:len(resp.body)/2]) //nolint:errcheck // the client may be gone; nothing to do
-	if f, ok := w.(http.Flusher); ok {
-		f.Flush()
+	if fl, ok := w.(http.Flusher); ok {
+		fl.Flush()
 	}
 	// net/http closes the connection without writing the rest.
 	panic(http.ErrAbortHandler)

@@ -41,22 +41,39 @@ func TestDropAfterCommitKeepsTheEffect(t *testing.T) {
 	w := newWorld(t)
 	w.srv.DropAfterCommit("POST", "/connect/share-tokens", 1)
 	body := createBody(w.cxn, w.inq)
-	req, _ := http.NewRequest("POST", w.srv.URL+"/connect/share-tokens", strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+w.src.APIKey)
-	req.Header.Set("Idempotency-Key", "dropped")
-	// A fresh transport: no connection reuse, so net/http does not retry by itself.
-	tr := &http.Transport{}
-	defer tr.CloseIdleConnections()
-	if resp, err := (&http.Client{Transport: tr}).Do(req); err == nil {
+	if resp, err := createOnFreshConnection(t, w, body, "dropped"); err == nil {
 		resp.Body.Close()
 		t.Fatalf("dropped request answered %d", resp.StatusCode)
 	}
-	if n := countTokens(t, w.s); n != 1 {
-		t.Fatalf("%d tokens after a dropped create, want 1 (committed)", n)
+	checkCommittedOnce(t, w, body, "dropped")
+}
+
+// createOnFreshConnection POSTs body to create a share token as w's source, with
+// Idempotency-Key key, over a transport of its own: no connection reuse, so net/http
+// does not retry by itself when a fault breaks the answer.
+func createOnFreshConnection(t *testing.T, w *world, body, key string) (*http.Response, error) {
+	t.Helper()
+	req, err := http.NewRequest("POST", w.srv.URL+"/connect/share-tokens", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
 	}
-	// The retry with the same key gets the stored answer, not a second token.
+	req.Header.Set("Authorization", "Bearer "+w.src.APIKey)
+	req.Header.Set("Idempotency-Key", key)
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	return (&http.Client{Transport: tr}).Do(req)
+}
+
+// checkCommittedOnce checks that the create whose answer a fault withheld made one
+// token, and that its retry with the same key gets the stored answer, whole, not a
+// second token.
+func checkCommittedOnce(t *testing.T, w *world, body, key string) {
+	t.Helper()
+	if n := countTokens(t, w.s); n != 1 {
+		t.Fatalf("%d tokens after a create whose answer was lost, want 1 (committed)", n)
+	}
 	first := w.s.do("GET", "/connect/share-tokens", "").str("data", 0, "id")
-	if got := w.s.do("POST", "/connect/share-tokens", body, "Idempotency-Key", "dropped").must(t, 201).str("data", "id"); got != first {
+	if got := w.s.do("POST", "/connect/share-tokens", body, "Idempotency-Key", key).must(t, 201).str("data", "id"); got != first {
 		t.Errorf("retry made %s, want the committed %s", got, first)
 	}
 	if n := countTokens(t, w.s); n != 1 {
@@ -69,12 +86,7 @@ func TestCutBodyAfterCommitKeepsTheEffect(t *testing.T) {
 	w := newWorld(t)
 	w.srv.CutBodyAfterCommit("POST", "/connect/share-tokens", 1)
 	body := createBody(w.cxn, w.inq)
-	req, _ := http.NewRequest("POST", w.srv.URL+"/connect/share-tokens", strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+w.src.APIKey)
-	req.Header.Set("Idempotency-Key", "cut")
-	tr := &http.Transport{}
-	defer tr.CloseIdleConnections()
-	resp, err := (&http.Client{Transport: tr}).Do(req)
+	resp, err := createOnFreshConnection(t, w, body, "cut")
 	if err != nil {
 		t.Fatalf("cut request: %v, want the status and headers", err)
 	}
@@ -86,17 +98,7 @@ func TestCutBodyAfterCommitKeepsTheEffect(t *testing.T) {
 	if !errors.Is(err, io.ErrUnexpectedEOF) || len(got) == 0 || int64(len(got)) >= resp.ContentLength {
 		t.Errorf("read %d of %d bytes, error %v; want part of the body, then io.ErrUnexpectedEOF", len(got), resp.ContentLength, err)
 	}
-	if n := countTokens(t, w.s); n != 1 {
-		t.Fatalf("%d tokens after a cut create, want 1 (committed)", n)
-	}
-	// The retry with the same key gets the stored answer, whole, not a second token.
-	first := w.s.do("GET", "/connect/share-tokens", "").str("data", 0, "id")
-	if got := w.s.do("POST", "/connect/share-tokens", body, "Idempotency-Key", "cut").must(t, 201).str("data", "id"); got != first {
-		t.Errorf("retry made %s, want the committed %s", got, first)
-	}
-	if n := countTokens(t, w.s); n != 1 {
-		t.Errorf("%d tokens after the retry, want 1", n)
-	}
+	checkCommittedOnce(t, w, body, "cut")
 }
 
 func TestAddLatencyDelaysRequests(t *testing.T) {

@@ -33,6 +33,7 @@ func (s *Server) NewOrganization(name string) *Organization {
 		pub:      Organization{ID: newID("org_"), Name: name, APIKey: "persona_sandbox_" + newID("")},
 		envID:    newID("env_"),
 		apiKeyID: newID("api_"),
+		idem:     idempotencyStore{},
 	}
 	s.orgs[o.pub.ID] = o
 	s.orgsByKey[o.pub.APIKey] = o
@@ -89,8 +90,8 @@ func (s *Server) CreateInquiry(o *Organization) string {
 	defer s.mu.Unlock()
 	s.mustBeOpenLocked()
 	obj := s.newObjectLocked(s.mustOrgLocked(o), kindInquiry, kindInquiry.sampleFields())
-	if inquiryCompletedEvent {
-		s.emitInquiryCompletedLocked(obj)
+	if inquiryCompletedEvent { // payload.data is the inquiry resource
+		s.recordLocked(obj.org, connect.EventInquiryCompleted, obj.id, obj.inquiryView())
 	}
 	return obj.id
 }

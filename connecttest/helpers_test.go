@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -14,26 +12,8 @@ import (
 	"time"
 
 	"github.com/persona-connect/connect-go/connecttest"
+	"github.com/persona-connect/connect-go/internal/spectest"
 )
-
-// specDir finds Persona's spec in the project's shared/ folder, which sits beside the
-// checkout (../shared from the module root, so ../../shared from here). A checkout
-// without it skips the spec tests, except in CI (CI=true), where a missing spec is a
-// failure: those tests are the only check of the fake that does not go through the
-// SDK's own decoder.
-func specDir(t *testing.T) string {
-	t.Helper()
-	for _, dir := range []string{"../../shared/persona-openapi", "../../../shared/persona-openapi"} {
-		if st, err := os.Stat(dir); err == nil && st.IsDir() {
-			return dir
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("shared/persona-openapi not found beside the checkout")
-	}
-	t.Skip("shared/persona-openapi not found beside the checkout; spec comparison skipped")
-	return ""
-}
 
 // rawClient talks to the fake with plain net/http, so the fake's own tests do not
 // depend on the SDK.
@@ -189,28 +169,20 @@ func waitStatus(t *testing.T, c rawClient, id, status string) rawResp {
 	return r
 }
 
-// example reads components/examples/<name> and returns its value.
+// example returns the value of components/examples/<name>, decoded as JSON.
 func example(t *testing.T, name string) map[string]any {
 	t.Helper()
-	v, err := readYAMLFile(filepath.Join(specDir(t), "components/examples", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, _ := walk(v, "value").(map[string]any)
+	m, _ := spectest.Value(t, "components/examples/"+name, "value").(map[string]any)
 	if m == nil {
 		t.Fatalf("%s has no value", name)
 	}
 	return m
 }
 
-// schema reads a YAML file of the spec.
+// schema returns a YAML file of the spec, decoded as JSON.
 func schema(t *testing.T, rel string) map[string]any {
 	t.Helper()
-	v, err := readYAMLFile(filepath.Join(specDir(t), rel))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, _ := v.(map[string]any)
+	m, _ := spectest.Value(t, rel).(map[string]any)
 	return m
 }
 

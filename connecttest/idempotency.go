@@ -4,14 +4,14 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/json"
+	"maps"
 	"time"
 )
 
 // idempotencyStore keeps one organization's answers to POSTs that carried an
-// Idempotency-Key, so that a retry gets the first answer instead of a second effect.
-type idempotencyStore struct {
-	entries map[string]*idempotentAnswer
-}
+// Idempotency-Key, by key, so that a retry gets the first answer instead of a second
+// effect.
+type idempotencyStore map[string]*idempotentAnswer
 
 // idempotentAnswer is a stored answer and what it answered.
 type idempotentAnswer struct {
@@ -24,17 +24,12 @@ type idempotentAnswer struct {
 // do replays the answer stored for key, refuses a key reused for another request, or
 // runs the request and stores its answer, whatever its status (Persona stores 5xx
 // answers too). Answers older than idempotencyTTL are forgotten.
-func (st *idempotencyStore) do(now time.Time, key, method, path string, body []byte, run func() response) response {
-	if st.entries == nil {
-		st.entries = map[string]*idempotentAnswer{}
-	}
-	for k, e := range st.entries {
-		if !now.Before(e.storedAt.Add(idempotencyTTL)) {
-			delete(st.entries, k)
-		}
-	}
+func (st idempotencyStore) do(now time.Time, key, method, path string, body []byte, run func() response) response {
+	maps.DeleteFunc(st, func(_ string, e *idempotentAnswer) bool {
+		return !now.Before(e.storedAt.Add(idempotencyTTL))
+	})
 	sum := canonicalSum(body)
-	if e, ok := st.entries[key]; ok {
+	if e, ok := st[key]; ok {
 		if e.method != method || e.path != path || e.bodySum != sum {
 			return failTitled(statusIdempotencyMismatch, "Idempotency key reused",
 				"Idempotency-Key was already used for a request with another method, path or body; use a new key for a new request")
@@ -42,7 +37,7 @@ func (st *idempotencyStore) do(now time.Time, key, method, path string, body []b
 		return e.resp
 	}
 	resp := run()
-	st.entries[key] = &idempotentAnswer{method: method, path: path, bodySum: sum, storedAt: now, resp: resp}
+	st[key] = &idempotentAnswer{method: method, path: path, bodySum: sum, storedAt: now, resp: resp}
 	return resp
 }
 

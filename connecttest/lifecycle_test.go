@@ -21,28 +21,28 @@ func TestEachSideSeesItsOwnView(t *testing.T) {
 	id := w.create(t)
 	stranger := newRaw(t, w.srv, w.srv.NewOrganization("Stranger"))
 
-	src := w.s.do("GET", "/connect/share-tokens/"+id, "").must(t, 200)
-	if got := src.str("data", "attributes", "direction"); got != "outbound" {
-		t.Errorf("source sees direction %q", got)
-	}
-	if got := relNames(src, "data", "relationships"); got != "connection,creator,source" {
-		t.Errorf("source sees relationships %s", got)
-	}
-	if got := src.str("data", "relationships", "source", "data", "id"); got != w.inq {
-		t.Errorf("source relationship %q, want %s", got, w.inq)
-	}
-	if got := src.str("data", "relationships", "creator", "data", "type"); got != "api-key" {
-		t.Errorf("creator type %q", got)
-	}
-	dst := w.d.do("GET", "/connect/share-tokens/"+id, "").must(t, 200)
-	if got := dst.str("data", "attributes", "direction"); got != "inbound" {
-		t.Errorf("destination sees direction %q", got)
-	}
-	if got := relNames(dst, "data", "relationships"); got != "connection,destination" {
-		t.Errorf("destination sees relationships %s", got)
-	}
-	if got := dst.str("data", "relationships", "connection", "data", "id"); got != w.cxn {
-		t.Errorf("connection relationship %q", got)
+	for _, side := range []struct {
+		name      string
+		as        rawClient
+		direction string
+		rels      string
+		relPath   []any // a relationship member and the value it must hold
+		relValue  string
+	}{
+		{"source", w.s, "outbound", "connection,creator,source", []any{"source", "data", "id"}, w.inq},
+		{"source", w.s, "outbound", "connection,creator,source", []any{"creator", "data", "type"}, "api-key"},
+		{"destination", w.d, "inbound", "connection,destination", []any{"connection", "data", "id"}, w.cxn},
+	} {
+		r := side.as.do("GET", "/connect/share-tokens/"+id, "").must(t, 200)
+		if got := r.str("data", "attributes", "direction"); got != side.direction {
+			t.Errorf("%s sees direction %q, want %s", side.name, got, side.direction)
+		}
+		if got := relNames(r, "data", "relationships"); got != side.rels {
+			t.Errorf("%s sees relationships %s, want %s", side.name, got, side.rels)
+		}
+		if got := r.str(append([]any{"data", "relationships"}, side.relPath...)...); got != side.relValue {
+			t.Errorf("%s: relationships.%v = %q, want %s", side.name, side.relPath, got, side.relValue)
+		}
 	}
 	// A clone is pending with destination data null.
 	pending := w.d.do("POST", "/connect/share-tokens/"+id+"/redeem", "").must(t, 202)

@@ -1,6 +1,7 @@
 package connecttest
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -19,25 +20,24 @@ const (
 // kindInfo is what Connect may do with a kind of object
 // (persona-openapi/paths/connect_share-tokens_{share-token-id}_redeem.yaml).
 type kindInfo struct {
-	name       string // for error texts: "inquiry", "account", ...
-	prefix     string // id prefix
-	typ        string // JSON:API type in relationships
-	sourceData string // source-data type for a peek
-	cloneable  bool   // a share token over it may be redeemed by cloning
-	hydrates   bool   // a share token over it may hydrate, and it may be hydrated
-	status     string // the status a peek shows
+	name      string // for error texts: "inquiry", "account", ...
+	prefix    string // id prefix
+	typ       string // JSON:API type in relationships; source-data's is connect/source-data/<typ>
+	cloneable bool   // a share token over it may be redeemed by cloning
+	hydrates  bool   // a share token over it may hydrate, and it may be hydrated
+	status    string // the status a peek shows
 }
 
 func (k objectKind) info() kindInfo {
 	switch k {
 	case kindInquiry:
-		return kindInfo{"inquiry", "inq_", "inquiry", "connect/source-data/inquiry", true, true, "completed"}
+		return kindInfo{"inquiry", "inq_", "inquiry", true, true, "completed"}
 	case kindAccount:
-		return kindInfo{"account", "act_", "account", "connect/source-data/account", false, true, "active"}
+		return kindInfo{"account", "act_", "account", false, true, "active"}
 	case kindTransaction:
-		return kindInfo{"transaction", "txn_", "txn", "connect/source-data/txn", false, true, "approved"}
+		return kindInfo{"transaction", "txn_", "txn", false, true, "approved"}
 	case kindVerification:
-		return kindInfo{"verification", "ver_", "verification/database", "connect/source-data/verification/database", true, false, "passed"}
+		return kindInfo{"verification", "ver_", "verification/database", true, false, "passed"}
 	}
 	return kindInfo{}
 }
@@ -106,11 +106,9 @@ func (s *Server) visibleObjectLocked(o *org, id string) *sourceObject {
 
 // setField sets name to value, adding the field when it is missing.
 func (obj *sourceObject) setField(name string, value any, presence bool) {
-	for i := range obj.fields {
-		if obj.fields[i].name == name {
-			obj.fields[i].value = value
-			return
-		}
+	if i := slices.IndexFunc(obj.fields, func(f field) bool { return f.name == name }); i >= 0 {
+		obj.fields[i].value = value
+		return
 	}
 	obj.fields = append(obj.fields, field{name: name, value: value, presence: presence})
 }
@@ -121,31 +119,40 @@ func (obj *sourceObject) setField(name string, value any, presence bool) {
 // fields bag, each entry {type, value} as in Persona's inquiry resource. Persona also
 // sends relationships (account, template, verifications...); the fake has none of
 // those objects, so it sends none.
-func (obj *sourceObject) inquiryView() object {
-	fields := object{}
+func (obj *sourceObject) inquiryView() resource {
+	fields := map[string]inquiryField{}
 	for _, f := range obj.fields {
 		typ := "string"
 		if f.name == "birthdate" {
 			typ = "date"
 		}
-		fields = append(fields, member{strings.ReplaceAll(f.name, "_", "-"), object{{"type", typ}, {"value", f.value}}})
+		fields[strings.ReplaceAll(f.name, "_", "-")] = inquiryField{Type: typ, Value: f.value}
 	}
-	return object{
-		{"type", kindInquiry.info().typ},
-		{"id", obj.id},
-		{"attributes", object{
-			{"status", "completed"},
-			{"reference-id", nil},
-			{"note", nil},
-			{"tags", []any{}},
-			{"created-at", obj.createdAt},
-			{"started-at", obj.createdAt},
-			{"completed-at", obj.createdAt},
-			{"failed-at", nil},
-			{"decisioned-at", nil},
-			{"expired-at", nil},
-			{"redacted-at", nil},
-			{"fields", fields},
-		}},
-	}
+	at := timestamp(obj.createdAt)
+	return resource{Type: kindInquiry.info().typ, ID: obj.id, Attributes: inquiryAttributes{
+		Status: "completed", Tags: []string{}, CreatedAt: at, StartedAt: at, CompletedAt: at, Fields: fields,
+	}}
+}
+
+// inquiryAttributes are the attributes of an inquiry in an event payload; the nil ones
+// are null.
+type inquiryAttributes struct {
+	Status       string                  `json:"status"`
+	ReferenceID  *string                 `json:"reference-id"`
+	Note         *string                 `json:"note"`
+	Tags         []string                `json:"tags"`
+	CreatedAt    string                  `json:"created-at"`
+	StartedAt    string                  `json:"started-at"`
+	CompletedAt  string                  `json:"completed-at"`
+	FailedAt     *string                 `json:"failed-at"`
+	DecisionedAt *string                 `json:"decisioned-at"`
+	ExpiredAt    *string                 `json:"expired-at"`
+	RedactedAt   *string                 `json:"redacted-at"`
+	Fields       map[string]inquiryField `json:"fields"`
+}
+
+// inquiryField is one entry of an inquiry's fields bag.
+type inquiryField struct {
+	Type  string `json:"type"`
+	Value any    `json:"value"`
 }

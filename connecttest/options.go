@@ -70,24 +70,24 @@ func WithRedeemFailure(reason connect.FailureReason) ServerOption {
 // WithWebhookRetryDelay sets the wait before the first retry of a failed delivery
 // (default 20ms); each of the 7 retries waits twice as long as the one before.
 func WithWebhookRetryDelay(d time.Duration) ServerOption {
-	return func(c *config) {
-		if d <= 0 {
-			c.invalid("WithWebhookRetryDelay: delay %v must be positive", d)
-			return
-		}
-		c.webhookRetryDelay = d
-	}
+	return positive("WithWebhookRetryDelay: delay", d, func(c *config) *time.Duration { return &c.webhookRetryDelay })
 }
 
 // WithWebhookTimeout sets how long one delivery attempt may take before it counts as
 // failed (default 5s, Persona's window).
 func WithWebhookTimeout(d time.Duration) ServerOption {
+	return positive("WithWebhookTimeout: timeout", d, func(c *config) *time.Duration { return &c.webhookTimeout })
+}
+
+// positive is an option that sets the duration field returns to d, which must be more
+// than zero; what names it in the complaint.
+func positive(what string, d time.Duration, field func(*config) *time.Duration) ServerOption {
 	return func(c *config) {
 		if d <= 0 {
-			c.invalid("WithWebhookTimeout: timeout %v must be positive", d)
+			c.invalid("%s %v must be positive", what, d)
 			return
 		}
-		c.webhookTimeout = d
+		*field(c) = d
 	}
 }
 

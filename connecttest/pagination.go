@@ -1,8 +1,11 @@
 package connecttest
 
 import (
+	"cmp"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,29 +20,28 @@ type listQuery struct {
 	sizeWasSent bool
 }
 
-// parseListQuery reads filter[...] and page[...] from q. Unknown filters or page keys,
-// include, a page[size] outside 1..maxPageSize and both cursors at once answer 400.
-func parseListQuery(q url.Values, allowedFilters ...string) (listQuery, *response) {
+// parseListQuery reads filter[...] and page[...] from q. allowed maps each filter of the
+// list to the values it takes (nil: any). include, an unknown filter or page key, a
+// value not allowed, a page[size] outside 1..maxPageSize and both cursors at once
+// answer 400.
+func parseListQuery(q url.Values, allowed map[string][]string) (listQuery, *response) {
 	lq := listQuery{filters: map[string]string{}, size: defaultPageSize}
-	bad := func(details string) (listQuery, *response) {
-		r := fail(http.StatusBadRequest, details)
-		return listQuery{}, &r
-	}
-	keys := make([]string, 0, len(q))
-	for k := range q {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(q)) {
 		v := q.Get(k)
+		name, isFilter := strings.CutPrefix(k, "filter[")
+		name, closed := strings.CutSuffix(name, "]")
+		values, known := allowed[name]
 		switch {
 		case k == "include":
-			return bad("include is not allowed on list endpoints")
-		case strings.HasPrefix(k, "filter[") && strings.HasSuffix(k, "]"):
-			name := k[len("filter[") : len(k)-1]
-			if !contains(allowedFilters, name) {
-				return bad(k + " is not a permitted filter")
+			return lq, badRequest("include is not allowed on list endpoints")
+		case isFilter && closed && !known:
+			return lq, badRequest(k + " is not a permitted filter")
+		case isFilter && closed && values != nil && !slices.Contains(values, v):
+			if len(values) == 2 {
+				return lq, badRequest(k + " must be " + values[0] + " or " + values[1])
 			}
+			return lq, badRequest(k + " must be one of " + strings.Join(values, ", "))
+		case isFilter && closed:
 			lq.filters[name] = v
 		case k == "page[after]":
 			lq.after = v
@@ -48,105 +50,102 @@ func parseListQuery(q url.Values, allowedFilters ...string) (listQuery, *respons
 		case k == "page[size]":
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 1 || n > maxPageSize {
-				return bad("page[size] must be an integer from 1 to " + strconv.Itoa(maxPageSize))
+				return lq, badRequest("page[size] must be an integer from 1 to " + strconv.Itoa(maxPageSize))
 			}
 			lq.size, lq.sizeWasSent = n, true
 		case strings.HasPrefix(k, "page["):
-			return bad(k + " is not a permitted page parameter")
+			return lq, badRequest(k + " is not a permitted page parameter")
 		}
 	}
 	if lq.after != "" && lq.before != "" {
-		return bad("page[after] and page[before] cannot be used together")
+		return lq, badRequest("page[after] and page[before] cannot be used together")
 	}
 	return lq, nil
 }
 
-// listItem is what paginate needs of a listed thing.
-type listItem struct {
-	id  string
-	seq int64
-	doc object
+// is reports whether filter[name] keeps a thing whose value is v: it is absent, or v.
+func (lq listQuery) is(name, v string) bool {
+	want, ok := lq.filters[name]
+	return !ok || want == v
 }
 
-// paginate cuts one page out of items (newest first, already filtered), with links to
-// the neighbouring pages. cursorSeq resolves a cursor id among everything of the kind
-// the caller can see; an unknown cursor answers 400.
-func paginate(items []listItem, lq listQuery, cursorSeq func(id string) (int64, bool), path string) (object, *response) {
-	sort.Slice(items, func(i, j int) bool { return items[i].seq > items[j].seq })
+// anyOf is is for a filter that takes a comma-separated list: v is one of its entries,
+// or the list is empty.
+func (lq listQuery) anyOf(name, v string) bool {
+	var list []string
+	for _, p := range strings.Split(lq.filters[name], ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			list = append(list, p)
+		}
+	}
+	return len(list) == 0 || slices.Contains(list, v)
+}
+
+// listItem is one thing of the listed kind that the caller can see; match says whether
+// the filters keep it. Any of them may be a cursor, also one the filters drop.
+type listItem struct {
+	id    string
+	seq   int64
+	match bool
+	doc   resource
+}
+
+// page answers the list: the page of matching items (newest first) that lq asks for,
+// with links to the neighbouring pages of path. An unknown cursor answers 400.
+func (lq listQuery) page(items []listItem, path string) response {
+	seqOf := map[string]int64{}
+	for _, it := range items {
+		seqOf[it.id] = it.seq
+	}
+	items = slices.DeleteFunc(items, func(it listItem) bool { return !it.match })
+	slices.SortFunc(items, func(a, b listItem) int { return cmp.Compare(b.seq, a.seq) })
+	cursor, key := lq.after, "page[after]"
+	if lq.before != "" {
+		cursor, key = lq.before, "page[before]"
+	}
+	c, known := seqOf[cursor]
 	var page []listItem
 	switch {
+	case cursor == "":
+		page = items[:min(lq.size, len(items))]
+	case !known:
+		return fail(http.StatusBadRequest, key+" is not an id of this list")
 	case lq.after != "":
-		c, ok := cursorSeq(lq.after)
-		if !ok {
-			r := fail(http.StatusBadRequest, "page[after] is not an id of this list")
-			return nil, &r
-		}
 		i := sort.Search(len(items), func(i int) bool { return items[i].seq < c })
 		page = items[i:min(i+lq.size, len(items))]
-	case lq.before != "":
-		c, ok := cursorSeq(lq.before)
-		if !ok {
-			r := fail(http.StatusBadRequest, "page[before] is not an id of this list")
-			return nil, &r
-		}
+	default:
 		j := sort.Search(len(items), func(i int) bool { return items[i].seq <= c })
 		page = items[max(j-lq.size, 0):j]
-	default:
-		page = items[:min(lq.size, len(items))]
 	}
-	var next, prev any
+	var links pageLinks
 	if len(page) > 0 {
 		first, last := page[0], page[len(page)-1]
 		if items[len(items)-1].seq < last.seq {
-			next = pageLink(path, lq, "page[after]", last.id)
+			links.Next = lq.link(path, "page[after]", last.id)
 		}
 		if items[0].seq > first.seq {
-			prev = pageLink(path, lq, "page[before]", first.id)
+			links.Prev = lq.link(path, "page[before]", first.id)
 		}
 	}
-	docs := make([]object, len(page))
-	for i, it := range page {
-		docs[i] = it.doc
+	data := []resource{}
+	for _, it := range page {
+		data = append(data, it.doc)
 	}
-	return object{{"data", docs}, {"links", object{{"prev", prev}, {"next", next}}}}, nil
+	return ok(http.StatusOK, document{Data: data, Links: &links})
 }
 
-// pageLink is a relative link like the spec's
+// link is a relative link like the spec's
 // "/api/v1/connect/share-tokens?page%5Bafter%5D=cnst_ABC456", keeping the filters (in
 // key order) and an explicit page[size].
-func pageLink(path string, lq listQuery, cursorKey, id string) string {
-	names := make([]string, 0, len(lq.filters))
-	for k := range lq.filters {
-		names = append(names, k)
-	}
-	sort.Strings(names)
+func (lq listQuery) link(path, cursorKey, id string) *string {
 	var parts []string
-	for _, k := range names {
+	for _, k := range slices.Sorted(maps.Keys(lq.filters)) {
 		parts = append(parts, url.QueryEscape("filter["+k+"]")+"="+url.QueryEscape(lq.filters[k]))
 	}
 	if lq.sizeWasSent {
 		parts = append(parts, url.QueryEscape("page[size]")+"="+strconv.Itoa(lq.size))
 	}
 	parts = append(parts, url.QueryEscape(cursorKey)+"="+url.QueryEscape(id))
-	return apiPrefix + path + "?" + strings.Join(parts, "&")
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-// splitList splits a comma-separated filter value, dropping empty entries.
-func splitList(v string) []string {
-	var out []string
-	for _, p := range strings.Split(v, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
+	link := apiPrefix + path + "?" + strings.Join(parts, "&")
+	return &link
 }

@@ -123,7 +123,10 @@ const (
 //   - Missing connection-id or source-id on create answers 422 with source.pointer, one
 //     error item per missing attribute; an attribute of the wrong JSON type, an unknown
 //     attribute or member anywhere in a body, or a body that is not JSON answers 400.
-//     JSON null counts as absent for optional members.
+//     JSON null counts as absent for optional members. Bodies are decoded by
+//     encoding/json, so a member name that matches only without regard to case
+//     ("Data") counts as that member, and an unknown member's details name it without
+//     its path.
 //   - An id the caller cannot see (a connection, source or destination of another
 //     organization, or one that does not exist) answers 404 "Record not found" with
 //     details naming the attribute, except a hydrate destination-id, which answers 422

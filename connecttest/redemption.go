@@ -1,6 +1,7 @@
 package connecttest
 
 import (
+	"fmt"
 	"net/http"
 
 	connect "github.com/persona-connect/connect-go"
@@ -10,25 +11,41 @@ import (
 // answers 202 with the token pending; a goroutine finishes the redemption after the
 // redeem delay.
 func (s *Server) redeemShareToken(q *request) response {
-	t := s.visibleTokenLocked(q.org, q.params[0], q.now)
+	t := s.visibleTokenLocked(q.org, q.PathValue("id"), q.now)
 	if t == nil {
 		return fail(http.StatusNotFound, "")
 	}
 	if t.conn.dst != q.org {
 		return fail(statusWrongSide, "only the destination organization of the share token's connection can redeem it")
 	}
-	mapping := objectOf(map[string]*shape{
-		"source-field-name":      stringShape(),
-		"destination-field-name": stringShape(),
-	}, "source-field-name", "destination-field-name")
-	body, bad := parseBody(q.body, objectOf(map[string]*shape{
-		"data": objectOf(map[string]*shape{
-			"attributes": objectOf(map[string]*shape{"destination-id": stringShape()}),
-		}),
-		"meta": objectOf(map[string]*shape{"field-mappings": arrayOf(mapping)}),
-	}))
-	if bad != nil {
+	var body struct { // connect_share-tokens_{share-token-id}_redeem.yaml
+		Data struct {
+			Attributes struct {
+				DestinationID string `json:"destination-id"`
+			} `json:"attributes"`
+		} `json:"data"`
+		Meta struct {
+			FieldMappings []*struct {
+				SourceFieldName      *string `json:"source-field-name"`
+				DestinationFieldName *string `json:"destination-field-name"`
+			} `json:"field-mappings"`
+		} `json:"meta"`
+	}
+	if bad := decodeBody(q.body, &body); bad != nil {
 		return *bad
+	}
+	mappings := body.Meta.FieldMappings
+	var pairs [][2]string
+	for i, m := range mappings {
+		switch {
+		case m == nil: // null counts as absent
+		case m.SourceFieldName == nil:
+			return *badRequest(fmt.Sprintf("meta.field-mappings[%d].source-field-name is missing", i))
+		case m.DestinationFieldName == nil:
+			return *badRequest(fmt.Sprintf("meta.field-mappings[%d].destination-field-name is missing", i))
+		default:
+			pairs = append(pairs, [2]string{*m.SourceFieldName, *m.DestinationFieldName})
+		}
 	}
 	if t.status != tokenCreated && !(redeemFailedAgain && t.status == tokenFailed) {
 		return failTitled(statusIllegalTransition, "Share token is "+t.status, "only a created share token can be redeemed")
@@ -37,8 +54,7 @@ func (s *Server) redeemShareToken(q *request) response {
 		return failTitled(statusConnectionNotActive, "Connection is not active", "connection "+t.conn.id+" is "+t.conn.status)
 	}
 	src := t.source.kind.info()
-	destID := lookupString(body, "data", "attributes", "destination-id")
-	mappings, _ := lookup(body, "meta", "field-mappings").([]any)
+	destID := body.Data.Attributes.DestinationID
 	const destPointer = "/data/attributes/destination-id"
 	var dest *sourceObject
 	mode := "clone"
@@ -47,10 +63,8 @@ func (s *Server) redeemShareToken(q *request) response {
 			return invalidAt(destPointer, src.name+" share tokens cannot be cloned: data.attributes.destination-id is required")
 		}
 		if len(mappings) > 0 {
-			return response{fieldMappingsOnClone, errorBody(errorItem{
-				title: defaultTitle(fieldMappingsOnClone), details: "meta.field-mappings are only used when hydrating",
-				pointer: "/meta/field-mappings",
-			})}
+			return failWith(fieldMappingsOnClone, pointed(defaultTitle(fieldMappingsOnClone),
+				"meta.field-mappings are only used when hydrating", "/meta/field-mappings"))
 		}
 	} else {
 		mode = "hydrate"
@@ -62,11 +76,7 @@ func (s *Server) redeemShareToken(q *request) response {
 			return invalidAt(destPointer, "data.attributes.destination-id must be an account, inquiry or transaction of your organization")
 		}
 	}
-	t.fieldMappings = nil
-	for _, m := range mappings {
-		mm, _ := m.(map[string]any)
-		t.fieldMappings = append(t.fieldMappings, [2]string{lookupString(mm, "source-field-name"), lookupString(mm, "destination-field-name")})
-	}
+	t.fieldMappings = pairs
 	now := q.now
 	t.status, t.redeemMode, t.destination = tokenPending, mode, dest
 	t.pendingAt, t.updatedAt = &now, now
@@ -77,7 +87,7 @@ func (s *Server) redeemShareToken(q *request) response {
 			s.finishRedemption(t)
 		}
 	})
-	return ok(http.StatusAccepted, object{{"data", t.view(q.org, false)}})
+	return ok(http.StatusAccepted, document{Data: t.view(q.org, false)})
 }
 
 // finishRedemption ends a pending redemption: failed for a forced reason or a source

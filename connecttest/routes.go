@@ -2,71 +2,65 @@ package connecttest
 
 import (
 	"net/http"
+	"path"
 	"strings"
 )
 
-// handler answers one routed request. It runs under s.mu.
+// handler answers one operation. It runs under s.mu.
 type handler func(s *Server, q *request) response
 
-// routeEntry is one operation: "{}" in pattern matches one path segment, which the
-// handler receives in request.params.
-type routeEntry struct {
-	method, pattern string
-	h               handler
+// routes serves every operation of the spec at its http.ServeMux pattern under
+// /api/v1 (wildcards read with PathValue). Every other request gets Persona's JSON
+// error body, where ServeMux's own 404, 405 and redirects would be plain text: 405 for
+// an operation's path with another method (the same path without a method, and HEAD,
+// which a GET pattern also takes), 404 for anything else.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	paths := map[string]bool{}
+	for pattern, h := range map[string]handler{
+		"GET /connect/share-tokens":                 (*Server).listShareTokens,
+		"POST /connect/share-tokens":                (*Server).createShareToken,
+		"GET /connect/share-tokens/{id}":            (*Server).getShareToken,
+		"POST /connect/share-tokens/{id}/expire":    (*Server).expireShareToken,
+		"POST /connect/share-tokens/{id}/redeem":    (*Server).redeemShareToken,
+		"GET /connect/connections":                  (*Server).listConnections,
+		"POST /connect/connections":                 (*Server).createConnection,
+		"GET /connect/connections/{id}":             (*Server).getConnection,
+		"POST /connect/connections/{id}/deactivate": (*Server).deactivateConnection,
+		"POST /connect/connections/{id}/reactivate": (*Server).reactivateConnection,
+		"GET /events":                       (*Server).listEvents,
+		"GET /events/{id}":                  (*Server).getEvent,
+		"POST /webhooks/{id}/rotate-secret": (*Server).rotateWebhookSecret,
+	} {
+		method, p, _ := strings.Cut(pattern, " ")
+		mux.Handle(method+" "+apiPrefix+p, s.serve(method, h))
+		paths[p] = true
+	}
+	for p := range paths {
+		mux.Handle(apiPrefix+p, s.serve("", nil))
+	}
+	mux.Handle("/", s.serve("", nil))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A trailing slash names the same path, as in Persona's (Rails) routes.
+		if trimmed := strings.TrimRight(r.URL.Path, "/"); trimmed != "" && trimmed != r.URL.Path {
+			r.URL.Path, r.URL.RawPath = trimmed, strings.TrimRight(r.URL.RawPath, "/")
+		}
+		if path.Clean(r.URL.Path) != r.URL.Path {
+			s.serve("", nil).ServeHTTP(w, r) // 404, where ServeMux would redirect to the clean path
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
-// routes lists every operation, relative to /api/v1 (a function, not a variable: no
-// package-level mutable state).
-func routes() []routeEntry {
-	return []routeEntry{
-		{http.MethodGet, "/connect/share-tokens", (*Server).listShareTokens},
-		{http.MethodPost, "/connect/share-tokens", (*Server).createShareToken},
-		{http.MethodGet, "/connect/share-tokens/{}", (*Server).getShareToken},
-		{http.MethodPost, "/connect/share-tokens/{}/expire", (*Server).expireShareToken},
-		{http.MethodPost, "/connect/share-tokens/{}/redeem", (*Server).redeemShareToken},
-		{http.MethodGet, "/connect/connections", (*Server).listConnections},
-		{http.MethodPost, "/connect/connections", (*Server).createConnection},
-		{http.MethodGet, "/connect/connections/{}", (*Server).getConnection},
-		{http.MethodPost, "/connect/connections/{}/deactivate", (*Server).deactivateConnection},
-		{http.MethodPost, "/connect/connections/{}/reactivate", (*Server).reactivateConnection},
-		{http.MethodGet, "/events", (*Server).listEvents},
-		{http.MethodGet, "/events/{}", (*Server).getEvent},
-		{http.MethodPost, "/webhooks/{}/rotate-secret", (*Server).rotateWebhookSecret},
+// unrouted answers a request that no operation takes.
+func unrouted(r *http.Request) response {
+	if !strings.HasPrefix(r.URL.Path, apiPrefix) {
+		return fail(http.StatusNotFound, "no such path: "+r.URL.Path)
 	}
-}
-
-// route finds the handler for method and path (relative to /api/v1). Without one, the
-// status says why: 404 for an unknown path, 405 for a known path and another method.
-func route(method, path string) (handler, []string, int) {
-	segs := strings.Split(strings.Trim(path, "/"), "/")
-	status := http.StatusNotFound
-	for _, rt := range routes() {
-		params, ok := matchPattern(rt.pattern, segs)
-		if !ok {
-			continue
-		}
-		if rt.method != method {
-			status = http.StatusMethodNotAllowed
-			continue
-		}
-		return rt.h, params, 0
+	status := http.StatusMethodNotAllowed // the path of an operation
+	if r.Pattern == "" || r.Pattern == "/" {
+		status = http.StatusNotFound
 	}
-	return nil, nil, status
-}
-
-func matchPattern(pattern string, segs []string) ([]string, bool) {
-	want := strings.Split(strings.Trim(pattern, "/"), "/")
-	if len(want) != len(segs) {
-		return nil, false
-	}
-	var params []string
-	for i, w := range want {
-		switch {
-		case w == "{}" && segs[i] != "":
-			params = append(params, segs[i])
-		case w != segs[i]:
-			return nil, false
-		}
-	}
-	return params, true
+	return fail(status, "no route for "+r.Method+" "+r.URL.Path)
 }

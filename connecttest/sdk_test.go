@@ -278,35 +278,29 @@ func TestSDKTokenExpiresByTTL(t *testing.T) {
 	}
 }
 
-func TestSDKCreateRetriedAfterDroppedConnectionLeavesOneToken(t *testing.T) {
+// A create whose answer is lost after the commit (the connection dropped, or a 201
+// whose body breaks off) is retried with the same key; the fake answers the retry from
+// its idempotency store, so there is one token.
+func TestSDKCreateRetriedAfterLostAnswerLeavesOneToken(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	w := newSDKWorld(t)
-	w.srv.DropAfterCommit("POST", "/connect/share-tokens", 1)
-	tok, err := w.s.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: w.cxn, SourceID: w.inq})
-	if err != nil {
-		t.Fatalf("create after a dropped connection: %v", err)
-	}
-	all := collect(t, w.s.ShareTokens.List(ctx, nil))
-	if len(all) != 1 || all[0].ID != tok.ID {
-		t.Fatalf("%d tokens after a retried create, want exactly 1 (%s)", len(all), tok.ID)
-	}
-}
-
-// A 201 whose body breaks off is retried with the same key; the fake answers the retry
-// from its idempotency store, so there is one token.
-func TestSDKCreateRetriedAfterCutBodyLeavesOneToken(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	w := newSDKWorld(t)
-	w.srv.CutBodyAfterCommit("POST", "/connect/share-tokens", 2)
-	tok, err := w.s.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: w.cxn, SourceID: w.inq})
-	if err != nil {
-		t.Fatalf("create after two cut bodies: %v", err)
-	}
-	all := collect(t, w.s.ShareTokens.List(ctx, nil))
-	if len(all) != 1 || all[0].ID != tok.ID {
-		t.Fatalf("%d tokens after a retried create, want exactly 1 (%s)", len(all), tok.ID)
+	for name, lose := range map[string]func(*connecttest.Server){
+		"dropped connection": func(srv *connecttest.Server) { srv.DropAfterCommit("POST", "/connect/share-tokens", 1) },
+		"two cut bodies":     func(srv *connecttest.Server) { srv.CutBodyAfterCommit("POST", "/connect/share-tokens", 2) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			w := newSDKWorld(t)
+			lose(w.srv)
+			tok, err := w.s.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: w.cxn, SourceID: w.inq})
+			if err != nil {
+				t.Fatalf("create after a %s: %v", name, err)
+			}
+			all := collect(t, w.s.ShareTokens.List(ctx, nil))
+			if len(all) != 1 || all[0].ID != tok.ID {
+				t.Fatalf("%d tokens after a retried create, want exactly 1 (%s)", len(all), tok.ID)
+			}
+		})
 	}
 }
 

@@ -84,7 +84,7 @@ func NewServer(opts ...ServerOption) *Server {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 	}}
-	s.hs = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
+	s.hs = httptest.NewUnstartedServer(s.routes())
 	if l := cfg.listener; l != nil {
 		s.hs.Listener.Close() // the loopback listener httptest opened, unused
 		s.hs.Listener = l
@@ -145,65 +145,67 @@ func (s *Server) sleep(ctx context.Context, d time.Duration) bool {
 // request is one API call as the handlers see it.
 type request struct {
 	*http.Request
-	org    *org
-	now    time.Time
-	body   []byte
-	params []string // the {id} segments of the route, in order
+	org  *org
+	now  time.Time
+	body []byte
 }
 
-// serveHTTP runs the pipeline: latency, then (under the lock) authentication, rate
-// limit, routing, faults, idempotency and the handler; then the answer is written, or
-// dropped or cut short by a fault (writeAnswer).
-func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	latency := s.latency
-	s.mu.Unlock()
-	if !s.sleep(r.Context(), latency) {
-		// Closed (or the client left) during the latency: drop the connection. A
-		// plain return would make net/http answer an empty 200, which a client
-		// would take for a success with a broken body.
-		panic(http.ErrAbortHandler)
+// serve is the pipeline of every request: latency, then (under the lock)
+// authentication, rate limit and either h, the handler of method's operation, with its
+// faults and idempotency, or the 404 or 405 of a request no operation takes (h nil);
+// then the answer is written, or dropped or cut short by a fault (writeAnswer).
+func (s *Server) serve(method string, h handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		latency := s.latency
+		s.mu.Unlock()
+		if !s.sleep(r.Context(), latency) {
+			// Closed (or the client left) during the latency: drop the connection. A
+			// plain return would make net/http answer an empty 200, which a client
+			// would take for a success with a broken body.
+			panic(http.ErrAbortHandler)
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
+		if err != nil {
+			panic(http.ErrAbortHandler) // the client went away mid-body: nothing to answer
+		}
+		op := h
+		if r.Method != method {
+			op = nil // HEAD, which a GET pattern also takes
+		}
+		hdr, resp, f := s.handle(r, body, op)
+		writeAnswer(w, hdr, resp, f)
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
-	if err != nil {
-		panic(http.ErrAbortHandler) // the client went away mid-body: nothing to answer
-	}
-	hdr, resp, cf := s.handle(r, body)
-	writeAnswer(w, hdr, resp, cf)
 }
 
 // handle decides the answer to one request. It holds s.mu throughout, so requests are
 // applied one at a time, as if by a single database transaction each.
-func (s *Server) handle(r *http.Request, body []byte) (http.Header, response, commitFault) {
+func (s *Server) handle(r *http.Request, body []byte, h handler) (http.Header, response, faultStage) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	hdr := http.Header{"Content-Type": {"application/json"}}
 	o := s.authenticateLocked(r)
 	if o == nil {
-		return hdr, response{http.StatusUnauthorized, errorBody(errorItem{title: defaultTitle(http.StatusUnauthorized)})}, answerWhole
+		return hdr, fail(http.StatusUnauthorized, ""), noFault
 	}
 	now := s.nowLocked()
 	hdr.Set("Request-Id", newID("req_"))
 	hdr.Set("Persona-Environment-Id", o.envID)
 	hdr.Set("Persona-Organization-Id", o.pub.ID)
 	if limited := o.rate.take(now, s.cfg.rateLimit, s.cfg.rateWindow, hdr); limited {
-		return hdr, fail(http.StatusTooManyRequests, rateLimitDetails(s.cfg.rateLimit, s.cfg.rateWindow)), answerWhole
+		return hdr, fail(http.StatusTooManyRequests, rateLimitDetails(s.cfg.rateLimit, s.cfg.rateWindow)), noFault
 	}
 	if len(body) > maxRequestBody {
-		return hdr, fail(http.StatusBadRequest, "request body is larger than 1 MiB"), answerWhole
+		return hdr, fail(http.StatusBadRequest, "request body is larger than 1 MiB"), noFault
 	}
-	rel, ok := strings.CutPrefix(r.URL.Path, apiPrefix)
-	if !ok {
-		return hdr, fail(http.StatusNotFound, "no such path: "+r.URL.Path), answerWhole
-	}
-	h, params, status := route(r.Method, rel)
 	if h == nil {
-		return hdr, fail(status, "no route for "+r.Method+" "+r.URL.Path), answerWhole
+		return hdr, unrouted(r), noFault
 	}
+	rel := strings.TrimPrefix(r.URL.Path, apiPrefix)
 	if resp, hit := s.takeFaultLocked(faultBefore, r.Method, rel); hit {
-		return hdr, resp, answerWhole
+		return hdr, resp, noFault
 	}
-	q := &request{Request: r, org: o, now: now, body: body, params: params}
+	q := &request{Request: r, org: o, now: now, body: body}
 	run := func() response {
 		if resp, hit := s.takeFaultLocked(faultStored, r.Method, rel); hit {
 			return resp

@@ -23,7 +23,7 @@ type shareToken struct {
 	seq           int64
 	conn          *connection
 	source        *sourceObject
-	creator       object // {"type":"api-key","id":...}
+	creator       identifier // the API key that created it
 	status        string
 	redeemMode    string        // "" until redemption starts
 	destination   *sourceObject // set on a hydrate at once, on a clone when it finishes
@@ -50,51 +50,68 @@ func (t *shareToken) refresh(now time.Time) {
 // sees direction outbound and the creator, source and connection relationships; the
 // destination sees inbound, destination (null until known) and connection. peek adds
 // source-data for the destination.
-func (t *shareToken) view(viewer *org, peek bool) object {
+func (t *shareToken) view(viewer *org, peek bool) resource {
 	outbound := viewer == t.conn.src
-	direction := "inbound"
+	attrs := shareTokenAttributes{
+		Status:        t.status,
+		Direction:     t.direction(viewer),
+		CreatedAt:     timestamp(t.createdAt),
+		UpdatedAt:     timestamp(t.updatedAt),
+		PendingAt:     nullTime(t.pendingAt),
+		RedeemedAt:    nullTime(t.redeemedAt),
+		ExpiresAt:     timestamp(t.expiresAt),
+		FailedAt:      nullTime(t.failedAt),
+		FailureReason: nullable(t.failureReason),
+		RedeemMode:    nullable(t.redeemMode),
+	}
+	rels := shareTokenRelationships{Connection: relation("connect/connection", t.conn.id)}
 	if outbound {
-		direction = "outbound"
-	}
-	attrs := object{
-		{"status", t.status},
-		{"direction", direction},
-		{"created-at", t.createdAt},
-		{"updated-at", t.updatedAt},
-		{"pending-at", t.pendingAt},
-		{"redeemed-at", t.redeemedAt},
-		{"expires-at", t.expiresAt},
-		{"failed-at", t.failedAt},
-		{"failure-reason", nullable(t.failureReason)},
-		{"redeem-mode", nullable(t.redeemMode)},
-	}
-	if peek && !outbound && everyOrgCanPeek {
-		attrs = append(attrs, member{"source-data", sourceData(t.source)})
-	}
-	cxn := member{"connection", relationship(ref("connect/connection", t.conn.id))}
-	var rels object
-	if outbound {
-		rels = object{
-			{"creator", relationship(t.creator)},
-			{"source", relationship(ref(t.source.kind.info().typ, t.source.id))},
-			cxn,
-		}
+		rels.Creator = &relationship{&t.creator}
+		rels.Source = relation(t.source.kind.info().typ, t.source.id)
 	} else {
-		var dest any // {"data": null} until the destination is known
+		rels.Destination = &relationship{} // {"data": null} until the destination is known
 		if t.destination != nil {
-			dest = ref(t.destination.kind.info().typ, t.destination.id)
+			rels.Destination = relation(t.destination.kind.info().typ, t.destination.id)
 		}
-		rels = object{{"destination", relationship(dest)}, cxn}
+		if peek && everyOrgCanPeek {
+			sd := newSourceData(t.source)
+			attrs.SourceData = &sd
+		}
 	}
-	return object{{"type", "connect/share-token"}, {"id", t.id}, {"attributes", attrs}, {"relationships", rels}}
+	return resource{Type: "connect/share-token", ID: t.id, Attributes: attrs, Relationships: rels}
 }
 
-// nullable is s, or JSON null when s is empty.
-func nullable(s string) any {
-	if s == "" {
-		return nil
+// direction is outbound for the source organization, inbound for the destination.
+func (t *shareToken) direction(viewer *org) string {
+	if viewer == t.conn.src {
+		return "outbound"
 	}
-	return s
+	return "inbound"
+}
+
+// shareTokenAttributes are a share token's attributes
+// (persona-openapi/components/schemas/connect-share-token.yaml).
+type shareTokenAttributes struct {
+	Status        string      `json:"status"`
+	Direction     string      `json:"direction"`
+	CreatedAt     string      `json:"created-at"`
+	UpdatedAt     string      `json:"updated-at"`
+	PendingAt     *string     `json:"pending-at"`
+	RedeemedAt    *string     `json:"redeemed-at"`
+	ExpiresAt     string      `json:"expires-at"`
+	FailedAt      *string     `json:"failed-at"`
+	FailureReason *string     `json:"failure-reason"`
+	RedeemMode    *string     `json:"redeem-mode"`
+	SourceData    *sourceData `json:"source-data,omitempty"` // a peek by the destination
+}
+
+// shareTokenRelationships: the source sees creator, source and connection; the
+// destination sees destination and connection.
+type shareTokenRelationships struct {
+	Creator     *relationship `json:"creator,omitempty"`
+	Source      *relationship `json:"source,omitempty"`
+	Destination *relationship `json:"destination,omitempty"`
+	Connection  *relationship `json:"connection"`
 }
 
 // visibleTokenLocked returns token id, refreshed, if o is a side of its connection.
@@ -109,15 +126,13 @@ func (s *Server) visibleTokenLocked(o *org, id string, now time.Time) *shareToke
 
 // listShareTokens: GET /connect/share-tokens, both directions unless filtered.
 func (s *Server) listShareTokens(q *request) response {
-	lq, bad := parseListQuery(q.URL.Query(), "connection-id", "status", "direction")
+	lq, bad := parseListQuery(q.URL.Query(), map[string][]string{
+		"connection-id": nil,
+		"status":        {tokenCreated, tokenPending, tokenRedeemed, tokenExpired, tokenFailed},
+		"direction":     {"inbound", "outbound"},
+	})
 	if bad != nil {
 		return *bad
-	}
-	if st, ok := lq.filters["status"]; ok && !contains([]string{tokenCreated, tokenPending, tokenRedeemed, tokenExpired, tokenFailed}, st) {
-		return fail(http.StatusBadRequest, "filter[status] must be one of created, pending, redeemed, expired, failed")
-	}
-	if d, ok := lq.filters["direction"]; ok && d != "inbound" && d != "outbound" {
-		return fail(http.StatusBadRequest, "filter[direction] must be inbound or outbound")
 	}
 	var items []listItem
 	for _, t := range s.tokens {
@@ -125,66 +140,44 @@ func (s *Server) listShareTokens(q *request) response {
 			continue
 		}
 		t.refresh(q.now)
-		if v, ok := lq.filters["connection-id"]; ok && t.conn.id != v {
-			continue
-		}
-		if v, ok := lq.filters["status"]; ok && t.status != v {
-			continue
-		}
-		if v, ok := lq.filters["direction"]; ok && (v == "outbound") != (t.conn.src == q.org) {
-			continue
-		}
-		items = append(items, listItem{id: t.id, seq: t.seq, doc: t.view(q.org, false)})
+		match := lq.is("connection-id", t.conn.id) && lq.is("status", t.status) && lq.is("direction", t.direction(q.org))
+		items = append(items, listItem{t.id, t.seq, match, t.view(q.org, false)})
 	}
-	doc, bad := paginate(items, lq, func(id string) (int64, bool) {
-		t := s.visibleTokenLocked(q.org, id, q.now)
-		if t == nil {
-			return 0, false
-		}
-		return t.seq, true
-	}, "/connect/share-tokens")
-	if bad != nil {
-		return *bad
-	}
-	return ok(http.StatusOK, doc)
+	return lq.page(items, "/connect/share-tokens")
 }
 
 // createShareToken: POST /connect/share-tokens, by the connection's source.
 func (s *Server) createShareToken(q *request) response {
-	body, bad := parseBody(q.body, objectOf(map[string]*shape{
-		"data": objectOf(map[string]*shape{
-			"attributes": objectOf(map[string]*shape{
-				"connection-id":      stringShape(),
-				"source-id":          stringShape(),
-				"expires-in-seconds": integerShape(),
-			}),
-		}),
-	}))
-	if bad != nil {
+	var body struct { // connect_share-tokens.yaml, post
+		Data struct {
+			Attributes struct {
+				ConnectionID     string `json:"connection-id"`
+				SourceID         string `json:"source-id"`
+				ExpiresInSeconds *int64 `json:"expires-in-seconds"`
+			} `json:"attributes"`
+		} `json:"data"`
+	}
+	if bad := decodeBody(q.body, &body); bad != nil {
 		return *bad
 	}
-	cxnID := lookupString(body, "data", "attributes", "connection-id")
-	srcID := lookupString(body, "data", "attributes", "source-id")
+	cxnID, srcID := body.Data.Attributes.ConnectionID, body.Data.Attributes.SourceID
 	var missing []errorItem
 	for _, m := range []struct{ name, value string }{{"connection-id", cxnID}, {"source-id", srcID}} {
 		if m.value == "" {
-			missing = append(missing, errorItem{
-				title: defaultTitle(http.StatusUnprocessableEntity), details: "data.attributes." + m.name + " is missing",
-				pointer: "/data/attributes/" + m.name,
-			})
+			missing = append(missing, pointed(defaultTitle(http.StatusUnprocessableEntity),
+				"data.attributes."+m.name+" is missing", "/data/attributes/"+m.name))
 		}
 	}
 	if len(missing) > 0 {
-		return response{http.StatusUnprocessableEntity, errorBody(missing...)}
+		return failWith(http.StatusUnprocessableEntity, missing...)
 	}
 	ttl := defaultTTL
-	if n, ok := lookup(body, "data", "attributes", "expires-in-seconds").(interface{ Int64() (int64, error) }); ok {
-		secs, _ := n.Int64() // checked by parseBody
-		if secs < minTTLSeconds || secs > maxTTLSeconds {
+	if secs := body.Data.Attributes.ExpiresInSeconds; secs != nil {
+		if *secs < minTTLSeconds || *secs > maxTTLSeconds {
 			return invalidAt("/data/attributes/expires-in-seconds",
 				"data.attributes.expires-in-seconds must be between "+strconv.Itoa(minTTLSeconds)+" and "+strconv.Itoa(maxTTLSeconds))
 		}
-		ttl = time.Duration(secs) * time.Second
+		ttl = time.Duration(*secs) * time.Second
 	}
 	if _, ok := kindOfID(srcID); !ok {
 		return invalidAt("/data/attributes/source-id", "data.attributes.source-id must be an account (act_), inquiry (inq_), transaction (txn_) or verification (ver_) id")
@@ -197,10 +190,8 @@ func (s *Server) createShareToken(q *request) response {
 		return fail(statusWrongSide, "only the connection's source organization can create share tokens over it")
 	}
 	if c.status != connectionActive {
-		return response{statusConnectionNotActive, errorBody(errorItem{
-			title: "Connection is not active", details: "connection " + c.id + " is " + c.status,
-			pointer: "/data/attributes/connection-id",
-		})}
+		return failWith(statusConnectionNotActive, pointed("Connection is not active",
+			"connection "+c.id+" is "+c.status, "/data/attributes/connection-id"))
 	}
 	src := s.visibleObjectLocked(q.org, srcID)
 	if src == nil {
@@ -208,18 +199,18 @@ func (s *Server) createShareToken(q *request) response {
 	}
 	t := &shareToken{
 		id: newID("cnst_"), seq: s.nextSeqLocked(), conn: c, source: src,
-		creator: ref("api-key", q.org.apiKeyID), status: tokenCreated,
+		creator: identifier{"api-key", q.org.apiKeyID}, status: tokenCreated,
 		createdAt: q.now, updatedAt: q.now, expiresAt: q.now.Add(ttl),
 	}
 	s.tokens[t.id] = t
 	s.emitLocked(c.src, connect.EventShareTokenOutboundCreated, t)
 	s.emitLocked(c.dst, connect.EventShareTokenInboundCreated, t)
-	return ok(http.StatusCreated, object{{"data", t.view(q.org, false)}})
+	return ok(http.StatusCreated, document{Data: t.view(q.org, false)})
 }
 
 // getShareToken: GET /connect/share-tokens/{id}[?peek-source-data=true], for either side.
 func (s *Server) getShareToken(q *request) response {
-	t := s.visibleTokenLocked(q.org, q.params[0], q.now)
+	t := s.visibleTokenLocked(q.org, q.PathValue("id"), q.now)
 	if t == nil {
 		return fail(http.StatusNotFound, "")
 	}
@@ -231,25 +222,25 @@ func (s *Server) getShareToken(q *request) response {
 		}
 		peek = b
 	}
-	return ok(http.StatusOK, object{{"data", t.view(q.org, peek)}})
+	return ok(http.StatusOK, document{Data: t.view(q.org, peek)})
 }
 
 // expireShareToken: POST /connect/share-tokens/{id}/expire, by the source, while the
 // token is created.
 func (s *Server) expireShareToken(q *request) response {
-	t := s.visibleTokenLocked(q.org, q.params[0], q.now)
+	t := s.visibleTokenLocked(q.org, q.PathValue("id"), q.now)
 	if t == nil {
 		return fail(http.StatusNotFound, "")
 	}
 	if t.conn.src != q.org {
 		return fail(statusWrongSide, "only the source organization can expire a share token")
 	}
-	if resp, bad := noBody(q.body); bad {
-		return resp
+	if bad := decodeBody(q.body, &emptyBody{}); bad != nil {
+		return *bad
 	}
 	if t.status != tokenCreated && !(expirePending && t.status == tokenPending) {
 		return failTitled(statusIllegalTransition, "Share token is "+t.status, "only a created share token can be expired")
 	}
 	t.status, t.updatedAt, t.expiresAt = tokenExpired, q.now, q.now
-	return ok(http.StatusOK, object{{"data", t.view(q.org, false)}})
+	return ok(http.StatusOK, document{Data: t.view(q.org, false)})
 }

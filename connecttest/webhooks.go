@@ -1,6 +1,7 @@
 package connecttest
 
 import (
+	"slices"
 	"time"
 
 	connect "github.com/persona-connect/connect-go"
@@ -23,16 +24,9 @@ type webhookSecret struct {
 	expiresAt *time.Time
 }
 
+// subscribes reports whether wh receives events named name.
 func (wh *webhook) subscribes(name connect.EventName) bool {
-	if len(wh.events) == 0 {
-		return true
-	}
-	for _, n := range wh.events {
-		if n == name {
-			return true
-		}
-	}
-	return false
+	return len(wh.events) == 0 || slices.Contains(wh.events, name)
 }
 
 // activeSecrets are the secrets that sign at now, in header order.
@@ -44,9 +38,7 @@ func (wh *webhook) activeSecrets(now time.Time) []string {
 		}
 	}
 	if !newestSecretFirst {
-		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-			out[i], out[j] = out[j], out[i]
-		}
+		slices.Reverse(out)
 	}
 	return out
 }

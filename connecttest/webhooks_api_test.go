@@ -3,13 +3,9 @@ package connecttest_test
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"gopkg.in/yaml.v3"
 
 	connect "github.com/persona-connect/connect-go"
 	"github.com/persona-connect/connect-go/connecttest"
@@ -43,7 +39,7 @@ func TestRotateWebhookSecretAnswerMatchesTheSpec(t *testing.T) {
 			t.Errorf("top-level member %q is not in the spec", k)
 		}
 	}
-	for _, d := range checkSchema(t, yamlSchema(t, "components/schemas/webhook-with-secret.yaml"), r.get("data"), "data") {
+	for _, d := range checkSchema(t, schema(t, "components/schemas/webhook-with-secret.yaml"), r.get("data"), "data") {
 		t.Errorf("schema: %s", d)
 	}
 	if got := r.str("data", "id"); got != id {
@@ -83,21 +79,6 @@ func TestRotateWebhookSecretAnswerMatchesTheSpec(t *testing.T) {
 	if got := w.srv.WebhookID(old); got != id {
 		t.Errorf("WebhookID(expired secret) = %q, want %s", got, id)
 	}
-}
-
-// yamlSchema reads a spec file with gopkg.in/yaml.v3: webhook-with-secret.yaml holds a
-// sequence of sequences, which the tests' small reader (yaml_test.go) does not parse.
-func yamlSchema(t *testing.T, rel string) map[string]any {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(specDir(t), rel))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := yaml.Unmarshal(b, &m); err != nil {
-		t.Fatalf("%s: %v", rel, err)
-	}
-	return m
 }
 
 func TestRotateWebhookSecretRefusals(t *testing.T) {
