@@ -297,21 +297,26 @@ func equalHex(sum *[sha256.Size]byte, text string) bool {
 	if len(text) != 2*sha256.Size {
 		return false
 	}
-	const lowBits = 0x0101010101010101 // bit 0 of each byte
 	var diff uint64
 	for i := 0; i < len(sum); i += 4 {
-		x := uint64(binary.LittleEndian.Uint32(sum[i:]))
-		// Four bytes to the even bytes of a word, then each byte's high nibble to its
-		// own byte and its low nibble to the next: the order the digits are written.
-		w := (x | x<<16) & 0x0000ffff0000ffff
-		w = (w | w<<8) & 0x00ff00ff00ff00ff
-		n := (w>>4)&0x000f000f000f000f | (w&0x000f000f000f000f)<<8
-		// '0'+n under 10, 'a'+n-10 from 10 ('a'-'0'-10 is 39); bit 7 of n+0x76 is
-		// set from 10. No byte carries into the next: n is at most 15.
-		digits := n + '0'*lowBits + ((n+0x76*lowBits)>>7&lowBits)*39
-		h := load64(text[2*i:])
-		h |= (h & (0x40 * lowBits)) >> 1
-		diff |= h ^ digits
+		diff |= hexWordDiff(binary.LittleEndian.Uint32(sum[i:]), load64(text[2*i:]))
 	}
 	return diff == 0
+}
+
+// hexWordDiff returns 0 when h, eight bytes of text, is the hex of the four bytes of x
+// (see equalHex), and something else otherwise.
+func hexWordDiff(x32 uint32, h uint64) uint64 {
+	const lowBits = 0x0101010101010101 // bit 0 of each byte
+	x := uint64(x32)
+	// Four bytes to the even bytes of a word, then each byte's high nibble to its
+	// own byte and its low nibble to the next: the order the digits are written.
+	w := (x | x<<16) & 0x0000ffff0000ffff
+	w = (w | w<<8) & 0x00ff00ff00ff00ff
+	n := (w>>4)&0x000f000f000f000f | (w&0x000f000f000f000f)<<8
+	// '0'+n under 10, 'a'+n-10 from 10 ('a'-'0'-10 is 39); bit 7 of n+0x76 is
+	// set from 10. No byte carries into the next: n is at most 15.
+	digits := n + '0'*lowBits + ((n+0x76*lowBits)>>7&lowBits)*39
+	h |= (h & (0x40 * lowBits)) >> 1
+	return h ^ digits
 }
