@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,7 +28,7 @@ const (
 	// at most two groups.
 	maxSignatureGroups = 8
 
-	// maxTimestampDigits keeps t inside an int64 (and inside the prefix buffer of
+	// maxTimestampDigits keeps t inside an int64 (and "<t>." inside the first block of
 	// macState) without overflow checks; 18 digits reach the year 31 billion.
 	maxTimestampDigits = 18
 )
@@ -38,7 +39,9 @@ const (
 type Verifier struct {
 	keys      []*macKey
 	tolerance time.Duration
-	now       func() time.Time
+	// tolerance in whole seconds and the nanoseconds left, for window.
+	tolSec, tolNsec int64
+	now             func() time.Time
 }
 
 // verifierConfig is what the VerifierOptions set; NewVerifier validates it.
@@ -84,7 +87,10 @@ func NewVerifier(secrets []string, opts ...VerifierOption) (*Verifier, error) {
 	if cfg.now == nil {
 		return nil, wrapError("new verifier", invalidParam("clock", "must not be nil"))
 	}
-	v := &Verifier{tolerance: cfg.tolerance, now: cfg.now, keys: make([]*macKey, 0, len(secrets))}
+	v := &Verifier{
+		tolerance: cfg.tolerance, now: cfg.now, keys: make([]*macKey, 0, len(secrets)),
+		tolSec: int64(cfg.tolerance / time.Second), tolNsec: int64(cfg.tolerance % time.Second),
+	}
 	for i, s := range secrets {
 		if strings.TrimSpace(s) == "" {
 			return nil, wrapError(fmt.Sprintf("new verifier: secret %d of %d", i+1, len(secrets)), ErrEmptySecret)
@@ -111,27 +117,67 @@ func NewVerifier(secrets []string, opts ...VerifierOption) (*Verifier, error) {
 // checked before any MAC, so ErrTimestampOutOfTolerance says nothing about whether the
 // signature itself was genuine.
 func (v *Verifier) Verify(payload []byte, header string) error {
-	if strings.TrimSpace(header) == "" {
+	if header == "" || isSpace(header[0]) && strings.TrimSpace(header) == "" {
 		return ErrMissingSignature
 	}
 	if len(header) > maxSignatureHeader {
 		return fmt.Errorf("%w: longer than %d bytes", ErrInvalidSignatureHeader, maxSignatureHeader)
 	}
-	// The whole grammar first, so that no MAC is computed for a malformed header. The
-	// groups are kept in a fixed array so that a valid delivery allocates nothing.
+	if done, err := v.verifyUsual(payload, header); done {
+		return err
+	}
+	return v.verifyAny(payload, header)
+}
+
+// verifyUsual verifies the header Persona sends outside a rotation, exactly one group
+// "t=<digits>,v1=<64 hex digits>", on a path of its own, and reports whether it could
+// decide. It compares the MAC with the signature as text, without decoding it first:
+// equal text can only be valid hex, so the grammar needs checking only when the
+// signature does not match. Decoding and checking 64 hex digits first, with an array
+// of eight groups to zero, was half of what Verify spends outside SHA-256. It leaves
+// every other case to verifyAny, which checks the grammar before any MAC and words
+// every error: a stale t, and a signature that does not match and is not hex. For any
+// header the two give the same answer (TestVerifyPathsAgree, FuzzVerifyPathsAgree).
+func (v *Verifier) verifyUsual(payload []byte, header string) (done bool, err error) {
+	ts, t, sig, n, ok := canonicalShape(header)
+	if !ok || n != len(header) {
+		return false, nil
+	}
+	earliest, latest := window(v.now(), v.tolSec, v.tolNsec)
+	if t < earliest || t > latest {
+		return false, nil
+	}
+	for _, k := range v.keys {
+		if k.matchesText(ts, sig, payload) {
+			return true, nil
+		}
+	}
+	if !isHex32(sig) {
+		return false, nil
+	}
+	return true, ErrNoValidSignature
+}
+
+// verifyAny verifies any header: the whole grammar first, so that no MAC is computed
+// for a malformed header. The groups are kept in a fixed array so that a valid
+// delivery allocates nothing.
+func (v *Verifier) verifyAny(payload []byte, header string) error {
 	var groups [maxSignatureGroups]sigGroup
 	n, err := parseSignatureHeader(header, &groups)
 	if err != nil {
 		return err
 	}
+	return v.verify(payload, groups[:n])
+}
 
-	now := v.now()
+// verify checks the parsed groups of a well-formed header, for Verify.
+func (v *Verifier) verify(payload []byte, groups []sigGroup) error {
+	earliest, latest := window(v.now(), v.tolSec, v.tolNsec)
 	fresh := false
-	for i := range groups[:n] {
+	for i := range groups {
 		g := &groups[i]
-		// Timestamp first: a stale or future group costs no MAC. time.Sub saturates, so
-		// an absurd t cannot overflow into the window.
-		if d := now.Sub(time.Unix(g.t, 0)); d > v.tolerance || d < -v.tolerance {
+		// Timestamp first: a stale or future group costs no MAC.
+		if g.t < earliest || g.t > latest {
 			continue
 		}
 		fresh = true
@@ -142,7 +188,7 @@ func (v *Verifier) Verify(payload []byte, header string) error {
 			continue
 		}
 		for _, k := range v.keys {
-			if k.matches(g.ts, groups[i:n], payload) {
+			if k.matches(g.ts, groups[i:], payload) {
 				return nil
 			}
 		}
@@ -151,6 +197,39 @@ func (v *Verifier) Verify(payload []byte, header string) error {
 		return fmt.Errorf("%w: %v either way", ErrTimestampOutOfTolerance, v.tolerance)
 	}
 	return ErrNoValidSignature
+}
+
+// window returns the unix seconds t for which now lies within the tolerance (tolSec
+// seconds and tolNsec nanoseconds) of t, either way: ceil(now-tolerance) to
+// floor(now+tolerance). Comparing each group's t with it costs two integer
+// comparisons, where time.Unix and Time.Sub per group cost a tenth of what Verify
+// spends outside SHA-256. The sums saturate, so an absurd clock cannot wrap the window
+// around.
+func window(now time.Time, tolSec, tolNsec int64) (earliest, latest int64) {
+	sec, nsec := now.Unix(), int64(now.Nanosecond())
+	// now-tolerance = (sec-tolSec) s + (nsec-tolNsec) ns, the second term in
+	// (-1 s, 1 s): its ceiling is one second more only when that term is positive.
+	earliest = satAdd(sec, -tolSec)
+	if nsec > tolNsec {
+		earliest = satAdd(earliest, 1)
+	}
+	latest = satAdd(sec, tolSec)
+	if nsec+tolNsec >= int64(time.Second) {
+		latest = satAdd(latest, 1)
+	}
+	return earliest, latest
+}
+
+// satAdd is a+b, saturated at the ends of int64.
+func satAdd(a, b int64) int64 {
+	c := a + b
+	switch {
+	case b > 0 && c < a:
+		return math.MaxInt64
+	case b < 0 && c > a:
+		return math.MinInt64
+	}
+	return c
 }
 
 // ConstructEvent verifies a delivery and then decodes it (see ParseEvent). Verification
@@ -186,215 +265,6 @@ func SignHeader(payload []byte, secret string, t time.Time) string {
 	return "t=" + ts + ",v1=" + hex.EncodeToString(mac.Sum(nil))
 }
 
-// sigGroup is one parsed "t=..,v1=..[,v1=..]" group. A group of the usual shape keeps
-// its one signature decoded; any other has its text scanned again when comparing,
-// which keeps parsing allocation-free and the stack small.
-type sigGroup struct {
-	text    string // the whole group, already validated
-	ts      string // t's digits exactly as sent: they are what Persona signed
-	t       int64
-	sig     [sha256.Size]byte // the only v1, when decoded is true
-	decoded bool
-}
-
-// parseSignatureHeader checks the whole grammar of header and fills groups with its
-// whitespace-separated groups, returning how many there are. Each group is
-// comma-separated key=value pairs (the key ends at the first '='), with exactly one t
-// of decimal digits and at least one v1 of 64 hex digits; other keys are ignored.
-//
-// It reads every byte once, in one pass, because it runs on every delivery: finding
-// the fields first and the pairs second cost a third of Verify's time outside SHA-256.
-// The error wraps ErrInvalidSignatureHeader and names the group and the rule, never
-// quoting the header.
-func parseSignatureHeader(header string, groups *[maxSignatureGroups]sigGroup) (int, error) {
-	n := 0
-	var err error
-	for i := 0; ; {
-		for i < len(header) && isSpace(header[i]) {
-			i++
-		}
-		if i == len(header) {
-			return n, nil
-		}
-		if n == maxSignatureGroups {
-			return 0, fmt.Errorf("%w: more than %d signature groups", ErrInvalidSignatureHeader, maxSignatureGroups)
-		}
-		end, ok := parseCanonicalGroup(header, i, &groups[n])
-		if !ok {
-			groups[n] = sigGroup{}
-			end, err = parseGroup(header, i, &groups[n])
-		}
-		if err != nil {
-			return 0, fmt.Errorf("%w: group %d: %s", ErrInvalidSignatureHeader, n+1, err.Error())
-		}
-		i = end
-		n++
-	}
-}
-
-// parseCanonicalGroup parses the group that starts at header[start] if it has exactly
-// the shape Persona sends, "t=<digits>,v1=<64 hex digits>", and reports whether it
-// did. It jumps over the signature instead of searching it for a separator, which
-// makes the usual header cost half as much to check. Every group it accepts,
-// parseGroup accepts the same way; anything else is left to parseGroup, which also
-// words the errors.
-func parseCanonicalGroup(header string, start int, g *sigGroup) (end int, ok bool) {
-	s := header[start:]
-	if len(s) < 2 || s[0] != 't' || s[1] != '=' {
-		return 0, false
-	}
-	d := 2
-	for d < len(s) && s[d]-'0' <= 9 {
-		d++
-	}
-	const v1Len = len(",v1=") + 2*sha256.Size
-	if len(s) < d+v1Len || s[d:d+len(",v1=")] != ",v1=" {
-		return 0, false
-	}
-	if len(s) > d+v1Len && !isSpace(s[d+v1Len]) {
-		return 0, false
-	}
-	t, ok := parseUnix(s[2:d])
-	if !ok || !decodeHex32(s[d+len(",v1="):d+v1Len], &g.sig) {
-		return 0, false
-	}
-	g.text, g.ts, g.t, g.decoded = s[:d+v1Len], s[2:d], t, true
-	return start + d + v1Len, true
-}
-
-// parseGroup parses the group that starts at header[start] (not whitespace) into g
-// and returns the index just past it. Rules are checked pair by pair, left to right,
-// and a comma that ends the group is refused before the pair it follows is judged.
-func parseGroup(header string, start int, g *sigGroup) (end int, err error) {
-	seenT, v1s := false, 0
-	i := start
-	for {
-		j := i
-		for j < len(header) && header[j] != ',' && !isSpace(header[j]) {
-			j++
-		}
-		pair := header[i:j]
-		more := j < len(header) && header[j] == ','
-		if more {
-			j++
-			if j == len(header) || isSpace(header[j]) {
-				return 0, errString("trailing comma")
-			}
-		}
-		i = j
-		eq := strings.IndexByte(pair, '=')
-		if eq <= 0 {
-			return 0, errString("a pair is not key=value")
-		}
-		switch val := pair[eq+1:]; pair[:eq] {
-		case "t":
-			if seenT {
-				return 0, errString("t appears twice")
-			}
-			seenT = true
-			t, ok := parseUnix(val)
-			if !ok {
-				return 0, errString("t is not a unix time in seconds")
-			}
-			g.ts, g.t = val, t
-		case "v1":
-			if !isHex32(val) {
-				return 0, errString("v1 is not 64 hex digits")
-			}
-			v1s++
-		}
-		if !more {
-			break
-		}
-	}
-	if !seenT {
-		return 0, errString("no t")
-	}
-	if v1s == 0 {
-		return 0, errString("no v1 signature")
-	}
-	g.text = header[start:i]
-	return i, nil
-}
-
-// errString is a constant error text for parseGroup; Verify wraps it with the sentinel.
-type errString string
-
-func (e errString) Error() string { return string(e) }
-
-// isSpace reports ASCII whitespace. Every whitespace byte is <= ' ', so the common
-// case, a printable byte, costs one comparison: the header is scanned byte by byte on
-// every delivery.
-func isSpace(c byte) bool {
-	return c <= ' ' && (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f')
-}
-
-// parseUnix parses 1 to 18 decimal digits; no sign, no spaces.
-func parseUnix(s string) (int64, bool) {
-	if s == "" || len(s) > maxTimestampDigits {
-		return 0, false
-	}
-	var t int64
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		t = t*10 + int64(c-'0')
-	}
-	return t, true
-}
-
-// isHex32 reports whether s is exactly 64 hex digits (either case), without decoding:
-// the header is checked whole before any MAC, and decoded only where a MAC is compared.
-func isHex32(s string) bool {
-	if len(s) != 2*sha256.Size {
-		return false
-	}
-	var bad byte
-	for i := 0; i < len(s); i++ {
-		bad |= hexValue[s[i]]
-	}
-	return bad&0xf0 == 0
-}
-
-// decodeHex32 decodes exactly 64 hex digits (either case) into dst. It reads the string
-// in place: hex.DecodeString would allocate on every delivery.
-func decodeHex32(s string, dst *[sha256.Size]byte) bool {
-	if len(s) != 2*sha256.Size {
-		return false
-	}
-	var bad byte
-	for i := range dst {
-		hi, lo := hexValue[s[2*i]], hexValue[s[2*i+1]]
-		bad |= hi | lo
-		dst[i] = hi<<4 | lo
-	}
-	// Valid values are below 16, so one high bit anywhere marks a non-hex byte.
-	return bad&0xf0 == 0
-}
-
-// hexValue maps a byte to its hex digit value, or to 0xff when it is not a hex digit
-// (either case). A constant table is a single load per digit, where a switch costs
-// several branches: this decoding is on every delivery's path.
-const hexValue = "" +
-	"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff" +
-	"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff" +
-	"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff" +
-	"\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\xff\xff\xff\xff\xff\xff" +
-	"\xff\x0a\x0b\x0c\x0d\x0e\x0f\xff\xff\xff\xff\xff\xff\xff\xff\xff" +
-	"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff" +
-	"\xff\x0a\x0b\x0c\x0d\x0e\x0f\xff\xff\xff\xff\xff\xff\xff\xff\xff" +
-	"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff" +
-	"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff" +
-	"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff" +
-	"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff" +
-	"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff" +
-	"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff" +
-	"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff" +
-	"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff" +
-	"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"
-
 // macKey is one secret's keyed HMAC-SHA256, ready to use. The pool keeps hmac
 // instances whose Reset restores the precomputed inner and outer states (crypto/hmac
 // saves them on the first Reset), so a delivery neither re-derives the key pads nor
@@ -403,12 +273,12 @@ type macKey struct {
 	pool sync.Pool // of *macState
 }
 
-// macState is one pooled HMAC with scratch space for the "<t>." prefix and the sum,
-// so that nothing escapes to the heap per call.
+// macState is one pooled HMAC with scratch space for the first block of the message
+// and for the sum, so that nothing escapes to the heap per call.
 type macState struct {
-	h      hash.Hash
-	prefix [maxTimestampDigits + 1]byte
-	sum    [sha256.Size]byte
+	h     hash.Hash
+	first [sha256.BlockSize]byte // "<t>." and the body's first bytes
+	sum   [sha256.Size]byte
 }
 
 // newMACKey builds the pool and one instance up front, so that a key crypto/hmac
@@ -435,19 +305,44 @@ func newMACKey(secret string) (k *macKey, err error) {
 // "<ts>.<payload>", which it computes once.
 func (k *macKey) matches(ts string, groups []sigGroup, payload []byte) bool {
 	st := k.pool.Get().(*macState)
-	defer k.pool.Put(st)
-	st.h.Reset()
-	n := copy(st.prefix[:], ts)
-	st.prefix[n] = '.'
-	st.h.Write(st.prefix[:n+1])
-	st.h.Write(payload) // streamed: the body is never copied
-	sum := st.h.Sum(st.sum[:0])
+	sum := st.mac(ts, payload)
+	found := false
 	for i := range groups {
 		if g := &groups[i]; g.ts == ts && g.matches(sum) {
-			return true
+			found = true
+			break
 		}
 	}
-	return false
+	k.pool.Put(st) // no defer: nothing above can panic, and a lost state is only garbage
+	return found
+}
+
+// matchesText reports whether sig, 64 bytes of a header, is the MAC of
+// "<ts>.<payload>" in hex of either case.
+func (k *macKey) matchesText(ts, sig string, payload []byte) bool {
+	st := k.pool.Get().(*macState)
+	found := equalHex(st.mac(ts, payload), sig)
+	k.pool.Put(st)
+	return found
+}
+
+// mac returns the MAC of "<ts>.<payload>", in st.sum.
+func (st *macState) mac(ts string, payload []byte) *[sha256.Size]byte {
+	st.h.Reset()
+	// "<t>." and the start of the body make one whole block, which SHA-256 hashes in
+	// place; the rest of the body follows from where it lies, not copied. (Written
+	// apart, the prefix and the body's first bytes would be copied into SHA-256's own
+	// buffer one after the other: one more Write and one more copy per delivery.)
+	n := copy(st.first[:], ts)
+	st.first[n] = '.'
+	n++
+	m := copy(st.first[n:], payload)
+	st.h.Write(st.first[:n+m])
+	if m < len(payload) {
+		st.h.Write(payload[m:])
+	}
+	st.h.Sum(st.sum[:0])
+	return &st.sum
 }
 
 // sameTimestampBefore reports whether a group of groups has t digits ts.
@@ -458,29 +353,4 @@ func sameTimestampBefore(groups []sigGroup, ts string) bool {
 		}
 	}
 	return false
-}
-
-// matches reports whether any v1 of g is sum.
-func (g *sigGroup) matches(sum []byte) bool {
-	if g.decoded {
-		return hmac.Equal(sum, g.sig[:])
-	}
-	found := false
-	for rest := g.text; rest != ""; {
-		var pair string
-		if i := strings.IndexByte(rest, ','); i >= 0 {
-			pair, rest = rest[:i], rest[i+1:]
-		} else {
-			pair, rest = rest, ""
-		}
-		if len(pair) < 3 || pair[:3] != "v1=" {
-			continue
-		}
-		var want [sha256.Size]byte
-		if decodeHex32(pair[3:], &want) && hmac.Equal(sum, want[:]) {
-			// No early return: the time taken does not depend on which v1 matched.
-			found = true
-		}
-	}
-	return found
 }
