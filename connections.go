@@ -2,6 +2,7 @@ package connect
 
 import (
 	"context"
+	"fmt"
 	"iter"
 	"net/http"
 	"time"
@@ -30,6 +31,38 @@ type Connection struct {
 	CreatedAt                 time.Time
 	UpdatedAt                 time.Time
 	Creator                   *Ref // user or api-key; nil when absent
+}
+
+// connectionWire is persona-openapi/components/schemas/connect-connection.yaml.
+type connectionWire struct {
+	Type       string `json:"type"`
+	ID         string `json:"id"`
+	Attributes struct {
+		Status                    string    `json:"status"`
+		SourceOrganizationID      string    `json:"source-organization-id"`
+		DestinationOrganizationID string    `json:"destination-organization-id"`
+		CreatedAt                 time.Time `json:"created-at"`
+		UpdatedAt                 time.Time `json:"updated-at"`
+	} `json:"attributes"`
+	Relationships struct {
+		Creator ref `json:"creator"`
+	} `json:"relationships"`
+}
+
+func (w *connectionWire) decode() (*Connection, error) {
+	if w.ID == "" {
+		return nil, fmt.Errorf("connect: decode connection: no id")
+	}
+	a := &w.Attributes
+	return &Connection{
+		ID:                        w.ID,
+		Status:                    ConnectionStatus(a.Status),
+		SourceOrganizationID:      a.SourceOrganizationID,
+		DestinationOrganizationID: a.DestinationOrganizationID,
+		CreatedAt:                 a.CreatedAt.UTC(),
+		UpdatedAt:                 a.UpdatedAt.UTC(),
+		Creator:                   w.Relationships.Creator.Data,
+	}, nil
 }
 
 // CreateConnectionParams are the parameters of ConnectionsService.Create.

@@ -66,6 +66,68 @@ type Event struct {
 	Context   json.RawMessage   // event-specific context, verbatim; nil when absent
 }
 
+// eventWire is persona-openapi/components/schemas/event.yaml. It is decoded from the
+// body as delivered, never from a kebab-folded copy, so that Data stays verbatim; the
+// one multi-word attribute is therefore spelled three ways.
+type eventWire struct {
+	Type       string `json:"type"`
+	ID         string `json:"id"`
+	Attributes struct {
+		Name           string          `json:"name"`
+		Payload        eventPayload    `json:"payload"`
+		CreatedAt      string          `json:"created-at"`
+		CreatedAtCamel string          `json:"createdAt"` // also matches "createdat": encoding/json folds case
+		CreatedAtSnake string          `json:"created_at"`
+		Context        json.RawMessage `json:"context"`
+	} `json:"attributes"`
+}
+
+type eventPayload struct {
+	Data     json.RawMessage   `json:"data"`
+	Included []json.RawMessage `json:"included"`
+}
+
+func (w *eventWire) decode() (*Event, error) {
+	if w.Type != "event" || w.ID == "" {
+		// Only the type, cut short, goes into the error: the body may not even be
+		// authentic.
+		return nil, fmt.Errorf("connect: parse event: data is not an event with an id (type %.40q)", w.Type)
+	}
+	a := &w.Attributes
+	if a.Name == "" {
+		return nil, fmt.Errorf("connect: parse event %s: attribute name is missing", w.ID)
+	}
+	ev := &Event{ID: w.ID, Name: EventName(a.Name), Included: a.Payload.Included}
+	if created := firstNonEmpty(a.CreatedAt, a.CreatedAtCamel, a.CreatedAtSnake); created != "" {
+		t, err := time.Parse(time.RFC3339Nano, created)
+		if err != nil {
+			return nil, fmt.Errorf("connect: parse event %s: created-at is not an RFC 3339 time", w.ID)
+		}
+		ev.CreatedAt = t.UTC()
+	}
+	if !jsonapi.IsNull(a.Context) {
+		ev.Context = a.Context
+	}
+	if !jsonapi.IsNull(a.Payload.Data) {
+		if typ, id, ok := jsonapi.Identifier(a.Payload.Data); ok {
+			ev.Object = Ref{Type: typ, ID: id}
+		} else if err := json.Unmarshal(a.Payload.Data, &ev.Object); err != nil {
+			return nil, fmt.Errorf("connect: parse event %s: payload.data: %w", w.ID, err)
+		}
+		ev.Data = a.Payload.Data
+	}
+	return ev, nil
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
 // ErrNotShareToken is wrapped by the error of Event.ShareToken when the event's
 // payload.data is not a share token (an inquiry event, say).
 var ErrNotShareToken = errors.New("connect: event payload is not a share token")

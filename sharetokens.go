@@ -92,6 +92,15 @@ type Ref struct {
 	ID   string `json:"id"`
 }
 
+// Each resource's wire struct (shareTokenWire, connectionWire, eventWire, webhookWire)
+// stands beside its type and is the resource exactly as persona-openapi's schema spells
+// it in kebab case. Decoding is lenient: unknown attributes and relationships are
+// ignored, enum values are kept as they come, and null is the zero value. Payloads in
+// camel or snake case (webhooks) are folded to kebab by jsonapi.KebabKeys first.
+
+// ref is a relationship's resource identifier. Its type values are open strings.
+type ref = jsonapi.Rel[Ref]
+
 // Terminal reports whether the token can no longer change: redeemed, expired or failed.
 func (t *ShareToken) Terminal() bool {
 	switch t.Status {
@@ -99,6 +108,74 @@ func (t *ShareToken) Terminal() bool {
 		return true
 	}
 	return false
+}
+
+// shareTokenWire is persona-openapi/components/schemas/connect-share-token.yaml.
+type shareTokenWire struct {
+	Type       string `json:"type"`
+	ID         string `json:"id"`
+	Attributes struct {
+		Status        string          `json:"status"`
+		Direction     string          `json:"direction"`
+		RedeemMode    string          `json:"redeem-mode"`
+		FailureReason string          `json:"failure-reason"`
+		CreatedAt     time.Time       `json:"created-at"`
+		UpdatedAt     time.Time       `json:"updated-at"`
+		PendingAt     *time.Time      `json:"pending-at"`
+		RedeemedAt    *time.Time      `json:"redeemed-at"`
+		ExpiresAt     *time.Time      `json:"expires-at"`
+		FailedAt      *time.Time      `json:"failed-at"`
+		SourceData    json.RawMessage `json:"source-data"`
+	} `json:"attributes"`
+	Relationships struct {
+		// Persona's spec names it "connection"; older guide pages call it
+		// "connect-connection". Both are accepted, the first one wins.
+		Connection        ref `json:"connection"`
+		ConnectConnection ref `json:"connect-connection"`
+		Creator           ref `json:"creator"`
+		Source            ref `json:"source"`
+		Destination       ref `json:"destination"`
+	} `json:"relationships"`
+}
+
+func (w *shareTokenWire) decode() (*ShareToken, error) {
+	if w.ID == "" {
+		return nil, fmt.Errorf("connect: decode share token: no id")
+	}
+	a, r := &w.Attributes, &w.Relationships
+	t := &ShareToken{
+		ID:            w.ID,
+		Status:        ShareTokenStatus(a.Status),
+		Direction:     Direction(a.Direction),
+		RedeemMode:    RedeemMode(a.RedeemMode),
+		FailureReason: FailureReason(a.FailureReason),
+		CreatedAt:     a.CreatedAt.UTC(),
+		UpdatedAt:     a.UpdatedAt.UTC(),
+		PendingAt:     utc(a.PendingAt),
+		RedeemedAt:    utc(a.RedeemedAt),
+		ExpiresAt:     utc(a.ExpiresAt),
+		FailedAt:      utc(a.FailedAt),
+		Creator:       r.Creator.Data,
+		Source:        r.Source.Data,
+		Destination:   r.Destination.Data,
+	}
+	if !jsonapi.IsNull(a.SourceData) {
+		t.SourceData = a.SourceData
+	}
+	if c := r.Connection.Data; c != nil {
+		t.ConnectionID = c.ID
+	} else if c := r.ConnectConnection.Data; c != nil {
+		t.ConnectionID = c.ID
+	}
+	return t, nil
+}
+
+// utc puts a decoded timestamp in UTC, in place.
+func utc(t *time.Time) *time.Time {
+	if t != nil {
+		*t = t.UTC()
+	}
+	return t
 }
 
 // CreateShareTokenParams are the parameters of ShareTokensService.Create.
