@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"iter"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/persona-connect/connect-go/internal/jsonapi"
@@ -78,6 +79,22 @@ type ListConnectionsParams struct {
 	PageSize                  int              // 1..100 per request; 0 for the server default
 }
 
+func (p *ListConnectionsParams) query() (url.Values, error) {
+	if err := validateEnum("Status", p.Status, ConnectionPending, ConnectionActive, ConnectionInactive); err != nil {
+		return nil, err
+	}
+	if err := validateOptionalID("DestinationOrganizationID", p.DestinationOrganizationID, organizationPrefixes); err != nil {
+		return nil, err
+	}
+	if err := validatePageSize(p.PageSize); err != nil {
+		return nil, err
+	}
+	q := pageQuery(p.PageSize)
+	setIf(q, "filter[status]", string(p.Status))
+	setIf(q, "filter[destination-organization-id]", p.DestinationOrganizationID)
+	return q, nil
+}
+
 // createConnectionAttributes is the exact request body of
 // persona-openapi/paths/connect_connections.yaml (post).
 type createConnectionAttributes struct {
@@ -86,28 +103,13 @@ type createConnectionAttributes struct {
 
 const connectionsPath = "/connect/connections"
 
+var connectionIDs = idKind{field: "connection id", prefixes: connectionPrefixes, path: connectionsPath}
+
 // List iterates over connections, newest first, fetching pages lazily. params may be
 // nil; it is copied. Bad params are yielded as the first and only error. opts apply to
 // every page's request (WithResponseInto: the last page fetched).
 func (s *ConnectionsService) List(ctx context.Context, params *ListConnectionsParams, opts ...RequestOption) iter.Seq2[*Connection, error] {
-	var p ListConnectionsParams
-	if params != nil {
-		p = *params
-	}
-	if err := validateEnum("Status", p.Status, ConnectionPending, ConnectionActive, ConnectionInactive); err != nil {
-		return failedSeq[*Connection](err)
-	}
-	if err := validateOptionalID("DestinationOrganizationID", p.DestinationOrganizationID, organizationPrefixes); err != nil {
-		return failedSeq[*Connection](err)
-	}
-	if err := validatePageSize(p.PageSize); err != nil {
-		return failedSeq[*Connection](err)
-	}
-	q := pageQuery(p.PageSize)
-	setIf(q, "filter[status]", string(p.Status))
-	setIf(q, "filter[destination-organization-id]", p.DestinationOrganizationID)
-	ctx = withOperation(ctx, "Connections.List", routeConnections)
-	return paginate(ctx, s.c, connectionsPath, q, opts, (*connectionWire).decode)
+	return listResources(ctx, s.c, "Connections.List", connectionsPath, params, opts, (*connectionWire).decode)
 }
 
 // Get reads one connection.
@@ -123,7 +125,7 @@ func (s *ConnectionsService) Create(ctx context.Context, params CreateConnection
 	}
 	var body jsonapi.Request[createConnectionAttributes]
 	body.Data.Attributes.DestinationOrganizationID = params.DestinationOrganizationID
-	ctx = withOperation(ctx, "Connections.Create", routeConnections)
+	ctx = withOperation(ctx, "Connections.Create", connectionsPath)
 	return send(ctx, s.c, http.MethodPost, connectionsPath, nil, body, opts, (*connectionWire).decode)
 }
 
@@ -138,11 +140,7 @@ func (s *ConnectionsService) Reactivate(ctx context.Context, id string, opts ...
 	return s.byID(ctx, "Connections.Reactivate", http.MethodPost, id, "/reactivate", opts)
 }
 
-// byID runs a bodiless call on one connection as operation name.
+// byID runs a bodiless call on connection id as operation name (see sendByID).
 func (s *ConnectionsService) byID(ctx context.Context, name, method, id, action string, opts []RequestOption) (*Connection, error) {
-	if err := validateID("connection id", id, connectionPrefixes); err != nil {
-		return nil, err
-	}
-	ctx = withOperation(ctx, name, routeConnection+action)
-	return send(ctx, s.c, method, connectionsPath+"/"+id+action, nil, nil, opts, (*connectionWire).decode)
+	return sendByID(ctx, s.c, connectionIDs, name, method, id, action, nil, nil, opts, (*connectionWire).decode)
 }

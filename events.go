@@ -221,27 +221,21 @@ func idList(field string, ids []string, prefixes []string) (string, error) {
 
 const eventsPath = "/events"
 
+var eventIDs = idKind{field: "event id", prefixes: eventPrefixes, path: eventsPath}
+
 // List iterates over the organization's events, newest first, fetching pages lazily:
 // use it to replay deliveries a webhook endpoint missed (dedupe on Event.ID, as for
 // deliveries). params may be nil; it is copied. opts apply to every page's request
 // (WithResponseInto: the last page fetched).
 func (s *EventsService) List(ctx context.Context, params *ListEventsParams, opts ...RequestOption) iter.Seq2[*Event, error] {
-	var p ListEventsParams
-	if params != nil {
-		p = *params
-	}
-	q, err := p.query()
-	if err != nil {
-		return failedSeq[*Event](err)
-	}
-	ctx = withOperation(ctx, "Events.List", routeEvents)
-	all := paginate(ctx, s.c, eventsPath, q, opts, (*eventWire).decode)
-	if p.CreatedAfter.IsZero() {
+	all := listResources(ctx, s.c, "Events.List", eventsPath, params, opts, (*eventWire).decode)
+	if params == nil || params.CreatedAfter.IsZero() {
 		return all
 	}
+	after := params.CreatedAfter // copied, as list copies the rest
 	return func(yield func(*Event, error) bool) {
 		for ev, err := range all {
-			if err == nil && !ev.CreatedAt.After(p.CreatedAfter) {
+			if err == nil && !ev.CreatedAt.After(after) {
 				return // newest first: every later event is older still
 			}
 			if !yield(ev, err) || err != nil {
@@ -253,9 +247,5 @@ func (s *EventsService) List(ctx context.Context, params *ListEventsParams, opts
 
 // Get reads one event.
 func (s *EventsService) Get(ctx context.Context, id string, opts ...RequestOption) (*Event, error) {
-	if err := validateID("event id", id, eventPrefixes); err != nil {
-		return nil, err
-	}
-	ctx = withOperation(ctx, "Events.Get", routeEvent)
-	return send(ctx, s.c, http.MethodGet, eventsPath+"/"+id, nil, nil, opts, (*eventWire).decode)
+	return sendByID(ctx, s.c, eventIDs, "Events.Get", http.MethodGet, id, "", nil, nil, opts, (*eventWire).decode)
 }

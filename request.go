@@ -393,5 +393,34 @@ func send[W, T any](ctx context.Context, c *Client, method, path string, query u
 	return v, nil
 }
 
+// idKind is what the id of one kind of resource must look like, and where the calls on
+// one such resource go.
+type idKind struct {
+	field    string   // how an error names the id: "share token id"
+	prefixes []string // what it starts with: cnst_
+	path     string   // the collection, relative to the base URL: /connect/share-tokens
+}
+
+// sendByID runs a call on the resource of kind with id as operation name: the id is
+// checked first (so it holds nothing that needs escaping in the path and is no dot
+// segment), then body (nil for a bodiless call) checks its params and builds the
+// request body, all before any I/O. The operation's route is the call's path with
+// {id} for the id.
+func sendByID[W, T any](ctx context.Context, c *Client, kind idKind, name, method, id, action string, query url.Values, body func() (any, error), opts []RequestOption, decode func(*W) (T, error)) (T, error) {
+	var zero T
+	if err := validateID(kind.field, id, kind.prefixes); err != nil {
+		return zero, err
+	}
+	var b any
+	if body != nil {
+		var err error
+		if b, err = body(); err != nil {
+			return zero, err
+		}
+	}
+	ctx = withOperation(ctx, name, kind.path+"/{id}"+action)
+	return send(ctx, c, method, kind.path+"/"+id+action, query, b, opts, decode)
+}
+
 // errNoData is a 2xx answer whose document has no data member, or a null one.
 var errNoData = errors.New("response has no data")
