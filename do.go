@@ -222,7 +222,7 @@ func (t jsonTarget) decodeBody(body []byte) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
 	}
-	if err := json.Unmarshal(jsonapi.KebabKeys(body), t.dst); err != nil {
+	if err := jsonapi.Unmarshal(body, t.dst); err != nil {
 		return fmt.Errorf("decode into %T: %w", t.dst, err)
 	}
 	return nil

@@ -66,19 +66,15 @@ type Event struct {
 	Context   json.RawMessage   // event-specific context, verbatim; nil when absent
 }
 
-// eventWire is persona-openapi/components/schemas/event.yaml. It is decoded from the
-// body as delivered, never from a kebab-folded copy, so that Data stays verbatim; the
-// one multi-word attribute is therefore spelled three ways.
+// eventWire is persona-openapi/components/schemas/event.yaml.
 type eventWire struct {
 	Type       string `json:"type"`
 	ID         string `json:"id"`
 	Attributes struct {
-		Name           string          `json:"name"`
-		Payload        eventPayload    `json:"payload"`
-		CreatedAt      string          `json:"created-at"`
-		CreatedAtCamel string          `json:"createdAt"` // also matches "createdat": encoding/json folds case
-		CreatedAtSnake string          `json:"created_at"`
-		Context        json.RawMessage `json:"context"`
+		Name      string          `json:"name"`
+		Payload   eventPayload    `json:"payload"`
+		CreatedAt string          `json:"created-at"`
+		Context   json.RawMessage `json:"context"`
 	} `json:"attributes"`
 }
 
@@ -98,8 +94,8 @@ func (w *eventWire) decode() (*Event, error) {
 		return nil, fmt.Errorf("connect: parse event %s: attribute name is missing", w.ID)
 	}
 	ev := &Event{ID: w.ID, Name: EventName(a.Name), Included: a.Payload.Included}
-	if created := firstNonEmpty(a.CreatedAt, a.CreatedAtCamel, a.CreatedAtSnake); created != "" {
-		t, err := time.Parse(time.RFC3339Nano, created)
+	if a.CreatedAt != "" {
+		t, err := time.Parse(time.RFC3339Nano, a.CreatedAt)
 		if err != nil {
 			return nil, fmt.Errorf("connect: parse event %s: created-at is not an RFC 3339 time", w.ID)
 		}
@@ -119,15 +115,6 @@ func (w *eventWire) decode() (*Event, error) {
 	return ev, nil
 }
 
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
 // ErrNotShareToken is wrapped by the error of Event.ShareToken when the event's
 // payload.data is not a share token (an inquiry event, say).
 var ErrNotShareToken = errors.New("connect: event payload is not a share token")
@@ -143,7 +130,7 @@ func (e *Event) ShareToken() (*ShareToken, error) {
 		return nil, fmt.Errorf("%w: %s is a %q", ErrNotShareToken, e.ID, e.Object.Type)
 	}
 	var w shareTokenWire
-	if err := json.Unmarshal(jsonapi.KebabKeys(e.Data), &w); err != nil {
+	if err := jsonapi.Unmarshal(e.Data, &w); err != nil {
 		return nil, fmt.Errorf("connect: decode share token of event %s: %w", e.ID, err)
 	}
 	return w.decode()
@@ -153,16 +140,30 @@ func (e *Event) ShareToken() (*ShareToken, error) {
 // fetched from the Events API, or for bodies already verified. For webhook deliveries
 // use Verifier.ConstructEvent. Keys may be in kebab, camel or snake case.
 func ParseEvent(payload []byte) (*Event, error) {
-	var doc struct {
-		Data *eventWire `json:"data"`
-	}
+	// The body is decoded as delivered, not folded, so that Data, Included and Context
+	// stay verbatim: their keys, and every key of the event's own but created-at, are
+	// single words, the same in every inflection.
+	var doc eventDocument
 	if err := json.Unmarshal(payload, &doc); err != nil {
 		return nil, fmt.Errorf("connect: parse event: %w", err)
 	}
 	if doc.Data == nil {
 		return nil, fmt.Errorf("connect: parse event: no data")
 	}
+	if doc.Data.Attributes.CreatedAt == "" {
+		// Camel or snake keys (a webhook's inflection is set in Persona's dashboard):
+		// created-at is read from the folded keys.
+		var folded eventDocument
+		if err := jsonapi.Unmarshal(payload, &folded); err == nil && folded.Data != nil {
+			doc.Data.Attributes.CreatedAt = folded.Data.Attributes.CreatedAt
+		}
+	}
 	return doc.Data.decode()
+}
+
+// eventDocument is an event body: a webhook delivery, or the Events API's answer to Get.
+type eventDocument struct {
+	Data *eventWire `json:"data"`
 }
 
 // ListEventsParams filter EventsService.List. Each list is sent comma-separated; an

@@ -303,12 +303,11 @@ func decodeBody(resp *http.Response, out any) error {
 		return fail(false, fmt.Errorf("body larger than %d bytes", maxSuccessBody))
 	}
 	// We ask for kebab keys, but a decoder that also reads camel and snake keeps
-	// working whatever a proxy or a future API version does; KebabKeys costs one
-	// scan and no allocation when the keys are kebab already.
+	// working whatever a proxy or a future API version does.
 	if d, ok := out.(bodyDecoder); ok {
 		err = d.decodeBody(buf.Bytes()) // Client.Do's targets (do.go)
 	} else {
-		err = json.Unmarshal(jsonapi.KebabKeys(buf.Bytes()), out)
+		err = jsonapi.Unmarshal(buf.Bytes(), out)
 	}
 	if err != nil {
 		return fail(false, err)

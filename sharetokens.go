@@ -95,8 +95,9 @@ type Ref struct {
 // Each resource's wire struct (shareTokenWire, connectionWire, eventWire, webhookWire)
 // stands beside its type and is the resource exactly as persona-openapi's schema spells
 // it in kebab case. Decoding is lenient: unknown attributes and relationships are
-// ignored, enum values are kept as they come, and null is the zero value. Payloads in
-// camel or snake case (webhooks) are folded to kebab by jsonapi.KebabKeys first.
+// ignored, enum values are kept as they come, and null is the zero value. Documents in
+// camel or snake case are folded to kebab by jsonapi.Unmarshal, the one place that
+// folds keys.
 
 // ref is a relationship's resource identifier. Its type values are open strings.
 type ref = jsonapi.Rel[Ref]
