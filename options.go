@@ -105,13 +105,7 @@ func WithMaxRetries(n int) Option {
 // server asks for a longer wait (a 429's RateLimit-Reset, else its Retry-After), the
 // *APIError is returned at once instead.
 func WithMaxRetryWait(d time.Duration) Option {
-	return func(c *config) error {
-		if d <= 0 {
-			return invalidParam("max retry wait", "must be positive")
-		}
-		c.maxRetryWait = d
-		return nil
-	}
+	return positive("max retry wait", d, func(c *config) *time.Duration { return &c.maxRetryWait })
 }
 
 // WithRetryBackoff sets the first backoff interval and the cap on any one interval
@@ -130,11 +124,17 @@ func WithRetryBackoff(initial, max time.Duration) Option {
 // WithPollInterval sets the first interval between the polls of ShareTokens.Wait
 // (default 250ms); later intervals grow by half each time up to 5s.
 func WithPollInterval(d time.Duration) Option {
+	return positive("poll interval", d, func(c *config) *time.Duration { return &c.pollInterval })
+}
+
+// positive is an Option setting the duration field points to, refusing d <= 0 with an
+// error naming what.
+func positive(what string, d time.Duration, field func(*config) *time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {
-			return invalidParam("poll interval", "must be positive")
+			return invalidParam(what, "must be positive")
 		}
-		c.pollInterval = d
+		*field(c) = d
 		return nil
 	}
 }
