@@ -26,7 +26,7 @@ func sharedClientFixture(tb testing.TB) (*connect.Client, []string) {
 	tb.Cleanup(srv.Close)
 	src, dst := srv.NewOrganization("Source"), srv.NewOrganization("Destination")
 	cxn := srv.CreateConnection(src, dst)
-	c, err := connect.New(src.APIKey, connect.WithBaseURL(srv.URL))
+	c, err := srv.NewClient(src)
 	if err != nil {
 		tb.Fatal(err)
 	}

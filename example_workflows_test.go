@@ -3,6 +3,7 @@ package connect_test
 import (
 	"context"
 	"fmt"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"time"
@@ -20,7 +21,7 @@ func ExampleAutoShare() {
 	defer persona.Close()
 	bank, lender := persona.NewOrganization("Acme Bank"), persona.NewOrganization("Beta Lending")
 	cxn := persona.CreateConnection(bank, lender)
-	client, err := connect.New(bank.APIKey, connect.WithBaseURL(persona.URL))
+	client, err := persona.NewClient(bank)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -28,15 +29,8 @@ func ExampleAutoShare() {
 
 	// The bank's webhook endpoint: the handler is mounted once Persona has issued the
 	// secret that its verifier needs.
-	mux := http.NewServeMux()
-	endpoint := httptest.NewServer(mux)
+	endpoint, mux, verifier := exampleEndpoint(persona, bank, connect.EventInquiryCompleted)
 	defer endpoint.Close()
-	secret := persona.AddWebhook(bank, endpoint.URL+"/webhooks/persona", connect.EventInquiryCompleted)
-	verifier, err := connect.NewVerifier([]string{secret})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
 
 	shared := make(chan *connect.ShareToken, 1)
 	h := connect.NewWebhookHandler(verifier)
@@ -81,22 +75,14 @@ func ExampleAutoRedeem() {
 	defer persona.Close()
 	bank, lender := persona.NewOrganization("Acme Bank"), persona.NewOrganization("Beta Lending")
 	cxn := persona.CreateConnection(bank, lender)
-	lenderClient, err := connect.New(lender.APIKey, connect.WithBaseURL(persona.URL))
+	lenderClient, err := persona.NewClient(lender)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 
-	mux := http.NewServeMux()
-	endpoint := httptest.NewServer(mux)
+	endpoint, mux, verifier := exampleEndpoint(persona, lender, connect.EventShareTokenInboundCreated, connect.EventShareTokenInboundRedeemed)
 	defer endpoint.Close()
-	secret := persona.AddWebhook(lender, endpoint.URL+"/webhooks/persona",
-		connect.EventShareTokenInboundCreated, connect.EventShareTokenInboundRedeemed)
-	verifier, err := connect.NewVerifier([]string{secret})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
 
 	redeemed := make(chan *connect.ShareToken, 1)
 	h := connect.NewWebhookHandler(verifier)
@@ -118,7 +104,7 @@ func ExampleAutoRedeem() {
 	mux.Handle("POST /webhooks/persona", h)
 
 	// The bank shares an inquiry.
-	bankClient, err := connect.New(bank.APIKey, connect.WithBaseURL(persona.URL))
+	bankClient, err := persona.NewClient(bank)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -140,4 +126,17 @@ func ExampleAutoRedeem() {
 	// Output:
 	// the offered token: true
 	// redeemed by clone into a new inquiry
+}
+
+// exampleEndpoint is a webhook endpoint of org on loopback, subscribed to events on the
+// fake: mount the handler on mux at POST /webhooks/persona, with verifier, made with the
+// secret the fake issued.
+func exampleEndpoint(persona *connecttest.Server, org *connecttest.Organization, events ...connect.EventName) (*httptest.Server, *http.ServeMux, *connect.Verifier) {
+	mux := http.NewServeMux()
+	endpoint := httptest.NewServer(mux)
+	verifier, err := connect.NewVerifier([]string{persona.AddWebhook(org, endpoint.URL+"/webhooks/persona", events...)})
+	if err != nil {
+		log.Fatal(err)
+	}
+	return endpoint, mux, verifier
 }

@@ -30,7 +30,7 @@ func TestReplay(t *testing.T) {
 		srv.Advance(time.Second)
 		inqs = append(inqs, srv.CreateInquiry(src))
 	}
-	c, err := connect.New(src.APIKey, connect.WithBaseURL(srv.URL))
+	c, err := srv.NewClient(src)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestReplayInProgressStops(t *testing.T) {
 	since := srv.Now()
 	srv.Advance(time.Second)
 	srv.CreateInquiry(org)
-	c, err := connect.New(org.APIKey, connect.WithBaseURL(srv.URL))
+	c, err := srv.NewClient(org)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,10 +115,7 @@ func TestReplayInProgressStops(t *testing.T) {
 
 func TestReplayRefusesBadArguments(t *testing.T) {
 	t.Parallel()
-	c, err := connect.New("key_test", connect.WithBaseURL("http://127.0.0.1:1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := noIOClient(t)
 	h := connect.NewWebhookHandler(nil)
 	if _, err := h.Replay(context.Background(), nil, time.Now()); !errors.Is(err, connect.ErrInvalidParams) {
 		t.Errorf("nil events: %v", err)

@@ -3,12 +3,12 @@ package connect_test
 import (
 	"context"
 	"errors"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	connect "github.com/persona-connect/connect-go"
+	"github.com/persona-connect/connect-go/connecttest"
 )
 
 // badIDs are IDs that must never reach a URL path or a body, whatever their prefix.
@@ -230,7 +230,8 @@ func TestInvalidParamsRefusedBeforeIO(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			checkInvalid(t, tt.name, tt.call(ctxT(t), noIOClient(t)), tt.field)
+			c := noIOClient(t)
+			checkInvalid(t, tt.name, tt.call(ctxT(t), c), tt.field)
 		})
 	}
 }
@@ -238,8 +239,9 @@ func TestInvalidParamsRefusedBeforeIO(t *testing.T) {
 // A list with bad params yields its error once and stops, still before any I/O.
 func TestListBadParamsYieldOneError(t *testing.T) {
 	t.Parallel()
+	c := noIOClient(t)
 	n := 0
-	for tok, err := range noIOClient(t).ShareTokens.List(ctxT(t), &connect.ListShareTokensParams{Status: "nope"}) {
+	for tok, err := range c.ShareTokens.List(ctxT(t), &connect.ListShareTokensParams{Status: "nope"}) {
 		n++
 		if tok != nil || !errors.Is(err, connect.ErrInvalidParams) {
 			t.Errorf("pair %d = (%v, %v), want (nil, ErrInvalidParams)", n, tok, err)
@@ -304,12 +306,20 @@ func TestNewValidatesOptions(t *testing.T) {
 	}
 }
 
-// A loopback base URL is really used: a plain-http test server works.
+// A loopback base URL is really used: connecttest's plain-http server works.
 func TestLoopbackBaseURLWorks(t *testing.T) {
 	t.Parallel()
-	srv := newScriptServer(t, respond(http.StatusOK, string(specFixture(t, "connect-share-token-redeemed.json"))))
-	if err := getToken(ctxT(t), srv.client(t)); err != nil {
-		t.Fatalf("Get over loopback http: %v", err)
+	srv := connecttest.NewServer()
+	t.Cleanup(srv.Close)
+	src, dst := srv.NewOrganization("Source"), srv.NewOrganization("Destination")
+	cxn := srv.CreateConnection(src, dst)
+	c, err := srv.NewClient(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.Connections.Get(ctxT(t), cxn)
+	if err != nil || got.ID != cxn {
+		t.Fatalf("Get over loopback http = %v, %v; want %s", got, err, cxn)
 	}
 }
 
