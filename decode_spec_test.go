@@ -3,6 +3,7 @@ package connect_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"testing"
 	"time"
@@ -305,6 +306,35 @@ func TestEventSpecExamplesDecode(t *testing.T) {
 		}
 		if n := calls(mt, http.MethodGet, "/events"); n != 1 {
 			t.Errorf("sent %d requests, want 1 (next is null)", n)
+		}
+	})
+	// ParseEvent reads the same resources, each in a document of its own as a webhook
+	// delivers it; none of them is a share token.
+	t.Run("ParseEvent", func(t *testing.T) {
+		t.Parallel()
+		var list struct {
+			Data []json.RawMessage `json:"data"`
+		}
+		if err := json.Unmarshal(specFixture(t, "events-list.json"), &list); err != nil {
+			t.Fatal(err)
+		}
+		docs := [][]byte{specFixture(t, "events-retrieve.json")}
+		for _, d := range list.Data {
+			docs = append(docs, append(append([]byte(`{"data":`), d...), '}'))
+		}
+		var views []eventView
+		for i, doc := range docs {
+			ev, err := connect.ParseEvent(doc)
+			if err != nil {
+				t.Fatalf("example %d: %v", i, err)
+			}
+			views = append(views, viewEvent(t, ev))
+			if _, err := ev.ShareToken(); !errors.Is(err, connect.ErrNotShareToken) {
+				t.Errorf("example %d: ShareToken of a %s = %v, want ErrNotShareToken", i, ev.Object.Type, err)
+			}
+		}
+		if diff := cmp.Diff([]eventView{expired, expired, tagAdded}, views); diff != "" {
+			t.Errorf("events mismatch (-want +got):\n%s", diff)
 		}
 	})
 }
