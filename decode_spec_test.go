@@ -505,3 +505,35 @@ func TestPeekKeepsSourceData(t *testing.T) {
 		}
 	}
 }
+
+// An event read from the Events API carries its payload in the case the organization
+// chose, whatever Key-Inflection asked for: Event.ShareToken reads all three.
+func TestEventsAPIPayloadInflections(t *testing.T) {
+	t.Parallel()
+	at := ptime(t, "2024-01-02T03:04:05.678Z")
+	want := &connect.ShareToken{ID: "cnst_1", Status: connect.ShareTokenCreated, Direction: connect.Inbound, CreatedAt: *at, ExpiresAt: at, ConnectionID: "cxn_1"}
+	for name, token := range map[string]string{
+		"kebab": `{"type":"connect/share-token","id":"cnst_1","attributes":{"status":"created","direction":"inbound","created-at":"2024-01-02T03:04:05.678Z","expires-at":"2024-01-02T03:04:05.678Z"},"relationships":{"connection":{"data":{"type":"connect/connection","id":"cxn_1"}}}}`,
+		"camel": `{"type":"connect/share-token","id":"cnst_1","attributes":{"status":"created","direction":"inbound","createdAt":"2024-01-02T03:04:05.678Z","expiresAt":"2024-01-02T03:04:05.678Z"},"relationships":{"connection":{"data":{"type":"connect/connection","id":"cxn_1"}}}}`,
+		"snake": `{"type":"connect/share-token","id":"cnst_1","attributes":{"status":"created","direction":"inbound","created_at":"2024-01-02T03:04:05.678Z","expires_at":"2024-01-02T03:04:05.678Z"},"relationships":{"connection":{"data":{"type":"connect/connection","id":"cxn_1"}}}}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, mt := setup(t)
+			body := `{"data":{"type":"event","id":"evt_1","attributes":{"name":"connect/share-token.inbound-created",` +
+				`"created-at":"2024-01-02T03:04:06.000Z","payload":{"data":` + token + `}}}}`
+			mt.RegisterResponder(http.MethodGet, mockURL("/events/evt_1"), respond(http.StatusOK, []byte(body)))
+			ev, err := c.Events.Get(ctxT(t), "evt_1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok, err := ev.ShareToken()
+			if err != nil {
+				t.Fatalf("ShareToken: %v", err)
+			}
+			if diff := cmp.Diff(want, tok); diff != "" {
+				t.Errorf("token (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
