@@ -17,15 +17,9 @@ import (
 // against Persona, the handler is mounted on the URL of a webhook subscribed to
 // inquiry.completed.
 func ExampleAutoShare() {
-	persona := connecttest.NewServer()
+	persona, bank, _, cxn, _ := exampleConnection()
 	defer persona.Close()
-	bank, lender := persona.NewOrganization("Acme Bank"), persona.NewOrganization("Beta Lending")
-	cxn := persona.CreateConnection(bank, lender)
-	client, err := persona.NewClient(bank)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
+	client := mustClient(persona, bank)
 
 	// The bank's webhook endpoint: the handler is mounted once Persona has issued the
 	// secret that its verifier needs.
@@ -34,7 +28,7 @@ func ExampleAutoShare() {
 
 	shared := make(chan *connect.ShareToken, 1)
 	h := connect.NewWebhookHandler(verifier)
-	err = connect.AutoShare(h, client, connect.AutoShareConfig{
+	err := connect.AutoShare(h, client, connect.AutoShareConfig{
 		ConnectionID: cxn,
 		ExpiresIn:    7 * 24 * time.Hour,
 		Shared: func(ctx context.Context, ev *connect.Event, tok *connect.ShareToken) error {
@@ -71,22 +65,16 @@ func ExampleAutoShare() {
 // handler is mounted on the URL of a webhook subscribed to
 // connect/share-token.inbound-created and connect/share-token.inbound-redeemed.
 func ExampleAutoRedeem() {
-	persona := connecttest.NewServer()
+	persona, bank, lender, cxn, inq := exampleConnection()
 	defer persona.Close()
-	bank, lender := persona.NewOrganization("Acme Bank"), persona.NewOrganization("Beta Lending")
-	cxn := persona.CreateConnection(bank, lender)
-	lenderClient, err := persona.NewClient(lender)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
+	lenderClient := mustClient(persona, lender)
 
 	endpoint, mux, verifier := exampleEndpoint(persona, lender, connect.EventShareTokenInboundCreated, connect.EventShareTokenInboundRedeemed)
 	defer endpoint.Close()
 
 	redeemed := make(chan *connect.ShareToken, 1)
 	h := connect.NewWebhookHandler(verifier)
-	err = connect.AutoRedeem(h, lenderClient, connect.AutoRedeemConfig{
+	err := connect.AutoRedeem(h, lenderClient, connect.AutoRedeemConfig{
 		// No Params: every token is cloned into a new object. Return a DestinationID
 		// (and FieldMappings) to hydrate one of yours instead.
 		Redeemed: func(ctx context.Context, ev *connect.Event, tok *connect.ShareToken) error {
@@ -104,13 +92,8 @@ func ExampleAutoRedeem() {
 	mux.Handle("POST /webhooks/persona", h)
 
 	// The bank shares an inquiry.
-	bankClient, err := persona.NewClient(bank)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	offered, err := bankClient.ShareTokens.Create(context.Background(), connect.CreateShareTokenParams{
-		ConnectionID: cxn, SourceID: persona.CreateInquiry(bank),
+	offered, err := mustClient(persona, bank).ShareTokens.Create(context.Background(), connect.CreateShareTokenParams{
+		ConnectionID: cxn, SourceID: inq,
 	})
 	if err != nil {
 		fmt.Println(err)

@@ -38,18 +38,14 @@ func operations() []operation {
 			method: http.MethodPost, path: "/connect/share-tokens", body: "create-share-token.json",
 		},
 		{
-			name: "ShareTokens.Get",
-			call: func(ctx context.Context, c *connect.Client, o ...connect.RequestOption) error {
-				return ctxErr(c.ShareTokens.Get(ctx, "cnst_ABC123", o...))
-			},
+			name:    "ShareTokens.Get",
+			call:    onID(shareTokens, (*connect.ShareTokensService).Get).on("cnst_ABC123"),
 			fixture: "connect-share-token-redeemed.json", status: http.StatusOK,
 			method: http.MethodGet, path: "/connect/share-tokens/cnst_ABC123",
 		},
 		{
-			name: "ShareTokens.Peek",
-			call: func(ctx context.Context, c *connect.Client, o ...connect.RequestOption) error {
-				return ctxErr(c.ShareTokens.Peek(ctx, "cnst_ABC123", o...))
-			},
+			name:    "ShareTokens.Peek",
+			call:    onID(shareTokens, (*connect.ShareTokensService).Peek).on("cnst_ABC123"),
 			fixture: "connect-share-token-redeemed.json", status: http.StatusOK,
 			method: http.MethodGet, path: "/connect/share-tokens/cnst_ABC123",
 			query: url.Values{"peek-source-data": {"true"}},
@@ -71,10 +67,8 @@ func operations() []operation {
 			method: http.MethodPost, path: "/connect/share-tokens/cnst_DEF456/redeem", body: "redeem-share-token-hydrate-object.json",
 		},
 		{
-			name: "ShareTokens.Expire",
-			call: func(ctx context.Context, c *connect.Client, o ...connect.RequestOption) error {
-				return ctxErr(c.ShareTokens.Expire(ctx, "cnst_ABC123", o...))
-			},
+			name:    "ShareTokens.Expire",
+			call:    onID(shareTokens, (*connect.ShareTokensService).Expire).on("cnst_ABC123"),
 			fixture: "connect-share-token-expired.json", status: http.StatusOK,
 			method: http.MethodPost, path: "/connect/share-tokens/cnst_ABC123/expire",
 		},
@@ -93,10 +87,8 @@ func operations() []operation {
 			},
 		},
 		{
-			name: "ShareTokens.Wait",
-			call: func(ctx context.Context, c *connect.Client, _ ...connect.RequestOption) error {
-				return ctxErr(c.ShareTokens.Wait(ctx, "cnst_ABC123"))
-			},
+			name:    "ShareTokens.Wait",
+			call:    onID(shareTokens, (*connect.ShareTokensService).Wait).on("cnst_ABC123"),
 			fixture: "connect-share-token-redeemed.json", status: http.StatusOK,
 			method: http.MethodGet, path: "/connect/share-tokens/cnst_ABC123",
 		},
@@ -114,10 +106,8 @@ func operations() []operation {
 			},
 		},
 		{
-			name: "Connections.Get",
-			call: func(ctx context.Context, c *connect.Client, o ...connect.RequestOption) error {
-				return ctxErr(c.Connections.Get(ctx, "cxn_ABC123", o...))
-			},
+			name:    "Connections.Get",
+			call:    onID(connections, (*connect.ConnectionsService).Get).on("cxn_ABC123"),
 			fixture: "connect-connection.json", status: http.StatusOK,
 			method: http.MethodGet, path: "/connect/connections/cxn_ABC123",
 		},
@@ -130,18 +120,14 @@ func operations() []operation {
 			method: http.MethodPost, path: "/connect/connections", body: "create-connection.json",
 		},
 		{
-			name: "Connections.Deactivate",
-			call: func(ctx context.Context, c *connect.Client, o ...connect.RequestOption) error {
-				return ctxErr(c.Connections.Deactivate(ctx, "cxn_ABC123", o...))
-			},
+			name:    "Connections.Deactivate",
+			call:    onID(connections, (*connect.ConnectionsService).Deactivate).on("cxn_ABC123"),
 			fixture: "connect-connection-inactive.json", status: http.StatusOK,
 			method: http.MethodPost, path: "/connect/connections/cxn_ABC123/deactivate",
 		},
 		{
-			name: "Connections.Reactivate",
-			call: func(ctx context.Context, c *connect.Client, o ...connect.RequestOption) error {
-				return ctxErr(c.Connections.Reactivate(ctx, "cxn_ABC123", o...))
-			},
+			name:    "Connections.Reactivate",
+			call:    onID(connections, (*connect.ConnectionsService).Reactivate).on("cxn_ABC123"),
 			fixture: "connect-connection.json", status: http.StatusOK,
 			method: http.MethodPost, path: "/connect/connections/cxn_ABC123/reactivate",
 		},
@@ -165,10 +151,8 @@ func operations() []operation {
 			},
 		},
 		{
-			name: "Events.Get",
-			call: func(ctx context.Context, c *connect.Client, o ...connect.RequestOption) error {
-				return ctxErr(c.Events.Get(ctx, "evt_ABC123", o...))
-			},
+			name:    "Events.Get",
+			call:    onID(events, (*connect.EventsService).Get).on("evt_ABC123"),
 			fixture: "events-retrieve.json", status: http.StatusOK,
 			method: http.MethodGet, path: "/events/evt_ABC123",
 		},

@@ -253,6 +253,32 @@ func collectAll[T any](seq func(func(T, error) bool)) ([]T, error) {
 	return out, nil
 }
 
+// idCall is a call of a method that takes an id, as the tests of every such method run
+// it.
+type idCall func(ctx context.Context, c *connect.Client, id string, opts ...connect.RequestOption) error
+
+// onID is the idCall of a service method that takes an id, given as a method
+// expression, (*connect.ShareTokensService).Get, with the function that picks its
+// service from a client.
+func onID[S, T any](service func(*connect.Client) S, method func(S, context.Context, string, ...connect.RequestOption) (T, error)) idCall {
+	return func(ctx context.Context, c *connect.Client, id string, opts ...connect.RequestOption) error {
+		_, err := method(service(c), ctx, id, opts...)
+		return err
+	}
+}
+
+// on is call with id.
+func (call idCall) on(id string) func(context.Context, *connect.Client, ...connect.RequestOption) error {
+	return func(ctx context.Context, c *connect.Client, opts ...connect.RequestOption) error {
+		return call(ctx, c, id, opts...)
+	}
+}
+
+// The services, for onID.
+func shareTokens(c *connect.Client) *connect.ShareTokensService { return c.ShareTokens }
+func connections(c *connect.Client) *connect.ConnectionsService { return c.Connections }
+func events(c *connect.Client) *connect.EventsService           { return c.Events }
+
 // createToken is a Create of the spec's example params.
 func createToken(ctx context.Context, c *connect.Client, opts ...connect.RequestOption) error {
 	_, err := c.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: "cxn_ABC123", SourceID: "inq_ABC123"}, opts...)

@@ -56,63 +56,39 @@ func TestBadIDsRefusedBeforeIO(t *testing.T) {
 		name  string
 		field string
 		valid string
-		call  func(context.Context, *connect.Client, string) error
+		call  idCall
 	}{
-		{"ShareTokens.Get", "share token id", "cnst_A", func(ctx context.Context, c *connect.Client, id string) error {
-			_, err := c.ShareTokens.Get(ctx, id)
-			return err
-		}},
-		{"ShareTokens.Peek", "share token id", "cnst_A", func(ctx context.Context, c *connect.Client, id string) error {
-			_, err := c.ShareTokens.Peek(ctx, id)
-			return err
-		}},
-		{"ShareTokens.Redeem", "share token id", "cnst_A", func(ctx context.Context, c *connect.Client, id string) error {
+		{"ShareTokens.Get", "share token id", "cnst_A", onID(shareTokens, (*connect.ShareTokensService).Get)},
+		{"ShareTokens.Peek", "share token id", "cnst_A", onID(shareTokens, (*connect.ShareTokensService).Peek)},
+		{"ShareTokens.Redeem", "share token id", "cnst_A", func(ctx context.Context, c *connect.Client, id string, _ ...connect.RequestOption) error {
 			_, err := c.ShareTokens.Redeem(ctx, id, connect.RedeemShareTokenParams{})
 			return err
 		}},
-		{"ShareTokens.Expire", "share token id", "cnst_A", func(ctx context.Context, c *connect.Client, id string) error {
-			_, err := c.ShareTokens.Expire(ctx, id)
-			return err
-		}},
-		{"ShareTokens.Wait", "share token id", "cnst_A", func(ctx context.Context, c *connect.Client, id string) error {
-			_, err := c.ShareTokens.Wait(ctx, id)
-			return err
-		}},
-		{"Create ConnectionID", "ConnectionID", "cxn_A", func(ctx context.Context, c *connect.Client, id string) error {
+		{"ShareTokens.Expire", "share token id", "cnst_A", onID(shareTokens, (*connect.ShareTokensService).Expire)},
+		{"ShareTokens.Wait", "share token id", "cnst_A", onID(shareTokens, (*connect.ShareTokensService).Wait)},
+		{"Create ConnectionID", "ConnectionID", "cxn_A", func(ctx context.Context, c *connect.Client, id string, _ ...connect.RequestOption) error {
 			_, err := c.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: id, SourceID: "inq_A"})
 			return err
 		}},
-		{"Create SourceID", "SourceID", "inq_A", func(ctx context.Context, c *connect.Client, id string) error {
+		{"Create SourceID", "SourceID", "inq_A", func(ctx context.Context, c *connect.Client, id string, _ ...connect.RequestOption) error {
 			_, err := c.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: "cxn_A", SourceID: id})
 			return err
 		}},
-		{"Redeem DestinationID", "DestinationID", "act_A", func(ctx context.Context, c *connect.Client, id string) error {
+		{"Redeem DestinationID", "DestinationID", "act_A", func(ctx context.Context, c *connect.Client, id string, _ ...connect.RequestOption) error {
 			if id == "" {
 				return errNotApplicable // an empty DestinationID means clone: valid
 			}
 			_, err := c.ShareTokens.Redeem(ctx, "cnst_A", connect.RedeemShareTokenParams{DestinationID: id})
 			return err
 		}},
-		{"Connections.Get", "connection id", "cxn_A", func(ctx context.Context, c *connect.Client, id string) error {
-			_, err := c.Connections.Get(ctx, id)
-			return err
-		}},
-		{"Connections.Deactivate", "connection id", "cxn_A", func(ctx context.Context, c *connect.Client, id string) error {
-			_, err := c.Connections.Deactivate(ctx, id)
-			return err
-		}},
-		{"Connections.Reactivate", "connection id", "cxn_A", func(ctx context.Context, c *connect.Client, id string) error {
-			_, err := c.Connections.Reactivate(ctx, id)
-			return err
-		}},
-		{"Connections.Create", "DestinationOrganizationID", "org_A", func(ctx context.Context, c *connect.Client, id string) error {
+		{"Connections.Get", "connection id", "cxn_A", onID(connections, (*connect.ConnectionsService).Get)},
+		{"Connections.Deactivate", "connection id", "cxn_A", onID(connections, (*connect.ConnectionsService).Deactivate)},
+		{"Connections.Reactivate", "connection id", "cxn_A", onID(connections, (*connect.ConnectionsService).Reactivate)},
+		{"Connections.Create", "DestinationOrganizationID", "org_A", func(ctx context.Context, c *connect.Client, id string, _ ...connect.RequestOption) error {
 			_, err := c.Connections.Create(ctx, connect.CreateConnectionParams{DestinationOrganizationID: id})
 			return err
 		}},
-		{"Events.Get", "event id", "evt_A", func(ctx context.Context, c *connect.Client, id string) error {
-			_, err := c.Events.Get(ctx, id)
-			return err
-		}},
+		{"Events.Get", "event id", "evt_A", onID(events, (*connect.EventsService).Get)},
 	}
 	for _, call := range calls {
 		t.Run(call.name, func(t *testing.T) {

@@ -374,26 +374,48 @@ func TestWebhookHandlerRetryAfterFailureRunsAgain(t *testing.T) {
 	}
 }
 
+// heldRun is a first delivery whose function is held running while the test delivers
+// duplicates; release lets it return.
+type heldRun struct {
+	calls  atomic.Int32 // calls of the function, the held one included
+	finish chan struct{}
+	first  chan int // the first delivery's status
+}
+
+// holdFirstRun registers on h, for inquiry.completed, a function that counts its calls
+// and holds the first one until release, which then returns firstErr; later calls
+// return nil at once. It delivers body and returns once that first call is running.
+func holdFirstRun(t *testing.T, h *WebhookHandler, body []byte, firstErr error) *heldRun {
+	t.Helper()
+	r := &heldRun{finish: make(chan struct{}), first: make(chan int, 1)}
+	started := make(chan struct{})
+	h.On(EventInquiryCompleted, func(context.Context, *Event) error {
+		if r.calls.Add(1) > 1 {
+			return nil
+		}
+		close(started)
+		<-r.finish
+		return firstErr
+	})
+	go func() {
+		status, _ := serve(h, delivery(t, body))
+		r.first <- status
+	}()
+	<-started
+	return r
+}
+
+// release lets the held function return and gives the first delivery's status.
+func (r *heldRun) release() int {
+	close(r.finish)
+	return <-r.first
+}
+
 func TestWebhookHandlerConcurrentDuplicatesRunOnce(t *testing.T) {
 	t.Parallel()
 	h := newTestHandler(t)
-	var calls atomic.Int32
-	started, finish := make(chan struct{}), make(chan struct{})
-	h.On(EventInquiryCompleted, func(context.Context, *Event) error {
-		if calls.Add(1) == 1 {
-			close(started)
-		}
-		<-finish
-		return nil
-	})
 	body := eventBody("evt_concurrent", EventInquiryCompleted)
-
-	first := make(chan int)
-	go func() {
-		status, _ := serve(h, delivery(t, body))
-		first <- status
-	}()
-	<-started
+	run := holdFirstRun(t, h, body, nil)
 	// While the first delivery is still running, duplicates are told to come back
 	// (409) at once: a 200 would tell Persona the event was handled before it is.
 	var wg sync.WaitGroup
@@ -407,15 +429,14 @@ func TestWebhookHandlerConcurrentDuplicatesRunOnce(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	close(finish)
-	if status := <-first; status != http.StatusOK {
+	if status := run.release(); status != http.StatusOK {
 		t.Errorf("first delivery: status %d", status)
 	}
 	// Once the first run has succeeded, a duplicate is acknowledged without running.
 	if status, _ := serve(h, delivery(t, body)); status != http.StatusOK {
 		t.Errorf("duplicate after success: status %d, want 200", status)
 	}
-	if n := calls.Load(); n != 1 {
+	if n := run.calls.Load(); n != 1 {
 		t.Errorf("callback ran %d times, want 1", n)
 	}
 }
@@ -426,34 +447,19 @@ func TestWebhookHandlerConcurrentDuplicatesRunOnce(t *testing.T) {
 func TestWebhookHandlerRetryDuringFailingRunIsNotLost(t *testing.T) {
 	t.Parallel()
 	h := newTestHandler(t)
-	var calls atomic.Int32
-	started, finish := make(chan struct{}), make(chan struct{})
-	h.On(EventInquiryCompleted, func(context.Context, *Event) error {
-		if calls.Add(1) == 1 {
-			close(started)
-			<-finish
-			return errors.New("database down")
-		}
-		return nil
-	})
 	body := eventBody("evt_slow_failure", EventInquiryCompleted)
-	first := make(chan int)
-	go func() {
-		status, _ := serve(h, delivery(t, body))
-		first <- status
-	}()
-	<-started
+	run := holdFirstRun(t, h, body, errors.New("database down"))
 	if status, _ := serve(h, delivery(t, body)); status == http.StatusOK {
+		run.release()
 		t.Fatal("a retry during the first run was acknowledged: Persona would stop delivering")
 	}
-	close(finish)
-	if status := <-first; status != http.StatusInternalServerError {
+	if status := run.release(); status != http.StatusInternalServerError {
 		t.Errorf("failing first run: status %d, want 500", status)
 	}
 	if status, _ := serve(h, delivery(t, body)); status != http.StatusOK {
 		t.Errorf("next retry: status %d, want 200", status)
 	}
-	if n := calls.Load(); n != 2 {
+	if n := run.calls.Load(); n != 2 {
 		t.Errorf("function ran %d times, want 2 (the failure, then the retry)", n)
 	}
 }
