@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode"
@@ -228,7 +227,7 @@ func TestAPIErrorBodyReadIsCapped(t *testing.T) {
 	t.Parallel()
 	const served = 5 << 20
 	const limit = 1<<20 + 64<<10
-	body := &countingBody{r: io.LimitReader(strings.NewReader(strings.Repeat(`{"errors":[`, served/11+1)), served)}
+	body := &watchedBody{r: io.LimitReader(strings.NewReader(strings.Repeat(`{"errors":[`, served/11+1)), served)}
 	c, mt := setup(t, connect.WithMaxRetries(0))
 	mt.RegisterResponder(http.MethodPost, mockURL(createTokenPath), func(r *http.Request) (*http.Response, error) {
 		return &http.Response{
@@ -241,48 +240,13 @@ func TestAPIErrorBodyReadIsCapped(t *testing.T) {
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 500 || apiErr.RequestID != "req_big" {
 		t.Fatalf("error = %v, want the 500 *APIError", err)
 	}
-	if n := body.read(); n > limit {
+	n, _, closed := body.state()
+	if n > limit {
 		t.Errorf("client read %d bytes of a %d-byte error body, want at most %d", n, served, limit)
 	}
-	if !body.isClosed() {
+	if !closed {
 		t.Error("error body not closed")
 	}
-}
-
-// countingBody counts the bytes a client read from a response body and whether it was
-// closed.
-type countingBody struct {
-	r      io.Reader
-	mu     sync.Mutex
-	n      int64
-	closed bool
-}
-
-func (b *countingBody) Read(p []byte) (int, error) {
-	n, err := b.r.Read(p)
-	b.mu.Lock()
-	b.n += int64(n)
-	b.mu.Unlock()
-	return n, err
-}
-
-func (b *countingBody) Close() error {
-	b.mu.Lock()
-	b.closed = true
-	b.mu.Unlock()
-	return nil
-}
-
-func (b *countingBody) read() int64 {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.n
-}
-
-func (b *countingBody) isClosed() bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.closed
 }
 
 // A hostile or broken answer cannot write control characters through Error(): titles

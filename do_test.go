@@ -11,7 +11,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	connect "github.com/persona-connect/connect-go"
-	"github.com/persona-connect/connect-go/connecttest"
 )
 
 func TestDoSendsThroughThePipeline(t *testing.T) {
@@ -259,12 +258,9 @@ func TestDoRefusesCrossOriginRedirects(t *testing.T) {
 // routes, retries, and names its requests "Do" unless WithOperation names them.
 func TestDoOnConnecttest(t *testing.T) {
 	t.Parallel()
-	srv := connecttest.NewServer()
-	t.Cleanup(srv.Close)
-	src, dst := srv.NewOrganization("Source"), srv.NewOrganization("Destination")
-	cxn := srv.CreateConnection(src, dst)
-	inq := srv.CreateInquiry(src)
-	c, rec := logClient(t, srv, src, connect.WithRetryBackoff(time.Millisecond, time.Millisecond))
+	srv := newPersona(t)
+	cxn, inq := srv.cxn, srv.inq
+	c, rec := logClient(t, srv.Server, srv.src, connect.WithRetryBackoff(time.Millisecond, time.Millisecond))
 	ctx := ctxT(t)
 	var created struct {
 		Data struct {

@@ -57,10 +57,7 @@ func TestErrorTextsSayConnectOnce(t *testing.T) {
 	add("NewVerifier: empty secret", second(connect.NewVerifier([]string{"wbhsec_a", " "})))
 	add("NewVerifier: tolerance", second(connect.NewVerifier([]string{"wbhsec_a"}, connect.WithTolerance(0))))
 	add("NewVerifier: clock", second(connect.NewVerifier([]string{"wbhsec_a"}, connect.WithClock(nil))))
-	v, err := connect.NewVerifier([]string{"wbhsec_a"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := newVerifier(t, []string{"wbhsec_a"})
 	body := []byte(`{"data":{"type":"event","id":"evt_1","attributes":{"name":"inquiry.completed","created-at":"2025-12-08T10:00:00.000Z","payload":{"data":{"type":"inquiry","id":"inq_1","attributes":{}}}}}}`)
 	now := time.Now()
 	add("Verify: missing", v.Verify(body, ""))
@@ -165,10 +162,7 @@ func TestEventShareTokenErrNotShareToken(t *testing.T) {
 // also when they wrap an error of this package returned by the user's function.
 func TestWebhookHandlerErrorTextsSayConnectOnce(t *testing.T) {
 	t.Parallel()
-	v, err := connect.NewVerifier([]string{"wbhsec_a"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := newVerifier(t, []string{"wbhsec_a"})
 	var got []error
 	h := connect.NewWebhookHandler(v, connect.WithErrorHandler(func(_ context.Context, err error) { got = append(got, err) }))
 	h.On(connect.EventInquiryCompleted, func(context.Context, *connect.Event) error { return connect.ErrRateLimited })

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	connect "github.com/persona-connect/connect-go"
 	"github.com/persona-connect/connect-go/internal/spectest"
 )
 
@@ -46,4 +47,14 @@ func ptime(t testing.TB, s string) *time.Time {
 		t.Fatalf("bad time %q: %v", s, err)
 	}
 	return &v
+}
+
+// newVerifier is connect.NewVerifier, failing the test on an error.
+func newVerifier(t testing.TB, secrets []string, opts ...connect.VerifierOption) *connect.Verifier {
+	t.Helper()
+	v, err := connect.NewVerifier(secrets, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

@@ -16,6 +16,24 @@ import (
 	"github.com/persona-connect/connect-go/connecttest"
 )
 
+// persona is a connecttest server for one test, closed when it ends, with a source and
+// a destination organization joined by an active connection, and a completed inquiry of
+// the source's.
+type persona struct {
+	*connecttest.Server
+	src, dst *connecttest.Organization
+	cxn, inq string
+}
+
+func newPersona(t testing.TB, opts ...connecttest.ServerOption) *persona {
+	t.Helper()
+	srv := connecttest.NewServer(opts...)
+	t.Cleanup(srv.Close)
+	p := &persona{Server: srv, src: srv.NewOrganization("Source"), dst: srv.NewOrganization("Destination")}
+	p.cxn, p.inq = srv.CreateConnection(p.src, p.dst), srv.CreateInquiry(p.src)
+	return p
+}
+
 // wireLog is an http.RoundTripper between a client and connecttest that logs every
 // request the client sends, as a transport that traces or counts would see it.
 type wireLog struct {

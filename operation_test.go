@@ -20,15 +20,12 @@ var idLike = regexp.MustCompile(`[a-z]+_[A-Za-z0-9]{6,}`)
 // never an id) and its attempt number.
 func TestEveryRequestCarriesItsOperation(t *testing.T) {
 	t.Parallel()
-	srv := connecttest.NewServer(connecttest.WithRedeemDelay(0))
-	t.Cleanup(srv.Close)
-	src, dst := srv.NewOrganization("Source"), srv.NewOrganization("Destination")
-	cxn := srv.CreateConnection(src, dst)
-	inq := srv.CreateInquiry(src)
-	secret := srv.AddWebhook(src, "http://127.0.0.1:1/never", connect.EventInquiryApproved)
+	srv := newPersona(t, connecttest.WithRedeemDelay(0))
+	cxn, inq := srv.cxn, srv.inq
+	secret := srv.AddWebhook(srv.src, "http://127.0.0.1:1/never", connect.EventInquiryApproved)
 	opts := []connect.Option{connect.WithRetryBackoff(time.Millisecond, time.Millisecond), connect.WithPollInterval(time.Millisecond)}
-	s, rec := logClient(t, srv, src, opts...)
-	d, destRec := logClient(t, srv, dst, opts...)
+	s, rec := logClient(t, srv.Server, srv.src, opts...)
+	d, destRec := logClient(t, srv.Server, srv.dst, opts...)
 	ctx := ctxT(t)
 	var tok *connect.ShareToken
 	must := func(err error) {

@@ -18,11 +18,9 @@ import (
 func TestReplay(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	srv := connecttest.NewServer()
-	t.Cleanup(srv.Close)
-	src, dst := srv.NewOrganization("Source"), srv.NewOrganization("Destination")
-	cxn := srv.CreateConnection(src, dst)
-	before := srv.CreateInquiry(src) // before since: never replayed
+	srv := newPersona(t)
+	src, cxn := srv.src, srv.cxn
+	before := srv.inq // before since: never replayed
 	srv.Advance(time.Second)
 	since := srv.Now()
 	var inqs []string

@@ -284,16 +284,13 @@ func TestPostFailuresOverRealHTTP(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := connecttest.NewServer()
-			t.Cleanup(srv.Close)
-			src, dst := srv.NewOrganization("Source"), srv.NewOrganization("Destination")
-			params := connect.CreateShareTokenParams{ConnectionID: srv.CreateConnection(src, dst), SourceID: srv.CreateInquiry(src)}
-			c, err := srv.NewClient(src, connect.WithRetryBackoff(time.Millisecond, time.Millisecond))
+			srv := newPersona(t)
+			c, err := srv.NewClient(srv.src, connect.WithRetryBackoff(time.Millisecond, time.Millisecond))
 			if err != nil {
 				t.Fatal(err)
 			}
-			tt.fault(srv)
-			_, err = c.ShareTokens.Create(ctxT(t), params)
+			tt.fault(srv.Server)
+			_, err = c.ShareTokens.Create(ctxT(t), connect.CreateShareTokenParams{ConnectionID: srv.cxn, SourceID: srv.inq})
 			var reqErr *connect.RequestError
 			if !errors.As(err, &reqErr) || reqErr.Attempts != 3 || len(reqErr.IdempotencyKey) != 32 {
 				t.Fatalf("error = %v, want a *RequestError with its key after 3 attempts", err)

@@ -134,14 +134,11 @@ func TestResponseIntoWithoutAnAnswer(t *testing.T) {
 // fetched, for Wait the last poll. Over connecttest.
 func TestResponseIntoListAndWait(t *testing.T) {
 	t.Parallel()
-	srv := connecttest.NewServer(connecttest.WithRedeemDelay(50 * time.Millisecond))
-	t.Cleanup(srv.Close)
-	src, dst := srv.NewOrganization("Source"), srv.NewOrganization("Destination")
-	cxn := srv.CreateConnection(src, dst)
-	inq := srv.CreateInquiry(src)
+	srv := newPersona(t, connecttest.WithRedeemDelay(50*time.Millisecond))
+	cxn, inq := srv.cxn, srv.inq
 	opts := []connect.Option{connect.WithRetryBackoff(time.Millisecond, time.Millisecond), connect.WithPollInterval(2 * time.Millisecond)}
-	s, seen := logClient(t, srv, src, opts...)
-	d, destSeen := logClient(t, srv, dst, opts...)
+	s, seen := logClient(t, srv.Server, srv.src, opts...)
+	d, destSeen := logClient(t, srv.Server, srv.dst, opts...)
 	ctx := ctxT(t)
 	var toks []*connect.ShareToken
 	for range 3 {

@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -305,15 +304,14 @@ func TestRetryWaitTooLongReturnsAtOnce(t *testing.T) {
 }
 
 // bodyTracker hands out response bodies and records, each time a request is sent, how
-// many of those handed out before are not yet settled: read to their end and closed,
-// which is what lets net/http reuse the connection.
+// many of those handed out before are not yet settled (read to their end and closed).
 type bodyTracker struct {
 	mu            sync.Mutex
-	bodies        []*trackedBody
+	bodies        []*watchedBody
 	unsettledSent []int // at each request
 }
 
-// answer wraps next's body in a trackedBody.
+// answer wraps next's body in a watchedBody.
 func (bt *bodyTracker) answer(next httpmock.Responder) httpmock.Responder {
 	return func(r *http.Request) (*http.Response, error) {
 		bt.mu.Lock()
@@ -323,7 +321,7 @@ func (bt *bodyTracker) answer(next httpmock.Responder) httpmock.Responder {
 		if err != nil {
 			return nil, err
 		}
-		b := &trackedBody{r: resp.Body, mu: &bt.mu}
+		b := &watchedBody{r: resp.Body}
 		bt.mu.Lock()
 		bt.bodies = append(bt.bodies, b)
 		bt.mu.Unlock()
@@ -335,35 +333,11 @@ func (bt *bodyTracker) answer(next httpmock.Responder) httpmock.Responder {
 func (bt *bodyTracker) unsettledLocked() int {
 	n := 0
 	for _, b := range bt.bodies {
-		if !b.eof || !b.closed {
+		if !b.settled() {
 			n++
 		}
 	}
 	return n
-}
-
-// trackedBody is a response body that knows whether it was read to its end and closed.
-type trackedBody struct {
-	r           io.ReadCloser
-	mu          *sync.Mutex // the tracker's
-	eof, closed bool
-}
-
-func (b *trackedBody) Read(p []byte) (int, error) {
-	n, err := b.r.Read(p)
-	if err == io.EOF {
-		b.mu.Lock()
-		b.eof = true
-		b.mu.Unlock()
-	}
-	return n, err
-}
-
-func (b *trackedBody) Close() error {
-	b.mu.Lock()
-	b.closed = true
-	b.mu.Unlock()
-	return b.r.Close()
 }
 
 // Every failed answer is read to its end and closed before the next attempt, so that
@@ -424,11 +398,9 @@ func TestRetriesReuseTheConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	cl := &countingListener{Listener: l}
-	srv := connecttest.NewServer(connecttest.WithListener(cl))
-	t.Cleanup(srv.Close)
-	src, dst := srv.NewOrganization("Source"), srv.NewOrganization("Destination")
-	c, log := logClient(t, srv, src, connect.WithRetryBackoff(time.Millisecond, time.Millisecond))
-	tok, err := c.ShareTokens.Create(ctxT(t), connect.CreateShareTokenParams{ConnectionID: srv.CreateConnection(src, dst), SourceID: srv.CreateInquiry(src)})
+	srv := newPersona(t, connecttest.WithListener(cl))
+	c, log := logClient(t, srv.Server, srv.src, connect.WithRetryBackoff(time.Millisecond, time.Millisecond))
+	tok, err := c.ShareTokens.Create(ctxT(t), connect.CreateShareTokenParams{ConnectionID: srv.cxn, SourceID: srv.inq})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,6 +27,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -143,6 +144,47 @@ func cutBody(status int, body []byte) httpmock.Responder {
 type errReader struct{ err error }
 
 func (r errReader) Read([]byte) (int, error) { return 0, r.err }
+
+// watchedBody is a response body that records how much of it the client read, whether
+// it read to the end, and whether it closed it.
+type watchedBody struct {
+	r io.Reader
+
+	mu          sync.Mutex
+	n           int64
+	eof, closed bool
+}
+
+func (b *watchedBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	b.mu.Lock()
+	b.n += int64(n)
+	b.eof = b.eof || err == io.EOF
+	b.mu.Unlock()
+	return n, err
+}
+
+func (b *watchedBody) Close() error {
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
+	return nil
+}
+
+// state is how many bytes the client read, whether it read to the end and whether it
+// closed the body.
+func (b *watchedBody) state() (read int64, eof, closed bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.n, b.eof, b.closed
+}
+
+// settled reports whether the client read the body to its end and closed it, which is
+// what lets net/http reuse the connection.
+func (b *watchedBody) settled() bool {
+	_, eof, closed := b.state()
+	return eof && closed
+}
 
 // holdUntilCancelled tells the test the request arrived, then holds it until the
 // client goes away: the request was sent, and its outcome is unknown to the client.

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	connect "github.com/persona-connect/connect-go"
-	"github.com/persona-connect/connect-go/connecttest"
 )
 
 // badIDs are IDs that must never reach a URL path or a body, whatever their prefix.
@@ -285,17 +284,14 @@ func TestNewValidatesOptions(t *testing.T) {
 // A loopback base URL is really used: connecttest's plain-http server works.
 func TestLoopbackBaseURLWorks(t *testing.T) {
 	t.Parallel()
-	srv := connecttest.NewServer()
-	t.Cleanup(srv.Close)
-	src, dst := srv.NewOrganization("Source"), srv.NewOrganization("Destination")
-	cxn := srv.CreateConnection(src, dst)
-	c, err := srv.NewClient(src)
+	srv := newPersona(t)
+	c, err := srv.NewClient(srv.src)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := c.Connections.Get(ctxT(t), cxn)
-	if err != nil || got.ID != cxn {
-		t.Fatalf("Get over loopback http = %v, %v; want %s", got, err, cxn)
+	got, err := c.Connections.Get(ctxT(t), srv.cxn)
+	if err != nil || got.ID != srv.cxn {
+		t.Fatalf("Get over loopback http = %v, %v; want %s", got, err, srv.cxn)
 	}
 }
 

@@ -253,11 +253,8 @@ func deliveries(t *testing.T, srv *connecttest.Server, n int) []connecttest.Deli
 // new one once the old has expired.
 func TestRotateSecretEndToEnd(t *testing.T) {
 	t.Parallel()
-	srv := connecttest.NewServer()
-	t.Cleanup(srv.Close)
-	src, dst := srv.NewOrganization("Source"), srv.NewOrganization("Destination")
-	cxn := srv.CreateConnection(src, dst)
-	inq := srv.CreateInquiry(src)
+	srv := newPersona(t)
+	src, cxn, inq := srv.src, srv.cxn, srv.inq
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
 	t.Cleanup(receiver.Close)
 	oldSecret := srv.AddWebhook(src, receiver.URL, connect.EventShareTokenOutboundCreated)
@@ -284,17 +281,13 @@ func TestRotateSecretEndToEnd(t *testing.T) {
 	}
 	verifiers := map[string]*connect.Verifier{}
 	for name, secrets := range map[string][]string{"old": {oldSecret}, "new": {newSecret}, "both": wh.ActiveSecrets(srv.Now())} {
-		v, err := connect.NewVerifier(secrets, connect.WithClock(srv.Now))
-		if err != nil {
-			t.Fatal(err)
-		}
-		verifiers[name] = v
+		verifiers[name] = newVerifier(t, secrets, connect.WithClock(srv.Now))
 	}
 
 	if _, err := c.ShareTokens.Create(ctxT(t), connect.CreateShareTokenParams{ConnectionID: cxn, SourceID: inq}); err != nil {
 		t.Fatal(err)
 	}
-	during := deliveries(t, srv, 1)[0]
+	during := deliveries(t, srv.Server, 1)[0]
 	if n := len(strings.Fields(during.Signature)); n != 2 {
 		t.Errorf("during the overlap the signature has %d groups, want 2", n)
 	}
@@ -308,7 +301,7 @@ func TestRotateSecretEndToEnd(t *testing.T) {
 	if _, err := c.ShareTokens.Create(ctxT(t), connect.CreateShareTokenParams{ConnectionID: cxn, SourceID: inq}); err != nil {
 		t.Fatal(err)
 	}
-	afterwards := deliveries(t, srv, 2)[1]
+	afterwards := deliveries(t, srv.Server, 2)[1]
 	if n := len(strings.Fields(afterwards.Signature)); n != 1 {
 		t.Errorf("after the overlap the signature has %d groups, want 1", n)
 	}

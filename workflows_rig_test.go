@@ -110,10 +110,7 @@ func (r *workflowRig) endpoint(t *testing.T, org *connecttest.Organization, even
 	}))
 	t.Cleanup(e.srv.Close)
 	e.secret = r.persona.AddWebhook(org, e.srv.URL+"/webhooks/persona", events...)
-	var err error
-	if e.verifier, err = connect.NewVerifier([]string{e.secret}); err != nil {
-		t.Fatal(err)
-	}
+	e.verifier = newVerifier(t, []string{e.secret})
 	return e
 }
 
