@@ -2,6 +2,7 @@ package connect_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -256,101 +257,42 @@ func TestIdempotencyKeyIsRandomPerCall(t *testing.T) {
 // the redeem path's schema.
 func TestRequestBodiesMatchSpec(t *testing.T) {
 	t.Parallel()
+	const (
+		redeemABC = "/connect/share-tokens/cnst_ABC123/redeem"
+		redeemDEF = "/connect/share-tokens/cnst_DEF456/redeem"
+	)
+	fieldMappings := []connect.FieldMapping{
+		{SourceFieldName: "address_street_1", DestinationFieldName: "street_address"},
+		{SourceFieldName: "birthdate", DestinationFieldName: "date_of_birth"},
+	}
 	tests := []struct {
 		name string
 		path string // relative to the base URL
-		call func(context.Context, *connect.Client) error
-		want []byte
+		call call
+		want [][]byte // every one is the body: the spec may give a request twice
 	}{
-		{
-			name: "create share token",
-			path: "/connect/share-tokens",
-			call: func(ctx context.Context, c *connect.Client) error {
-				_, err := c.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: "cxn_ABC123", SourceID: "inq_ABC123"})
-				return err
-			},
-			want: specFixture(t, "create-share-token.json"),
-		},
-		{
-			name: "create share token with the shortest TTL",
-			path: "/connect/share-tokens",
-			call: func(ctx context.Context, c *connect.Client) error {
-				_, err := c.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: "cxn_ABC123", SourceID: "act_ABC123", ExpiresIn: time.Minute})
-				return err
-			},
-			want: []byte(`{"data":{"attributes":{"connection-id":"cxn_ABC123","source-id":"act_ABC123","expires-in-seconds":60}}}`),
-		},
-		{
-			name: "create share token with the longest TTL",
-			path: "/connect/share-tokens",
-			call: func(ctx context.Context, c *connect.Client) error {
-				_, err := c.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: "cxn_ABC123", SourceID: "ver_ABC123", ExpiresIn: 21 * 24 * time.Hour})
-				return err
-			},
-			want: []byte(`{"data":{"attributes":{"connection-id":"cxn_ABC123","source-id":"ver_ABC123","expires-in-seconds":1814400}}}`),
-		},
-		{
-			name: "redeem clone",
-			path: "/connect/share-tokens/cnst_ABC123/redeem",
-			call: func(ctx context.Context, c *connect.Client) error {
-				_, err := c.ShareTokens.Redeem(ctx, "cnst_ABC123", connect.RedeemShareTokenParams{})
-				return err
-			},
-			want: specFixture(t, "redeem-share-token-clone-object.json"),
-		},
-		{
-			name: "redeem clone (x-fern example)",
-			path: "/connect/share-tokens/cnst_ABC123/redeem",
-			call: func(ctx context.Context, c *connect.Client) error {
-				_, err := c.ShareTokens.Redeem(ctx, "cnst_ABC123", connect.RedeemShareTokenParams{})
-				return err
-			},
-			want: specFixture(t, "redeem-share-token.x-fern-examples.clone-an-object.request.json"),
-		},
-		{
-			name: "redeem hydrate",
-			path: "/connect/share-tokens/cnst_DEF456/redeem",
-			call: func(ctx context.Context, c *connect.Client) error {
-				_, err := c.ShareTokens.Redeem(ctx, "cnst_DEF456", connect.RedeemShareTokenParams{DestinationID: "inq_XYZ789"})
-				return err
-			},
-			want: specFixture(t, "redeem-share-token-hydrate-object.json"),
-		},
-		{
-			name: "redeem hydrate (x-fern example)",
-			path: "/connect/share-tokens/cnst_DEF456/redeem",
-			call: func(ctx context.Context, c *connect.Client) error {
-				_, err := c.ShareTokens.Redeem(ctx, "cnst_DEF456", connect.RedeemShareTokenParams{DestinationID: "inq_XYZ789"})
-				return err
-			},
-			want: specFixture(t, "redeem-share-token.x-fern-examples.hydrate-an-object.request.json"),
-		},
-		{
-			name: "redeem hydrate with field mappings",
-			path: "/connect/share-tokens/cnst_DEF456/redeem",
-			call: func(ctx context.Context, c *connect.Client) error {
-				_, err := c.ShareTokens.Redeem(ctx, "cnst_DEF456", connect.RedeemShareTokenParams{
-					DestinationID: "inq_XYZ789",
-					FieldMappings: []connect.FieldMapping{
-						{SourceFieldName: "address_street_1", DestinationFieldName: "street_address"},
-						{SourceFieldName: "birthdate", DestinationFieldName: "date_of_birth"},
-					},
-				})
-				return err
-			},
-			want: []byte(`{"data":{"attributes":{"destination-id":"inq_XYZ789"}},"meta":{"field-mappings":[
+		{"create share token", createTokenPath, createWith(connect.CreateShareTokenParams{ConnectionID: "cxn_ABC123", SourceID: "inq_ABC123"}),
+			[][]byte{specFixture(t, "create-share-token.json")}},
+		{"create share token with the shortest TTL", createTokenPath, createWith(connect.CreateShareTokenParams{ConnectionID: "cxn_ABC123", SourceID: "act_ABC123", ExpiresIn: time.Minute}),
+			[][]byte{[]byte(`{"data":{"attributes":{"connection-id":"cxn_ABC123","source-id":"act_ABC123","expires-in-seconds":60}}}`)}},
+		{"create share token with the longest TTL", createTokenPath, createWith(connect.CreateShareTokenParams{ConnectionID: "cxn_ABC123", SourceID: "ver_ABC123", ExpiresIn: 21 * 24 * time.Hour}),
+			[][]byte{[]byte(`{"data":{"attributes":{"connection-id":"cxn_ABC123","source-id":"ver_ABC123","expires-in-seconds":1814400}}}`)}},
+		{"redeem clone", redeemABC, redeemWith("cnst_ABC123", connect.RedeemShareTokenParams{}), [][]byte{
+			specFixture(t, "redeem-share-token-clone-object.json"),
+			specFixture(t, "redeem-share-token.x-fern-examples.clone-an-object.request.json"),
+		}},
+		{"redeem hydrate", redeemDEF, redeemWith("cnst_DEF456", connect.RedeemShareTokenParams{DestinationID: "inq_XYZ789"}), [][]byte{
+			specFixture(t, "redeem-share-token-hydrate-object.json"),
+			specFixture(t, "redeem-share-token.x-fern-examples.hydrate-an-object.request.json"),
+		}},
+		{"redeem hydrate with field mappings", redeemDEF, redeemWith("cnst_DEF456", connect.RedeemShareTokenParams{DestinationID: "inq_XYZ789", FieldMappings: fieldMappings}),
+			[][]byte{[]byte(`{"data":{"attributes":{"destination-id":"inq_XYZ789"}},"meta":{"field-mappings":[
 				{"source-field-name":"address_street_1","destination-field-name":"street_address"},
-				{"source-field-name":"birthdate","destination-field-name":"date_of_birth"}]}}`),
-		},
-		{
-			name: "create connection",
-			path: "/connect/connections",
-			call: func(ctx context.Context, c *connect.Client) error {
-				_, err := c.Connections.Create(ctx, connect.CreateConnectionParams{DestinationOrganizationID: "org_XYZ789"})
-				return err
-			},
-			want: specFixture(t, "create-connection.json"),
-		},
+				{"source-field-name":"birthdate","destination-field-name":"date_of_birth"}]}}`)}},
+		{"create connection", "/connect/connections", func(ctx context.Context, c *connect.Client) error {
+			_, err := c.Connections.Create(ctx, connect.CreateConnectionParams{DestinationOrganizationID: "org_XYZ789"})
+			return err
+		}, [][]byte{specFixture(t, "create-connection.json")}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -361,7 +303,10 @@ func TestRequestBodiesMatchSpec(t *testing.T) {
 				answer = respond(http.StatusCreated, specFixture(t, "connect-connection.json"))
 			}
 			mt.RegisterResponder(http.MethodPost, mockURL(tt.path), func(r *http.Request) (*http.Response, error) {
-				testJSONBody(t, r, tt.want)
+				body := requestBody(t, r)
+				for i, want := range tt.want {
+					testJSON(t, fmt.Sprintf("body against example %d", i+1), body, want)
+				}
 				return answer(r)
 			})
 			if err := tt.call(ctxT(t), c); err != nil {

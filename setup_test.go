@@ -295,6 +295,38 @@ func collectAll[T any](seq func(func(T, error) bool)) ([]T, error) {
 	return out, nil
 }
 
+// call is one client call, as table tests hold it.
+type call func(ctx context.Context, c *connect.Client) error
+
+// createWith is a Create with p.
+func createWith(p connect.CreateShareTokenParams) call {
+	return func(ctx context.Context, c *connect.Client) error {
+		_, err := c.ShareTokens.Create(ctx, p)
+		return err
+	}
+}
+
+// redeemWith is a Redeem of token id with p.
+func redeemWith(id string, p connect.RedeemShareTokenParams) call {
+	return func(ctx context.Context, c *connect.Client) error {
+		_, err := c.ShareTokens.Redeem(ctx, id, p)
+		return err
+	}
+}
+
+// listTokens, listConnections and listEvents are a List with p, run to its first error.
+func listTokens(p connect.ListShareTokensParams) call {
+	return func(ctx context.Context, c *connect.Client) error { return firstErr(c.ShareTokens.List(ctx, &p), 0) }
+}
+
+func listConnections(p connect.ListConnectionsParams) call {
+	return func(ctx context.Context, c *connect.Client) error { return firstErr(c.Connections.List(ctx, &p), 0) }
+}
+
+func listEvents(p connect.ListEventsParams) call {
+	return func(ctx context.Context, c *connect.Client) error { return firstErr(c.Events.List(ctx, &p), 0) }
+}
+
 // idCall is a call of a method that takes an id, as the tests of every such method run
 // it.
 type idCall func(ctx context.Context, c *connect.Client, id string, opts ...connect.RequestOption) error

@@ -105,15 +105,11 @@ func TestWebhookHandlerReplicasShareTheClaim(t *testing.T) {
 	body := eventBody("evt_replicas", EventInquiryCompleted)
 	run := holdFirstRun(t, a, body, nil)
 	b.On(EventInquiryCompleted, func(context.Context, *Event) error { run.calls.Add(1); return nil })
-	if status, _ := serve(b, delivery(t, body)); status != http.StatusConflict {
-		t.Errorf("other replica during the run: %d, want 409", status)
-	}
+	wantStatus(t, b, body, http.StatusConflict, "other replica during the run")
 	if status := run.release(); status != http.StatusOK {
 		t.Errorf("first replica: %d", status)
 	}
-	if status, _ := serve(b, delivery(t, body)); status != http.StatusOK {
-		t.Errorf("other replica after the run: %d, want 200", status)
-	}
+	wantStatus(t, b, body, http.StatusOK, "other replica after the run")
 	if n := run.calls.Load(); n != 1 {
 		t.Errorf("ran %d times, want 1", n)
 	}

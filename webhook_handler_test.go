@@ -374,6 +374,15 @@ func TestWebhookHandlerRetryAfterFailureRunsAgain(t *testing.T) {
 	}
 }
 
+// wantStatus delivers body, signed now, to h and fails the test unless h answers want;
+// what names the delivery in the failure.
+func wantStatus(t *testing.T, h http.Handler, body []byte, want int, what string) {
+	t.Helper()
+	if status, answer := serve(h, delivery(t, body)); status != want {
+		t.Errorf("%s: status %d (%q), want %d", what, status, answer, want)
+	}
+}
+
 // heldRun is a first delivery whose function is held running while the test delivers
 // duplicates; release lets it return.
 type heldRun struct {
@@ -423,9 +432,7 @@ func TestWebhookHandlerConcurrentDuplicatesRunOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if status, _ := serve(h, delivery(t, body)); status != http.StatusConflict {
-				t.Errorf("duplicate while running: status %d, want 409", status)
-			}
+			wantStatus(t, h, body, http.StatusConflict, "duplicate while running")
 		}()
 	}
 	wg.Wait()
@@ -433,9 +440,7 @@ func TestWebhookHandlerConcurrentDuplicatesRunOnce(t *testing.T) {
 		t.Errorf("first delivery: status %d", status)
 	}
 	// Once the first run has succeeded, a duplicate is acknowledged without running.
-	if status, _ := serve(h, delivery(t, body)); status != http.StatusOK {
-		t.Errorf("duplicate after success: status %d, want 200", status)
-	}
+	wantStatus(t, h, body, http.StatusOK, "duplicate after success")
 	if n := run.calls.Load(); n != 1 {
 		t.Errorf("callback ran %d times, want 1", n)
 	}
@@ -456,9 +461,7 @@ func TestWebhookHandlerRetryDuringFailingRunIsNotLost(t *testing.T) {
 	if status := run.release(); status != http.StatusInternalServerError {
 		t.Errorf("failing first run: status %d, want 500", status)
 	}
-	if status, _ := serve(h, delivery(t, body)); status != http.StatusOK {
-		t.Errorf("next retry: status %d, want 200", status)
-	}
+	wantStatus(t, h, body, http.StatusOK, "next retry")
 	if n := run.calls.Load(); n != 2 {
 		t.Errorf("function ran %d times, want 2 (the failure, then the retry)", n)
 	}

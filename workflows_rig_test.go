@@ -85,31 +85,20 @@ func (r *workflowRig) deliveryStatuses(t *testing.T, name connect.EventName, n i
 }
 
 // endpoint is a webhook endpoint on loopback registered with the fake. Mount a handler
-// with serve once the secret, which its verifier needs, is known.
+// with serve once the secret, which its verifier needs, is known; until then the
+// endpoint answers 404 and the fake retries.
 type endpoint struct {
-	srv      *httptest.Server
+	mux      *http.ServeMux
 	secret   string
 	verifier *connect.Verifier
-
-	mu sync.Mutex
-	h  http.Handler
 }
 
 func (r *workflowRig) endpoint(t *testing.T, org *connecttest.Organization, events ...connect.EventName) *endpoint {
 	t.Helper()
-	e := &endpoint{}
-	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		e.mu.Lock()
-		h := e.h
-		e.mu.Unlock()
-		if h == nil {
-			http.Error(w, "no handler yet", http.StatusServiceUnavailable)
-			return
-		}
-		h.ServeHTTP(w, req)
-	}))
-	t.Cleanup(e.srv.Close)
-	e.secret = r.persona.AddWebhook(org, e.srv.URL+"/webhooks/persona", events...)
+	e := &endpoint{mux: http.NewServeMux()}
+	srv := httptest.NewServer(e.mux)
+	t.Cleanup(srv.Close)
+	e.secret = r.persona.AddWebhook(org, srv.URL+"/webhooks/persona", events...)
 	e.verifier = newVerifier(t, []string{e.secret})
 	return e
 }
@@ -119,12 +108,8 @@ func (e *endpoint) handler(opts ...connect.HandlerOption) *connect.WebhookHandle
 	return connect.NewWebhookHandler(e.verifier, opts...)
 }
 
-// serve makes h answer the endpoint's deliveries.
-func (e *endpoint) serve(h http.Handler) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.h = h
-}
+// serve makes h answer the endpoint's deliveries; call it once per endpoint.
+func (e *endpoint) serve(h http.Handler) { e.mux.Handle("POST /webhooks/persona", h) }
 
 // capture is an endpoint that answers 200 and keeps the bodies, so that a test can
 // deliver them itself, as often and as concurrently as it likes.
