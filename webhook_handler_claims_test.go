@@ -96,25 +96,6 @@ func TestWebhookHandlerFunctionContextEndsWithTheLease(t *testing.T) {
 	}
 }
 
-// Two replicas sharing a Deduper: the second is told 409 while the first runs, and the
-// event is done for both afterwards.
-func TestWebhookHandlerReplicasShareTheClaim(t *testing.T) {
-	t.Parallel()
-	shared := NewMemoryDeduper(0)
-	a, b := newTestHandler(t, WithDeduper(shared)), newTestHandler(t, WithDeduper(shared))
-	body := eventBody("evt_replicas", EventInquiryCompleted)
-	run := holdFirstRun(t, a, body, nil)
-	b.On(EventInquiryCompleted, func(context.Context, *Event) error { run.calls.Add(1); return nil })
-	wantStatus(t, b, body, http.StatusConflict, "other replica during the run")
-	if status := run.release(); status != http.StatusOK {
-		t.Errorf("first replica: %d", status)
-	}
-	wantStatus(t, b, body, http.StatusOK, "other replica after the run")
-	if n := run.calls.Load(); n != 1 {
-		t.Errorf("ran %d times, want 1", n)
-	}
-}
-
 // A Complete that fails after the function succeeded: the work is done, so the answer
 // is 200, and the error handler hears about it.
 func TestWebhookHandlerCompleteFailureStillAnswers200(t *testing.T) {

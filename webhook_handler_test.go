@@ -420,50 +420,52 @@ func (r *heldRun) release() int {
 	return <-r.first
 }
 
-func TestWebhookHandlerConcurrentDuplicatesRunOnce(t *testing.T) {
+// A duplicate that arrives while the first delivery runs (Persona retries after 5
+// seconds; replicas each get a copy) is told to come back, 409, at once: a 2xx would
+// tell Persona the event was handled, and it would be lost if that run then failed.
+// After a successful run a duplicate is acknowledged without running; after a failed
+// one, the next delivery runs the event.
+func TestWebhookHandlerDuplicateDuringARun(t *testing.T) {
 	t.Parallel()
-	h := newTestHandler(t)
-	body := eventBody("evt_concurrent", EventInquiryCompleted)
-	run := holdFirstRun(t, h, body, nil)
-	// While the first delivery is still running, duplicates are told to come back
-	// (409) at once: a 200 would tell Persona the event was handled before it is.
-	var wg sync.WaitGroup
-	for i := 0; i < 16; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			wantStatus(t, h, body, http.StatusConflict, "duplicate while running")
-		}()
-	}
-	wg.Wait()
-	if status := run.release(); status != http.StatusOK {
-		t.Errorf("first delivery: status %d", status)
-	}
-	// Once the first run has succeeded, a duplicate is acknowledged without running.
-	wantStatus(t, h, body, http.StatusOK, "duplicate after success")
-	if n := run.calls.Load(); n != 1 {
-		t.Errorf("callback ran %d times, want 1", n)
-	}
-}
-
-// Persona's retry can arrive while the first attempt still runs (it waits 5 seconds).
-// If the first attempt then fails, the event must still run: the retry was told 409,
-// so Persona retries again, and that delivery runs the function.
-func TestWebhookHandlerRetryDuringFailingRunIsNotLost(t *testing.T) {
-	t.Parallel()
-	h := newTestHandler(t)
-	body := eventBody("evt_slow_failure", EventInquiryCompleted)
-	run := holdFirstRun(t, h, body, errors.New("database down"))
-	if status, _ := serve(h, delivery(t, body)); status == http.StatusOK {
-		run.release()
-		t.Fatal("a retry during the first run was acknowledged: Persona would stop delivering")
-	}
-	if status := run.release(); status != http.StatusInternalServerError {
-		t.Errorf("failing first run: status %d, want 500", status)
-	}
-	wantStatus(t, h, body, http.StatusOK, "next retry")
-	if n := run.calls.Load(); n != 2 {
-		t.Errorf("function ran %d times, want 2 (the failure, then the retry)", n)
+	for _, tc := range []struct {
+		name      string
+		replica   bool // the duplicates go to another handler sharing the Deduper
+		firstErr  error
+		wantFirst int
+		wantCalls int32
+	}{
+		{"same handler", false, nil, http.StatusOK, 1},
+		{"another replica sharing the deduper", true, nil, http.StatusOK, 1},
+		{"the first run fails", false, errors.New("database down"), http.StatusInternalServerError, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			shared := NewMemoryDeduper(0)
+			h := newTestHandler(t, WithDeduper(shared))
+			body := eventBody("evt_held", EventInquiryCompleted)
+			run := holdFirstRun(t, h, body, tc.firstErr)
+			dup := h
+			if tc.replica {
+				dup = newTestHandler(t, WithDeduper(shared))
+				dup.On(EventInquiryCompleted, func(context.Context, *Event) error { run.calls.Add(1); return nil })
+			}
+			var wg sync.WaitGroup
+			for range 16 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					wantStatus(t, dup, body, http.StatusConflict, "duplicate while the first delivery runs")
+				}()
+			}
+			wg.Wait()
+			if status := run.release(); status != tc.wantFirst {
+				t.Errorf("first delivery: status %d, want %d", status, tc.wantFirst)
+			}
+			wantStatus(t, dup, body, http.StatusOK, "delivery after the first")
+			if n := run.calls.Load(); n != tc.wantCalls {
+				t.Errorf("the function ran %d times, want %d", n, tc.wantCalls)
+			}
+		})
 	}
 }
 
