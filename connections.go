@@ -103,7 +103,7 @@ type createConnectionAttributes struct {
 
 const connectionsPath = "/connect/connections"
 
-var connectionIDs = idKind{field: "connection id", prefixes: connectionPrefixes, path: connectionsPath}
+var connectionIDs = newIDKind("connection id", connectionPrefixes, connectionsPath)
 
 // List iterates over connections, newest first, fetching pages lazily. params may be
 // nil; it is copied. Bad params are yielded as the first and only error. opts apply to

@@ -222,7 +222,7 @@ func idList(field string, ids []string, prefixes []string) (string, error) {
 
 const eventsPath = "/events"
 
-var eventIDs = idKind{field: "event id", prefixes: eventPrefixes, path: eventsPath}
+var eventIDs = newIDKind("event id", eventPrefixes, eventsPath)
 
 // List iterates over the organization's events, newest first, fetching pages lazily:
 // use it to replay deliveries a webhook endpoint missed (dedupe on Event.ID, as for

@@ -398,6 +398,13 @@ type idKind struct {
 	field    string   // how an error names the id: "share token id"
 	prefixes []string // what it starts with: cnst_
 	path     string   // the collection, relative to the base URL: /connect/share-tokens
+	route    string   // path + "/{id}", made once: a GET's route costs no allocation
+}
+
+// newIDKind is the idKind of ids named field, starting with one of prefixes, of the
+// collection at path.
+func newIDKind(field string, prefixes []string, path string) idKind {
+	return idKind{field: field, prefixes: prefixes, path: path, route: path + "/{id}"}
 }
 
 // sendByID runs a call on the resource of kind with id as operation name: the id is
@@ -417,7 +424,11 @@ func sendByID[W, T any](ctx context.Context, c *Client, kind idKind, name, metho
 			return zero, err
 		}
 	}
-	ctx = withOperation(ctx, name, kind.path+"/{id}"+action)
+	route := kind.route
+	if action != "" {
+		route += action
+	}
+	ctx = withOperation(ctx, name, route)
 	return send(ctx, c, method, kind.path+"/"+id+action, query, b, opts, decode)
 }
 

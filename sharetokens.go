@@ -305,7 +305,7 @@ func (p *ListShareTokensParams) query() (url.Values, error) {
 
 const shareTokensPath = "/connect/share-tokens"
 
-var shareTokenIDs = idKind{field: "share token id", prefixes: shareTokenPrefixes, path: shareTokensPath}
+var shareTokenIDs = newIDKind("share token id", shareTokenPrefixes, shareTokensPath)
 
 // Create makes a share token (source organization). The same Idempotency-Key is sent
 // on every retry, so at most one token is created per call; pass WithIdempotencyKey to

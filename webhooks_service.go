@@ -133,7 +133,7 @@ type rotateSecretMeta struct {
 
 const webhooksPath = "/webhooks"
 
-var webhookIDs = idKind{field: "webhook id", prefixes: webhookPrefixes, path: webhooksPath}
+var webhookIDs = newIDKind("webhook id", webhookPrefixes, webhooksPath)
 
 // RotateSecret gives webhook id (wbh_...) a new signing secret and returns the webhook
 // with its secrets: the new one first, the current one with its expiry (params'
