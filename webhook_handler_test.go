@@ -50,6 +50,12 @@ func TestWebhookHandlerStatuses(t *testing.T) {
 	t.Parallel()
 	shareToken := readFixture(t, "share_token_inbound_created.kebab.json")
 	errBoom := errors.New("boom")
+	// counting registers, for name, a function that counts its runs and returns err.
+	counting := func(name EventName, err error) func(*WebhookHandler, *atomic.Int32) {
+		return func(h *WebhookHandler, calls *atomic.Int32) {
+			h.On(name, func(context.Context, *Event) error { calls.Add(1); return err })
+		}
+	}
 	tests := []struct {
 		name     string
 		request  func(t *testing.T) *http.Request
@@ -135,35 +141,27 @@ func TestWebhookHandlerStatuses(t *testing.T) {
 			request: func(t *testing.T) *http.Request {
 				return delivery(t, append(bytes.Repeat([]byte(" "), 1<<20-len(shareToken)), shareToken...))
 			},
-			register: func(h *WebhookHandler, calls *atomic.Int32) {
-				h.On(EventShareTokenInboundCreated, func(context.Context, *Event) error { calls.Add(1); return nil })
-			},
+			register: counting(EventShareTokenInboundCreated, nil),
 			want:     http.StatusOK,
 			wantRuns: 1,
 		},
 		{
-			name:    "nobody registered the name",
-			request: func(t *testing.T) *http.Request { return delivery(t, shareToken) },
-			register: func(h *WebhookHandler, calls *atomic.Int32) {
-				h.On(EventInquiryCompleted, func(context.Context, *Event) error { calls.Add(1); return nil })
-			},
-			want: http.StatusOK,
+			name:     "nobody registered the name",
+			request:  func(t *testing.T) *http.Request { return delivery(t, shareToken) },
+			register: counting(EventInquiryCompleted, nil),
+			want:     http.StatusOK,
 		},
 		{
-			name:    "dispatched",
-			request: func(t *testing.T) *http.Request { return delivery(t, shareToken) },
-			register: func(h *WebhookHandler, calls *atomic.Int32) {
-				h.On(EventShareTokenInboundCreated, func(context.Context, *Event) error { calls.Add(1); return nil })
-			},
+			name:     "dispatched",
+			request:  func(t *testing.T) *http.Request { return delivery(t, shareToken) },
+			register: counting(EventShareTokenInboundCreated, nil),
 			want:     http.StatusOK,
 			wantRuns: 1,
 		},
 		{
-			name:    "callback error",
-			request: func(t *testing.T) *http.Request { return delivery(t, shareToken) },
-			register: func(h *WebhookHandler, calls *atomic.Int32) {
-				h.On(EventShareTokenInboundCreated, func(context.Context, *Event) error { calls.Add(1); return errBoom })
-			},
+			name:     "callback error",
+			request:  func(t *testing.T) *http.Request { return delivery(t, shareToken) },
+			register: counting(EventShareTokenInboundCreated, errBoom),
 			want:     http.StatusInternalServerError,
 			wantRuns: 1,
 		},
