@@ -3,7 +3,6 @@ package connecttest_test
 import (
 	"context"
 	"net"
-	"strings"
 	"testing"
 
 	connect "github.com/persona-connect/connect-go"
@@ -46,16 +45,4 @@ func TestWithListenerServesOnTheCallersListener(t *testing.T) {
 		conn.Close()
 		t.Fatalf("%s still accepts connections after Close", addr)
 	}
-}
-
-func TestWithListenerNilPanics(t *testing.T) {
-	t.Parallel()
-	defer func() {
-		p := recover()
-		if s, _ := p.(string); !strings.Contains(s, "WithListener") {
-			t.Fatalf("panic = %v, want one naming WithListener", p)
-		}
-	}()
-	srv := connecttest.NewServer(connecttest.WithListener(nil))
-	srv.Close()
 }
