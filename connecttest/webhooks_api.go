@@ -2,7 +2,6 @@ package connecttest
 
 import (
 	"net/http"
-	"slices"
 	"time"
 
 	connect "github.com/persona-connect/connect-go"
@@ -31,14 +30,9 @@ func (s *Server) rotateWebhookSecret(q *request) response {
 		}
 		expiresIn = time.Duration(*secs) * time.Second
 	}
-	// The secret that signs without an expiry is the current one; it is always the
-	// newest, since every rotation puts the new secret in front.
-	current := slices.IndexFunc(wh.secrets, func(sec webhookSecret) bool { return sec.expiresAt == nil })
-	if current < 0 {
-		// Unreachable through the fake's own operations; answered rather than assumed.
-		return fail(http.StatusConflict, "the webhook has no current secret")
-	}
-	wh.rotateLocked(current, q.now, expiresIn)
+	// The current secret, the one that signs without an expiry, is always the newest:
+	// every rotation puts the new secret in front.
+	wh.rotateLocked(0, q.now, expiresIn)
 	return ok(http.StatusOK, document{Data: wh.view(q.now)})
 }
 
