@@ -92,33 +92,11 @@ func (s *Server) addFault(stage faultStage, method, pattern string, n, status in
 	s.faults = append(s.faults, &fault{stage: stage, method: strings.ToUpper(method), pattern: pattern, left: n, status: status})
 }
 
-// takeFaultLocked consumes one matching fault of stage, oldest first, and returns the
-// answer it imposes.
-func (s *Server) takeFaultLocked(stage faultStage, method, rel string) (response, bool) {
-	f := s.takeMatchingLocked(method, rel, func(st faultStage) bool { return st == stage })
-	if f == nil {
-		return response{}, false
-	}
-	if f.status == http.StatusUnauthorized {
-		return fail(f.status, ""), true // Persona's 401 carries only a title
-	}
-	return fail(f.status, "injected by connecttest"), true
-}
-
-// takeCommitFaultLocked consumes the oldest matching DropAfterCommit or
-// CutBodyAfterCommit fault and returns its stage, or noFault.
-func (s *Server) takeCommitFaultLocked(method, rel string) faultStage {
-	if f := s.takeMatchingLocked(method, rel, func(st faultStage) bool { return st == faultDrop || st == faultCut }); f != nil {
-		return f.stage
-	}
-	return noFault
-}
-
-// takeMatchingLocked consumes one use of the oldest fault whose stage is wanted and
-// whose method and pattern match, and returns it (nil when none does).
-func (s *Server) takeMatchingLocked(method, rel string, wanted func(faultStage) bool) *fault {
+// takeFaultLocked consumes one use of the oldest fault that strikes at one of stages
+// and matches method and rel, and returns it (nil when none does).
+func (s *Server) takeFaultLocked(method, rel string, stages ...faultStage) *fault {
 	for i, f := range s.faults {
-		if !wanted(f.stage) || (f.method != "" && f.method != method) {
+		if !slices.Contains(stages, f.stage) || (f.method != "" && f.method != method) {
 			continue
 		}
 		if f.pattern != "" {
@@ -133,6 +111,14 @@ func (s *Server) takeMatchingLocked(method, rel string, wanted func(faultStage) 
 		return f
 	}
 	return nil
+}
+
+// answer is the error answer of a FailNext or FailNextStored fault.
+func (f *fault) answer() response {
+	if f.status == http.StatusUnauthorized {
+		return fail(f.status, "") // Persona's 401 carries only a title
+	}
+	return fail(f.status, "injected by connecttest")
 }
 
 // writeAnswer is the one place an answer is written: whole, not at all (faultDrop) or

@@ -202,13 +202,13 @@ func (s *Server) handle(r *http.Request, body []byte, h handler) (http.Header, r
 		return hdr, unrouted(r), noFault
 	}
 	rel := strings.TrimPrefix(r.URL.Path, apiPrefix)
-	if resp, hit := s.takeFaultLocked(faultBefore, r.Method, rel); hit {
-		return hdr, resp, noFault
+	if f := s.takeFaultLocked(r.Method, rel, faultBefore); f != nil {
+		return hdr, f.answer(), noFault
 	}
 	q := &request{Request: r, org: o, now: now, body: body}
 	run := func() response {
-		if resp, hit := s.takeFaultLocked(faultStored, r.Method, rel); hit {
-			return resp
+		if f := s.takeFaultLocked(r.Method, rel, faultStored); f != nil {
+			return f.answer()
 		}
 		return h(s, q)
 	}
@@ -218,5 +218,8 @@ func (s *Server) handle(r *http.Request, body []byte, h handler) (http.Header, r
 	} else {
 		resp = run()
 	}
-	return hdr, resp, s.takeCommitFaultLocked(r.Method, rel)
+	if f := s.takeFaultLocked(r.Method, rel, faultDrop, faultCut); f != nil {
+		return hdr, resp, f.stage
+	}
+	return hdr, resp, noFault
 }
