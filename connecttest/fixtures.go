@@ -174,7 +174,7 @@ func (s *Server) FailRedemption(id string, reason connect.FailureReason) {
 }
 
 func (s *Server) mustBeOpenLocked() {
-	if s.closed {
+	if s.ctx.Err() != nil { // closed
 		panic("connecttest: server is closed")
 	}
 }

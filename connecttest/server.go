@@ -28,12 +28,11 @@ type core struct {
 	hs   *httptest.Server
 	hook *http.Client // delivers webhooks; its idle connections close with the server
 
-	ctx    context.Context // cancelled by Close: ends every wait and delivery
+	ctx    context.Context // cancelled by Close, under mu: ends every wait and delivery
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // every goroutine the server started besides httptest's
 
 	mu          sync.Mutex // guards everything below
-	closed      bool
 	clockOffset time.Duration
 	seq         int64 // creation order of every object, for newest-first lists
 	orgs        map[string]*org
@@ -99,13 +98,12 @@ func NewServer(opts ...ServerOption) *Server {
 // for in-flight requests to finish. Calling it again does nothing.
 func (s *Server) Close() {
 	s.mu.Lock()
-	if s.closed {
+	if s.ctx.Err() != nil { // closed already
 		s.mu.Unlock()
 		return
 	}
-	s.closed = true
-	s.mu.Unlock()
 	s.cancel()
+	s.mu.Unlock()
 	s.hs.Close()
 	s.wg.Wait()
 	s.hook.CloseIdleConnections()
@@ -114,7 +112,7 @@ func (s *Server) Close() {
 // goLocked runs f in a goroutine that Close waits for, unless the server is closed.
 // f must return soon after s.ctx is done. Callers hold s.mu.
 func (s *Server) goLocked(f func()) {
-	if s.closed {
+	if s.ctx.Err() != nil { // closed
 		return
 	}
 	s.wg.Add(1)
