@@ -54,13 +54,15 @@ func (c *connection) view() resource {
 	}}
 }
 
-// visibleConnectionLocked returns connection id if o is one of its sides.
-func (s *Server) visibleConnectionLocked(o *org, id string) *connection {
-	c := s.conns[id]
-	if c == nil || (c.src != o && c.dst != o) {
-		return nil
+// joins reports whether o is one of c's sides.
+func (c *connection) joins(o *org) bool { return c.src == o || c.dst == o }
+
+// visibleConnectionLocked returns connection id if the caller is one of its sides.
+func (s *Server) visibleConnectionLocked(q *request, id string) *connection {
+	if c := s.conns[id]; c != nil && c.joins(q.org) {
+		return c
 	}
-	return c
+	return nil
 }
 
 // listConnections: GET /connect/connections (connect_connections.yaml).
@@ -74,7 +76,7 @@ func (s *Server) listConnections(q *request) response {
 	}
 	var items []listItem
 	for _, c := range s.conns {
-		if c.src == q.org || c.dst == q.org {
+		if c.joins(q.org) {
 			match := lq.is("status", c.status) && lq.is("destination-organization-id", c.dst.pub.ID)
 			items = append(items, listItem{c.id, c.seq, match, c.view()})
 		}
@@ -117,21 +119,13 @@ func (s *Server) createConnection(q *request) response {
 }
 
 // getConnection: GET /connect/connections/{id}, for either side.
-func (s *Server) getConnection(q *request) response {
-	c := s.visibleConnectionLocked(q.org, q.PathValue("id"))
-	if c == nil {
-		return fail(http.StatusNotFound, "")
-	}
+func (s *Server) getConnection(q *request, c *connection) response {
 	return ok(http.StatusOK, document{Data: c.view()})
 }
 
 // deactivateConnection: POST /connect/connections/{id}/deactivate, by either side,
 // from pending or active.
-func (s *Server) deactivateConnection(q *request) response {
-	c := s.visibleConnectionLocked(q.org, q.PathValue("id"))
-	if c == nil {
-		return fail(http.StatusNotFound, "")
-	}
+func (s *Server) deactivateConnection(q *request, c *connection) response {
 	if bad := decodeBody(q.body, &emptyBody{}); bad != nil {
 		return *bad
 	}
@@ -144,11 +138,7 @@ func (s *Server) deactivateConnection(q *request) response {
 
 // reactivateConnection: POST /connect/connections/{id}/reactivate, by the source only,
 // from inactive back to pending.
-func (s *Server) reactivateConnection(q *request) response {
-	c := s.visibleConnectionLocked(q.org, q.PathValue("id"))
-	if c == nil {
-		return fail(http.StatusNotFound, "")
-	}
+func (s *Server) reactivateConnection(q *request, c *connection) response {
 	if bad := decodeBody(q.body, &emptyBody{}); bad != nil {
 		return *bad
 	}

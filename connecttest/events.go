@@ -86,11 +86,15 @@ func (s *Server) listEvents(q *request) response {
 	return lq.page(items, "/events")
 }
 
-// getEvent: GET /events/{id}, for the organization the event belongs to.
-func (s *Server) getEvent(q *request) response {
-	e := s.events[q.PathValue("id")]
-	if e == nil || e.org != q.org {
-		return fail(http.StatusNotFound, "")
+// visibleEventLocked returns event id if it is the caller's own.
+func (s *Server) visibleEventLocked(q *request, id string) *event {
+	if e := s.events[id]; e != nil && e.org == q.org {
+		return e
 	}
+	return nil
+}
+
+// getEvent: GET /events/{id}, for the organization the event belongs to.
+func (s *Server) getEvent(q *request, e *event) response {
 	return ok(http.StatusOK, document{Data: e.view(false)})
 }

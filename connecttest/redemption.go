@@ -10,11 +10,7 @@ import (
 // redeemShareToken: POST /connect/share-tokens/{id}/redeem, by the destination. It
 // answers 202 with the token pending; a goroutine finishes the redemption after the
 // redeem delay.
-func (s *Server) redeemShareToken(q *request) response {
-	t := s.visibleTokenLocked(q.org, q.PathValue("id"), q.now)
-	if t == nil {
-		return fail(http.StatusNotFound, "")
-	}
+func (s *Server) redeemShareToken(q *request, t *shareToken) response {
 	if t.conn.dst != q.org {
 		return fail(statusWrongSide, "only the destination organization of the share token's connection can redeem it")
 	}

@@ -114,13 +114,14 @@ type shareTokenRelationships struct {
 	Connection  *relationship `json:"connection"`
 }
 
-// visibleTokenLocked returns token id, refreshed, if o is a side of its connection.
-func (s *Server) visibleTokenLocked(o *org, id string, now time.Time) *shareToken {
+// visibleTokenLocked returns token id, refreshed, if the caller is a side of its
+// connection.
+func (s *Server) visibleTokenLocked(q *request, id string) *shareToken {
 	t := s.tokens[id]
-	if t == nil || (t.conn.src != o && t.conn.dst != o) {
+	if t == nil || !t.conn.joins(q.org) {
 		return nil
 	}
-	t.refresh(now)
+	t.refresh(q.now)
 	return t
 }
 
@@ -136,7 +137,7 @@ func (s *Server) listShareTokens(q *request) response {
 	}
 	var items []listItem
 	for _, t := range s.tokens {
-		if t.conn.src != q.org && t.conn.dst != q.org {
+		if !t.conn.joins(q.org) {
 			continue
 		}
 		t.refresh(q.now)
@@ -182,7 +183,7 @@ func (s *Server) createShareToken(q *request) response {
 	if _, ok := kindOfID(srcID); !ok {
 		return invalidAt("/data/attributes/source-id", "data.attributes.source-id must be an account (act_), inquiry (inq_), transaction (txn_) or verification (ver_) id")
 	}
-	c := s.visibleConnectionLocked(q.org, cxnID)
+	c := s.visibleConnectionLocked(q, cxnID)
 	if c == nil {
 		return fail(http.StatusNotFound, "data.attributes.connection-id is not found")
 	}
@@ -209,11 +210,7 @@ func (s *Server) createShareToken(q *request) response {
 }
 
 // getShareToken: GET /connect/share-tokens/{id}[?peek-source-data=true], for either side.
-func (s *Server) getShareToken(q *request) response {
-	t := s.visibleTokenLocked(q.org, q.PathValue("id"), q.now)
-	if t == nil {
-		return fail(http.StatusNotFound, "")
-	}
+func (s *Server) getShareToken(q *request, t *shareToken) response {
 	peek := false
 	if v := q.URL.Query().Get("peek-source-data"); v != "" {
 		b, err := strconv.ParseBool(v)
@@ -227,11 +224,7 @@ func (s *Server) getShareToken(q *request) response {
 
 // expireShareToken: POST /connect/share-tokens/{id}/expire, by the source, while the
 // token is created.
-func (s *Server) expireShareToken(q *request) response {
-	t := s.visibleTokenLocked(q.org, q.PathValue("id"), q.now)
-	if t == nil {
-		return fail(http.StatusNotFound, "")
-	}
+func (s *Server) expireShareToken(q *request, t *shareToken) response {
 	if t.conn.src != q.org {
 		return fail(statusWrongSide, "only the source organization can expire a share token")
 	}

@@ -10,11 +10,7 @@ import (
 // rotateWebhookSecret: POST /webhooks/{id}/rotate-secret. The current secret keeps
 // signing for meta.expires-in-seconds (see rotateDefaultExpiresIn when omitted) next to
 // a new one; the answer is the webhook with its secrets.
-func (s *Server) rotateWebhookSecret(q *request) response {
-	wh := s.visibleWebhookLocked(q.org, q.PathValue("id"))
-	if wh == nil {
-		return fail(http.StatusNotFound, "")
-	}
+func (s *Server) rotateWebhookSecret(q *request, wh *webhook) response {
 	var body struct { // webhooks_{webhook-id}_rotate-secret.yaml
 		Meta struct {
 			ExpiresInSeconds *int64 `json:"expires-in-seconds"`
@@ -36,10 +32,10 @@ func (s *Server) rotateWebhookSecret(q *request) response {
 	return ok(http.StatusOK, document{Data: wh.view(q.now)})
 }
 
-// visibleWebhookLocked returns webhook id if o owns it, or nil.
-func (s *Server) visibleWebhookLocked(o *org, id string) *webhook {
+// visibleWebhookLocked returns webhook id if the caller owns it, or nil.
+func (s *Server) visibleWebhookLocked(q *request, id string) *webhook {
 	for _, wh := range s.webhooks {
-		if wh.id == id && wh.org == o {
+		if wh.id == id && wh.org == q.org {
 			return wh
 		}
 	}
