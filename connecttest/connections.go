@@ -78,7 +78,7 @@ func (s *Server) listConnections(q *request) response {
 	for _, c := range s.conns {
 		if c.joins(q.org) {
 			match := lq.is("status", c.status) && lq.is("destination-organization-id", c.dst.pub.ID)
-			items = append(items, listItem{c.id, c.seq, match, c.view()})
+			items = append(items, listItem{c.seq, match, c.view()})
 		}
 	}
 	return lq.page(items, "/connect/connections")

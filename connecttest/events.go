@@ -80,7 +80,7 @@ func (s *Server) listEvents(q *request) response {
 	for _, e := range s.events {
 		if e.org == q.org {
 			match := lq.anyOf("name", string(e.name)) && lq.anyOf("object-id", e.objectID) && lq.anyOf("id", e.id)
-			items = append(items, listItem{e.id, e.seq, match, e.view(false)})
+			items = append(items, listItem{e.seq, match, e.view(false)})
 		}
 	}
 	return lq.page(items, "/events")

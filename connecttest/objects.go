@@ -78,7 +78,6 @@ func (k objectKind) sampleFields() []field {
 // sourceObject is an Inquiry, Account, Transaction or Verification.
 type sourceObject struct {
 	id       string
-	seq      int64
 	kind     objectKind
 	org      *org
 	fields   []field
@@ -90,7 +89,7 @@ type sourceObject struct {
 }
 
 func (s *Server) newObjectLocked(o *org, k objectKind, fields []field) *sourceObject {
-	obj := &sourceObject{id: newID(k.info().prefix), seq: s.nextSeqLocked(), kind: k, org: o, fields: fields, createdAt: s.nowLocked()}
+	obj := &sourceObject{id: newID(k.info().prefix), kind: k, org: o, fields: fields, createdAt: s.nowLocked()}
 	s.objects[obj.id] = obj
 	return obj
 }

@@ -84,7 +84,6 @@ func (lq listQuery) anyOf(name, v string) bool {
 // listItem is one thing of the listed kind that the caller can see; match says whether
 // the filters keep it. Any of them may be a cursor, also one the filters drop.
 type listItem struct {
-	id    string
 	seq   int64
 	match bool
 	doc   resource
@@ -95,7 +94,7 @@ type listItem struct {
 func (lq listQuery) page(items []listItem, path string) response {
 	seqOf := map[string]int64{}
 	for _, it := range items {
-		seqOf[it.id] = it.seq
+		seqOf[it.doc.ID] = it.seq
 	}
 	items = slices.DeleteFunc(items, func(it listItem) bool { return !it.match })
 	slices.SortFunc(items, func(a, b listItem) int { return cmp.Compare(b.seq, a.seq) })
@@ -121,10 +120,10 @@ func (lq listQuery) page(items []listItem, path string) response {
 	if len(page) > 0 {
 		first, last := page[0], page[len(page)-1]
 		if items[len(items)-1].seq < last.seq {
-			links.Next = lq.link(path, "page[after]", last.id)
+			links.Next = lq.link(path, "page[after]", last.doc.ID)
 		}
 		if items[0].seq > first.seq {
-			links.Prev = lq.link(path, "page[before]", first.id)
+			links.Prev = lq.link(path, "page[before]", first.doc.ID)
 		}
 	}
 	data := []resource{}

@@ -142,7 +142,7 @@ func (s *Server) listShareTokens(q *request) response {
 		}
 		t.refresh(q.now)
 		match := lq.is("connection-id", t.conn.id) && lq.is("status", t.status) && lq.is("direction", t.direction(q.org))
-		items = append(items, listItem{t.id, t.seq, match, t.view(q.org, false)})
+		items = append(items, listItem{t.seq, match, t.view(q.org, false)})
 	}
 	return lq.page(items, "/connect/share-tokens")
 }
