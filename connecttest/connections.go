@@ -42,8 +42,8 @@ type connectionAttributes struct {
 	UpdatedAt                 string `json:"updated-at"`
 }
 
-// view is the connect/connection resource; both sides see the same. Like every spec
-// example it has no relationships (the schema would allow a creator).
+// view is the connect/connection resource; both sides see the same, without
+// relationships (policy.go).
 func (c *connection) view() resource {
 	return resource{Type: "connect/connection", ID: c.id, Attributes: connectionAttributes{
 		Status:                    c.status,

@@ -17,7 +17,7 @@ type event struct {
 	name      connect.EventName
 	objectID  string
 	createdAt time.Time
-	data      json.RawMessage // payload.data: the object as org saw it when the event happened
+	data      json.RawMessage // payload.data, a snapshot (policy.go)
 }
 
 // eventAttributes are an event's attributes (persona-openapi/components/schemas/event.yaml).
@@ -31,12 +31,11 @@ type eventAttributes struct {
 // eventPayload is the object the event is about, as its organization saw it.
 type eventPayload struct {
 	Data     json.RawMessage `json:"data"`
-	Included any             `json:"included,omitempty"` // [] in deliveries, absent in the Events API
+	Included any             `json:"included,omitempty"`
 }
 
-// view is the event resource. withIncluded adds payload.included = [], which webhook
-// deliveries carry (API-NOTES); the Events API follows event.yaml, whose payload has
-// only data.
+// view is the event resource; withIncluded adds payload.included = [], as in webhook
+// deliveries (policy.go).
 func (e *event) view(withIncluded bool) resource {
 	payload := eventPayload{Data: e.data}
 	if withIncluded {

@@ -77,15 +77,13 @@ func (k objectKind) sampleFields() []field {
 
 // sourceObject is an Inquiry, Account, Transaction or Verification.
 type sourceObject struct {
-	id       string
-	kind     objectKind
-	org      *org
-	fields   []field
-	redacted bool
-	deleted  bool
-	// createdAt is when the setup method or the clone made it; the fake's inquiries
-	// are completed at once, so it is also their started-at and completed-at.
-	createdAt time.Time
+	id        string
+	kind      objectKind
+	org       *org
+	fields    []field
+	redacted  bool
+	deleted   bool
+	createdAt time.Time // when the setup method or the clone made it
 }
 
 func (s *Server) newObjectLocked(o *org, k objectKind, fields []field) *sourceObject {
@@ -112,12 +110,11 @@ func (obj *sourceObject) setField(name string, value any, presence bool) {
 	obj.fields = append(obj.fields, field{name: name, value: value, presence: presence})
 }
 
-// inquiryView is an inquiry as Persona serializes it in an event payload, kebab case:
-// status completed, its timestamps (created-at = started-at = completed-at, since the
-// fake's inquiries are created completed; the ones it never reaches are null) and the
-// fields bag, each entry {type, value} as in Persona's inquiry resource. Persona also
-// sends relationships (account, template, verifications...); the fake has none of
-// those objects, so it sends none.
+// inquiryView is an inquiry as Persona serializes it in an event payload: completed,
+// with created-at = started-at = completed-at (the fake's inquiries are created
+// completed; the timestamps of other states are null) and the fields bag of {type,
+// value} entries. Persona also sends relationships (account, template...); the fake has
+// none of those objects, so it sends none.
 func (obj *sourceObject) inquiryView() resource {
 	fields := map[string]inquiryField{}
 	for _, f := range obj.fields {

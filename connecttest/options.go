@@ -38,8 +38,9 @@ func setting(valid bool, set func(*config), format string, args ...any) ServerOp
 }
 
 // WithClock sets the server's clock (default time.Now). The clock stamps every
-// timestamp, decides TTL expiry, idempotency retention, rate-limit windows and the
-// webhook signature's t. Server.Advance moves it forward on top of now.
+// timestamp, decides TTL expiry, idempotency retention, rate-limit windows, when a
+// rotated-out secret stops signing, and the webhook signature's t. Server.Advance moves
+// it forward on top of now.
 func WithClock(now func() time.Time) ServerOption {
 	return setting(now != nil, func(c *config) { c.clock = now }, "WithClock: nil clock")
 }

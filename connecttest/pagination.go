@@ -20,10 +20,9 @@ type listQuery struct {
 	sizeWasSent bool
 }
 
-// parseListQuery reads filter[...] and page[...] from q. allowed maps each filter of the
-// list to the values it takes (nil: any). include, an unknown filter or page key, a
-// value not allowed, a page[size] outside 1..maxPageSize and both cursors at once
-// answer 400.
+// parseListQuery reads filter[...] and page[...] from q, or returns the 400 of a query
+// policy.go refuses. allowed maps each filter of the list to the values it takes (nil:
+// any).
 func parseListQuery(q url.Values, allowed map[string][]string) (listQuery, *response) {
 	lq := listQuery{filters: map[string]string{}, size: defaultPageSize}
 	for _, k := range slices.Sorted(maps.Keys(q)) {

@@ -86,9 +86,8 @@ func (s *Server) redeemShareToken(q *request, t *shareToken) response {
 	return ok(http.StatusAccepted, document{Data: t.view(q.org, false)})
 }
 
-// finishRedemption ends a pending redemption: failed for a forced reason or a source
-// gone or redacted, else redeemed (a clone makes the destination object, a hydrate
-// copies fields into it) with the two *-redeemed events.
+// finishRedemption ends a pending redemption: failed for the first reason policy.go
+// lists that applies, else redeemed, with the two *-redeemed events.
 func (s *Server) finishRedemption(t *shareToken) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

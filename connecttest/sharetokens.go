@@ -105,8 +105,7 @@ type shareTokenAttributes struct {
 	SourceData    *sourceData `json:"source-data,omitempty"` // a peek by the destination
 }
 
-// shareTokenRelationships: the source sees creator, source and connection; the
-// destination sees destination and connection.
+// shareTokenRelationships are the relationships of one side's view.
 type shareTokenRelationships struct {
 	Creator     *relationship `json:"creator,omitempty"`
 	Source      *relationship `json:"source,omitempty"`

@@ -42,10 +42,9 @@ func (s *Server) visibleWebhookLocked(q *request, id string) *webhook {
 	return nil
 }
 
-// view is the webhook resource with its secrets
+// view is the webhook resource with the secrets that still sign at now (policy.go)
 // (persona-openapi/components/schemas/webhook-with-secret.yaml), in the member order of
-// components/examples/webhook-created.yaml. Only secrets that still sign at now are
-// listed; the deprecated `secret` is the newest of them.
+// components/examples/webhook-created.yaml.
 func (wh *webhook) view(now time.Time) resource {
 	attrs := webhookAttributes{
 		Status:                   webhookStatus,
