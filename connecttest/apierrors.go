@@ -48,9 +48,7 @@ func ok(status int, v any) response {
 
 // failWith answers status with Persona's {"errors": [...]} body.
 func failWith(status int, items ...errorItem) response {
-	return ok(status, struct {
-		Errors []errorItem `json:"errors"`
-	}{items})
+	return ok(status, document{Errors: items})
 }
 
 // fail answers status with the status's usual title and details ("" for none).

@@ -85,16 +85,7 @@ func (s *Server) AcceptConnection(id string) {
 // its id. Inquiries can be shared by cloning or hydrating, and hydrated. Like a real
 // inquiry completing, it records an inquiry.completed event for o (Events API and o's
 // webhooks that subscribe to it), whose payload.data is the inquiry.
-func (s *Server) CreateInquiry(o *Organization) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.mustBeOpenLocked()
-	obj := s.newObjectLocked(s.mustOrgLocked(o), kindInquiry, kindInquiry.sampleFields())
-	if inquiryCompletedEvent { // payload.data is the inquiry resource
-		s.recordLocked(obj.org, connect.EventInquiryCompleted, obj.id, obj.inquiryView())
-	}
-	return obj.id
-}
+func (s *Server) CreateInquiry(o *Organization) string { return s.newObjectFixture(o, kindInquiry) }
 
 // CreateAccount makes an Account (act_) in o. Accounts can be shared by hydrating only,
 // and hydrated.
@@ -116,7 +107,11 @@ func (s *Server) newObjectFixture(o *Organization, k objectKind) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.mustBeOpenLocked()
-	return s.newObjectLocked(s.mustOrgLocked(o), k, k.sampleFields()).id
+	obj := s.newObjectLocked(s.mustOrgLocked(o), k, k.sampleFields())
+	if k == kindInquiry && inquiryCompletedEvent { // payload.data is the inquiry resource
+		s.recordLocked(obj.org, connect.EventInquiryCompleted, obj.id, obj.inquiryView())
+	}
+	return obj.id
 }
 
 // RedactObject redacts a source object: redeeming a token over it fails with
