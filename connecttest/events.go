@@ -46,10 +46,11 @@ func (e *event) view(withIncluded bool) resource {
 	}}
 }
 
-// emitLocked records event name for o about token t (as o sees it now) and starts its
-// deliveries to o's webhooks that subscribe to name.
-func (s *Server) emitLocked(o *org, name connect.EventName, t *shareToken) {
-	s.recordLocked(o, name, t.id, t.view(o, false))
+// emitLocked records for each side of t's connection its own event about t, as that
+// side sees t now: outbound for the source, inbound for the destination.
+func (s *Server) emitLocked(t *shareToken, outbound, inbound connect.EventName) {
+	s.recordLocked(t.conn.src, outbound, t.id, t.view(t.conn.src, false))
+	s.recordLocked(t.conn.dst, inbound, t.id, t.view(t.conn.dst, false))
 }
 
 // recordLocked records event name for o, about the object objectID whose resource is

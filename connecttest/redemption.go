@@ -77,9 +77,8 @@ func (s *Server) redeemShareToken(q *request, t *shareToken) response {
 	t.status, t.redeemMode, t.destination = tokenPending, mode, dest
 	t.pendingAt, t.updatedAt = &now, now
 	t.failureReason, t.failedAt = "", nil
-	delay := s.cfg.redeemDelay
 	s.goLocked(func() {
-		if s.sleep(s.ctx, delay) {
+		if s.sleep(s.ctx, s.cfg.redeemDelay) {
 			s.finishRedemption(t)
 		}
 	})
@@ -128,6 +127,5 @@ func (s *Server) finishRedemption(t *shareToken) {
 		}
 	}
 	t.status, t.redeemedAt = tokenRedeemed, &now
-	s.emitLocked(t.conn.src, connect.EventShareTokenOutboundRedeemed, t)
-	s.emitLocked(t.conn.dst, connect.EventShareTokenInboundRedeemed, t)
+	s.emitLocked(t, connect.EventShareTokenOutboundRedeemed, connect.EventShareTokenInboundRedeemed)
 }

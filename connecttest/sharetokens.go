@@ -23,7 +23,6 @@ type shareToken struct {
 	seq           int64
 	conn          *connection
 	source        *sourceObject
-	creator       identifier // the API key that created it
 	status        string
 	redeemMode    string        // "" until redemption starts
 	destination   *sourceObject // set on a hydrate at once, on a clone when it finishes
@@ -51,7 +50,6 @@ func (t *shareToken) refresh(now time.Time) {
 // destination sees inbound, destination (null until known) and connection. peek adds
 // source-data for the destination.
 func (t *shareToken) view(viewer *org, peek bool) resource {
-	outbound := viewer == t.conn.src
 	attrs := shareTokenAttributes{
 		Status:        t.status,
 		Direction:     t.direction(viewer),
@@ -65,8 +63,8 @@ func (t *shareToken) view(viewer *org, peek bool) resource {
 		RedeemMode:    nullable(t.redeemMode),
 	}
 	rels := shareTokenRelationships{Connection: relation("connect/connection", t.conn.id)}
-	if outbound {
-		rels.Creator = &relationship{&t.creator}
+	if viewer == t.conn.src {
+		rels.Creator = relation("api-key", t.conn.src.apiKeyID) // the source's key made it
 		rels.Source = relation(t.source.kind.info().typ, t.source.id)
 	} else {
 		rels.Destination = &relationship{} // {"data": null} until the destination is known
@@ -74,8 +72,7 @@ func (t *shareToken) view(viewer *org, peek bool) resource {
 			rels.Destination = relation(t.destination.kind.info().typ, t.destination.id)
 		}
 		if peek && everyOrgCanPeek {
-			sd := newSourceData(t.source)
-			attrs.SourceData = &sd
+			attrs.SourceData = newSourceData(t.source)
 		}
 	}
 	return resource{Type: "connect/share-token", ID: t.id, Attributes: attrs, Relationships: rels}
@@ -198,13 +195,11 @@ func (s *Server) createShareToken(q *request) response {
 		return fail(http.StatusNotFound, "data.attributes.source-id is not found")
 	}
 	t := &shareToken{
-		id: newID("cnst_"), seq: s.nextSeqLocked(), conn: c, source: src,
-		creator: identifier{"api-key", q.org.apiKeyID}, status: tokenCreated,
+		id: newID("cnst_"), seq: s.nextSeqLocked(), conn: c, source: src, status: tokenCreated,
 		createdAt: q.now, updatedAt: q.now, expiresAt: q.now.Add(ttl),
 	}
 	s.tokens[t.id] = t
-	s.emitLocked(c.src, connect.EventShareTokenOutboundCreated, t)
-	s.emitLocked(c.dst, connect.EventShareTokenInboundCreated, t)
+	s.emitLocked(t, connect.EventShareTokenOutboundCreated, connect.EventShareTokenInboundCreated)
 	return ok(http.StatusCreated, document{Data: t.view(q.org, false)})
 }
 
