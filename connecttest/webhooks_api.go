@@ -46,15 +46,20 @@ func (s *Server) visibleWebhookLocked(q *request, id string) *webhook {
 // (persona-openapi/components/schemas/webhook-with-secret.yaml), in the member order of
 // components/examples/webhook-created.yaml.
 func (wh *webhook) view(now time.Time) resource {
+	enabled := wh.events
+	if len(enabled) == 0 {
+		enabled = []connect.EventName{"*"} // every event
+	}
 	attrs := webhookAttributes{
 		Status:                   webhookStatus,
 		URL:                      wh.url,
+		Secret:                   &wh.secrets[0].value, // the current secret is the newest
 		Secrets:                  []webhookSecretView{},
 		APIVersion:               connect.DefaultAPIVersion,
 		APIKeyInflection:         "kebab",
 		APIAttributesBlocklist:   []string{},
 		FileAccessTokenExpiresIn: int(webhookFileAccessTokenTTL / time.Second),
-		EnabledEvents:            []string{"*"},
+		EnabledEvents:            enabled,
 		IncludedAllowlist:        allowlist{"include_none"},
 		RelationshipAllowlist:    allowlist{"include_all"},
 		CreatedAt:                timestamp(wh.createdAt),
@@ -62,15 +67,6 @@ func (wh *webhook) view(now time.Time) resource {
 	for _, sec := range wh.secrets {
 		if sec.live(now) {
 			attrs.Secrets = append(attrs.Secrets, webhookSecretView{sec.value, nullTime(sec.expiresAt)})
-		}
-	}
-	if len(attrs.Secrets) > 0 {
-		attrs.Secret = &attrs.Secrets[0].Value
-	}
-	if len(wh.events) > 0 {
-		attrs.EnabledEvents = attrs.EnabledEvents[:0]
-		for _, n := range wh.events {
-			attrs.EnabledEvents = append(attrs.EnabledEvents, string(n))
 		}
 	}
 	return resource{Type: "webhook", ID: wh.id, Attributes: attrs}
@@ -88,7 +84,7 @@ type webhookAttributes struct {
 	APIKeyInflection         string              `json:"api-key-inflection"`
 	APIAttributesBlocklist   []string            `json:"api-attributes-blocklist"`
 	FileAccessTokenExpiresIn int                 `json:"file-access-token-expires-in"`
-	EnabledEvents            []string            `json:"enabled-events"`
+	EnabledEvents            []connect.EventName `json:"enabled-events"`
 	PayloadFilter            *string             `json:"payload-filter"`
 	IncludedAllowlist        allowlist           `json:"included-allowlist"`
 	RelationshipAllowlist    allowlist           `json:"relationship-allowlist"`
