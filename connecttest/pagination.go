@@ -13,18 +13,17 @@ import (
 
 // listQuery is a list request's filters and page parameters.
 type listQuery struct {
-	filters     map[string]string // filter key (inside filter[...]) to value
-	after       string
-	before      string
-	size        int
-	sizeWasSent bool
+	filters map[string]string // filter key (inside filter[...]) to value
+	after   string
+	before  string
+	size    int // page[size]; 0 when not sent, for defaultPageSize
 }
 
 // parseListQuery reads filter[...] and page[...] from q, or returns the 400 of a query
 // policy.go refuses. allowed maps each filter of the list to the values it takes (nil:
 // any).
 func parseListQuery(q url.Values, allowed map[string][]string) (listQuery, *response) {
-	lq := listQuery{filters: map[string]string{}, size: defaultPageSize}
+	lq := listQuery{filters: map[string]string{}}
 	for _, k := range slices.Sorted(maps.Keys(q)) {
 		v := q.Get(k)
 		name, isFilter := strings.CutPrefix(k, "filter[")
@@ -51,7 +50,7 @@ func parseListQuery(q url.Values, allowed map[string][]string) (listQuery, *resp
 			if err != nil || n < 1 || n > maxPageSize {
 				return lq, badRequest("page[size] must be an integer from 1 to " + strconv.Itoa(maxPageSize))
 			}
-			lq.size, lq.sizeWasSent = n, true
+			lq.size = n
 		case strings.HasPrefix(k, "page["):
 			return lq, badRequest(k + " is not a permitted page parameter")
 		}
@@ -102,18 +101,19 @@ func (lq listQuery) page(items []listItem, path string) response {
 		cursor, key = lq.before, "page[before]"
 	}
 	c, known := seqOf[cursor]
+	size := cmp.Or(lq.size, defaultPageSize)
 	var page []listItem
 	switch {
 	case cursor == "":
-		page = items[:min(lq.size, len(items))]
+		page = items[:min(size, len(items))]
 	case !known:
 		return fail(http.StatusBadRequest, key+" is not an id of this list")
 	case lq.after != "":
 		i := sort.Search(len(items), func(i int) bool { return items[i].seq < c })
-		page = items[i:min(i+lq.size, len(items))]
+		page = items[i:min(i+size, len(items))]
 	default:
 		j := sort.Search(len(items), func(i int) bool { return items[i].seq <= c })
-		page = items[max(j-lq.size, 0):j]
+		page = items[max(j-size, 0):j]
 	}
 	var links pageLinks
 	if len(page) > 0 {
@@ -140,7 +140,7 @@ func (lq listQuery) link(path, cursorKey, id string) *string {
 	for _, k := range slices.Sorted(maps.Keys(lq.filters)) {
 		parts = append(parts, url.QueryEscape("filter["+k+"]")+"="+url.QueryEscape(lq.filters[k]))
 	}
-	if lq.sizeWasSent {
+	if lq.size != 0 {
 		parts = append(parts, url.QueryEscape("page[size]")+"="+strconv.Itoa(lq.size))
 	}
 	parts = append(parts, url.QueryEscape(cursorKey)+"="+url.QueryEscape(id))
