@@ -42,14 +42,10 @@ func (k objectKind) info() kindInfo {
 	return kindInfo{}
 }
 
-// kindOfID returns the kind an id's prefix names.
-func kindOfID(id string) (objectKind, bool) {
-	for _, k := range []objectKind{kindInquiry, kindAccount, kindTransaction, kindVerification} {
-		if strings.HasPrefix(id, k.info().prefix) {
-			return k, true
-		}
-	}
-	return 0, false
+// isSourceID reports whether id's prefix names a kind of object a share token shares.
+func isSourceID(id string) bool {
+	return slices.ContainsFunc([]objectKind{kindInquiry, kindAccount, kindTransaction, kindVerification},
+		func(k objectKind) bool { return strings.HasPrefix(id, k.info().prefix) })
 }
 
 // field is one user-space field of an object; visibility is what a peek shows of it.

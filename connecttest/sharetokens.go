@@ -1,6 +1,7 @@
 package connecttest
 
 import (
+	"cmp"
 	"net/http"
 	"strconv"
 	"time"
@@ -132,13 +133,11 @@ func (s *Server) listShareTokens(q *request) response {
 		return *bad
 	}
 	var items []listItem
-	for _, t := range s.tokens {
-		if !t.conn.joins(q.org) {
-			continue
+	for id := range s.tokens {
+		if t := s.visibleTokenLocked(q, id); t != nil {
+			match := lq.is("connection-id", t.conn.id) && lq.is("status", t.status) && lq.is("direction", t.direction(q.org))
+			items = append(items, listItem{t.seq, match, t.view(q.org, false)})
 		}
-		t.refresh(q.now)
-		match := lq.is("connection-id", t.conn.id) && lq.is("status", t.status) && lq.is("direction", t.direction(q.org))
-		items = append(items, listItem{t.seq, match, t.view(q.org, false)})
 	}
 	return lq.page(items, "/connect/share-tokens")
 }
@@ -176,7 +175,7 @@ func (s *Server) createShareToken(q *request) response {
 		}
 		ttl = time.Duration(*secs) * time.Second
 	}
-	if _, ok := kindOfID(srcID); !ok {
+	if !isSourceID(srcID) {
 		return invalidAt("/data/attributes/source-id", "data.attributes.source-id must be an account (act_), inquiry (inq_), transaction (txn_) or verification (ver_) id")
 	}
 	c := s.visibleConnectionLocked(q, cxnID)
@@ -205,13 +204,9 @@ func (s *Server) createShareToken(q *request) response {
 
 // getShareToken: GET /connect/share-tokens/{id}[?peek-source-data=true], for either side.
 func (s *Server) getShareToken(q *request, t *shareToken) response {
-	peek := false
-	if v := q.URL.Query().Get("peek-source-data"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return fail(http.StatusBadRequest, "peek-source-data must be true or false")
-		}
-		peek = b
+	peek, err := strconv.ParseBool(cmp.Or(q.URL.Query().Get("peek-source-data"), "false"))
+	if err != nil {
+		return fail(http.StatusBadRequest, "peek-source-data must be true or false")
 	}
 	return ok(http.StatusOK, document{Data: t.view(q.org, peek)})
 }
