@@ -57,7 +57,6 @@ func (s *Server) CreatePendingConnection(src, dst *Organization) string {
 func (s *Server) newConnectionFixture(src, dst *Organization, status string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.mustBeOpenLocked()
 	so, do := s.mustOrgLocked(src), s.mustOrgLocked(dst)
 	if so == do {
 		panic("connecttest: a connection needs two different organizations")
@@ -77,8 +76,7 @@ func (s *Server) AcceptConnection(id string) {
 	if c == nil || c.status != connectionPending {
 		panic(fmt.Sprintf("connecttest: AcceptConnection(%q): not a pending connection", id))
 	}
-	now := s.nowLocked()
-	c.status, c.updatedAt = connectionActive, now
+	c.status, c.updatedAt = connectionActive, s.nowLocked()
 }
 
 // CreateInquiry makes a completed Inquiry (inq_) in o, with a few fields, and returns
@@ -106,7 +104,6 @@ func (s *Server) CreateVerification(o *Organization) string {
 func (s *Server) newObjectFixture(o *Organization, k objectKind) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.mustBeOpenLocked()
 	obj := s.newObjectLocked(s.mustOrgLocked(o), k, k.sampleFields())
 	if k == kindInquiry && inquiryCompletedEvent { // payload.data is the inquiry resource
 		s.recordLocked(obj.org, connect.EventInquiryCompleted, obj.id, obj.inquiryView())
@@ -174,7 +171,9 @@ func (s *Server) mustBeOpenLocked() {
 	}
 }
 
+// mustOrgLocked is the server's record of o, for a setup method on an open server.
 func (s *Server) mustOrgLocked(o *Organization) *org {
+	s.mustBeOpenLocked()
 	if o == nil {
 		panic("connecttest: nil organization")
 	}
