@@ -53,14 +53,17 @@ func (s *Server) deliver(wh *webhook, e *event, body []byte) {
 		}
 		s.mu.Lock()
 		now := s.nowLocked()
-		secrets := wh.activeSecrets(now)
+		secrets := wh.liveSecrets(now)
 		s.mu.Unlock()
+		if !newestSecretFirst {
+			slices.Reverse(secrets)
+		}
 		if firstAt == "" {
 			firstAt = timestamp(now)
 		}
 		groups := make([]string, len(secrets))
 		for i, sec := range secrets {
-			groups[i] = connect.SignHeader(body, sec, now)
+			groups[i] = connect.SignHeader(body, sec.value, now)
 		}
 		sig := strings.Join(groups, " ")
 		status, errText := s.post(wh.url, body, http.Header{

@@ -127,12 +127,11 @@ const (
 //     encoding/json, so a member name that matches only without regard to case
 //     ("Data") counts as that member, and an unknown member's details name it without
 //     its path.
-//   - An id the caller cannot see (a connection, source or destination of another
-//     organization, or one that does not exist) answers 404 "Record not found" with
-//     details naming the attribute, except a hydrate destination-id, which answers 422
-//     with a pointer (it is a parameter of an action on a visible token).
-//   - A share token or connection of which the caller is neither side answers 404,
-//     exactly like one that does not exist: its existence is not disclosed.
+//   - An id the caller cannot see (a share token or connection of which it is neither
+//     side, a source or destination of another organization) answers 404 "Record not
+//     found" exactly like one that does not exist, so its existence is not disclosed;
+//     in a body, the details name the attribute. A hydrate destination-id answers 422
+//     with a pointer instead (it is a parameter of an action on a visible token).
 //   - Hydrate: any Account, Transaction or Inquiry source may hydrate any Account,
 //     Transaction or Inquiry of the destination organization (the spec lists both sets
 //     without pairing them). Fields whose names match are copied; field mappings copy

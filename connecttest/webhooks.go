@@ -29,18 +29,9 @@ func (wh *webhook) subscribes(name connect.EventName) bool {
 	return len(wh.events) == 0 || slices.Contains(wh.events, name)
 }
 
-// activeSecrets are the secrets that sign at now, in header order.
-func (wh *webhook) activeSecrets(now time.Time) []string {
-	var out []string
-	for _, sec := range wh.secrets {
-		if sec.live(now) {
-			out = append(out, sec.value)
-		}
-	}
-	if !newestSecretFirst {
-		slices.Reverse(out)
-	}
-	return out
+// liveSecrets are the secrets that sign at now, newest first.
+func (wh *webhook) liveSecrets(now time.Time) []webhookSecret {
+	return slices.DeleteFunc(slices.Clone(wh.secrets), func(sec webhookSecret) bool { return !sec.live(now) })
 }
 
 // AddWebhook subscribes o to events (none: every event) at url, which may be plain

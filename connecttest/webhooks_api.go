@@ -64,10 +64,8 @@ func (wh *webhook) view(now time.Time) resource {
 		RelationshipAllowlist:    allowlist{"include_all"},
 		CreatedAt:                timestamp(wh.createdAt),
 	}
-	for _, sec := range wh.secrets {
-		if sec.live(now) {
-			attrs.Secrets = append(attrs.Secrets, webhookSecretView{sec.value, nullTime(sec.expiresAt)})
-		}
+	for _, sec := range wh.liveSecrets(now) {
+		attrs.Secrets = append(attrs.Secrets, webhookSecretView{sec.value, nullTime(sec.expiresAt)})
 	}
 	return resource{Type: "webhook", ID: wh.id, Attributes: attrs}
 }
