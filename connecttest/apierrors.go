@@ -24,9 +24,8 @@ type errorSource struct {
 	Pointer string `json:"pointer"`
 }
 
-// defaultTitle is the title Persona uses for status (persona-openapi/components/responses/*.yaml).
-// Where Persona's title is the status text (Bad Request, Forbidden, Conflict), so is
-// the fake's.
+// defaultTitle is Persona's title for status (persona-openapi/components/responses/*.yaml),
+// which for Bad Request, Forbidden, Conflict and the rest is the status text.
 func defaultTitle(status int) string {
 	switch status {
 	case http.StatusUnauthorized:

@@ -58,13 +58,11 @@ func (s *Server) DropAfterCommit(method, pattern string, n int) {
 	s.addFault(faultDrop, method, pattern, n, 0)
 }
 
-// CutBodyAfterCommit makes the next n requests matching method and pattern (as in
-// FailNext) run to the end, their effect committed and their answer stored under their
-// Idempotency-Key, and then sends the answer's status and headers, with a
-// Content-Length for the whole body, and only the first half of the body before
-// closing the connection: the client sees a success whose body breaks off
-// (io.ErrUnexpectedEOF) and cannot decode what was made. A retry with the same key
-// gets the stored answer whole.
+// CutBodyAfterCommit is DropAfterCommit, except that the answer's status and headers,
+// with a Content-Length for the whole body, and the first half of the body are sent
+// before the connection closes: the client sees a success whose body breaks off
+// (io.ErrUnexpectedEOF) and cannot decode what was made. A retry with the same key gets
+// the stored answer whole.
 func (s *Server) CutBodyAfterCommit(method, pattern string, n int) {
 	s.addFault(faultCut, method, pattern, n, 0)
 }

@@ -46,10 +46,8 @@ func (t *shareToken) refresh(now time.Time) {
 	}
 }
 
-// view is the connect/share-token resource as viewer sees it: the source organization
-// sees direction outbound and the creator, source and connection relationships; the
-// destination sees inbound, destination (null until known) and connection. peek adds
-// source-data for the destination.
+// view is the connect/share-token resource as viewer sees it, each side its own
+// direction and relationships (API-NOTES); peek adds source-data for the destination.
 func (t *shareToken) view(viewer *org, peek bool) resource {
 	attrs := shareTokenAttributes{
 		Status:        t.status,
