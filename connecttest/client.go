@@ -5,7 +5,8 @@ import connect "github.com/persona-connect/connect-go"
 // NewClient returns an SDK client that acts as o on this server: connect.New with o's
 // API key and connect.WithBaseURL(s.URL), then opts, which come after and so may
 // replace either (a WithHTTPClient of the test's own, a WithLogger...). An invalid
-// option returns New's error. It panics like the other setup methods (package doc).
+// option returns New's error. Like the other setup methods it panics when o belongs to
+// another server or the server is closed.
 func (s *Server) NewClient(o *Organization, opts ...connect.Option) (*connect.Client, error) {
 	key := func() string {
 		s.mu.Lock()
