@@ -22,11 +22,11 @@ type connection struct {
 	updatedAt time.Time
 }
 
-func (s *Server) newConnectionLocked(src, dst *org) *connection {
+func (s *Server) newConnectionLocked(src, dst *org, status string) *connection {
 	now := s.nowLocked()
 	c := &connection{
 		id: newID("cxn_"), seq: s.nextSeqLocked(), src: src, dst: dst,
-		status: connectionPending, createdAt: now, updatedAt: now,
+		status: status, createdAt: now, updatedAt: now,
 	}
 	s.conns[c.id] = c
 	return c
@@ -114,7 +114,7 @@ func (s *Server) createConnection(q *request) response {
 			return fail(http.StatusConflict, "Resource already exists as an active resource")
 		}
 	}
-	c := s.newConnectionLocked(q.org, dst)
+	c := s.newConnectionLocked(q.org, dst, connectionPending)
 	return ok(http.StatusCreated, document{Data: c.view()})
 }
 

@@ -61,9 +61,7 @@ func (s *Server) newConnectionFixture(src, dst *Organization, status string) str
 	if so == do {
 		panic("connecttest: a connection needs two different organizations")
 	}
-	c := s.newConnectionLocked(so, do)
-	c.status = status
-	return c.id
+	return s.newConnectionLocked(so, do, status).id
 }
 
 // AcceptConnection is the destination accepting a pending connection in Persona's
