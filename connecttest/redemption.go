@@ -1,8 +1,10 @@
 package connecttest
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
+	"slices"
 
 	connect "github.com/persona-connect/connect-go"
 )
@@ -94,11 +96,9 @@ func (s *Server) finishRedemption(t *shareToken) {
 		return
 	}
 	now := s.nowLocked()
-	reason := t.forcedFailure
+	reason := cmp.Or(t.forcedFailure, s.cfg.redeemFailure) // FailRedemption, then WithRedeemFailure
 	switch {
 	case reason != "":
-	case s.cfg.redeemFailure != "":
-		reason = s.cfg.redeemFailure
 	case t.source.deleted:
 		reason = connect.FailureSourceNotFound
 	case t.source.redacted:
@@ -112,8 +112,7 @@ func (s *Server) finishRedemption(t *shareToken) {
 		return
 	}
 	if t.redeemMode == "clone" {
-		fields := append([]field(nil), t.source.fields...)
-		t.destination = s.newObjectLocked(t.conn.dst, t.source.kind, fields)
+		t.destination = s.newObjectLocked(t.conn.dst, t.source.kind, slices.Clone(t.source.fields))
 	} else {
 		for _, f := range t.source.fields {
 			t.destination.setField(f.name, f.value, f.presence)
