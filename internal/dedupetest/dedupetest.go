@@ -63,8 +63,10 @@ type check struct {
 
 func (s suite) checks() []check {
 	return []check{
-		{"ClaimAcquiredThenInProgressDuringLiveLease", 2, checkLiveLease},
-		{"SameOwnerClaimRenews", 1, checkSameOwnerRenews},
+		{"ClaimAcquiredThenInProgressDuringLiveLease", 2, claimsOnOneEvent(
+			claimStep{0, "a", connect.ClaimAcquired}, claimStep{1, "b", connect.ClaimInProgress}, claimStep{0, "b", connect.ClaimInProgress})},
+		{"SameOwnerClaimRenews", 1, claimsOnOneEvent(
+			claimStep{0, "a", connect.ClaimAcquired}, claimStep{0, "a", connect.ClaimAcquired}, claimStep{0, "b", connect.ClaimInProgress})},
 		{"DoneAfterComplete", 2, checkDoneAfterComplete},
 		{"ReleaseLetsTheNextDeliveryRun", 2, checkRelease},
 		{"StrangerCannotCompleteOrRelease", 2, checkStranger},
@@ -116,22 +118,25 @@ func first(errs ...error) error {
 	return nil
 }
 
-func checkLiveLease(ctx context.Context, ds []connect.Deduper) error {
-	id, a, b := newID("evt"), newID("own"), newID("own")
-	return first(
-		expect(ctx, ds[0], id, a, longLease, connect.ClaimAcquired),
-		expect(ctx, ds[1], id, b, longLease, connect.ClaimInProgress),
-		expect(ctx, ds[0], id, b, longLease, connect.ClaimInProgress),
-	)
+// claimStep is one Claim of a claimsOnOneEvent check and the result it must have.
+type claimStep struct {
+	replica int    // the index in ds of the Deduper that claims
+	owner   string // "a" or "b": two owners, fresh for each run
+	want    connect.ClaimResult
 }
 
-func checkSameOwnerRenews(ctx context.Context, ds []connect.Deduper) error {
-	id, a, b := newID("evt"), newID("own"), newID("own")
-	return first(
-		expect(ctx, ds[0], id, a, longLease, connect.ClaimAcquired),
-		expect(ctx, ds[0], id, a, longLease, connect.ClaimAcquired),
-		expect(ctx, ds[0], id, b, longLease, connect.ClaimInProgress),
-	)
+// claimsOnOneEvent is a check made of Claims alone, with a long lease, on one event
+// new to the store.
+func claimsOnOneEvent(steps ...claimStep) func(context.Context, []connect.Deduper) error {
+	return func(ctx context.Context, ds []connect.Deduper) error {
+		id, owners := newID("evt"), map[string]string{"a": newID("own"), "b": newID("own")}
+		for _, st := range steps {
+			if err := expect(ctx, ds[st.replica], id, owners[st.owner], longLease, st.want); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 }
 
 func checkDoneAfterComplete(ctx context.Context, ds []connect.Deduper) error {
