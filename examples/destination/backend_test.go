@@ -11,35 +11,32 @@ import (
 
 	connect "github.com/persona-connect/connect-go"
 	"github.com/persona-connect/connect-go/connecttest"
+	"github.com/persona-connect/connect-go/examples/internal/demo"
 )
 
 // harness is a source and a destination on connecttest, with the backend serving the
 // destination's API (and, after hook, its webhook) on loopback.
 type harness struct {
-	persona  *connecttest.Server
-	src, dst *connecttest.Organization
-	cxn      string
-	source   *connect.Client
-	counter  *redeemCounter
-	b        *backend
-	mux      *http.ServeMux
-	api      *httptest.Server
-	track    *tracker
-	stop     context.CancelFunc // ends the backend's background waits
+	persona *demo.Fake
+	source  *connect.Client
+	counter *redeemCounter
+	b       *backend
+	mux     *http.ServeMux
+	api     *httptest.Server
+	track   *tracker
+	stop    context.CancelFunc // ends the backend's background waits
 }
 
 func newHarness(t *testing.T, redeem connect.RedeemShareTokenParams, opts ...connecttest.ServerOption) *harness {
 	t.Helper()
-	h := &harness{persona: connecttest.NewServer(opts...)}
+	h := &harness{persona: demo.NewFake(opts...)}
 	t.Cleanup(h.persona.Close)
-	h.src, h.dst = h.persona.NewOrganization("Acme Bank"), h.persona.NewOrganization("Beta Lending")
-	h.cxn = h.persona.CreateConnection(h.src, h.dst)
 	var err error
-	if h.source, err = connect.New(h.src.APIKey, connect.WithBaseURL(h.persona.URL)); err != nil {
+	if h.source, err = h.persona.NewClient(h.persona.Source); err != nil {
 		t.Fatal(err)
 	}
 	h.counter = newRedeemCounter(http.DefaultTransport)
-	client, err := connect.New(h.dst.APIKey, connect.WithBaseURL(h.persona.URL), connect.WithPollInterval(10*time.Millisecond),
+	client, err := h.persona.NewClient(h.persona.Destination, connect.WithPollInterval(10*time.Millisecond),
 		connect.WithHTTPClient(&http.Client{Transport: h.counter}))
 	if err != nil {
 		t.Fatal(err)
@@ -62,8 +59,7 @@ func newHarness(t *testing.T, redeem connect.RedeemShareTokenParams, opts ...con
 // hook registers the backend's webhook with the fake.
 func (h *harness) hook(t *testing.T) {
 	t.Helper()
-	secret := h.persona.AddWebhook(h.dst, h.api.URL+"/webhooks/persona", connect.EventShareTokenInboundCreated, connect.EventShareTokenInboundRedeemed)
-	v, err := connect.NewVerifier([]string{secret})
+	v, _, err := h.persona.Webhook(h.persona.Destination, h.api.URL+"/webhooks/persona", connect.EventShareTokenInboundCreated, connect.EventShareTokenInboundRedeemed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +71,7 @@ func (h *harness) hook(t *testing.T) {
 // token creates a share token of a new inquiry as the source.
 func (h *harness) token(t *testing.T) string {
 	t.Helper()
-	tok, err := h.source.ShareTokens.Create(context.Background(), connect.CreateShareTokenParams{ConnectionID: h.cxn, SourceID: h.persona.CreateInquiry(h.src)})
+	tok, err := h.source.ShareTokens.Create(context.Background(), connect.CreateShareTokenParams{ConnectionID: h.persona.Connection, SourceID: h.persona.CreateInquiry(h.persona.Source)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +146,7 @@ func TestTokensThatAreNotOurs(t *testing.T) {
 	h := newHarness(t, connect.RedeemShareTokenParams{})
 	// A token between two other organizations is invisible to ours: 404 at Persona.
 	other, third := h.persona.NewOrganization("Other Bank"), h.persona.NewOrganization("Third Lender")
-	c, err := connect.New(other.APIKey, connect.WithBaseURL(h.persona.URL))
+	c, err := h.persona.NewClient(other)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	connect "github.com/persona-connect/connect-go"
-	"github.com/persona-connect/connect-go/connecttest"
 	"github.com/persona-connect/connect-go/examples/internal/demo"
 )
 
@@ -37,21 +36,20 @@ func runDemo(ctx context.Context, cfg config, w io.Writer) (map[string]*tokenRep
 	if cfg.DestinationID != "" {
 		tl.Log("setup", "the demo clones; DESTINATION_OBJECT_ID and FIELD_MAPPINGS apply against Persona only")
 	}
-	persona := connecttest.NewServer()
+	persona := demo.NewFake()
 	defer persona.Close()
-	acme, beta := persona.NewOrganization("Acme Bank"), persona.NewOrganization("Beta Lending")
-	cxn := persona.CreateConnection(acme, beta)
+	acme, beta, cxn := persona.Source, persona.Destination, persona.Connection
 	inqA, inqB, inqC := persona.CreateInquiry(acme), persona.CreateInquiry(acme), persona.CreateInquiry(acme)
 	tl.Log("setup", "fake Persona at %s: %s shares with %s over %s", persona.URL, acme.Name, beta.Name, cxn)
 
-	source, err := connect.New(acme.APIKey, connect.WithBaseURL(persona.URL))
+	source, err := persona.NewClient(acme)
 	if err != nil {
 		return nil, err
 	}
 	// The destination's client counts the redeem requests that reach Persona and those
 	// it accepts, so the summary can show that a token arriving twice is redeemed once.
 	counter := newRedeemCounter(cfg.transport)
-	client, err := connect.New(beta.APIKey, connect.WithBaseURL(persona.URL), connect.WithPollInterval(20*time.Millisecond),
+	client, err := persona.NewClient(beta, connect.WithPollInterval(20*time.Millisecond),
 		connect.WithHTTPClient(&http.Client{Transport: counter, Timeout: 30 * time.Second}))
 	if err != nil {
 		return nil, err
@@ -101,9 +99,8 @@ func runDemo(ctx context.Context, cfg config, w io.Writer) (map[string]*tokenRep
 	tl.Log("source", "token B: created %s for %s (the fake will fail its redemption: import_failed)", bID, inqB)
 
 	// (b) The backend's webhook, as an operator would register it in the dashboard.
-	secret := persona.AddWebhook(beta, api.URL+"/webhooks/persona",
+	verifier, _, err := persona.Webhook(beta, api.URL+"/webhooks/persona",
 		connect.EventShareTokenInboundCreated, connect.EventShareTokenInboundRedeemed)
-	verifier, err := connect.NewVerifier([]string{secret})
 	if err != nil {
 		return nil, err
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	connect "github.com/persona-connect/connect-go"
-	"github.com/persona-connect/connect-go/connecttest"
 	"github.com/persona-connect/connect-go/examples/internal/demo"
 )
 
@@ -116,10 +115,9 @@ func TestLoadConfig(t *testing.T) {
 // TestServeLive runs the live mode against connecttest standing in for Persona:
 // listening, a webhook delivery redeemed, a graceful stop when the context ends.
 func TestServeLive(t *testing.T) {
-	persona := connecttest.NewServer()
+	persona := demo.NewFake()
 	defer persona.Close()
-	src, dst := persona.NewOrganization("Acme Bank"), persona.NewOrganization("Beta Lending")
-	cxn := persona.CreateConnection(src, dst)
+	src, dst, cxn := persona.Source, persona.Destination, persona.Connection
 	inq := persona.CreateInquiry(src)
 	fwd := demo.NewForwarder()
 	defer fwd.Close()
@@ -140,7 +138,7 @@ func TestServeLive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	source, err := connect.New(src.APIKey, connect.WithBaseURL(persona.URL))
+	source, err := persona.NewClient(src)
 	if err != nil {
 		t.Fatal(err)
 	}

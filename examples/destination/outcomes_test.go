@@ -17,7 +17,7 @@ import (
 func TestHydrateWithFieldMappings(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, connect.RedeemShareTokenParams{})
-	account := h.persona.CreateAccount(h.dst)
+	account := h.persona.CreateAccount(h.persona.Destination)
 	// Set before the first request, which is what makes it visible to the handlers.
 	h.b.redeem = connect.RedeemShareTokenParams{
 		DestinationID: account,
@@ -67,7 +67,7 @@ func TestRefusedRedemptions(t *testing.T) {
 		h := newHarness(t, connect.RedeemShareTokenParams{})
 		id := h.token(t)
 		// Someone else (a Workflow, or this service before a restart) redeemed it.
-		other, err := connect.New(h.dst.APIKey, connect.WithBaseURL(h.persona.URL), connect.WithPollInterval(10*time.Millisecond))
+		other, err := h.persona.NewClient(h.persona.Destination, connect.WithPollInterval(10*time.Millisecond))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -87,7 +87,7 @@ func TestRefusedRedemptions(t *testing.T) {
 	t.Run("hydrate target not ours", func(t *testing.T) {
 		t.Parallel()
 		h := newHarness(t, connect.RedeemShareTokenParams{})
-		h.b.redeem = connect.RedeemShareTokenParams{DestinationID: h.persona.CreateAccount(h.src)} // set before any request
+		h.b.redeem = connect.RedeemShareTokenParams{DestinationID: h.persona.CreateAccount(h.persona.Source)} // set before any request
 		id := h.token(t)
 		for range 2 {
 			if got := h.push(t, pushBody(id)); got != http.StatusAccepted {

@@ -11,7 +11,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	connect "github.com/persona-connect/connect-go"
-	"github.com/persona-connect/connect-go/connecttest"
 	"github.com/persona-connect/connect-go/examples/internal/demo"
 )
 
@@ -85,10 +84,9 @@ func TestLoadConfig(t *testing.T) {
 
 // TestServeLive runs the live mode against connecttest standing in for Persona.
 func TestServeLive(t *testing.T) {
-	persona := connecttest.NewServer()
+	persona := demo.NewFake()
 	defer persona.Close()
-	src, dst := persona.NewOrganization("Acme Bank"), persona.NewOrganization("Beta Lending")
-	cxn := persona.CreateConnection(src, dst)
+	src := persona.Source
 	dest := newStandIn(nil)
 	defer dest.Close()
 	fwd := demo.NewForwarder()
@@ -104,7 +102,7 @@ func TestServeLive(t *testing.T) {
 				APIKey: src.APIKey, WebhookSecrets: []string{secret}, BaseURL: persona.URL,
 				ListenAddr: "127.0.0.1:0", OnListen: fwd.OnListen,
 			},
-			ConnectionID: cxn, ShareURL: dest.URL + "/share-tokens",
+			ConnectionID: persona.Connection, ShareURL: dest.URL + "/share-tokens",
 		}, &out)
 	})
 	if err != nil {

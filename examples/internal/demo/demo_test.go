@@ -14,6 +14,7 @@ import (
 	"go.uber.org/goleak"
 
 	connect "github.com/persona-connect/connect-go"
+	"github.com/persona-connect/connect-go/connecttest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -53,6 +54,35 @@ func TestCheckLive(t *testing.T) {
 		case err != nil && strings.Contains(err.Error(), "TOPSECRET"):
 			t.Errorf("%s: the error shows a value: %v", c.name, err)
 		}
+	}
+}
+
+// TestFake: both organizations see the one active connection, and Webhook's verifier
+// holds the webhook's secret.
+func TestFake(t *testing.T) {
+	t.Parallel()
+	f := NewFake()
+	defer f.Close()
+	for _, org := range []*connecttest.Organization{f.Source, f.Destination} {
+		c, err := f.NewClient(org)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cxn, err := c.Connections.Get(context.Background(), f.Connection)
+		if err != nil || cxn.Status != connect.ConnectionActive {
+			t.Errorf("%s: connection %+v, %v; want the active one", org.Name, cxn, err)
+		}
+	}
+	if f.Source.Name != "Acme Bank" || f.Destination.Name != "Beta Lending" {
+		t.Errorf("organizations %q and %q", f.Source.Name, f.Destination.Name)
+	}
+	v, secret, err := f.Webhook(f.Destination, "http://127.0.0.1:1/webhooks/persona", connect.EventShareTokenInboundCreated)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(`{"data":{}}`)
+	if err := v.Verify(body, connect.SignHeader(body, secret, time.Now())); err != nil {
+		t.Errorf("the verifier does not hold the webhook's secret: %v", err)
 	}
 }
 
