@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -149,19 +147,12 @@ func createToken(ctx context.Context, source *connect.Client, cxn, inquiry strin
 
 // pushAndLog is the source calling the destination's partner API.
 func pushAndLog(ctx context.Context, tl *demo.Timeline, apiURL, label, id string) error {
-	body, _ := json.Marshal(map[string]string{"share_token_id": id})
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, apiURL+"/share-tokens", bytes.NewReader(body))
+	resp, err := demo.PushShareToken(ctx, http.DefaultClient, apiURL+"/share-tokens", id)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
 	tl.Log("source", "pushed token %s (%s) to the destination's API: %s", label, id, resp.Status)
 	if resp.StatusCode != http.StatusAccepted {
 		return fmt.Errorf("push of %s answered %s", id, resp.Status)

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -83,6 +85,29 @@ func TestFake(t *testing.T) {
 	body := []byte(`{"data":{}}`)
 	if err := v.Verify(body, connect.SignHeader(body, secret, time.Now())); err != nil {
 		t.Errorf("the verifier does not hold the webhook's secret: %v", err)
+	}
+}
+
+// TestPushShareToken: a POST of {"share_token_id": id} as JSON, and the answer.
+func TestPushShareToken(t *testing.T) {
+	t.Parallel()
+	var got string
+	partner := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		got = r.Method + " " + r.URL.Path + " " + r.Header.Get("Content-Type") + " " + string(body)
+		w.WriteHeader(http.StatusAccepted)
+		io.WriteString(w, `{"share_token_id":"cnst_1"}`)
+	}))
+	defer partner.Close()
+	resp, err := PushShareToken(context.Background(), partner.Client(), partner.URL+"/share-tokens", "cnst_1")
+	if err != nil || resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("PushShareToken = %v, %v; want 202", resp, err)
+	}
+	if want := `POST /share-tokens application/json {"share_token_id":"cnst_1"}`; got != want {
+		t.Errorf("the partner received %q, want %q", got, want)
+	}
+	if _, err := PushShareToken(context.Background(), partner.Client(), "http://127.0.0.1:0/share-tokens", "cnst_1"); err == nil {
+		t.Error("a push nobody receives: no error")
 	}
 }
 
