@@ -227,16 +227,7 @@ func TestServerErrorIsRetried(t *testing.T) {
 		if n := h.final(t, id); n.Outcome != outcomeRedeemed {
 			t.Fatalf("outcome %+v", n)
 		}
-		// The fake logs a delivery once its answer is read: poll for the second one.
-		var statuses []int
-		for deadline := time.Now().Add(5 * time.Second); len(statuses) < 2 && time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
-			statuses = statuses[:0]
-			for _, d := range h.persona.Deliveries() {
-				if d.EventName == connect.EventShareTokenInboundCreated {
-					statuses = append(statuses, d.StatusCode)
-				}
-			}
-		}
+		statuses := h.persona.DeliveryStatuses(connect.EventShareTokenInboundCreated, 2)
 		if len(statuses) != 2 || statuses[0] != http.StatusInternalServerError || statuses[1] != http.StatusOK {
 			t.Errorf("inbound-created delivery statuses %v, want [500 200]", statuses)
 		}

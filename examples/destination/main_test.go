@@ -117,32 +117,23 @@ func TestLoadConfig(t *testing.T) {
 func TestServeLive(t *testing.T) {
 	persona := demo.NewFake()
 	defer persona.Close()
-	src, dst, cxn := persona.Source, persona.Destination, persona.Connection
-	inq := persona.CreateInquiry(src)
-	fwd := demo.NewForwarder()
-	defer fwd.Close()
-	secret := persona.AddWebhook(dst, fwd.URL+"/webhooks/persona", connect.EventShareTokenInboundCreated, connect.EventShareTokenInboundRedeemed)
+	inq := persona.CreateInquiry(persona.Source)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	out := &demo.SyncBuffer{}
-	live, err := demo.StartLive(ctx, fwd, func(ctx context.Context) error {
-		return run(ctx, config{
-			Env: demo.Env{
-				APIKey: dst.APIKey, WebhookSecrets: []string{secret}, BaseURL: persona.URL,
-				ListenAddr: "127.0.0.1:0", OnListen: fwd.OnListen,
-			},
-			WaitTimeout: 10 * time.Second,
-		}, out)
+	events := []connect.EventName{connect.EventShareTokenInboundCreated, connect.EventShareTokenInboundRedeemed}
+	live, err := persona.StartLive(ctx, persona.Destination, events, func(ctx context.Context, env demo.Env) error {
+		return run(ctx, config{Env: env, WaitTimeout: 10 * time.Second}, out)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	source, err := persona.NewClient(src)
+	source, err := persona.NewClient(persona.Source)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := source.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: cxn, SourceID: inq})
+	tok, err := source.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: persona.Connection, SourceID: inq})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +152,7 @@ func TestServeLive(t *testing.T) {
 	if !strings.Contains(s, "shutting down") {
 		t.Errorf("output:\n%s", s)
 	}
-	if leaks := demo.Leaks(s, secret, dst.APIKey); len(leaks) > 0 {
+	if leaks := live.Leaks(s); len(leaks) > 0 {
 		t.Errorf("output contains %q", leaks)
 	}
 }

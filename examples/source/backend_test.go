@@ -83,23 +83,6 @@ func (h *harness) tokensOf(t *testing.T, inquiry string) []string {
 	return ids
 }
 
-// statuses are the statuses of the inquiry.completed deliveries once there are n.
-func (h *harness) statuses(t *testing.T, n int) []int {
-	t.Helper()
-	var got []int
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(2 * time.Millisecond) {
-		got = got[:0]
-		for _, d := range h.persona.Deliveries() {
-			if d.EventName == connect.EventInquiryCompleted {
-				got = append(got, d.StatusCode)
-			}
-		}
-		if len(got) >= n || time.Now().After(deadline) {
-			return got
-		}
-	}
-}
-
 func waitPushes(t *testing.T, s *standIn, n int) []string {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
@@ -120,7 +103,7 @@ func TestRedeliveredEventMakesNoSecondToken(t *testing.T) {
 	inq := h.persona.CreateInquiry(h.persona.Source)
 	first := waitPushes(t, h.dest, 1)[0]
 	// The fake logs a delivery once its answer is read, which may be after the push.
-	if got := h.statuses(t, 1); len(got) != 1 || got[0] != http.StatusOK {
+	if got := h.persona.DeliveryStatuses(connect.EventInquiryCompleted, 1); len(got) != 1 || got[0] != http.StatusOK {
 		t.Fatalf("first delivery statuses %v", got)
 	}
 	body := h.persona.Deliveries()[0].Body
@@ -155,7 +138,7 @@ func TestDestinationDownIsRetried(t *testing.T) {
 	if got[0] != got[1] {
 		t.Errorf("pushes %v: the retry should push the same token", got)
 	}
-	if statuses := h.statuses(t, 2); len(statuses) != 2 || statuses[0] != http.StatusInternalServerError || statuses[1] != http.StatusOK {
+	if statuses := h.persona.DeliveryStatuses(connect.EventInquiryCompleted, 2); len(statuses) != 2 || statuses[0] != http.StatusInternalServerError || statuses[1] != http.StatusOK {
 		t.Errorf("delivery statuses %v, want [500 200]", statuses)
 	}
 	if ids := h.tokensOf(t, inq); len(ids) != 1 {
@@ -173,7 +156,7 @@ func TestCreateErrors(t *testing.T) {
 	h.persona.FailNext(http.MethodPost, "/connect/share-tokens", 1, http.StatusInternalServerError)
 	inq := h.persona.CreateInquiry(h.persona.Source)
 	waitPushes(t, h.dest, 1)
-	if statuses := h.statuses(t, 2); len(statuses) != 2 || statuses[0] != http.StatusInternalServerError || statuses[1] != http.StatusOK {
+	if statuses := h.persona.DeliveryStatuses(connect.EventInquiryCompleted, 2); len(statuses) != 2 || statuses[0] != http.StatusInternalServerError || statuses[1] != http.StatusOK {
 		t.Errorf("delivery statuses %v, want [500 200]", statuses)
 	}
 	if ids := h.tokensOf(t, inq); len(ids) != 1 {

@@ -86,29 +86,19 @@ func TestLoadConfig(t *testing.T) {
 func TestServeLive(t *testing.T) {
 	persona := demo.NewFake()
 	defer persona.Close()
-	src := persona.Source
 	dest := newStandIn(nil)
 	defer dest.Close()
-	fwd := demo.NewForwarder()
-	defer fwd.Close()
-	secret := persona.AddWebhook(src, fwd.URL+"/webhooks/persona", connect.EventInquiryCompleted)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	var out bytes.Buffer // read only after Stop: Shutdown waits for the handlers that write it
-	live, err := demo.StartLive(ctx, fwd, func(ctx context.Context) error {
-		return run(ctx, config{
-			Env: demo.Env{
-				APIKey: src.APIKey, WebhookSecrets: []string{secret}, BaseURL: persona.URL,
-				ListenAddr: "127.0.0.1:0", OnListen: fwd.OnListen,
-			},
-			ConnectionID: persona.Connection, ShareURL: dest.URL + "/share-tokens",
-		}, &out)
+	live, err := persona.StartLive(ctx, persona.Source, []connect.EventName{connect.EventInquiryCompleted}, func(ctx context.Context, env demo.Env) error {
+		return run(ctx, config{Env: env, ConnectionID: persona.Connection, ShareURL: dest.URL + "/share-tokens"}, &out)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	persona.CreateInquiry(src)
+	persona.CreateInquiry(persona.Source)
 	pushed, err := dest.waitFor(ctx, 1)
 	if err != nil {
 		t.Fatalf("no push: %v", err)
@@ -120,7 +110,7 @@ func TestServeLive(t *testing.T) {
 	if !strings.Contains(s, "share token "+pushed[0]) || !strings.Contains(s, "shutting down") {
 		t.Errorf("output:\n%s", s)
 	}
-	if leaks := demo.Leaks(s, secret, src.APIKey); len(leaks) > 0 {
+	if leaks := live.Leaks(s); len(leaks) > 0 {
 		t.Errorf("output contains %q", leaks)
 	}
 }

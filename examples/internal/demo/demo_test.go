@@ -121,35 +121,36 @@ func TestTimeline(t *testing.T) {
 	}
 }
 
-// TestServeBehindForwarder runs Serve as an example's live mode does, reached through
-// a Forwarder, and stops it.
-func TestServeBehindForwarder(t *testing.T) {
+// TestStartLive runs Serve as an example's live mode does, on the fake, reached through
+// the forwarder the fake's webhook points at, and stops it.
+func TestStartLive(t *testing.T) {
 	t.Parallel()
-	fwd := NewForwarder()
-	defer fwd.Close()
-	if resp, err := http.Get(fwd.URL + "/"); err != nil || resp.StatusCode != http.StatusServiceUnavailable {
-		t.Fatalf("before listening: %v, %v; want 503", resp, err)
-	} else {
-		resp.Body.Close()
-	}
+	f := NewFake()
+	defer f.Close()
 	out := &SyncBuffer{}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /hello", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) })
+	mux.HandleFunc("POST /webhooks/persona", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusAccepted) })
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	live, err := StartLive(ctx, fwd, func(ctx context.Context) error {
-		return Serve(ctx, Env{ListenAddr: "127.0.0.1:0", OnListen: fwd.OnListen}, mux, NewTimeline(out), "test", "about it")
+	live, err := f.StartLive(ctx, f.Destination, []connect.EventName{connect.EventShareTokenInboundCreated}, func(ctx context.Context, env Env) error {
+		return Serve(ctx, env, mux, NewTimeline(out), "test", "about it")
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.Get(fwd.URL + "/hello")
+	if live.Env.APIKey != f.Destination.APIKey || live.Env.BaseURL != f.URL || len(live.Env.WebhookSecrets) != 1 {
+		t.Errorf("Env %+v, want the destination's key, the fake's URL and one secret", live.Env)
+	}
+	// The fake delivers the destination's webhook to the program through the forwarder.
+	source, err := f.NewClient(f.Source)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusTeapot {
-		t.Errorf("through the forwarder: %d, want 418", resp.StatusCode)
+	if _, err := source.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: f.Connection, SourceID: f.CreateInquiry(f.Source)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.DeliveryStatuses(connect.EventShareTokenInboundCreated, 1); !cmp.Equal(got, []int{http.StatusAccepted}) {
+		t.Errorf("delivery statuses %v, want the program's 202", got)
 	}
 	if err := live.Stop(); err != nil {
 		t.Errorf("Stop: %v", err)
@@ -157,15 +158,35 @@ func TestServeBehindForwarder(t *testing.T) {
 	if s := out.String(); !regexp.MustCompile(`test +listening on 127\.0\.0\.1:\d+ \(about it\)`).MatchString(s) || !strings.Contains(s, "shutting down") {
 		t.Errorf("output:\n%s", s)
 	}
+	if got := live.Leaks("key " + live.Env.APIKey + " secret " + live.Env.WebhookSecrets[0]); len(got) < 2 {
+		t.Errorf("Leaks = %q, want the key and the secret found", got)
+	}
+	http.DefaultClient.CloseIdleConnections()
+}
+
+// TestForwarderBeforeListening: a delivery before the program listens is answered
+// 503, which Persona retries.
+func TestForwarderBeforeListening(t *testing.T) {
+	t.Parallel()
+	fwd := newForwarder()
+	defer fwd.Close()
+	resp, err := http.Get(fwd.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("before listening: %d, want 503", resp.StatusCode)
+	}
 	http.DefaultClient.CloseIdleConnections()
 }
 
 func TestStartLiveReportsAnEarlyEnd(t *testing.T) {
 	t.Parallel()
-	fwd := NewForwarder()
-	defer fwd.Close()
+	f := NewFake()
+	defer f.Close()
 	boom := errors.New("boom")
-	if _, err := StartLive(context.Background(), fwd, func(context.Context) error { return boom }); !errors.Is(err, boom) {
+	if _, err := f.StartLive(context.Background(), f.Source, nil, func(context.Context, Env) error { return boom }); !errors.Is(err, boom) {
 		t.Errorf("StartLive: %v, want boom", err)
 	}
 }
