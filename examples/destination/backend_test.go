@@ -15,7 +15,8 @@ import (
 )
 
 // harness is a source and a destination on connecttest, with the backend serving the
-// destination's API (and, after hook, its webhook) on loopback.
+// destination's API (and, after hook, its webhook) on loopback. The backend clones; a
+// test that hydrates sets b.redeem before its first request.
 type harness struct {
 	persona *demo.Fake
 	source  *connect.Client
@@ -27,7 +28,7 @@ type harness struct {
 	stop    context.CancelFunc // ends the backend's background waits
 }
 
-func newHarness(t *testing.T, redeem connect.RedeemShareTokenParams, opts ...connecttest.ServerOption) *harness {
+func newHarness(t *testing.T, opts ...connecttest.ServerOption) *harness {
 	t.Helper()
 	h := &harness{persona: demo.NewFake(opts...)}
 	t.Cleanup(h.persona.Close)
@@ -44,7 +45,7 @@ func newHarness(t *testing.T, redeem connect.RedeemShareTokenParams, opts ...con
 	h.track = &tracker{tokens: map[string]*tokenReport{}, changed: make(chan struct{}, 1)}
 	var bctx context.Context
 	bctx, h.stop = context.WithCancel(context.Background())
-	h.b = newBackend(bctx, client, redeem, 10*time.Second, h.track.add)
+	h.b = newBackend(bctx, client, connect.RedeemShareTokenParams{}, 10*time.Second, h.track.add)
 	h.mux = http.NewServeMux()
 	h.b.mountAPI(h.mux)
 	h.api = httptest.NewServer(h.mux)
@@ -112,7 +113,7 @@ func (h *harness) final(t *testing.T, id string) note {
 
 func TestShareTokenAPIRefusesBadRequests(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, connect.RedeemShareTokenParams{})
+	h := newHarness(t)
 	for _, c := range []struct{ name, body string }{
 		{"not JSON", `share_token_id=cnst_1`},
 		{"empty object", `{}`},
@@ -143,7 +144,7 @@ func TestShareTokenAPIRefusesBadRequests(t *testing.T) {
 
 func TestTokensThatAreNotOurs(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, connect.RedeemShareTokenParams{})
+	h := newHarness(t)
 	// A token between two other organizations is invisible to ours: 404 at Persona.
 	other, third := h.persona.NewOrganization("Other Bank"), h.persona.NewOrganization("Third Lender")
 	c, err := h.persona.NewClient(other)
@@ -168,7 +169,7 @@ func TestTokensThatAreNotOurs(t *testing.T) {
 
 func TestDuplicatePushesRedeemOnce(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, connect.RedeemShareTokenParams{})
+	h := newHarness(t)
 	h.hook(t) // the webhook's inbound-created is one more copy
 	id := h.token(t)
 	var wg sync.WaitGroup
@@ -202,7 +203,7 @@ func TestServerErrorIsRetried(t *testing.T) {
 	t.Parallel()
 	t.Run("api", func(t *testing.T) {
 		t.Parallel()
-		h := newHarness(t, connect.RedeemShareTokenParams{})
+		h := newHarness(t)
 		id := h.token(t)
 		h.persona.FailNext(http.MethodPost, "/connect/share-tokens/*/redeem", 1, http.StatusInternalServerError)
 		if got := h.push(t, pushBody(id)); got != http.StatusBadGateway {
@@ -220,7 +221,7 @@ func TestServerErrorIsRetried(t *testing.T) {
 	})
 	t.Run("webhook", func(t *testing.T) {
 		t.Parallel()
-		h := newHarness(t, connect.RedeemShareTokenParams{}, connecttest.WithWebhookRetryDelay(5*time.Millisecond))
+		h := newHarness(t, connecttest.WithWebhookRetryDelay(5*time.Millisecond))
 		h.hook(t)
 		h.persona.FailNext(http.MethodPost, "/connect/share-tokens/*/redeem", 1, http.StatusInternalServerError)
 		id := h.token(t)
