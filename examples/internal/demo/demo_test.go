@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -188,6 +189,27 @@ func TestStartLiveReportsAnEarlyEnd(t *testing.T) {
 	boom := errors.New("boom")
 	if _, err := f.StartLive(context.Background(), f.Source, nil, func(context.Context, Env) error { return boom }); !errors.Is(err, boom) {
 		t.Errorf("StartLive: %v, want boom", err)
+	}
+}
+
+func TestRefusals(t *testing.T) {
+	t.Parallel()
+	load := func(getenv func(string) string) (string, error) {
+		switch v := getenv("X"); v {
+		case "ok":
+			return v, nil
+		case "":
+			return "", errors.New("X is required")
+		default:
+			return "", errors.New("X " + v + " is wrong")
+		}
+	}
+	got := Refusals(load, map[string]func(string) string{
+		"unset": Getenv(), "accepted": Getenv("X", "ok"), "shown": Getenv("X", "TOPSECRET"),
+	}, "TOPSECRET")
+	slices.Sort(got)
+	if diff := cmp.Diff([]string{"accepted: no error", "shown: the error shows the secret: X TOPSECRET is wrong"}, got); diff != "" {
+		t.Errorf("Refusals (-want +got):\n%s", diff)
 	}
 }
 

@@ -146,6 +146,22 @@ func Getenv(kv ...string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
+// Refusals returns what is wrong with how load, an example's configuration loader,
+// treats the environments in bad, by name: one it accepts, or refuses with an error
+// that shows secret. Nothing, when it refuses them all and names no secret.
+func Refusals[C any](load func(getenv func(string) string) (C, error), bad map[string]func(string) string, secret string) []string {
+	var wrong []string
+	for name, getenv := range bad {
+		switch _, err := load(getenv); {
+		case err == nil:
+			wrong = append(wrong, name+": no error")
+		case strings.Contains(err.Error(), secret):
+			wrong = append(wrong, name+": the error shows the secret: "+err.Error())
+		}
+	}
+	return wrong
+}
+
 // Leaks returns the marks of secrets found in out: a webhook secret, a connecttest API
 // key or a signature, and any of also (the test's own key and secret).
 func Leaks(out string, also ...string) []string {
