@@ -21,10 +21,7 @@ status, source and destination organization and creation time, or with --json an
 			status := fs.String("status", "", "only connections in status `S`: pending, active or inactive")
 			destination := fs.String("destination-org", "", "only connections to this destination `org_..`")
 			limit := fs.Int("limit", defaultListLimit, "list at most `N` connections; 0 lists all")
-			return func(ctx context.Context, a *app, args []string) error {
-				if err := noArgs(args); err != nil {
-					return err
-				}
+			return func(ctx context.Context, a *app, _ string) error {
 				c, err := a.client()
 				if err != nil {
 					return err
@@ -86,10 +83,7 @@ dashboard; then share tokens can be created over it.`,
 		example: "connect connections create --destination-org org_XYZ789",
 		setup: func(fs *flag.FlagSet) runFunc {
 			destination := fs.String("destination-org", "", "the destination `org_..`, the organization that will receive data (required)")
-			return func(ctx context.Context, a *app, args []string) error {
-				if err := noArgs(args); err != nil {
-					return err
-				}
+			return func(ctx context.Context, a *app, _ string) error {
 				if *destination == "" {
 					return usagef("--destination-org is required")
 				}

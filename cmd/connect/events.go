@@ -26,10 +26,7 @@ connect events list --object cnst_ABC123 --json`,
 			fs.Var(&objects, "object", "only events about the object `ID` (repeatable)")
 			since := fs.Duration("since", 0, "only events created within this long before now (default: all)")
 			limit := fs.Int("limit", defaultListLimit, "list at most `N` events; 0 lists all")
-			return func(ctx context.Context, a *app, args []string) error {
-				if err := noArgs(args); err != nil {
-					return err
-				}
+			return func(ctx context.Context, a *app, _ string) error {
 				if *since < 0 {
 					return usagef("--since must not be negative")
 				}

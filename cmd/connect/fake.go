@@ -47,10 +47,7 @@ curl -H "Authorization: Bearer $(jq -r .source.api_key fake.json)" -H 'Content-T
 		setup: func(fs *flag.FlagSet) runFunc {
 			addr := fs.String("addr", "127.0.0.1:0", "listen on `host:port` (port 0: any free one)")
 			forwardTo := fs.String("forward-to", "", "deliver the destination's webhooks to `URL`")
-			return func(ctx context.Context, a *app, args []string) error {
-				if err := noArgs(args); err != nil {
-					return err
-				}
+			return func(ctx context.Context, a *app, _ string) error {
 				if *forwardTo != "" {
 					if err := checkForwardURL(*forwardTo); err != nil {
 						return err

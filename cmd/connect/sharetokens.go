@@ -33,10 +33,7 @@ is printed: pass it back with --idempotency-key to retry without risking a secon
 			source := fs.String("source", "", "share this `inq_..` object, or an act_, txn_ or ver_ one (required)")
 			expiresIn := fs.Duration("expires-in", 0, "the token's time to live, 1m to 504h in whole seconds (default Persona's, 14 days)")
 			idemKey := fs.String("idempotency-key", "", "send this Idempotency-Key `K` (default a random one, printed when the create fails)")
-			return func(ctx context.Context, a *app, args []string) error {
-				if err := noArgs(args); err != nil {
-					return err
-				}
+			return func(ctx context.Context, a *app, _ string) error {
 				if *connection == "" || *source == "" {
 					return usagef("--connection and --source are required")
 				}
@@ -108,6 +105,7 @@ Only the source organization may expire a token.`,
 func shareTokensRedeemCmd() *command {
 	return &command{
 		name:  "share-tokens redeem",
+		arg:   "share token id",
 		args:  "cnst_.. [--destination inq_..] [--map SOURCE_FIELD=DEST_FIELD]...",
 		short: "start redeeming a token (destination organization)",
 		long: `Starts the redemption of a share token and prints it, pending. Without
@@ -128,11 +126,7 @@ connect share-tokens redeem cnst_ABC123 --destination inq_XYZ789 --map address_s
 				mappings = append(mappings, connect.FieldMapping{SourceFieldName: src, DestinationFieldName: dst})
 				return nil
 			})
-			return func(ctx context.Context, a *app, args []string) error {
-				id, err := oneArg(args, "share token id")
-				if err != nil {
-					return err
-				}
+			return func(ctx context.Context, a *app, id string) error {
 				c, err := a.client()
 				if err != nil {
 					return err
@@ -164,10 +158,7 @@ connect share-tokens list --connection cxn_ABC123 --limit 0 --json`,
 			status := fs.String("status", "", "only tokens in status `S`: created, pending, redeemed, expired or failed")
 			direction := fs.String("direction", "", "only tokens in direction `D`: outbound (you are the source) or inbound")
 			limit := fs.Int("limit", defaultListLimit, "list at most `N` tokens; 0 lists all")
-			return func(ctx context.Context, a *app, args []string) error {
-				if err := noArgs(args); err != nil {
-					return err
-				}
+			return func(ctx context.Context, a *app, _ string) error {
 				c, err := a.client()
 				if err != nil {
 					return err
@@ -189,6 +180,7 @@ connect share-tokens list --connection cxn_ABC123 --limit 0 --json`,
 func shareTokensWaitCmd() *command {
 	return &command{
 		name:  "share-tokens wait",
+		arg:   "share token id",
 		args:  "cnst_.. [--timeout 10m]",
 		short: "wait until a token is redeemed, expired or failed",
 		long: `Polls a share token until it is redeemed, expired or failed, and prints it. Progress
@@ -198,11 +190,7 @@ When --timeout passes first, it exits 5.`,
 		example: `connect share-tokens redeem cnst_ABC123 && connect share-tokens wait cnst_ABC123 --timeout 2m`,
 		setup: func(fs *flag.FlagSet) runFunc {
 			timeout := fs.Duration("timeout", 10*time.Minute, "give up after this long and exit 5")
-			return func(ctx context.Context, a *app, args []string) error {
-				id, err := oneArg(args, "share token id")
-				if err != nil {
-					return err
-				}
+			return func(ctx context.Context, a *app, id string) error {
 				if *timeout <= 0 {
 					return usagef("--timeout must be positive")
 				}
