@@ -30,8 +30,6 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-
-	connect "github.com/persona-connect/connect-go"
 )
 
 func main() {
@@ -50,7 +48,7 @@ func main() {
 type command struct {
 	name    string // the words after "connect", e.g. "share-tokens create"
 	args    string // the synopsis after the name
-	arg     string // what its one positional argument is, e.g. "share token id"; "" when it takes none
+	argName string // what its one positional argument is, e.g. "share token id"; "" when it takes none
 	short   string // one line, for "connect help"
 	long    string // for "connect help NAME" and -h
 	example string // full command lines, one per line
@@ -179,12 +177,12 @@ func (a *app) runCommand(ctx context.Context, cmd *command, args []string) int {
 // number of them; a command that takes none gets "".
 func (c *command) positional(args []string) (string, error) {
 	switch {
-	case c.arg == "" && len(args) > 0:
+	case c.argName == "" && len(args) > 0:
 		return "", usagef("takes no arguments, got %q", args[0])
-	case c.arg == "":
+	case c.argName == "":
 		return "", nil
 	case len(args) != 1:
-		return "", usagef("takes one %s, got %d arguments", c.arg, len(args))
+		return "", usagef("takes one %s, got %d arguments", c.argName, len(args))
 	}
 	return args[0], nil
 }
@@ -218,24 +216,4 @@ func (a *app) report(cmd *command, err error) int {
 		fmt.Fprintln(a.stderr, he.hint)
 	}
 	return code
-}
-
-// byIDCmd completes cmd as a command that takes one id (what names it in a usage
-// error) and prints the resource call returns for it.
-func byIDCmd[T any](cmd *command, what string, call func(context.Context, *connect.Client, string) (T, error), print func(*app, T) error) *command {
-	cmd.arg = what
-	cmd.setup = func(*flag.FlagSet) runFunc {
-		return func(ctx context.Context, a *app, id string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			v, err := call(ctx, c, id)
-			if err != nil {
-				return err
-			}
-			return print(a, v)
-		}
-	}
-	return cmd
 }
