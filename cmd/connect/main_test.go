@@ -124,6 +124,24 @@ func runHiding(t *testing.T, env, also []string, stdin string, args ...string) r
 	return r
 }
 
+// runCase is a run of the binary in a table test, and how it must end: with exit code
+// code and stderr containing stderr.
+type runCase struct {
+	name   string
+	env    []string
+	args   []string
+	code   int
+	stderr string
+}
+
+// check fails t, naming c, when r did not end as c wants.
+func (c runCase) check(t *testing.T, r result) {
+	t.Helper()
+	if r.code != c.code || !strings.Contains(r.stderr, c.stderr) {
+		t.Errorf("%s: want exit %d with %q on stderr, got %s", c.name, c.code, c.stderr, r)
+	}
+}
+
 // mustRun is run that expects exit 0.
 func mustRun(t *testing.T, env []string, args ...string) result {
 	t.Helper()
