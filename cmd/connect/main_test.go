@@ -152,22 +152,17 @@ func mustRun(t *testing.T, env []string, args ...string) result {
 	return r
 }
 
-// world is connecttest in this process with a source and a destination organization,
-// an active connection and a completed inquiry of the source.
+// world is connecttest in this process, seeded as connect fake seeds its own.
 type world struct {
-	srv      *connecttest.Server
-	src, dst *connecttest.Organization
-	cxn, inq string
+	srv *connecttest.Server
+	seed
 }
 
 func newWorld(t *testing.T, opts ...connecttest.ServerOption) *world {
 	t.Helper()
 	srv := connecttest.NewServer(opts...)
 	t.Cleanup(srv.Close)
-	w := &world{srv: srv, src: srv.NewOrganization("Source"), dst: srv.NewOrganization("Destination")}
-	w.cxn = srv.CreateConnection(w.src, w.dst)
-	w.inq = srv.CreateInquiry(w.src)
-	return w
+	return &world{srv: srv, seed: seedFake(srv)}
 }
 
 // as is the environment that makes the binary act as organization o.
@@ -175,14 +170,12 @@ func (w *world) as(o *connecttest.Organization, more ...string) []string {
 	return append([]string{"PERSONA_BASE_URL=" + w.srv.URL, "PERSONA_API_KEY=" + o.APIKey}, more...)
 }
 
-// sdk is an SDK client on the fake for the API key of an organization, for the
-// test's own calls.
-func (w *world) sdk(t *testing.T, apiKey string) *connect.Client {
+// sdk is an SDK client on the fake acting as o, for the test's own calls.
+func (w *world) sdk(t *testing.T, o *connecttest.Organization) *connect.Client {
 	t.Helper()
 	tr := &http.Transport{}
 	t.Cleanup(tr.CloseIdleConnections)
-	c, err := connect.New(apiKey, connect.WithBaseURL(w.srv.URL), connect.WithHTTPClient(&http.Client{Transport: tr}),
-		connect.WithPollInterval(10*time.Millisecond))
+	c, err := w.srv.NewClient(o, connect.WithHTTPClient(&http.Client{Transport: tr}), connect.WithPollInterval(10*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
