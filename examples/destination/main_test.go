@@ -13,6 +13,7 @@ import (
 
 	connect "github.com/persona-connect/connect-go"
 	"github.com/persona-connect/connect-go/examples/internal/demo"
+	"github.com/persona-connect/connect-go/internal/syncbuf"
 )
 
 // TestDemo runs the whole demo and checks each token's outcome, the redeem requests
@@ -116,7 +117,7 @@ func TestServeLive(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	out := &demo.SyncBuffer{}
+	out := &syncbuf.Buffer{}
 	events := []connect.EventName{connect.EventShareTokenInboundCreated, connect.EventShareTokenInboundRedeemed}
 	live, err := persona.StartLive(ctx, persona.Destination, events, func(ctx context.Context, env demo.Env) error {
 		return run(ctx, config{Env: env, WaitTimeout: 10 * time.Second}, out)

@@ -18,6 +18,7 @@ import (
 
 	connect "github.com/persona-connect/connect-go"
 	"github.com/persona-connect/connect-go/connecttest"
+	"github.com/persona-connect/connect-go/internal/syncbuf"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -128,7 +129,7 @@ func TestStartLive(t *testing.T) {
 	t.Parallel()
 	f := NewFake()
 	defer f.Close()
-	out := &SyncBuffer{}
+	out := &syncbuf.Buffer{}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /webhooks/persona", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusAccepted) })
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

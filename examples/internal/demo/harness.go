@@ -1,7 +1,6 @@
 package demo
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -9,7 +8,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -114,27 +112,6 @@ func (f *forwarder) onListen(addr string) {
 	if f.proxy.CompareAndSwap(nil, httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: addr})) {
 		close(f.listening)
 	}
-}
-
-// SyncBuffer is a bytes.Buffer that the program's goroutines may write while a test
-// reads it.
-type SyncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-// Write implements io.Writer.
-func (b *SyncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// String returns what was written so far.
-func (b *SyncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // Getenv is a getenv over the name, value pairs in kv.
