@@ -163,7 +163,7 @@ func (d *Deduper) execHeld(ctx context.Context, op, query, eventID, owner string
 		return fmt.Errorf("connect: pgdedupe: %s event %s: %w", op, eventID, err)
 	}
 	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("connect: pgdedupe: %s event %s: %w", op, eventID, connect.ErrClaimNotHeld)
+		return fmt.Errorf("%w: pgdedupe: %s event %s", connect.ErrClaimNotHeld, op, eventID)
 	}
 	return nil
 }
@@ -193,7 +193,7 @@ func (d *Deduper) CompleteTx(ctx context.Context, tx pgx.Tx, eventID string) err
 		return fmt.Errorf("connect: pgdedupe: complete event %s in a transaction: %w", eventID, err)
 	}
 	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("connect: pgdedupe: complete event %s in a transaction: already done: %w", eventID, connect.ErrClaimNotHeld)
+		return fmt.Errorf("%w: pgdedupe: complete event %s in a transaction: already done", connect.ErrClaimNotHeld, eventID)
 	}
 	connect.SkipComplete(ctx, eventID)
 	return nil

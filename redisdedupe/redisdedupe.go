@@ -187,7 +187,7 @@ func (d *Deduper) runHeld(ctx context.Context, op string, script *redis.Script, 
 		return fmt.Errorf("connect: redisdedupe: %s event %s: %w", op, eventID, err)
 	}
 	if n != 1 {
-		return fmt.Errorf("connect: redisdedupe: %s event %s: %w", op, eventID, connect.ErrClaimNotHeld)
+		return fmt.Errorf("%w: redisdedupe: %s event %s", connect.ErrClaimNotHeld, op, eventID)
 	}
 	return nil
 }

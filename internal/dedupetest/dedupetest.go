@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -101,10 +102,14 @@ func expect(ctx context.Context, d connect.Deduper, id, owner string, lease time
 	return nil
 }
 
-// notHeld checks that err wraps connect.ErrClaimNotHeld.
+// notHeld checks that err wraps connect.ErrClaimNotHeld, and that its text says
+// "connect:" once, as every error of the SDK does (the sentinel's own text has it).
 func notHeld(op string, err error) error {
 	if !errors.Is(err, connect.ErrClaimNotHeld) {
 		return fmt.Errorf("%s = %v, want an error wrapping connect.ErrClaimNotHeld", op, err)
+	}
+	if n := strings.Count(err.Error(), "connect:"); n != 1 {
+		return fmt.Errorf("%s = %q: says \"connect:\" %d times, want once", op, err, n)
 	}
 	return nil
 }
