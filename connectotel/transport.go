@@ -139,24 +139,11 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 // spelling beside it on the span only, so a made-up method cannot grow the series.
 func methodAttr(method string) (kv attribute.KeyValue, ok bool) {
 	switch method {
-	case http.MethodGet, "": // "" is net/http's GET
+	case "": // net/http's GET
 		return semconv.HTTPRequestMethodGet, true
-	case http.MethodPost:
-		return semconv.HTTPRequestMethodPost, true
-	case http.MethodPut:
-		return semconv.HTTPRequestMethodPut, true
-	case http.MethodPatch:
-		return semconv.HTTPRequestMethodPatch, true
-	case http.MethodDelete:
-		return semconv.HTTPRequestMethodDelete, true
-	case http.MethodHead:
-		return semconv.HTTPRequestMethodHead, true
-	case http.MethodOptions:
-		return semconv.HTTPRequestMethodOptions, true
-	case http.MethodConnect:
-		return semconv.HTTPRequestMethodConnect, true
-	case http.MethodTrace:
-		return semconv.HTTPRequestMethodTrace, true
+	case http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete,
+		http.MethodHead, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return semconv.HTTPRequestMethodKey.String(method), true
 	}
 	return semconv.HTTPRequestMethodOther, false
 }

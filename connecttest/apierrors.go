@@ -24,9 +24,8 @@ type errorSource struct {
 	Pointer string `json:"pointer"`
 }
 
-// defaultTitle is the title Persona uses for status (persona-openapi/components/responses/*.yaml).
-// Where Persona's title is the status text (Bad Request, Forbidden, Conflict), so is
-// the fake's.
+// defaultTitle is Persona's title for status (persona-openapi/components/responses/*.yaml),
+// which for Bad Request, Forbidden, Conflict and the rest is the status text.
 func defaultTitle(status int) string {
 	switch status {
 	case http.StatusUnauthorized:
@@ -48,9 +47,7 @@ func ok(status int, v any) response {
 
 // failWith answers status with Persona's {"errors": [...]} body.
 func failWith(status int, items ...errorItem) response {
-	return ok(status, struct {
-		Errors []errorItem `json:"errors"`
-	}{items})
+	return ok(status, document{Errors: items})
 }
 
 // fail answers status with the status's usual title and details ("" for none).

@@ -11,10 +11,9 @@ import (
 )
 
 // decodeBody decodes a request body into v, a struct of the members the operation's
-// spec lists. Like Persona's schemas with additionalProperties: false, a member v does
-// not name is a 400; so are a member of the wrong JSON type, a body that is not one
-// JSON object, and data after it. An empty body is {}; JSON null counts as absent. The
-// details name the member in Persona's words ("data.attributes.type must be a string").
+// spec lists (additionalProperties: false), or returns the 400 of a body that does not
+// fit (policy.go), whose details name the member in Persona's words
+// ("data.attributes.type must be a string"). An empty body is {}.
 func decodeBody(body []byte, v any) *response {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {

@@ -11,7 +11,6 @@ func (s *Server) NewClient(o *Organization, opts ...connect.Option) (*connect.Cl
 	key := func() string {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		s.mustBeOpenLocked()
 		return s.mustOrgLocked(o).pub.APIKey
 	}()
 	return connect.New(key, append([]connect.Option{connect.WithBaseURL(s.URL)}, opts...)...)

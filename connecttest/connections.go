@@ -22,11 +22,11 @@ type connection struct {
 	updatedAt time.Time
 }
 
-func (s *Server) newConnectionLocked(src, dst *org) *connection {
+func (s *Server) newConnectionLocked(src, dst *org, status string) *connection {
 	now := s.nowLocked()
 	c := &connection{
 		id: newID("cxn_"), seq: s.nextSeqLocked(), src: src, dst: dst,
-		status: connectionPending, createdAt: now, updatedAt: now,
+		status: status, createdAt: now, updatedAt: now,
 	}
 	s.conns[c.id] = c
 	return c
@@ -42,8 +42,8 @@ type connectionAttributes struct {
 	UpdatedAt                 string `json:"updated-at"`
 }
 
-// view is the connect/connection resource; both sides see the same. Like every spec
-// example it has no relationships (the schema would allow a creator).
+// view is the connect/connection resource; both sides see the same, without
+// relationships (policy.go).
 func (c *connection) view() resource {
 	return resource{Type: "connect/connection", ID: c.id, Attributes: connectionAttributes{
 		Status:                    c.status,
@@ -54,13 +54,15 @@ func (c *connection) view() resource {
 	}}
 }
 
-// visibleConnectionLocked returns connection id if o is one of its sides.
-func (s *Server) visibleConnectionLocked(o *org, id string) *connection {
-	c := s.conns[id]
-	if c == nil || (c.src != o && c.dst != o) {
-		return nil
+// joins reports whether o is one of c's sides.
+func (c *connection) joins(o *org) bool { return c.src == o || c.dst == o }
+
+// visibleConnectionLocked returns connection id if the caller is one of its sides.
+func (s *Server) visibleConnectionLocked(q *request, id string) *connection {
+	if c := s.conns[id]; c != nil && c.joins(q.org) {
+		return c
 	}
-	return c
+	return nil
 }
 
 // listConnections: GET /connect/connections (connect_connections.yaml).
@@ -74,9 +76,9 @@ func (s *Server) listConnections(q *request) response {
 	}
 	var items []listItem
 	for _, c := range s.conns {
-		if c.src == q.org || c.dst == q.org {
+		if c.joins(q.org) {
 			match := lq.is("status", c.status) && lq.is("destination-organization-id", c.dst.pub.ID)
-			items = append(items, listItem{c.id, c.seq, match, c.view()})
+			items = append(items, listItem{c.seq, match, c.view()})
 		}
 	}
 	return lq.page(items, "/connect/connections")
@@ -112,26 +114,18 @@ func (s *Server) createConnection(q *request) response {
 			return fail(http.StatusConflict, "Resource already exists as an active resource")
 		}
 	}
-	c := s.newConnectionLocked(q.org, dst)
+	c := s.newConnectionLocked(q.org, dst, connectionPending)
 	return ok(http.StatusCreated, document{Data: c.view()})
 }
 
 // getConnection: GET /connect/connections/{id}, for either side.
-func (s *Server) getConnection(q *request) response {
-	c := s.visibleConnectionLocked(q.org, q.PathValue("id"))
-	if c == nil {
-		return fail(http.StatusNotFound, "")
-	}
+func (s *Server) getConnection(q *request, c *connection) response {
 	return ok(http.StatusOK, document{Data: c.view()})
 }
 
 // deactivateConnection: POST /connect/connections/{id}/deactivate, by either side,
 // from pending or active.
-func (s *Server) deactivateConnection(q *request) response {
-	c := s.visibleConnectionLocked(q.org, q.PathValue("id"))
-	if c == nil {
-		return fail(http.StatusNotFound, "")
-	}
+func (s *Server) deactivateConnection(q *request, c *connection) response {
 	if bad := decodeBody(q.body, &emptyBody{}); bad != nil {
 		return *bad
 	}
@@ -144,11 +138,7 @@ func (s *Server) deactivateConnection(q *request) response {
 
 // reactivateConnection: POST /connect/connections/{id}/reactivate, by the source only,
 // from inactive back to pending.
-func (s *Server) reactivateConnection(q *request) response {
-	c := s.visibleConnectionLocked(q.org, q.PathValue("id"))
-	if c == nil {
-		return fail(http.StatusNotFound, "")
-	}
+func (s *Server) reactivateConnection(q *request, c *connection) response {
 	if bad := decodeBody(q.body, &emptyBody{}); bad != nil {
 		return *bad
 	}

@@ -53,22 +53,26 @@ func (s *Server) deliver(wh *webhook, e *event, body []byte) {
 		}
 		s.mu.Lock()
 		now := s.nowLocked()
-		secrets := wh.activeSecrets(now)
+		secrets := wh.liveSecrets(now)
 		s.mu.Unlock()
+		if !newestSecretFirst {
+			slices.Reverse(secrets)
+		}
 		if firstAt == "" {
 			firstAt = timestamp(now)
 		}
 		groups := make([]string, len(secrets))
 		for i, sec := range secrets {
-			groups[i] = connect.SignHeader(body, sec, now)
+			groups[i] = connect.SignHeader(body, sec.value, now)
 		}
 		sig := strings.Join(groups, " ")
-		status, errText := s.post(wh.url, body, map[string]string{
-			"Content-Type":                       "application/json",
-			connect.SignatureHeader:              sig,
-			"Persona-Webhook-Attempts-Made":      strconv.Itoa(attempt),
-			"Persona-Webhook-Attempts-Left":      strconv.Itoa(1 + webhookRetries - attempt),
-			"Persona-Webhook-First-Attempted-At": firstAt,
+		status, errText := s.post(wh.url, body, http.Header{
+			"Content-Type":                       {"application/json"},
+			"User-Agent":                         {"Persona-Webhooks (connecttest)"},
+			connect.SignatureHeader:              {sig},
+			"Persona-Webhook-Attempts-Made":      {strconv.Itoa(attempt)},
+			"Persona-Webhook-Attempts-Left":      {strconv.Itoa(1 + webhookRetries - attempt)},
+			"Persona-Webhook-First-Attempted-At": {firstAt},
 		})
 		if s.ctx.Err() != nil {
 			return // closed mid-attempt: not an attempt the receiver should be judged by
@@ -85,18 +89,16 @@ func (s *Server) deliver(wh *webhook, e *event, body []byte) {
 	}
 }
 
-// post sends one attempt and returns the status, or 0 and the error.
-func (s *Server) post(url string, body []byte, headers map[string]string) (int, string) {
+// post sends one attempt with header (canonical keys) and returns the status, or 0 and
+// the error.
+func (s *Server) post(url string, body []byte, header http.Header) (int, string) {
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.webhookTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return 0, err.Error()
 	}
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	req.Header.Set("User-Agent", "Persona-Webhooks (connecttest)")
+	req.Header = header
 	resp, err := s.hook.Do(req)
 	if err != nil {
 		return 0, err.Error()

@@ -17,15 +17,15 @@
 //	tok, _ := client.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: cxn, SourceID: inq})
 //
 // The fake serves every operation of Persona's Connect spec (share tokens, connections)
-// plus the Events API and the rotation of a webhook's secret
-// (POST /webhooks/{id}/rotate-secret: WebhookID tells a test its webhook's id), with the spec's status codes, JSON:API bodies in kebab case,
-// error bodies and response headers. Each organization sees only its own share tokens,
-// from its own side (direction and relationships follow the viewer). Redemption is
-// asynchronous and can be made to fail; tokens expire by their TTL on the server's
-// clock, which a test can move with Advance. POSTs honour Idempotency-Key; requests are
-// rate limited per organization. Events are recorded per organization and delivered to
-// registered webhooks with Persona-Signature and Persona's retry headers; Deliveries
-// shows every attempt.
+// plus the Events API and the rotation of a webhook's secret (POST
+// /webhooks/{id}/rotate-secret: WebhookID tells a test its webhook's id), with the
+// spec's status codes, JSON:API bodies in kebab case, error bodies and response headers.
+// Each organization sees only its own share tokens, from its own side (direction and
+// relationships follow the viewer). Redemption is asynchronous and can be made to fail;
+// tokens expire by their TTL on the server's clock, which a test can move with Advance.
+// POSTs honour Idempotency-Key; requests are rate limited per organization. Events are
+// recorded per organization and delivered to registered webhooks with Persona-Signature
+// and Persona's retry headers; Deliveries shows every attempt.
 //
 // Fault injection (FailNext, FailNextStored, DropAfterCommit, CutBodyAfterCommit,
 // AddLatency) lets a test prove that a client retries and that idempotency keys keep

@@ -17,7 +17,7 @@ type event struct {
 	name      connect.EventName
 	objectID  string
 	createdAt time.Time
-	data      json.RawMessage // payload.data: the object as org saw it when the event happened
+	data      json.RawMessage // payload.data, a snapshot (policy.go)
 }
 
 // eventAttributes are an event's attributes (persona-openapi/components/schemas/event.yaml).
@@ -31,12 +31,11 @@ type eventAttributes struct {
 // eventPayload is the object the event is about, as its organization saw it.
 type eventPayload struct {
 	Data     json.RawMessage `json:"data"`
-	Included any             `json:"included,omitempty"` // [] in deliveries, absent in the Events API
+	Included any             `json:"included,omitempty"`
 }
 
-// view is the event resource. withIncluded adds payload.included = [], which webhook
-// deliveries carry (API-NOTES); the Events API follows event.yaml, whose payload has
-// only data.
+// view is the event resource; withIncluded adds payload.included = [], as in webhook
+// deliveries (policy.go).
 func (e *event) view(withIncluded bool) resource {
 	payload := eventPayload{Data: e.data}
 	if withIncluded {
@@ -47,10 +46,11 @@ func (e *event) view(withIncluded bool) resource {
 	}}
 }
 
-// emitLocked records event name for o about token t (as o sees it now) and starts its
-// deliveries to o's webhooks that subscribe to name.
-func (s *Server) emitLocked(o *org, name connect.EventName, t *shareToken) {
-	s.recordLocked(o, name, t.id, t.view(o, false))
+// emitLocked records for each side of t's connection its own event about t, as that
+// side sees t now: outbound for the source, inbound for the destination.
+func (s *Server) emitLocked(t *shareToken, outbound, inbound connect.EventName) {
+	s.recordLocked(t.conn.src, outbound, t.id, t.view(t.conn.src, false))
+	s.recordLocked(t.conn.dst, inbound, t.id, t.view(t.conn.dst, false))
 }
 
 // recordLocked records event name for o, about the object objectID whose resource is
@@ -80,17 +80,21 @@ func (s *Server) listEvents(q *request) response {
 	for _, e := range s.events {
 		if e.org == q.org {
 			match := lq.anyOf("name", string(e.name)) && lq.anyOf("object-id", e.objectID) && lq.anyOf("id", e.id)
-			items = append(items, listItem{e.id, e.seq, match, e.view(false)})
+			items = append(items, listItem{e.seq, match, e.view(false)})
 		}
 	}
 	return lq.page(items, "/events")
 }
 
-// getEvent: GET /events/{id}, for the organization the event belongs to.
-func (s *Server) getEvent(q *request) response {
-	e := s.events[q.PathValue("id")]
-	if e == nil || e.org != q.org {
-		return fail(http.StatusNotFound, "")
+// visibleEventLocked returns event id if it is the caller's own.
+func (s *Server) visibleEventLocked(q *request, id string) *event {
+	if e := s.events[id]; e != nil && e.org == q.org {
+		return e
 	}
+	return nil
+}
+
+// getEvent: GET /events/{id}, for the organization the event belongs to.
+func (s *Server) getEvent(q *request, e *event) response {
 	return ok(http.StatusOK, document{Data: e.view(false)})
 }

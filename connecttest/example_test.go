@@ -16,18 +16,29 @@ func Example() {
 	bank, lender := srv.NewOrganization("Bank"), srv.NewOrganization("Lender")
 	cxn := srv.CreateConnection(bank, lender)
 	inq := srv.CreateInquiry(bank)
-
-	source, _ := connect.New(bank.APIKey, connect.WithBaseURL(srv.URL))
-	destination, _ := connect.New(lender.APIKey, connect.WithBaseURL(srv.URL))
+	source, err := srv.NewClient(bank) // connect.New with bank's API key and srv.URL
+	if err != nil {
+		panic(err)
+	}
+	destination, err := srv.NewClient(lender)
+	if err != nil {
+		panic(err)
+	}
 
 	tok, err := source.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: cxn, SourceID: inq})
 	if err != nil {
 		panic(err)
 	}
 	fmt.Println(tok.Status, tok.Direction)
-	pending, _ := destination.ShareTokens.Redeem(ctx, tok.ID, connect.RedeemShareTokenParams{})
+	pending, err := destination.ShareTokens.Redeem(ctx, tok.ID, connect.RedeemShareTokenParams{})
+	if err != nil {
+		panic(err)
+	}
 	fmt.Println(pending.Status, pending.Direction, pending.RedeemMode)
-	done, _ := destination.ShareTokens.Wait(ctx, tok.ID)
+	done, err := destination.ShareTokens.Wait(ctx, tok.ID)
+	if err != nil {
+		panic(err)
+	}
 	fmt.Println(done.Status, done.Destination.Type)
 	// Output:
 	// created outbound

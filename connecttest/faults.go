@@ -58,13 +58,11 @@ func (s *Server) DropAfterCommit(method, pattern string, n int) {
 	s.addFault(faultDrop, method, pattern, n, 0)
 }
 
-// CutBodyAfterCommit makes the next n requests matching method and pattern (as in
-// FailNext) run to the end, their effect committed and their answer stored under their
-// Idempotency-Key, and then sends the answer's status and headers, with a
-// Content-Length for the whole body, and only the first half of the body before
-// closing the connection: the client sees a success whose body breaks off
-// (io.ErrUnexpectedEOF) and cannot decode what was made. A retry with the same key
-// gets the stored answer whole.
+// CutBodyAfterCommit is DropAfterCommit, except that the answer's status and headers,
+// with a Content-Length for the whole body, and the first half of the body are sent
+// before the connection closes: the client sees a success whose body breaks off
+// (io.ErrUnexpectedEOF) and cannot decode what was made. A retry with the same key gets
+// the stored answer whole.
 func (s *Server) CutBodyAfterCommit(method, pattern string, n int) {
 	s.addFault(faultCut, method, pattern, n, 0)
 }
@@ -92,33 +90,11 @@ func (s *Server) addFault(stage faultStage, method, pattern string, n, status in
 	s.faults = append(s.faults, &fault{stage: stage, method: strings.ToUpper(method), pattern: pattern, left: n, status: status})
 }
 
-// takeFaultLocked consumes one matching fault of stage, oldest first, and returns the
-// answer it imposes.
-func (s *Server) takeFaultLocked(stage faultStage, method, rel string) (response, bool) {
-	f := s.takeMatchingLocked(method, rel, func(st faultStage) bool { return st == stage })
-	if f == nil {
-		return response{}, false
-	}
-	if f.status == http.StatusUnauthorized {
-		return fail(f.status, ""), true // Persona's 401 carries only a title
-	}
-	return fail(f.status, "injected by connecttest"), true
-}
-
-// takeCommitFaultLocked consumes the oldest matching DropAfterCommit or
-// CutBodyAfterCommit fault and returns its stage, or noFault.
-func (s *Server) takeCommitFaultLocked(method, rel string) faultStage {
-	if f := s.takeMatchingLocked(method, rel, func(st faultStage) bool { return st == faultDrop || st == faultCut }); f != nil {
-		return f.stage
-	}
-	return noFault
-}
-
-// takeMatchingLocked consumes one use of the oldest fault whose stage is wanted and
-// whose method and pattern match, and returns it (nil when none does).
-func (s *Server) takeMatchingLocked(method, rel string, wanted func(faultStage) bool) *fault {
+// takeFaultLocked consumes one use of the oldest fault that strikes at one of stages
+// and matches method and rel, and returns it (nil when none does).
+func (s *Server) takeFaultLocked(method, rel string, stages ...faultStage) *fault {
 	for i, f := range s.faults {
-		if !wanted(f.stage) || (f.method != "" && f.method != method) {
+		if !slices.Contains(stages, f.stage) || (f.method != "" && f.method != method) {
 			continue
 		}
 		if f.pattern != "" {
@@ -133,6 +109,14 @@ func (s *Server) takeMatchingLocked(method, rel string, wanted func(faultStage) 
 		return f
 	}
 	return nil
+}
+
+// answer is the error answer of a FailNext or FailNextStored fault.
+func (f *fault) answer() response {
+	if f.status == http.StatusUnauthorized {
+		return fail(f.status, "") // Persona's 401 carries only a title
+	}
+	return fail(f.status, "injected by connecttest")
 }
 
 // writeAnswer is the one place an answer is written: whole, not at all (faultDrop) or

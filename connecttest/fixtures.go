@@ -57,14 +57,11 @@ func (s *Server) CreatePendingConnection(src, dst *Organization) string {
 func (s *Server) newConnectionFixture(src, dst *Organization, status string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.mustBeOpenLocked()
 	so, do := s.mustOrgLocked(src), s.mustOrgLocked(dst)
 	if so == do {
 		panic("connecttest: a connection needs two different organizations")
 	}
-	c := s.newConnectionLocked(so, do)
-	c.status = status
-	return c.id
+	return s.newConnectionLocked(so, do, status).id
 }
 
 // AcceptConnection is the destination accepting a pending connection in Persona's
@@ -77,24 +74,14 @@ func (s *Server) AcceptConnection(id string) {
 	if c == nil || c.status != connectionPending {
 		panic(fmt.Sprintf("connecttest: AcceptConnection(%q): not a pending connection", id))
 	}
-	now := s.nowLocked()
-	c.status, c.updatedAt = connectionActive, now
+	c.status, c.updatedAt = connectionActive, s.nowLocked()
 }
 
 // CreateInquiry makes a completed Inquiry (inq_) in o, with a few fields, and returns
 // its id. Inquiries can be shared by cloning or hydrating, and hydrated. Like a real
 // inquiry completing, it records an inquiry.completed event for o (Events API and o's
 // webhooks that subscribe to it), whose payload.data is the inquiry.
-func (s *Server) CreateInquiry(o *Organization) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.mustBeOpenLocked()
-	obj := s.newObjectLocked(s.mustOrgLocked(o), kindInquiry, kindInquiry.sampleFields())
-	if inquiryCompletedEvent { // payload.data is the inquiry resource
-		s.recordLocked(obj.org, connect.EventInquiryCompleted, obj.id, obj.inquiryView())
-	}
-	return obj.id
-}
+func (s *Server) CreateInquiry(o *Organization) string { return s.newObjectFixture(o, kindInquiry) }
 
 // CreateAccount makes an Account (act_) in o. Accounts can be shared by hydrating only,
 // and hydrated.
@@ -115,8 +102,11 @@ func (s *Server) CreateVerification(o *Organization) string {
 func (s *Server) newObjectFixture(o *Organization, k objectKind) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.mustBeOpenLocked()
-	return s.newObjectLocked(s.mustOrgLocked(o), k, k.sampleFields()).id
+	obj := s.newObjectLocked(s.mustOrgLocked(o), k, k.sampleFields())
+	if k == kindInquiry && inquiryCompletedEvent { // payload.data is the inquiry resource
+		s.recordLocked(obj.org, connect.EventInquiryCompleted, obj.id, obj.inquiryView())
+	}
+	return obj.id
 }
 
 // RedactObject redacts a source object: redeeming a token over it fails with
@@ -174,12 +164,14 @@ func (s *Server) FailRedemption(id string, reason connect.FailureReason) {
 }
 
 func (s *Server) mustBeOpenLocked() {
-	if s.closed {
+	if s.ctx.Err() != nil { // closed
 		panic("connecttest: server is closed")
 	}
 }
 
+// mustOrgLocked is the server's record of o, for a setup method on an open server.
 func (s *Server) mustOrgLocked(o *Organization) *org {
+	s.mustBeOpenLocked()
 	if o == nil {
 		panic("connecttest: nil organization")
 	}

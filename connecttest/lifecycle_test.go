@@ -326,11 +326,10 @@ func TestTTLExpiryFollowsTheServerClock(t *testing.T) {
 
 func TestConnectionLifecycle(t *testing.T) {
 	t.Parallel()
-	srv := connecttest.NewServer()
-	t.Cleanup(srv.Close)
-	a, b := srv.NewOrganization("A"), srv.NewOrganization("B")
-	ra, rb := newRaw(t, srv, a), newRaw(t, srv, b)
-	inq := srv.CreateInquiry(a)
+	w := newWorld(t)
+	a, b := w.src, w.srv.NewOrganization("B") // no connection between them yet
+	ra, rb := w.s, newRaw(t, w.srv, b)
+	srv, inq := w.srv, w.inq
 	create := func(dst string) rawResp {
 		return ra.do("POST", "/connect/connections", `{"data":{"attributes":{"destination-organization-id":"`+dst+`"}}}`)
 	}

@@ -42,14 +42,10 @@ func (k objectKind) info() kindInfo {
 	return kindInfo{}
 }
 
-// kindOfID returns the kind an id's prefix names.
-func kindOfID(id string) (objectKind, bool) {
-	for _, k := range []objectKind{kindInquiry, kindAccount, kindTransaction, kindVerification} {
-		if strings.HasPrefix(id, k.info().prefix) {
-			return k, true
-		}
-	}
-	return 0, false
+// isSourceID reports whether id's prefix names a kind of object a share token shares.
+func isSourceID(id string) bool {
+	return slices.ContainsFunc([]objectKind{kindInquiry, kindAccount, kindTransaction, kindVerification},
+		func(k objectKind) bool { return strings.HasPrefix(id, k.info().prefix) })
 }
 
 // field is one user-space field of an object; visibility is what a peek shows of it.
@@ -77,20 +73,17 @@ func (k objectKind) sampleFields() []field {
 
 // sourceObject is an Inquiry, Account, Transaction or Verification.
 type sourceObject struct {
-	id       string
-	seq      int64
-	kind     objectKind
-	org      *org
-	fields   []field
-	redacted bool
-	deleted  bool
-	// createdAt is when the setup method or the clone made it; the fake's inquiries
-	// are completed at once, so it is also their started-at and completed-at.
-	createdAt time.Time
+	id        string
+	kind      objectKind
+	org       *org
+	fields    []field
+	redacted  bool
+	deleted   bool
+	createdAt time.Time // when the setup method or the clone made it
 }
 
 func (s *Server) newObjectLocked(o *org, k objectKind, fields []field) *sourceObject {
-	obj := &sourceObject{id: newID(k.info().prefix), seq: s.nextSeqLocked(), kind: k, org: o, fields: fields, createdAt: s.nowLocked()}
+	obj := &sourceObject{id: newID(k.info().prefix), kind: k, org: o, fields: fields, createdAt: s.nowLocked()}
 	s.objects[obj.id] = obj
 	return obj
 }
@@ -113,12 +106,11 @@ func (obj *sourceObject) setField(name string, value any, presence bool) {
 	obj.fields = append(obj.fields, field{name: name, value: value, presence: presence})
 }
 
-// inquiryView is an inquiry as Persona serializes it in an event payload, kebab case:
-// status completed, its timestamps (created-at = started-at = completed-at, since the
-// fake's inquiries are created completed; the ones it never reaches are null) and the
-// fields bag, each entry {type, value} as in Persona's inquiry resource. Persona also
-// sends relationships (account, template, verifications...); the fake has none of
-// those objects, so it sends none.
+// inquiryView is an inquiry as Persona serializes it in an event payload: completed,
+// with created-at = started-at = completed-at (the fake's inquiries are created
+// completed; the timestamps of other states are null) and the fields bag of {type,
+// value} entries. Persona also sends relationships (account, template...); the fake has
+// none of those objects, so it sends none.
 func (obj *sourceObject) inquiryView() resource {
 	fields := map[string]inquiryField{}
 	for _, f := range obj.fields {

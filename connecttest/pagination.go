@@ -13,19 +13,17 @@ import (
 
 // listQuery is a list request's filters and page parameters.
 type listQuery struct {
-	filters     map[string]string // filter key (inside filter[...]) to value
-	after       string
-	before      string
-	size        int
-	sizeWasSent bool
+	filters map[string]string // filter key (inside filter[...]) to value
+	after   string
+	before  string
+	size    int // page[size]; 0 when not sent, for defaultPageSize
 }
 
-// parseListQuery reads filter[...] and page[...] from q. allowed maps each filter of the
-// list to the values it takes (nil: any). include, an unknown filter or page key, a
-// value not allowed, a page[size] outside 1..maxPageSize and both cursors at once
-// answer 400.
+// parseListQuery reads filter[...] and page[...] from q, or returns the 400 of a query
+// policy.go refuses. allowed maps each filter of the list to the values it takes (nil:
+// any).
 func parseListQuery(q url.Values, allowed map[string][]string) (listQuery, *response) {
-	lq := listQuery{filters: map[string]string{}, size: defaultPageSize}
+	lq := listQuery{filters: map[string]string{}}
 	for _, k := range slices.Sorted(maps.Keys(q)) {
 		v := q.Get(k)
 		name, isFilter := strings.CutPrefix(k, "filter[")
@@ -52,7 +50,7 @@ func parseListQuery(q url.Values, allowed map[string][]string) (listQuery, *resp
 			if err != nil || n < 1 || n > maxPageSize {
 				return lq, badRequest("page[size] must be an integer from 1 to " + strconv.Itoa(maxPageSize))
 			}
-			lq.size, lq.sizeWasSent = n, true
+			lq.size = n
 		case strings.HasPrefix(k, "page["):
 			return lq, badRequest(k + " is not a permitted page parameter")
 		}
@@ -84,7 +82,6 @@ func (lq listQuery) anyOf(name, v string) bool {
 // listItem is one thing of the listed kind that the caller can see; match says whether
 // the filters keep it. Any of them may be a cursor, also one the filters drop.
 type listItem struct {
-	id    string
 	seq   int64
 	match bool
 	doc   resource
@@ -95,7 +92,7 @@ type listItem struct {
 func (lq listQuery) page(items []listItem, path string) response {
 	seqOf := map[string]int64{}
 	for _, it := range items {
-		seqOf[it.id] = it.seq
+		seqOf[it.doc.ID] = it.seq
 	}
 	items = slices.DeleteFunc(items, func(it listItem) bool { return !it.match })
 	slices.SortFunc(items, func(a, b listItem) int { return cmp.Compare(b.seq, a.seq) })
@@ -104,27 +101,28 @@ func (lq listQuery) page(items []listItem, path string) response {
 		cursor, key = lq.before, "page[before]"
 	}
 	c, known := seqOf[cursor]
+	size := cmp.Or(lq.size, defaultPageSize)
 	var page []listItem
 	switch {
 	case cursor == "":
-		page = items[:min(lq.size, len(items))]
+		page = items[:min(size, len(items))]
 	case !known:
 		return fail(http.StatusBadRequest, key+" is not an id of this list")
 	case lq.after != "":
 		i := sort.Search(len(items), func(i int) bool { return items[i].seq < c })
-		page = items[i:min(i+lq.size, len(items))]
+		page = items[i:min(i+size, len(items))]
 	default:
 		j := sort.Search(len(items), func(i int) bool { return items[i].seq <= c })
-		page = items[max(j-lq.size, 0):j]
+		page = items[max(j-size, 0):j]
 	}
 	var links pageLinks
 	if len(page) > 0 {
 		first, last := page[0], page[len(page)-1]
 		if items[len(items)-1].seq < last.seq {
-			links.Next = lq.link(path, "page[after]", last.id)
+			links.Next = lq.link(path, "page[after]", last.doc.ID)
 		}
 		if items[0].seq > first.seq {
-			links.Prev = lq.link(path, "page[before]", first.id)
+			links.Prev = lq.link(path, "page[before]", first.doc.ID)
 		}
 	}
 	data := []resource{}
@@ -142,7 +140,7 @@ func (lq listQuery) link(path, cursorKey, id string) *string {
 	for _, k := range slices.Sorted(maps.Keys(lq.filters)) {
 		parts = append(parts, url.QueryEscape("filter["+k+"]")+"="+url.QueryEscape(lq.filters[k]))
 	}
-	if lq.sizeWasSent {
+	if lq.size != 0 {
 		parts = append(parts, url.QueryEscape("page[size]")+"="+strconv.Itoa(lq.size))
 	}
 	parts = append(parts, url.QueryEscape(cursorKey)+"="+url.QueryEscape(id))

@@ -127,12 +127,11 @@ const (
 //     encoding/json, so a member name that matches only without regard to case
 //     ("Data") counts as that member, and an unknown member's details name it without
 //     its path.
-//   - An id the caller cannot see (a connection, source or destination of another
-//     organization, or one that does not exist) answers 404 "Record not found" with
-//     details naming the attribute, except a hydrate destination-id, which answers 422
-//     with a pointer (it is a parameter of an action on a visible token).
-//   - A share token or connection of which the caller is neither side answers 404,
-//     exactly like one that does not exist: its existence is not disclosed.
+//   - An id the caller cannot see (a share token or connection of which it is neither
+//     side, a source or destination of another organization) answers 404 "Record not
+//     found" exactly like one that does not exist, so its existence is not disclosed;
+//     in a body, the details name the attribute. A hydrate destination-id answers 422
+//     with a pointer instead (it is a parameter of an action on a visible token).
 //   - Hydrate: any Account, Transaction or Inquiry source may hydrate any Account,
 //     Transaction or Inquiry of the destination organization (the spec lists both sets
 //     without pairing them). Fields whose names match are copied; field mappings copy
@@ -141,7 +140,8 @@ const (
 //     and sets `destination` when the redemption finishes; a failed clone leaves it null.
 //   - A redemption fails, in this order: with a reason forced by FailRedemption or
 //     WithRedeemFailure; with source_not_found when the source was deleted
-//     (DeleteObject); with source_redacted when it was redacted (RedactObject).
+//     (DeleteObject); with source_redacted when it was redacted (RedactObject); with
+//     import_failed when a hydrate's destination object was deleted while pending.
 //   - A token past its expires-at reads as `expired` with updated-at = expires-at, on
 //     every read; pending tokens do not expire. expires-at is always set (the spec's
 //     examples show null in places; the schema calls it "When this share token
@@ -155,28 +155,14 @@ const (
 //     unknown status or direction value, or `include` on a list answers 400.
 //   - Connections carry no relationships, as in every spec example (the schema would
 //     allow a creator).
-//   - A hydrate whose destination object was deleted while pending fails with
-//     import_failed.
-//   - Webhook deliveries carry payload.included = [] (API-NOTES); the Events API returns
-//     the event as event.yaml describes it, whose payload has only data.
 //   - Single-resource answers carry only `data` (as in the spec's examples); lists carry
-//     `data` and `links`; webhook payloads carry payload.included = [] and context = {}.
+//     `data` and `links`. Events carry context = {}; in webhook deliveries their payload
+//     also carries included = [] (API-NOTES), in the Events API only data (event.yaml).
 //   - Idempotency-Key is honoured on POSTs only; on GETs it is ignored. The stored answer
 //     is replayed with the same status and body, a new Request-Id and fresh RateLimit
 //     headers. Bodies are compared as JSON (key order and spacing do not matter).
 //   - 401 answers carry only Content-Type (the spec's unauthorized.yaml lists no
 //     headers; the others are documented "on every authenticated response").
-//   - Faults: FailNext answers in front of the API (after authentication and rate
-//     limiting, before the idempotency layer), so its answer is never stored and a
-//     retry with the same key runs for real. FailNextStored answers from inside the API
-//     (after the idempotency layer), so like any answer Persona produces, it is stored
-//     and replayed. DropAfterCommit runs the request to the end (storing its answer)
-//     and then closes the connection without a byte of response; CutBodyAfterCommit
-//     does the same after the status, the headers (Content-Length of the whole body)
-//     and the first half of the body.
-//   - The server clock (WithClock, Advance) drives timestamps, TTL expiry, idempotency
-//     retention, rate-limit windows, secret expiry after a rotation and the signature's
-//     t. Waits (redemption delay, webhook retries, latency) are real time.
 //   - Persona-Webhook-First-Attempted-At is a timestamp in the same format as the
 //     bodies' (2006-01-02T15:04:05.000Z).
 //   - POST /webhooks/{id}/rotate-secret: a webhook of another organization answers 404;

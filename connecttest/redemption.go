@@ -1,8 +1,10 @@
 package connecttest
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
+	"slices"
 
 	connect "github.com/persona-connect/connect-go"
 )
@@ -10,11 +12,7 @@ import (
 // redeemShareToken: POST /connect/share-tokens/{id}/redeem, by the destination. It
 // answers 202 with the token pending; a goroutine finishes the redemption after the
 // redeem delay.
-func (s *Server) redeemShareToken(q *request) response {
-	t := s.visibleTokenLocked(q.org, q.PathValue("id"), q.now)
-	if t == nil {
-		return fail(http.StatusNotFound, "")
-	}
+func (s *Server) redeemShareToken(q *request, t *shareToken) response {
 	if t.conn.dst != q.org {
 		return fail(statusWrongSide, "only the destination organization of the share token's connection can redeem it")
 	}
@@ -81,18 +79,16 @@ func (s *Server) redeemShareToken(q *request) response {
 	t.status, t.redeemMode, t.destination = tokenPending, mode, dest
 	t.pendingAt, t.updatedAt = &now, now
 	t.failureReason, t.failedAt = "", nil
-	delay := s.cfg.redeemDelay
 	s.goLocked(func() {
-		if s.sleep(s.ctx, delay) {
+		if s.sleep(s.ctx, s.cfg.redeemDelay) {
 			s.finishRedemption(t)
 		}
 	})
 	return ok(http.StatusAccepted, document{Data: t.view(q.org, false)})
 }
 
-// finishRedemption ends a pending redemption: failed for a forced reason or a source
-// gone or redacted, else redeemed (a clone makes the destination object, a hydrate
-// copies fields into it) with the two *-redeemed events.
+// finishRedemption ends a pending redemption: failed for the first reason policy.go
+// lists that applies, else redeemed, with the two *-redeemed events.
 func (s *Server) finishRedemption(t *shareToken) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -100,11 +96,9 @@ func (s *Server) finishRedemption(t *shareToken) {
 		return
 	}
 	now := s.nowLocked()
-	reason := t.forcedFailure
+	reason := cmp.Or(t.forcedFailure, s.cfg.redeemFailure) // FailRedemption, then WithRedeemFailure
 	switch {
 	case reason != "":
-	case s.cfg.redeemFailure != "":
-		reason = s.cfg.redeemFailure
 	case t.source.deleted:
 		reason = connect.FailureSourceNotFound
 	case t.source.redacted:
@@ -118,8 +112,7 @@ func (s *Server) finishRedemption(t *shareToken) {
 		return
 	}
 	if t.redeemMode == "clone" {
-		fields := append([]field(nil), t.source.fields...)
-		t.destination = s.newObjectLocked(t.conn.dst, t.source.kind, fields)
+		t.destination = s.newObjectLocked(t.conn.dst, t.source.kind, slices.Clone(t.source.fields))
 	} else {
 		for _, f := range t.source.fields {
 			t.destination.setField(f.name, f.value, f.presence)
@@ -133,6 +126,5 @@ func (s *Server) finishRedemption(t *shareToken) {
 		}
 	}
 	t.status, t.redeemedAt = tokenRedeemed, &now
-	s.emitLocked(t.conn.src, connect.EventShareTokenOutboundRedeemed, t)
-	s.emitLocked(t.conn.dst, connect.EventShareTokenInboundRedeemed, t)
+	s.emitLocked(t, connect.EventShareTokenOutboundRedeemed, connect.EventShareTokenInboundRedeemed)
 }

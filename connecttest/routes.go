@@ -9,6 +9,19 @@ import (
 // handler answers one operation. It runs under s.mu.
 type handler func(s *Server, q *request) response
 
+// found is the handler of an operation on the thing the path's {id} names: visible
+// looks it up as the caller may see it, and an id the caller cannot see answers 404,
+// exactly like one that does not exist (policy.go), before h runs.
+func found[T any](visible func(s *Server, q *request, id string) *T, h func(s *Server, q *request, it *T) response) handler {
+	return func(s *Server, q *request) response {
+		it := visible(s, q, q.PathValue("id"))
+		if it == nil {
+			return fail(http.StatusNotFound, "")
+		}
+		return h(s, q, it)
+	}
+}
+
 // routes serves every operation of the spec at its http.ServeMux pattern under
 // /api/v1 (wildcards read with PathValue). Every other request gets Persona's JSON
 // error body, where ServeMux's own 404, 405 and redirects would be plain text: 405 for
@@ -20,17 +33,17 @@ func (s *Server) routes() http.Handler {
 	for pattern, h := range map[string]handler{
 		"GET /connect/share-tokens":                 (*Server).listShareTokens,
 		"POST /connect/share-tokens":                (*Server).createShareToken,
-		"GET /connect/share-tokens/{id}":            (*Server).getShareToken,
-		"POST /connect/share-tokens/{id}/expire":    (*Server).expireShareToken,
-		"POST /connect/share-tokens/{id}/redeem":    (*Server).redeemShareToken,
+		"GET /connect/share-tokens/{id}":            found((*Server).visibleTokenLocked, (*Server).getShareToken),
+		"POST /connect/share-tokens/{id}/expire":    found((*Server).visibleTokenLocked, (*Server).expireShareToken),
+		"POST /connect/share-tokens/{id}/redeem":    found((*Server).visibleTokenLocked, (*Server).redeemShareToken),
 		"GET /connect/connections":                  (*Server).listConnections,
 		"POST /connect/connections":                 (*Server).createConnection,
-		"GET /connect/connections/{id}":             (*Server).getConnection,
-		"POST /connect/connections/{id}/deactivate": (*Server).deactivateConnection,
-		"POST /connect/connections/{id}/reactivate": (*Server).reactivateConnection,
+		"GET /connect/connections/{id}":             found((*Server).visibleConnectionLocked, (*Server).getConnection),
+		"POST /connect/connections/{id}/deactivate": found((*Server).visibleConnectionLocked, (*Server).deactivateConnection),
+		"POST /connect/connections/{id}/reactivate": found((*Server).visibleConnectionLocked, (*Server).reactivateConnection),
 		"GET /events":                       (*Server).listEvents,
-		"GET /events/{id}":                  (*Server).getEvent,
-		"POST /webhooks/{id}/rotate-secret": (*Server).rotateWebhookSecret,
+		"GET /events/{id}":                  found((*Server).visibleEventLocked, (*Server).getEvent),
+		"POST /webhooks/{id}/rotate-secret": found((*Server).visibleWebhookLocked, (*Server).rotateWebhookSecret),
 	} {
 		method, p, _ := strings.Cut(pattern, " ")
 		mux.Handle(method+" "+apiPrefix+p, s.serve(method, h))

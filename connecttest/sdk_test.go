@@ -13,23 +13,19 @@ import (
 	"github.com/persona-connect/connect-go/connecttest"
 )
 
-// sdkWorld is a fake with a source, a destination and a stranger, each with an SDK
-// client, and an active connection with an inquiry to share.
+// sdkWorld is newWorld's fake with a stranger besides, and an SDK client for each of
+// the three organizations; its s and d are those clients, in place of world's raw ones.
 type sdkWorld struct {
-	srv                *connecttest.Server
-	src, dst, stranger *connecttest.Organization
-	s, d, x            *connect.Client
-	cxn, inq           string
+	*world
+	stranger *connecttest.Organization
+	s, d, x  *connect.Client
 }
 
 func newSDKWorld(t *testing.T, opts ...connecttest.ServerOption) *sdkWorld {
 	t.Helper()
-	srv := connecttest.NewServer(opts...)
-	t.Cleanup(srv.Close)
-	w := &sdkWorld{srv: srv, src: srv.NewOrganization("Source"), dst: srv.NewOrganization("Destination"), stranger: srv.NewOrganization("Stranger")}
-	w.cxn = srv.CreateConnection(w.src, w.dst)
-	w.inq = srv.CreateInquiry(w.src)
-	w.s, w.d, w.x = sdkClient(t, srv, w.src), sdkClient(t, srv, w.dst), sdkClient(t, srv, w.stranger)
+	w := &sdkWorld{world: newWorld(t, opts...)}
+	w.stranger = w.srv.NewOrganization("Stranger")
+	w.s, w.d, w.x = sdkClient(t, w.srv, w.src), sdkClient(t, w.srv, w.dst), sdkClient(t, w.srv, w.stranger)
 	return w
 }
 

@@ -28,12 +28,11 @@ type core struct {
 	hs   *httptest.Server
 	hook *http.Client // delivers webhooks; its idle connections close with the server
 
-	ctx    context.Context // cancelled by Close: ends every wait and delivery
+	ctx    context.Context // cancelled by Close, under mu: ends every wait and delivery
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // every goroutine the server started besides httptest's
 
 	mu          sync.Mutex // guards everything below
-	closed      bool
 	clockOffset time.Duration
 	seq         int64 // creation order of every object, for newest-first lists
 	orgs        map[string]*org
@@ -99,13 +98,12 @@ func NewServer(opts ...ServerOption) *Server {
 // for in-flight requests to finish. Calling it again does nothing.
 func (s *Server) Close() {
 	s.mu.Lock()
-	if s.closed {
+	if s.ctx.Err() != nil { // closed already
 		s.mu.Unlock()
 		return
 	}
-	s.closed = true
-	s.mu.Unlock()
 	s.cancel()
+	s.mu.Unlock()
 	s.hs.Close()
 	s.wg.Wait()
 	s.hook.CloseIdleConnections()
@@ -114,7 +112,7 @@ func (s *Server) Close() {
 // goLocked runs f in a goroutine that Close waits for, unless the server is closed.
 // f must return soon after s.ctx is done. Callers hold s.mu.
 func (s *Server) goLocked(f func()) {
-	if s.closed {
+	if s.ctx.Err() != nil { // closed
 		return
 	}
 	s.wg.Add(1)
@@ -202,13 +200,13 @@ func (s *Server) handle(r *http.Request, body []byte, h handler) (http.Header, r
 		return hdr, unrouted(r), noFault
 	}
 	rel := strings.TrimPrefix(r.URL.Path, apiPrefix)
-	if resp, hit := s.takeFaultLocked(faultBefore, r.Method, rel); hit {
-		return hdr, resp, noFault
+	if f := s.takeFaultLocked(r.Method, rel, faultBefore); f != nil {
+		return hdr, f.answer(), noFault
 	}
 	q := &request{Request: r, org: o, now: now, body: body}
 	run := func() response {
-		if resp, hit := s.takeFaultLocked(faultStored, r.Method, rel); hit {
-			return resp
+		if f := s.takeFaultLocked(r.Method, rel, faultStored); f != nil {
+			return f.answer()
 		}
 		return h(s, q)
 	}
@@ -218,5 +216,8 @@ func (s *Server) handle(r *http.Request, body []byte, h handler) (http.Header, r
 	} else {
 		resp = run()
 	}
-	return hdr, resp, s.takeCommitFaultLocked(r.Method, rel)
+	if f := s.takeFaultLocked(r.Method, rel, faultDrop, faultCut); f != nil {
+		return hdr, resp, f.stage
+	}
+	return hdr, resp, noFault
 }

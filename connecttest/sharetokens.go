@@ -1,6 +1,7 @@
 package connecttest
 
 import (
+	"cmp"
 	"net/http"
 	"strconv"
 	"time"
@@ -23,7 +24,6 @@ type shareToken struct {
 	seq           int64
 	conn          *connection
 	source        *sourceObject
-	creator       identifier // the API key that created it
 	status        string
 	redeemMode    string        // "" until redemption starts
 	destination   *sourceObject // set on a hydrate at once, on a clone when it finishes
@@ -46,12 +46,9 @@ func (t *shareToken) refresh(now time.Time) {
 	}
 }
 
-// view is the connect/share-token resource as viewer sees it: the source organization
-// sees direction outbound and the creator, source and connection relationships; the
-// destination sees inbound, destination (null until known) and connection. peek adds
-// source-data for the destination.
+// view is the connect/share-token resource as viewer sees it, each side its own
+// direction and relationships (API-NOTES); peek adds source-data for the destination.
 func (t *shareToken) view(viewer *org, peek bool) resource {
-	outbound := viewer == t.conn.src
 	attrs := shareTokenAttributes{
 		Status:        t.status,
 		Direction:     t.direction(viewer),
@@ -65,8 +62,8 @@ func (t *shareToken) view(viewer *org, peek bool) resource {
 		RedeemMode:    nullable(t.redeemMode),
 	}
 	rels := shareTokenRelationships{Connection: relation("connect/connection", t.conn.id)}
-	if outbound {
-		rels.Creator = &relationship{&t.creator}
+	if viewer == t.conn.src {
+		rels.Creator = relation("api-key", t.conn.src.apiKeyID) // the source's key made it
 		rels.Source = relation(t.source.kind.info().typ, t.source.id)
 	} else {
 		rels.Destination = &relationship{} // {"data": null} until the destination is known
@@ -74,8 +71,7 @@ func (t *shareToken) view(viewer *org, peek bool) resource {
 			rels.Destination = relation(t.destination.kind.info().typ, t.destination.id)
 		}
 		if peek && everyOrgCanPeek {
-			sd := newSourceData(t.source)
-			attrs.SourceData = &sd
+			attrs.SourceData = newSourceData(t.source)
 		}
 	}
 	return resource{Type: "connect/share-token", ID: t.id, Attributes: attrs, Relationships: rels}
@@ -105,8 +101,7 @@ type shareTokenAttributes struct {
 	SourceData    *sourceData `json:"source-data,omitempty"` // a peek by the destination
 }
 
-// shareTokenRelationships: the source sees creator, source and connection; the
-// destination sees destination and connection.
+// shareTokenRelationships are the relationships of one side's view.
 type shareTokenRelationships struct {
 	Creator     *relationship `json:"creator,omitempty"`
 	Source      *relationship `json:"source,omitempty"`
@@ -114,13 +109,14 @@ type shareTokenRelationships struct {
 	Connection  *relationship `json:"connection"`
 }
 
-// visibleTokenLocked returns token id, refreshed, if o is a side of its connection.
-func (s *Server) visibleTokenLocked(o *org, id string, now time.Time) *shareToken {
+// visibleTokenLocked returns token id, refreshed, if the caller is a side of its
+// connection.
+func (s *Server) visibleTokenLocked(q *request, id string) *shareToken {
 	t := s.tokens[id]
-	if t == nil || (t.conn.src != o && t.conn.dst != o) {
+	if t == nil || !t.conn.joins(q.org) {
 		return nil
 	}
-	t.refresh(now)
+	t.refresh(q.now)
 	return t
 }
 
@@ -135,13 +131,11 @@ func (s *Server) listShareTokens(q *request) response {
 		return *bad
 	}
 	var items []listItem
-	for _, t := range s.tokens {
-		if t.conn.src != q.org && t.conn.dst != q.org {
-			continue
+	for id := range s.tokens {
+		if t := s.visibleTokenLocked(q, id); t != nil {
+			match := lq.is("connection-id", t.conn.id) && lq.is("status", t.status) && lq.is("direction", t.direction(q.org))
+			items = append(items, listItem{t.seq, match, t.view(q.org, false)})
 		}
-		t.refresh(q.now)
-		match := lq.is("connection-id", t.conn.id) && lq.is("status", t.status) && lq.is("direction", t.direction(q.org))
-		items = append(items, listItem{t.id, t.seq, match, t.view(q.org, false)})
 	}
 	return lq.page(items, "/connect/share-tokens")
 }
@@ -179,10 +173,10 @@ func (s *Server) createShareToken(q *request) response {
 		}
 		ttl = time.Duration(*secs) * time.Second
 	}
-	if _, ok := kindOfID(srcID); !ok {
+	if !isSourceID(srcID) {
 		return invalidAt("/data/attributes/source-id", "data.attributes.source-id must be an account (act_), inquiry (inq_), transaction (txn_) or verification (ver_) id")
 	}
-	c := s.visibleConnectionLocked(q.org, cxnID)
+	c := s.visibleConnectionLocked(q, cxnID)
 	if c == nil {
 		return fail(http.StatusNotFound, "data.attributes.connection-id is not found")
 	}
@@ -198,40 +192,26 @@ func (s *Server) createShareToken(q *request) response {
 		return fail(http.StatusNotFound, "data.attributes.source-id is not found")
 	}
 	t := &shareToken{
-		id: newID("cnst_"), seq: s.nextSeqLocked(), conn: c, source: src,
-		creator: identifier{"api-key", q.org.apiKeyID}, status: tokenCreated,
+		id: newID("cnst_"), seq: s.nextSeqLocked(), conn: c, source: src, status: tokenCreated,
 		createdAt: q.now, updatedAt: q.now, expiresAt: q.now.Add(ttl),
 	}
 	s.tokens[t.id] = t
-	s.emitLocked(c.src, connect.EventShareTokenOutboundCreated, t)
-	s.emitLocked(c.dst, connect.EventShareTokenInboundCreated, t)
+	s.emitLocked(t, connect.EventShareTokenOutboundCreated, connect.EventShareTokenInboundCreated)
 	return ok(http.StatusCreated, document{Data: t.view(q.org, false)})
 }
 
 // getShareToken: GET /connect/share-tokens/{id}[?peek-source-data=true], for either side.
-func (s *Server) getShareToken(q *request) response {
-	t := s.visibleTokenLocked(q.org, q.PathValue("id"), q.now)
-	if t == nil {
-		return fail(http.StatusNotFound, "")
-	}
-	peek := false
-	if v := q.URL.Query().Get("peek-source-data"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return fail(http.StatusBadRequest, "peek-source-data must be true or false")
-		}
-		peek = b
+func (s *Server) getShareToken(q *request, t *shareToken) response {
+	peek, err := strconv.ParseBool(cmp.Or(q.URL.Query().Get("peek-source-data"), "false"))
+	if err != nil {
+		return fail(http.StatusBadRequest, "peek-source-data must be true or false")
 	}
 	return ok(http.StatusOK, document{Data: t.view(q.org, peek)})
 }
 
 // expireShareToken: POST /connect/share-tokens/{id}/expire, by the source, while the
 // token is created.
-func (s *Server) expireShareToken(q *request) response {
-	t := s.visibleTokenLocked(q.org, q.PathValue("id"), q.now)
-	if t == nil {
-		return fail(http.StatusNotFound, "")
-	}
+func (s *Server) expireShareToken(q *request, t *shareToken) response {
 	if t.conn.src != q.org {
 		return fail(statusWrongSide, "only the source organization can expire a share token")
 	}

@@ -27,7 +27,7 @@ type peeked struct {
 
 // newSourceData is obj's source-data. A redacted or deleted source shows only its
 // status.
-func newSourceData(obj *sourceObject) sourceData {
+func newSourceData(obj *sourceObject) *sourceData {
 	k := obj.kind.info()
 	out := sourceData{Type: "connect/source-data/" + k.typ, ID: obj.id, PeekableAttributes: peekableAttributes{Status: peeked{"full", k.status}}}
 	if obj.kind == kindVerification {
@@ -48,5 +48,5 @@ func newSourceData(obj *sourceObject) sourceData {
 	if obj.kind == kindInquiry {
 		out.RelatedObjects = []any{}
 	}
-	return out
+	return &out
 }

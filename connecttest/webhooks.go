@@ -29,18 +29,9 @@ func (wh *webhook) subscribes(name connect.EventName) bool {
 	return len(wh.events) == 0 || slices.Contains(wh.events, name)
 }
 
-// activeSecrets are the secrets that sign at now, in header order.
-func (wh *webhook) activeSecrets(now time.Time) []string {
-	var out []string
-	for _, sec := range wh.secrets {
-		if sec.live(now) {
-			out = append(out, sec.value)
-		}
-	}
-	if !newestSecretFirst {
-		slices.Reverse(out)
-	}
-	return out
+// liveSecrets are the secrets that sign at now, newest first.
+func (wh *webhook) liveSecrets(now time.Time) []webhookSecret {
+	return slices.DeleteFunc(slices.Clone(wh.secrets), func(sec webhookSecret) bool { return !sec.live(now) })
 }
 
 // AddWebhook subscribes o to events (none: every event) at url, which may be plain
@@ -50,7 +41,6 @@ func (wh *webhook) activeSecrets(now time.Time) []string {
 func (s *Server) AddWebhook(o *Organization, url string, events ...connect.EventName) (secret string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.mustBeOpenLocked()
 	wh := &webhook{
 		id: newID("wbh_"), org: s.mustOrgLocked(o), url: url,
 		events:    append([]connect.EventName(nil), events...),
@@ -71,14 +61,11 @@ func (s *Server) RotateWebhookSecret(secret string, oldExpiresIn time.Duration) 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.nowLocked()
-	for _, wh := range s.webhooks {
-		for i, sec := range wh.secrets {
-			if sec.value == secret && sec.live(now) {
-				return wh.rotateLocked(i, now, oldExpiresIn)
-			}
-		}
+	wh, i := s.webhookGivenLocked(secret)
+	if wh == nil || !wh.secrets[i].live(now) {
+		panic("connecttest: RotateWebhookSecret: no webhook signs with the given secret")
 	}
-	panic("connecttest: RotateWebhookSecret: no webhook signs with the given secret")
+	return wh.rotateLocked(i, now, oldExpiresIn)
 }
 
 // WebhookID returns the id (wbh_...) of the webhook that was given secret, by AddWebhook
@@ -88,14 +75,22 @@ func (s *Server) RotateWebhookSecret(secret string, oldExpiresIn time.Duration) 
 func (s *Server) WebhookID(secret string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	wh, _ := s.webhookGivenLocked(secret)
+	if wh == nil {
+		panic("connecttest: WebhookID: no webhook was given the secret")
+	}
+	return wh.id
+}
+
+// webhookGivenLocked returns the webhook that was given secret and the secret's index
+// in its secrets, or nil. Secrets are random, so at most one webhook holds it.
+func (s *Server) webhookGivenLocked(secret string) (*webhook, int) {
 	for _, wh := range s.webhooks {
-		for _, sec := range wh.secrets {
-			if sec.value == secret {
-				return wh.id
-			}
+		if i := slices.IndexFunc(wh.secrets, func(sec webhookSecret) bool { return sec.value == secret }); i >= 0 {
+			return wh, i
 		}
 	}
-	panic("connecttest: WebhookID: no webhook was given the secret")
+	return nil, -1
 }
 
 // live reports whether the secret still signs at now.

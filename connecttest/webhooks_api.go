@@ -2,7 +2,6 @@ package connecttest
 
 import (
 	"net/http"
-	"slices"
 	"time"
 
 	connect "github.com/persona-connect/connect-go"
@@ -11,11 +10,7 @@ import (
 // rotateWebhookSecret: POST /webhooks/{id}/rotate-secret. The current secret keeps
 // signing for meta.expires-in-seconds (see rotateDefaultExpiresIn when omitted) next to
 // a new one; the answer is the webhook with its secrets.
-func (s *Server) rotateWebhookSecret(q *request) response {
-	wh := s.visibleWebhookLocked(q.org, q.PathValue("id"))
-	if wh == nil {
-		return fail(http.StatusNotFound, "")
-	}
+func (s *Server) rotateWebhookSecret(q *request, wh *webhook) response {
 	var body struct { // webhooks_{webhook-id}_rotate-secret.yaml
 		Meta struct {
 			ExpiresInSeconds *int64 `json:"expires-in-seconds"`
@@ -31,58 +26,46 @@ func (s *Server) rotateWebhookSecret(q *request) response {
 		}
 		expiresIn = time.Duration(*secs) * time.Second
 	}
-	// The secret that signs without an expiry is the current one; it is always the
-	// newest, since every rotation puts the new secret in front.
-	current := slices.IndexFunc(wh.secrets, func(sec webhookSecret) bool { return sec.expiresAt == nil })
-	if current < 0 {
-		// Unreachable through the fake's own operations; answered rather than assumed.
-		return fail(http.StatusConflict, "the webhook has no current secret")
-	}
-	wh.rotateLocked(current, q.now, expiresIn)
+	// The current secret, the one that signs without an expiry, is always the newest:
+	// every rotation puts the new secret in front.
+	wh.rotateLocked(0, q.now, expiresIn)
 	return ok(http.StatusOK, document{Data: wh.view(q.now)})
 }
 
-// visibleWebhookLocked returns webhook id if o owns it, or nil.
-func (s *Server) visibleWebhookLocked(o *org, id string) *webhook {
+// visibleWebhookLocked returns webhook id if the caller owns it, or nil.
+func (s *Server) visibleWebhookLocked(q *request, id string) *webhook {
 	for _, wh := range s.webhooks {
-		if wh.id == id && wh.org == o {
+		if wh.id == id && wh.org == q.org {
 			return wh
 		}
 	}
 	return nil
 }
 
-// view is the webhook resource with its secrets
+// view is the webhook resource with the secrets that still sign at now (policy.go)
 // (persona-openapi/components/schemas/webhook-with-secret.yaml), in the member order of
-// components/examples/webhook-created.yaml. Only secrets that still sign at now are
-// listed; the deprecated `secret` is the newest of them.
+// components/examples/webhook-created.yaml.
 func (wh *webhook) view(now time.Time) resource {
+	enabled := wh.events
+	if len(enabled) == 0 {
+		enabled = []connect.EventName{"*"} // every event
+	}
 	attrs := webhookAttributes{
 		Status:                   webhookStatus,
 		URL:                      wh.url,
+		Secret:                   &wh.secrets[0].value, // the current secret is the newest
 		Secrets:                  []webhookSecretView{},
 		APIVersion:               connect.DefaultAPIVersion,
 		APIKeyInflection:         "kebab",
 		APIAttributesBlocklist:   []string{},
 		FileAccessTokenExpiresIn: int(webhookFileAccessTokenTTL / time.Second),
-		EnabledEvents:            []string{"*"},
+		EnabledEvents:            enabled,
 		IncludedAllowlist:        allowlist{"include_none"},
 		RelationshipAllowlist:    allowlist{"include_all"},
 		CreatedAt:                timestamp(wh.createdAt),
 	}
-	for _, sec := range wh.secrets {
-		if sec.live(now) {
-			attrs.Secrets = append(attrs.Secrets, webhookSecretView{sec.value, nullTime(sec.expiresAt)})
-		}
-	}
-	if len(attrs.Secrets) > 0 {
-		attrs.Secret = &attrs.Secrets[0].Value
-	}
-	if len(wh.events) > 0 {
-		attrs.EnabledEvents = attrs.EnabledEvents[:0]
-		for _, n := range wh.events {
-			attrs.EnabledEvents = append(attrs.EnabledEvents, string(n))
-		}
+	for _, sec := range wh.liveSecrets(now) {
+		attrs.Secrets = append(attrs.Secrets, webhookSecretView{sec.value, nullTime(sec.expiresAt)})
 	}
 	return resource{Type: "webhook", ID: wh.id, Attributes: attrs}
 }
@@ -99,7 +82,7 @@ type webhookAttributes struct {
 	APIKeyInflection         string              `json:"api-key-inflection"`
 	APIAttributesBlocklist   []string            `json:"api-attributes-blocklist"`
 	FileAccessTokenExpiresIn int                 `json:"file-access-token-expires-in"`
-	EnabledEvents            []string            `json:"enabled-events"`
+	EnabledEvents            []connect.EventName `json:"enabled-events"`
 	PayloadFilter            *string             `json:"payload-filter"`
 	IncludedAllowlist        allowlist           `json:"included-allowlist"`
 	RelationshipAllowlist    allowlist           `json:"relationship-allowlist"`

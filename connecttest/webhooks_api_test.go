@@ -158,23 +158,20 @@ func TestRotateWebhookSecretExpiries(t *testing.T) {
 
 func TestNewClientActsAsTheOrganization(t *testing.T) {
 	t.Parallel()
-	srv := connecttest.NewServer()
-	t.Cleanup(srv.Close)
-	src, dst := srv.NewOrganization("Source"), srv.NewOrganization("Destination")
-	cxn := srv.CreateConnection(src, dst)
-	inq := srv.CreateInquiry(src)
-	c, err := srv.NewClient(src)
+	w := newWorld(t)
+	srv := w.srv
+	c, err := srv.NewClient(w.src)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := c.ShareTokens.Create(context.Background(), connect.CreateShareTokenParams{ConnectionID: cxn, SourceID: inq})
+	tok, err := c.ShareTokens.Create(context.Background(), connect.CreateShareTokenParams{ConnectionID: w.cxn, SourceID: w.inq})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if tok.Direction != connect.Outbound {
 		t.Errorf("source's client sees direction %q", tok.Direction)
 	}
-	d, err := srv.NewClient(dst, connect.WithUserAgent("dest-test/1"))
+	d, err := srv.NewClient(w.dst, connect.WithUserAgent("dest-test/1"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +183,7 @@ func TestNewClientActsAsTheOrganization(t *testing.T) {
 		t.Errorf("destination's client sees direction %q", got.Direction)
 	}
 	// The caller's options come after the server's: a base URL of its own wins.
-	if _, err := srv.NewClient(src, connect.WithBaseURL("http://example.com/api/v1")); err == nil {
+	if _, err := srv.NewClient(w.src, connect.WithBaseURL("http://example.com/api/v1")); err == nil {
 		t.Error("NewClient accepted a plain-http non-loopback base URL the caller passed")
 	}
 	other := connecttest.NewServer()

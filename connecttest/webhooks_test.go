@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -63,35 +64,31 @@ func (rc *receiver) waitFor(t *testing.T, n int) []received {
 	return rc.requests()
 }
 
-// verifySignature checks a Persona-Signature header the simplest way: every group must
-// be t=..,v1=.. with v1 = hex(HMAC-SHA256(secret, t + "." + body)) for one of secrets.
-// It returns the secret that signed each group, in order.
+// signatureGroup is one group of a Persona-Signature header exactly as Persona writes
+// it: the unix time and the lower-case hex HMAC-SHA256, nothing else.
+var signatureGroup = regexp.MustCompile(`^t=([0-9]+),v1=([0-9a-f]{64})$`)
+
+// verifySignature checks a Persona-Signature header the simplest way: every group,
+// separated by one space, must be a signatureGroup whose v1 is
+// hex(HMAC-SHA256(secret, t + "." + body)) for one of secrets. It returns the secret
+// that signed each group, in order ("" for a group that fails).
 func verifySignature(t *testing.T, header string, body []byte, secrets ...string) []string {
 	t.Helper()
 	var signers []string
-	groups := strings.Split(header, " ")
-	for _, g := range groups {
-		var ts, v1 string
-		for _, kv := range strings.Split(g, ",") {
-			k, v, _ := strings.Cut(kv, "=")
-			switch k {
-			case "t":
-				ts = v
-			case "v1":
-				v1 = v
-			}
-		}
+	for _, g := range strings.Split(header, " ") {
 		found := ""
-		for _, s := range secrets {
-			mac := hmac.New(sha256.New, []byte(s))
-			mac.Write([]byte(ts + "."))
-			mac.Write(body)
-			if hmac.Equal([]byte(v1), []byte(hex.EncodeToString(mac.Sum(nil)))) {
-				found = s
+		if m := signatureGroup.FindStringSubmatch(g); m != nil {
+			for _, s := range secrets {
+				mac := hmac.New(sha256.New, []byte(s))
+				mac.Write([]byte(m[1] + "."))
+				mac.Write(body)
+				if hmac.Equal([]byte(m[2]), []byte(hex.EncodeToString(mac.Sum(nil)))) {
+					found = s
+				}
 			}
 		}
 		if found == "" {
-			t.Errorf("signature group %q matches no secret", g)
+			t.Errorf("signature group %q is not t=<unix>,v1=<hex> signed by a given secret", g)
 		}
 		signers = append(signers, found)
 	}

@@ -12,10 +12,11 @@ import (
 // cannot hide.
 
 // document is an answer: data alone for one resource, as in the spec's examples; data
-// and the links to the neighbouring pages for a list.
+// and the links to the neighbouring pages for a list; errors alone for a failure.
 type document struct {
-	Data  any        `json:"data"`
-	Links *pageLinks `json:"links,omitempty"`
+	Data   any         `json:"data,omitempty"`
+	Links  *pageLinks  `json:"links,omitempty"`
+	Errors []errorItem `json:"errors,omitempty"`
 }
 
 // pageLinks are relative links; null on the first and last page.

@@ -3,13 +3,12 @@ package pgdedupe_test
 import (
 	"context"
 	"strconv"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/persona-connect/connect-go"
+	"github.com/persona-connect/connect-go/internal/backendtest"
 	"github.com/persona-connect/connect-go/pgdedupe"
 )
 
@@ -25,40 +24,10 @@ func BenchmarkClaimComplete(b *testing.B) {
 			d, table := newDeduper(b, pool)
 			claimSQL, completeSQL := pgdedupe.ClaimSQL(d), pgdedupe.CompleteSQL(d)
 			lease := (time.Minute).Microseconds()
-			var seq atomic.Int64
-			run := func(b *testing.B, perEvent func(id string) error) {
-				b.ReportAllocs()
-				// RunParallel starts GOMAXPROCS*p goroutines: p = conc/GOMAXPROCS (at
-				// least 1) gives conc on this machine's 2 cores (see BENCHMARKS.md).
-				b.SetParallelism(max(conc/gomaxprocs(), 1))
-				if conc == 1 {
-					for i := 0; i < b.N; i++ {
-						if err := perEvent("evt_b" + strconv.FormatInt(seq.Add(1), 36)); err != nil {
-							b.Fatal(err)
-						}
-					}
-					return
-				}
-				b.RunParallel(func(pb *testing.PB) {
-					for pb.Next() {
-						if err := perEvent("evt_b" + strconv.FormatInt(seq.Add(1), 36)); err != nil {
-							b.Error(err)
-							return
-						}
-					}
-				})
-			}
-			b.Run("pgdedupe", func(b *testing.B) {
-				run(b, func(id string) error {
-					res, err := d.Claim(ctx, id, "owner", time.Minute)
-					if err != nil || res != connect.ClaimAcquired {
-						return errOr(err, res)
-					}
-					return d.Complete(ctx, id, "owner")
-				})
-			})
+			load := &backendtest.Load{Conc: conc}
+			b.Run("pgdedupe", func(b *testing.B) { load.Run(b, backendtest.ClaimAndComplete(ctx, d)) })
 			b.Run("bare", func(b *testing.B) {
-				run(b, func(id string) error {
+				load.Run(b, func(id string) error {
 					var state string
 					if err := pool.QueryRow(ctx, claimSQL, id, "owner", lease).Scan(&state); err != nil {
 						return err
@@ -70,7 +39,7 @@ func BenchmarkClaimComplete(b *testing.B) {
 			b.Run("plain", func(b *testing.B) {
 				insert := "INSERT INTO " + table + " (event_id, state, owner, lease_until) VALUES ($1, 'running', $2, now()) ON CONFLICT DO NOTHING"
 				update := "UPDATE " + table + " SET state = 'done', done_at = now() WHERE event_id = $1"
-				run(b, func(id string) error {
+				load.Run(b, func(id string) error {
 					if _, err := pool.Exec(ctx, insert, id, "owner"); err != nil {
 						return err
 					}

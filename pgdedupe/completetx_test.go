@@ -10,68 +10,74 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/persona-connect/connect-go"
+	"github.com/persona-connect/connect-go/internal/backendtest"
+	"github.com/persona-connect/connect-go/pgdedupe"
 )
 
-// effectsTable makes a table for a function's writes. It has no unique key on
-// purpose: a duplicate effect must show up as a second row, not as an error.
-func effectsTable(t testing.TB, pool *pgxpool.Pool) string {
-	t.Helper()
-	name := uniqueTable(t, pool)
-	if _, err := pool.Exec(context.Background(), "CREATE TABLE "+name+" (id bigserial PRIMARY KEY, event_id text NOT NULL)"); err != nil {
-		t.Fatal(err)
-	}
-	return name
+// txRig is a Deduper and a table for a function's writes on one pool: what a function
+// that marks its event done in its own transaction (CompleteTx) runs on.
+type txRig struct {
+	pool    *pgxpool.Pool
+	d       *pgdedupe.Deduper
+	table   string // the Deduper's
+	effects string // the function's; no unique key on purpose: a duplicate effect must show up as a second row, not as an error
 }
 
-func countEffects(t testing.TB, pool *pgxpool.Pool, table, eventID string) int {
+// newTxRig makes a txRig on a pool of its own, which config (nil for none) adjusts.
+func newTxRig(t testing.TB, config func(*pgxpool.Config)) *txRig {
+	t.Helper()
+	r := &txRig{pool: newPool(t, config)}
+	r.d, r.table = newDeduper(t, r.pool)
+	r.effects = uniqueTable(t, r.pool)
+	if _, err := r.pool.Exec(context.Background(), "CREATE TABLE "+r.effects+" (id bigserial PRIMARY KEY, event_id text NOT NULL)"); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// run is the function of eventID: in one transaction it writes the event's effect and
+// marks the event done, then ends as the rest of the function does, with then (nil
+// commits).
+func (r *txRig) run(ctx context.Context, eventID string, then error) error {
+	return pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "INSERT INTO "+r.effects+" (event_id) VALUES ($1)", eventID); err != nil {
+			return err
+		}
+		if err := r.d.CompleteTx(ctx, tx, eventID); err != nil {
+			return err
+		}
+		return then
+	})
+}
+
+// count is how many effects eventID has.
+func (r *txRig) count(t testing.TB, eventID string) int {
 	t.Helper()
 	var n int
-	if err := pool.QueryRow(context.Background(), "SELECT count(*) FROM "+table+" WHERE event_id = $1", eventID).Scan(&n); err != nil {
+	if err := r.pool.QueryRow(context.Background(), "SELECT count(*) FROM "+r.effects+" WHERE event_id = $1", eventID).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
 }
 
-func mustClaim(t testing.TB, d connect.Deduper, id, owner string, lease time.Duration, want connect.ClaimResult) {
-	t.Helper()
-	got, err := d.Claim(context.Background(), id, owner, lease)
-	if err != nil || got != want {
-		t.Fatalf("Claim(%s, %s) = %v, %v; want %v", id, owner, got, err, want)
-	}
-}
-
 func TestCompleteTxCommitted(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool := newPool(t, nil)
-	d, _ := newDeduper(t, pool)
-	effects := effectsTable(t, pool)
-	mustClaim(t, d, "evt_commit", "a", time.Minute, connect.ClaimAcquired)
-	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "INSERT INTO "+effects+" (event_id) VALUES ($1)", "evt_commit"); err != nil {
-			return err
-		}
-		return d.CompleteTx(ctx, tx, "evt_commit")
-	})
-	if err != nil {
+	r := newTxRig(t, nil)
+	backendtest.MustClaim(t, r.d, "evt_commit", "a", time.Minute, connect.ClaimAcquired)
+	if err := r.run(ctx, "evt_commit", nil); err != nil {
 		t.Fatal(err)
 	}
-	mustClaim(t, d, "evt_commit", "b", time.Minute, connect.ClaimDone)
-	if err := d.Complete(ctx, "evt_commit", "a"); err != nil {
+	backendtest.MustClaim(t, r.d, "evt_commit", "b", time.Minute, connect.ClaimDone)
+	if err := r.d.Complete(ctx, "evt_commit", "a"); err != nil {
 		t.Errorf("the holder's Complete after its CompleteTx: %v, want nil", err)
 	}
 	// A second transaction for the same event (another delivery, whose lease outlived
 	// the first) is refused, and rolls back its writes.
-	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "INSERT INTO "+effects+" (event_id) VALUES ($1)", "evt_commit"); err != nil {
-			return err
-		}
-		return d.CompleteTx(ctx, tx, "evt_commit")
-	})
-	if !errors.Is(err, connect.ErrClaimNotHeld) {
+	if err := r.run(ctx, "evt_commit", nil); !errors.Is(err, connect.ErrClaimNotHeld) {
 		t.Errorf("second CompleteTx: %v, want ErrClaimNotHeld", err)
 	}
-	if n := countEffects(t, pool, effects, "evt_commit"); n != 1 {
+	if n := r.count(t, "evt_commit"); n != 1 {
 		t.Errorf("%d effects, want 1", n)
 	}
 }
@@ -79,32 +85,21 @@ func TestCompleteTxCommitted(t *testing.T) {
 func TestCompleteTxRolledBack(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool := newPool(t, nil)
-	d, _ := newDeduper(t, pool)
-	effects := effectsTable(t, pool)
-	mustClaim(t, d, "evt_rollback", "a", time.Minute, connect.ClaimAcquired)
+	r := newTxRig(t, nil)
+	backendtest.MustClaim(t, r.d, "evt_rollback", "a", time.Minute, connect.ClaimAcquired)
 	errLater := errors.New("a later write failed")
-	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "INSERT INTO "+effects+" (event_id) VALUES ($1)", "evt_rollback"); err != nil {
-			return err
-		}
-		if err := d.CompleteTx(ctx, tx, "evt_rollback"); err != nil {
-			return err
-		}
-		return errLater
-	})
-	if !errors.Is(err, errLater) {
+	if err := r.run(ctx, "evt_rollback", errLater); !errors.Is(err, errLater) {
 		t.Fatal(err)
 	}
 	// Neither the write nor "done" happened: the claim is still a's, running.
-	mustClaim(t, d, "evt_rollback", "b", time.Minute, connect.ClaimInProgress)
-	if n := countEffects(t, pool, effects, "evt_rollback"); n != 0 {
+	backendtest.MustClaim(t, r.d, "evt_rollback", "b", time.Minute, connect.ClaimInProgress)
+	if n := r.count(t, "evt_rollback"); n != 0 {
 		t.Errorf("%d effects after a rollback, want 0", n)
 	}
-	if err := d.Release(ctx, "evt_rollback", "a"); err != nil {
+	if err := r.d.Release(ctx, "evt_rollback", "a"); err != nil {
 		t.Fatal(err)
 	}
-	mustClaim(t, d, "evt_rollback", "b", time.Minute, connect.ClaimAcquired)
+	backendtest.MustClaim(t, r.d, "evt_rollback", "b", time.Minute, connect.ClaimAcquired)
 }
 
 // A transaction that has marked the event done holds off a Claim that would take an
@@ -116,7 +111,7 @@ func TestCompleteTxFencesATakeover(t *testing.T) {
 	ctx := context.Background()
 	pool := newPool(t, nil)
 	d, table := newDeduper(t, pool)
-	mustClaim(t, d, "evt_fence", "a", 50*time.Millisecond, connect.ClaimAcquired)
+	backendtest.MustClaim(t, d, "evt_fence", "a", 50*time.Millisecond, connect.ClaimAcquired)
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -165,7 +160,7 @@ func TestCompleteTxFencesATakeover(t *testing.T) {
 	if r := <-got; r != connect.ClaimInProgress {
 		t.Errorf("Claim during the completing transaction = %v, want in progress (never acquired)", r)
 	}
-	mustClaim(t, d, "evt_fence", "c", time.Minute, connect.ClaimDone)
+	backendtest.MustClaim(t, d, "evt_fence", "c", time.Minute, connect.ClaimDone)
 }
 
 func TestCompleteTxRefusesBadArguments(t *testing.T) {

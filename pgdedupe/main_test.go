@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/goleak"
 
+	"github.com/persona-connect/connect-go/internal/backendtest"
 	"github.com/persona-connect/connect-go/pgdedupe"
 )
 
@@ -24,25 +25,14 @@ func TestMain(m *testing.M) {
 
 const urlEnv = "CONNECT_TEST_POSTGRES_URL"
 
-// databaseURL returns the test server's URL, or skips the test saying how to run it;
-// in CI (CI=true) an unset variable fails instead.
-func databaseURL(t testing.TB) string {
-	t.Helper()
-	u := os.Getenv(urlEnv)
-	if u == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not set: CI must run the PostgreSQL tests", urlEnv)
-		}
-		t.Skipf("set %s=postgres://postgres@127.0.0.1:5432/test?sslmode=disable to run the PostgreSQL tests", urlEnv)
-	}
-	return u
-}
+// postgres is the server the tests run against.
+var postgres = backendtest.Server{Name: "PostgreSQL", Env: urlEnv, Example: "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"}
 
 // newPool opens a pool on the test server, closed when t ends. An unreachable server
 // skips the test, or fails it in CI.
 func newPool(t testing.TB, config func(*pgxpool.Config)) *pgxpool.Pool {
 	t.Helper()
-	cfg, err := pgxpool.ParseConfig(databaseURL(t))
+	cfg, err := pgxpool.ParseConfig(postgres.URL(t))
 	if err != nil {
 		t.Fatalf("%s: %v", urlEnv, err)
 	}
@@ -59,10 +49,7 @@ func newPool(t testing.TB, config func(*pgxpool.Config)) *pgxpool.Pool {
 		if pool != nil {
 			pool.Close()
 		}
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL at %s is unreachable: %v", urlEnv, err)
-		}
-		t.Skipf("PostgreSQL at %s is unreachable (%v): start it, or unset the variable", urlEnv, err)
+		postgres.Unreachable(t, err)
 	}
 	t.Cleanup(pool.Close)
 	return pool

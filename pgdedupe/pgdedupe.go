@@ -143,31 +143,27 @@ func (d *Deduper) Claim(ctx context.Context, eventID, owner string, lease time.D
 
 // Complete implements connect.Deduper: the row is marked done if owner holds it.
 func (d *Deduper) Complete(ctx context.Context, eventID, owner string) error {
-	if err := checkArgs(eventID, owner); err != nil {
-		return err
-	}
-	tag, err := d.pool.Exec(ctx, d.q.complete, eventID, owner)
-	if err != nil {
-		return fmt.Errorf("connect: pgdedupe: complete event %s: %w", eventID, err)
-	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("connect: pgdedupe: complete event %s: %w", eventID, connect.ErrClaimNotHeld)
-	}
-	return nil
+	return d.execHeld(ctx, "complete", d.q.complete, eventID, owner)
 }
 
 // Release implements connect.Deduper: the row is deleted if owner holds it and it is
 // not done.
 func (d *Deduper) Release(ctx context.Context, eventID, owner string) error {
+	return d.execHeld(ctx, "release", d.q.release, eventID, owner)
+}
+
+// execHeld runs query, the statement of op that only the claim's holder may run, on
+// eventID's row for owner: when it changes no row, owner does not hold the claim.
+func (d *Deduper) execHeld(ctx context.Context, op, query, eventID, owner string) error {
 	if err := checkArgs(eventID, owner); err != nil {
 		return err
 	}
-	tag, err := d.pool.Exec(ctx, d.q.release, eventID, owner)
+	tag, err := d.pool.Exec(ctx, query, eventID, owner)
 	if err != nil {
-		return fmt.Errorf("connect: pgdedupe: release event %s: %w", eventID, err)
+		return fmt.Errorf("connect: pgdedupe: %s event %s: %w", op, eventID, err)
 	}
 	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("connect: pgdedupe: release event %s: %w", eventID, connect.ErrClaimNotHeld)
+		return fmt.Errorf("%w: pgdedupe: %s event %s", connect.ErrClaimNotHeld, op, eventID)
 	}
 	return nil
 }
@@ -197,7 +193,7 @@ func (d *Deduper) CompleteTx(ctx context.Context, tx pgx.Tx, eventID string) err
 		return fmt.Errorf("connect: pgdedupe: complete event %s in a transaction: %w", eventID, err)
 	}
 	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("connect: pgdedupe: complete event %s in a transaction: already done: %w", eventID, connect.ErrClaimNotHeld)
+		return fmt.Errorf("%w: pgdedupe: complete event %s in a transaction: already done", connect.ErrClaimNotHeld, eventID)
 	}
 	connect.SkipComplete(ctx, eventID)
 	return nil

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/persona-connect/connect-go"
+	"github.com/persona-connect/connect-go/internal/backendtest"
 	"github.com/persona-connect/connect-go/pgdedupe"
 )
 
@@ -14,12 +15,12 @@ func TestPurge(t *testing.T) {
 	ctx := context.Background()
 	pool := newPool(t, nil)
 	d, _ := newDeduper(t, pool, pgdedupe.WithRetention(time.Microsecond))
-	mustClaim(t, d, "evt_done", "a", time.Hour, connect.ClaimAcquired)
+	backendtest.MustClaim(t, d, "evt_done", "a", time.Hour, connect.ClaimAcquired)
 	if err := d.Complete(ctx, "evt_done", "a"); err != nil {
 		t.Fatal(err)
 	}
-	mustClaim(t, d, "evt_crashed", "a", time.Millisecond, connect.ClaimAcquired) // its holder never comes back
-	mustClaim(t, d, "evt_running", "a", time.Hour, connect.ClaimAcquired)
+	backendtest.MustClaim(t, d, "evt_crashed", "a", time.Millisecond, connect.ClaimAcquired) // its holder never comes back
+	backendtest.MustClaim(t, d, "evt_running", "a", time.Hour, connect.ClaimAcquired)
 	var purged int64
 	for deadline := time.Now().Add(30 * time.Second); purged < 2; time.Sleep(10 * time.Millisecond) {
 		n, err := d.Purge(ctx)
@@ -34,8 +35,8 @@ func TestPurge(t *testing.T) {
 	if purged != 2 {
 		t.Errorf("purged %d rows, want 2", purged)
 	}
-	mustClaim(t, d, "evt_running", "b", time.Hour, connect.ClaimInProgress) // a live lease stays
-	mustClaim(t, d, "evt_done", "b", time.Hour, connect.ClaimAcquired)      // forgotten
+	backendtest.MustClaim(t, d, "evt_running", "b", time.Hour, connect.ClaimInProgress) // a live lease stays
+	backendtest.MustClaim(t, d, "evt_done", "b", time.Hour, connect.ClaimAcquired)      // forgotten
 }
 
 func TestPurgeKeepsDoneEventsWithinTheRetention(t *testing.T) {
@@ -43,12 +44,12 @@ func TestPurgeKeepsDoneEventsWithinTheRetention(t *testing.T) {
 	ctx := context.Background()
 	pool := newPool(t, nil)
 	d, _ := newDeduper(t, pool) // 72 h
-	mustClaim(t, d, "evt_done", "a", time.Hour, connect.ClaimAcquired)
+	backendtest.MustClaim(t, d, "evt_done", "a", time.Hour, connect.ClaimAcquired)
 	if err := d.Complete(ctx, "evt_done", "a"); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := d.Purge(ctx); err != nil || n != 0 {
 		t.Errorf("Purge = %d, %v; want 0", n, err)
 	}
-	mustClaim(t, d, "evt_done", "b", time.Hour, connect.ClaimDone)
+	backendtest.MustClaim(t, d, "evt_done", "b", time.Hour, connect.ClaimDone)
 }

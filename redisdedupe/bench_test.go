@@ -2,16 +2,13 @@ package redisdedupe_test
 
 import (
 	"context"
-	"fmt"
-	"runtime"
 	"strconv"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/persona-connect/connect-go"
+	"github.com/persona-connect/connect-go/internal/backendtest"
 	"github.com/persona-connect/connect-go/redisdedupe"
 )
 
@@ -37,42 +34,10 @@ func BenchmarkClaimComplete(b *testing.B) {
 		b.Run("conc="+strconv.Itoa(conc), func(b *testing.B) {
 			prefix := uniquePrefix(b, rdb)
 			d := redisdedupe.New(rdb, redisdedupe.WithPrefix(prefix))
-			var seq atomic.Int64
-			run := func(b *testing.B, perEvent func(id string) error) {
-				b.ReportAllocs()
-				if conc == 1 {
-					for i := 0; i < b.N; i++ {
-						if err := perEvent("evt_b" + strconv.FormatInt(seq.Add(1), 36)); err != nil {
-							b.Fatal(err)
-						}
-					}
-					return
-				}
-				// RunParallel starts GOMAXPROCS*p goroutines: conc on this machine.
-				b.SetParallelism(max(conc/runtime.GOMAXPROCS(0), 1))
-				b.RunParallel(func(pb *testing.PB) {
-					for pb.Next() {
-						if err := perEvent("evt_b" + strconv.FormatInt(seq.Add(1), 36)); err != nil {
-							b.Error(err)
-							return
-						}
-					}
-				})
-			}
-			b.Run("redisdedupe", func(b *testing.B) {
-				run(b, func(id string) error {
-					res, err := d.Claim(ctx, id, "owner", time.Minute)
-					if err != nil {
-						return err
-					}
-					if res != connect.ClaimAcquired {
-						return fmt.Errorf("claim %v", res)
-					}
-					return d.Complete(ctx, id, "owner")
-				})
-			})
+			load := &backendtest.Load{Conc: conc}
+			b.Run("redisdedupe", func(b *testing.B) { load.Run(b, backendtest.ClaimAndComplete(ctx, d)) })
 			b.Run("bare", func(b *testing.B) {
-				run(b, func(id string) error {
+				load.Run(b, func(id string) error {
 					key := prefix + "{" + id + "}"
 					if err := rdb.EvalSha(ctx, claim.Hash(), []string{key}, "r:owner", lease).Err(); err != nil {
 						return err
@@ -81,7 +46,7 @@ func BenchmarkClaimComplete(b *testing.B) {
 				})
 			})
 			b.Run("plain", func(b *testing.B) {
-				run(b, func(id string) error {
+				load.Run(b, func(id string) error {
 					key := prefix + "{" + id + "}"
 					if err := rdb.SetArgs(ctx, key, "r:owner", redis.SetArgs{Mode: "NX", TTL: time.Minute}).Err(); err != nil {
 						return err

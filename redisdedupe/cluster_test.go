@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/persona-connect/connect-go"
+	"github.com/persona-connect/connect-go/internal/backendtest"
 	"github.com/persona-connect/connect-go/internal/dedupetest"
 	"github.com/persona-connect/connect-go/redisdedupe"
 )
@@ -27,10 +27,7 @@ func startCluster(t *testing.T) []string {
 	redisOptions(t) // the Redis tests were asked for: skip like the others otherwise
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("redis-server is not on PATH: CI must run the cluster test")
-		}
-		t.Skip("redis-server is not on PATH: install Redis to run the cluster test")
+		backendtest.Unavailable(t, "redis-server is not on PATH", "redis-server is not on PATH: install Redis to run the cluster test")
 	}
 	dir := t.TempDir()
 	const nodes = 3
@@ -142,7 +139,7 @@ func TestCluster(t *testing.T) {
 	d := redisdedupe.New(rdb, redisdedupe.WithPrefix(prefix))
 	for i := range 60 {
 		id := "evt_spread_" + strconv.Itoa(i)
-		mustClaim(t, d, id, "a", time.Hour, connect.ClaimAcquired)
+		backendtest.MustClaim(t, d, id, "a", time.Hour, connect.ClaimAcquired)
 		if err := d.Complete(ctx, id, "a"); err != nil {
 			t.Fatal(err)
 		}

@@ -4,32 +4,27 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/goleak"
+
+	"github.com/persona-connect/connect-go/internal/backendtest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-const urlEnv = "CONNECT_TEST_REDIS_URL"
+// redisServer is the server the tests run against.
+var redisServer = backendtest.Server{Name: "Redis", Env: "CONNECT_TEST_REDIS_URL", Example: "redis://127.0.0.1:6379/0"}
 
 // redisOptions returns the test server's options, or skips the test saying how to run
 // it; in CI (CI=true) an unset variable fails instead.
 func redisOptions(t testing.TB) *redis.Options {
 	t.Helper()
-	u := os.Getenv(urlEnv)
-	if u == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not set: CI must run the Redis tests", urlEnv)
-		}
-		t.Skipf("set %s=redis://127.0.0.1:6379/0 to run the Redis tests", urlEnv)
-	}
-	opt, err := redis.ParseURL(u)
+	opt, err := redis.ParseURL(redisServer.URL(t))
 	if err != nil {
-		t.Fatalf("%s: %v", urlEnv, err)
+		t.Fatalf("%s: %v", redisServer.Env, err)
 	}
 	return opt
 }
@@ -41,10 +36,7 @@ func reachable(t testing.TB, rdb redis.UniversalClient) {
 	defer cancel()
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		_ = rdb.Close()
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("Redis at %s is unreachable: %v", urlEnv, err)
-		}
-		t.Skipf("Redis at %s is unreachable (%v): start it, or unset the variable", urlEnv, err)
+		redisServer.Unreachable(t, err)
 	}
 	t.Cleanup(func() { _ = rdb.Close() })
 }

@@ -167,14 +167,7 @@ func (d *Deduper) Complete(ctx context.Context, eventID, owner string) error {
 	if err := d.check(eventID, owner); err != nil {
 		return err
 	}
-	n, err := d.complete.Run(ctx, d.rdb, []string{d.key(eventID)}, owner, millis(d.retention)).Int()
-	if err != nil {
-		return fmt.Errorf("connect: redisdedupe: complete event %s: %w", eventID, err)
-	}
-	if n != 1 {
-		return fmt.Errorf("connect: redisdedupe: complete event %s: %w", eventID, connect.ErrClaimNotHeld)
-	}
-	return nil
+	return d.runHeld(ctx, "complete", d.complete, eventID, owner, millis(d.retention))
 }
 
 // Release implements connect.Deduper.
@@ -182,12 +175,19 @@ func (d *Deduper) Release(ctx context.Context, eventID, owner string) error {
 	if err := d.check(eventID, owner); err != nil {
 		return err
 	}
-	n, err := d.release.Run(ctx, d.rdb, []string{d.key(eventID)}, owner).Int()
+	return d.runHeld(ctx, "release", d.release, eventID, owner)
+}
+
+// runHeld runs script, op's, which acts only for the claim's holder (the owner, first
+// of argv), on eventID's key: when it answers other than 1, that owner does not hold
+// the claim.
+func (d *Deduper) runHeld(ctx context.Context, op string, script *redis.Script, eventID string, argv ...any) error {
+	n, err := script.Run(ctx, d.rdb, []string{d.key(eventID)}, argv...).Int()
 	if err != nil {
-		return fmt.Errorf("connect: redisdedupe: release event %s: %w", eventID, err)
+		return fmt.Errorf("connect: redisdedupe: %s event %s: %w", op, eventID, err)
 	}
 	if n != 1 {
-		return fmt.Errorf("connect: redisdedupe: release event %s: %w", eventID, connect.ErrClaimNotHeld)
+		return fmt.Errorf("%w: redisdedupe: %s event %s", connect.ErrClaimNotHeld, op, eventID)
 	}
 	return nil
 }

@@ -14,16 +14,9 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/persona-connect/connect-go"
+	"github.com/persona-connect/connect-go/internal/backendtest"
 	"github.com/persona-connect/connect-go/redisdedupe"
 )
-
-func mustClaim(t testing.TB, d connect.Deduper, id, owner string, lease time.Duration, want connect.ClaimResult) {
-	t.Helper()
-	got, err := d.Claim(context.Background(), id, owner, lease)
-	if err != nil || got != want {
-		t.Fatalf("Claim(%s, %s) = %v, %v; want %v", id, owner, got, err, want)
-	}
-}
 
 // One key per event, the id as its hash tag; the lease is its PX, the done marker's
 // TTL the retention.
@@ -33,7 +26,7 @@ func TestKeyLayout(t *testing.T) {
 	rdb := newClient(t, nil)
 	prefix := uniquePrefix(t, rdb)
 	d := redisdedupe.New(rdb, redisdedupe.WithPrefix(prefix))
-	mustClaim(t, d, "evt_1", "a", 90*time.Second, connect.ClaimAcquired)
+	backendtest.MustClaim(t, d, "evt_1", "a", 90*time.Second, connect.ClaimAcquired)
 	key := prefix + "{evt_1}"
 	if v, err := rdb.Get(ctx, key).Result(); err != nil || v != "r:a" {
 		t.Errorf("running value = %q, %v; want r:a", v, err)
@@ -61,7 +54,7 @@ func TestDoneIsForgottenAfterTheRetention(t *testing.T) {
 	ctx := context.Background()
 	rdb := newClient(t, nil)
 	d := redisdedupe.New(rdb, redisdedupe.WithPrefix(uniquePrefix(t, rdb)), redisdedupe.WithRetention(50*time.Millisecond))
-	mustClaim(t, d, "evt_1", "a", time.Hour, connect.ClaimAcquired)
+	backendtest.MustClaim(t, d, "evt_1", "a", time.Hour, connect.ClaimAcquired)
 	if err := d.Complete(ctx, "evt_1", "a"); err != nil {
 		t.Fatal(err)
 	}

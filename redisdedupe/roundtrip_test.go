@@ -3,48 +3,33 @@ package redisdedupe_test
 import (
 	"context"
 	"slices"
-	"sync"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/persona-connect/connect-go"
+	"github.com/persona-connect/connect-go/internal/backendtest"
 	"github.com/persona-connect/connect-go/redisdedupe"
 )
 
 // commandLog is a go-redis hook that records every command sent; outside pipelines
 // each is one round trip.
-type commandLog struct {
-	mu    sync.Mutex
-	names []string
-}
+type commandLog struct{ backendtest.Log }
 
 func (l *commandLog) DialHook(next redis.DialHook) redis.DialHook { return next }
 
 func (l *commandLog) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		l.mu.Lock()
-		l.names = append(l.names, cmd.Name())
-		l.mu.Unlock()
+		l.Add(cmd.Name())
 		return next(ctx, cmd)
 	}
 }
 
 func (l *commandLog) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
-		l.mu.Lock()
-		l.names = append(l.names, "pipeline")
-		l.mu.Unlock()
+		l.Add("pipeline")
 		return next(ctx, cmds)
 	}
-}
-
-func (l *commandLog) take() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	names := l.names
-	l.names = nil
-	return names
 }
 
 // Two round trips per event through a WebhookHandler: the claim script and the
@@ -57,12 +42,12 @@ func TestRoundTripsPerEvent(t *testing.T) {
 	h := connect.NewWebhookHandler(nil, connect.WithDeduper(d))
 	h.On(connect.EventInquiryCompleted, func(context.Context, *connect.Event) error { return nil })
 	ctx := context.Background()
-	log.take() // the ping
+	log.Take() // the ping
 	for i := range 6 {
 		if err := h.Process(ctx, &connect.Event{ID: "evt_rt_" + string(rune('a'+i)), Name: connect.EventInquiryCompleted}); err != nil {
 			t.Fatal(err)
 		}
-		got := log.take()
+		got := log.Take()
 		if i == 0 {
 			continue // a Redis that has not seen a script answers NOSCRIPT once, then EVAL loads it
 		}

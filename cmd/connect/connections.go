@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"iter"
 
 	connect "github.com/persona-connect/connect-go"
 )
@@ -10,69 +11,55 @@ import (
 // The connections commands, on the SDK's ConnectionsService.
 
 func connectionsListCmd() *command {
-	return &command{
+	return listCmd(&command{
 		name:  "connections list",
 		args:  "[--status S] [--destination-org org_..] [--limit N]",
 		short: "list connections, newest first",
 		long: `Lists the connections your organization is a side of, newest first: a table of id,
 status, source and destination organization and creation time, or with --json an array.`,
 		example: "connect connections list --status active",
-		setup: func(fs *flag.FlagSet) runFunc {
-			status := fs.String("status", "", "only connections in status `S`: pending, active or inactive")
-			destination := fs.String("destination-org", "", "only connections to this destination `org_..`")
-			limit := fs.Int("limit", defaultListLimit, "list at most `N` connections; 0 lists all")
-			return func(ctx context.Context, a *app, args []string) error {
-				if err := noArgs(args); err != nil {
-					return err
-				}
-				c, err := a.client()
-				if err != nil {
-					return err
-				}
-				seq := c.Connections.List(ctx, &connect.ListConnectionsParams{
-					Status: connect.ConnectionStatus(*status), DestinationOrganizationID: *destination,
-					PageSize: pageSize(*limit),
-				})
-				return printSeq(a, "connections", seq, *limit, []string{"ID", "STATUS", "SOURCE", "DESTINATION", "CREATED"},
-					func(cxn *connect.Connection) any { return connectionToJSON(cxn) },
-					func(cxn *connect.Connection) []string {
-						return []string{cxn.ID, string(cxn.Status), cxn.SourceOrganizationID, cxn.DestinationOrganizationID, textTimeOf(cxn.CreatedAt)}
-					})
-			}
+	}, func(fs *flag.FlagSet) lister[*connect.Connection] {
+		limit := fs.Int("limit", defaultListLimit, "list at most `N` connections; 0 lists all")
+		status := fs.String("status", "", "only connections in status `S`: pending, active or inactive")
+		destination := fs.String("destination-org", "", "only connections to this destination `org_..`")
+		return lister[*connect.Connection]{limit: limit, list: func(ctx context.Context, c *connect.Client, pageSize int) iter.Seq2[*connect.Connection, error] {
+			return c.Connections.List(ctx, &connect.ListConnectionsParams{
+				Status: connect.ConnectionStatus(*status), DestinationOrganizationID: *destination, PageSize: pageSize,
+			})
+		}}
+	}, listing[*connect.Connection]{
+		what: "connections", header: []string{"ID", "STATUS", "SOURCE", "DESTINATION", "CREATED"},
+		row: func(cxn *connect.Connection) []string {
+			return []string{cxn.ID, string(cxn.Status), cxn.SourceOrganizationID, cxn.DestinationOrganizationID, textTimeOf(cxn.CreatedAt)}
 		},
-	}
+		toJSON: func(cxn *connect.Connection) any { return connectionToJSON(cxn) },
+	})
 }
 
 func connectionsGetCmd() *command {
-	return byIDCmd(&command{
+	return connectionCmd(&command{
 		name: "connections get", args: "cxn_..", short: "show a connection",
 		long:    "Prints one connection: its status and its source and destination organizations.",
 		example: "connect connections get cxn_ABC123",
-	}, "connection id", func(ctx context.Context, c *connect.Client, id string) (*connect.Connection, error) {
-		return c.Connections.Get(ctx, id)
-	}, (*app).printConnection)
+	}, (*connect.ConnectionsService).Get)
 }
 
 func connectionsDeactivateCmd() *command {
-	return byIDCmd(&command{
+	return connectionCmd(&command{
 		name: "connections deactivate", args: "cxn_..", short: "stop sharing through a connection",
 		long: `Deactivates a pending or active connection (either side may): no token can be
 created or redeemed over it until it is reactivated and accepted again.`,
 		example: "connect connections deactivate cxn_ABC123",
-	}, "connection id", func(ctx context.Context, c *connect.Client, id string) (*connect.Connection, error) {
-		return c.Connections.Deactivate(ctx, id)
-	}, (*app).printConnection)
+	}, (*connect.ConnectionsService).Deactivate)
 }
 
 func connectionsReactivateCmd() *command {
-	return byIDCmd(&command{
+	return connectionCmd(&command{
 		name: "connections reactivate", args: "cxn_..", short: "return an inactive connection to pending (source organization)",
 		long: `Reactivates an inactive connection: it becomes pending until the destination accepts
 it again in Persona's dashboard.`,
 		example: "connect connections reactivate cxn_ABC123",
-	}, "connection id", func(ctx context.Context, c *connect.Client, id string) (*connect.Connection, error) {
-		return c.Connections.Reactivate(ctx, id)
-	}, (*app).printConnection)
+	}, (*connect.ConnectionsService).Reactivate)
 }
 
 func connectionsCreateCmd() *command {
@@ -86,10 +73,7 @@ dashboard; then share tokens can be created over it.`,
 		example: "connect connections create --destination-org org_XYZ789",
 		setup: func(fs *flag.FlagSet) runFunc {
 			destination := fs.String("destination-org", "", "the destination `org_..`, the organization that will receive data (required)")
-			return func(ctx context.Context, a *app, args []string) error {
-				if err := noArgs(args); err != nil {
-					return err
-				}
+			return func(ctx context.Context, a *app, _ string) error {
 				if *destination == "" {
 					return usagef("--destination-org is required")
 				}

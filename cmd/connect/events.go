@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"iter"
 	"time"
 
 	connect "github.com/persona-connect/connect-go"
@@ -12,7 +13,7 @@ import (
 // endpoint should have received.
 
 func eventsListCmd() *command {
-	return &command{
+	return listCmd(&command{
 		name:  "events list",
 		args:  "[--name N]... [--object ID]... [--since 1h] [--limit N]",
 		short: "list events, newest first",
@@ -20,46 +21,44 @@ func eventsListCmd() *command {
 event is about and creation time, or with --json an array of events with their payload.`,
 		example: `connect events list --name connect/share-token.inbound-created --since 24h
 connect events list --object cnst_ABC123 --json`,
-		setup: func(fs *flag.FlagSet) runFunc {
-			var names, objects stringList
-			fs.Var(&names, "name", "only events named `N` (repeatable)")
-			fs.Var(&objects, "object", "only events about the object `ID` (repeatable)")
-			since := fs.Duration("since", 0, "only events created within this long before now (default: all)")
-			limit := fs.Int("limit", defaultListLimit, "list at most `N` events; 0 lists all")
-			return func(ctx context.Context, a *app, args []string) error {
-				if err := noArgs(args); err != nil {
-					return err
-				}
+	}, func(fs *flag.FlagSet) lister[*connect.Event] {
+		limit := fs.Int("limit", defaultListLimit, "list at most `N` events; 0 lists all")
+		var names, objects stringList
+		fs.Var(&names, "name", "only events named `N` (repeatable)")
+		fs.Var(&objects, "object", "only events about the object `ID` (repeatable)")
+		since := fs.Duration("since", 0, "only events created within this long before now (default: all)")
+		return lister[*connect.Event]{
+			limit: limit,
+			check: func() error {
 				if *since < 0 {
 					return usagef("--since must not be negative")
 				}
-				c, err := a.client()
-				if err != nil {
-					return err
-				}
-				params := &connect.ListEventsParams{ObjectIDs: objects, PageSize: pageSize(*limit)}
+				return nil
+			},
+			list: func(ctx context.Context, c *connect.Client, pageSize int) iter.Seq2[*connect.Event, error] {
+				params := &connect.ListEventsParams{ObjectIDs: objects, PageSize: pageSize}
 				for _, n := range names {
 					params.Names = append(params.Names, connect.EventName(n))
 				}
 				if *since > 0 {
 					params.CreatedAfter = time.Now().Add(-*since)
 				}
-				return printSeq(a, "events", c.Events.List(ctx, params), *limit, []string{"ID", "NAME", "OBJECT", "CREATED"},
-					func(ev *connect.Event) any { return eventToJSON(ev) },
-					func(ev *connect.Event) []string {
-						return []string{ev.ID, string(ev.Name), orDash(ev.Object.ID), textTimeOf(ev.CreatedAt)}
-					})
-			}
+				return c.Events.List(ctx, params)
+			},
+		}
+	}, listing[*connect.Event]{
+		what: "events", header: []string{"ID", "NAME", "OBJECT", "CREATED"},
+		row: func(ev *connect.Event) []string {
+			return []string{ev.ID, string(ev.Name), orDash(ev.Object.ID), textTimeOf(ev.CreatedAt)}
 		},
-	}
+		toJSON: func(ev *connect.Event) any { return eventToJSON(ev) },
+	})
 }
 
 func eventsGetCmd() *command {
 	return byIDCmd(&command{
-		name: "events get", args: "evt_..", short: "show one event with its payload",
+		name: "events get", args: "evt_..", argName: "event id", short: "show one event with its payload",
 		long:    "Prints one event: its name, creation time, the object it is about and its payload.",
 		example: "connect events get evt_ABC123 --json",
-	}, "event id", func(ctx context.Context, c *connect.Client, id string) (*connect.Event, error) {
-		return c.Events.Get(ctx, id)
-	}, (*app).printEvent)
+	}, func(c *connect.Client) *connect.EventsService { return c.Events }, (*connect.EventsService).Get, (*app).printEvent)
 }

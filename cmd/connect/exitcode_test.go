@@ -41,13 +41,7 @@ func TestExitCodes(t *testing.T) {
 
 	w.srv.FailNext("GET", "/connect/connections", 3, 503) // the first try and the SDK's 2 retries
 
-	for _, tc := range []struct {
-		name   string
-		env    []string
-		args   []string
-		code   int
-		stderr string
-	}{
+	for _, tc := range []runCase{
 		{"ok", w.as(w.src), []string{"share-tokens", "get", created.ID}, exitOK, ""},
 		{"conflict is another error", w.as(w.src), []string{"share-tokens", "expire", redeemed.ID}, exitError, "409 Conflict"},
 		{"unknown flag", w.as(w.src), []string{"share-tokens", "get", "--colour", created.ID}, exitUsage, "flag provided but not defined: -colour"},
@@ -63,9 +57,7 @@ func TestExitCodes(t *testing.T) {
 		{"invalid signature", []string{"HOOK_SECRET=wbhsec_x"}, []string{"webhooks", "verify", "--secret-env", "HOOK_SECRET", "--header", "t=1,v1=" + strings.Repeat("0", 64)}, exitInvalidSignature, "webhook timestamp outside the tolerance"},
 	} {
 		r := run(t, tc.env, "{}", tc.args...)
-		if r.code != tc.code || !strings.Contains(r.stderr, tc.stderr) {
-			t.Errorf("%s: want exit %d with %q on stderr, got %s", tc.name, tc.code, tc.stderr, r)
-		}
+		tc.check(t, r)
 		if tc.code != exitOK && r.stdout != "" {
 			t.Errorf("%s: a failure printed data: %q", tc.name, r.stdout)
 		}

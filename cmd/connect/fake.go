@@ -28,6 +28,19 @@ type fakeOrg struct {
 	APIKey string `json:"api_key"`
 }
 
+// seed is what fake puts on its server, and the command's tests on theirs: a source
+// and a destination organization, an active connection between them and a completed
+// inquiry of the source.
+type seed struct {
+	src, dst *connecttest.Organization
+	cxn, inq string
+}
+
+func seedFake(srv *connecttest.Server) seed {
+	src, dst := srv.NewOrganization("Source"), srv.NewOrganization("Destination")
+	return seed{src: src, dst: dst, cxn: srv.CreateConnection(src, dst), inq: srv.CreateInquiry(src)}
+}
+
 func fakeCmd() *command {
 	return &command{
 		name:  "fake",
@@ -47,10 +60,7 @@ curl -H "Authorization: Bearer $(jq -r .source.api_key fake.json)" -H 'Content-T
 		setup: func(fs *flag.FlagSet) runFunc {
 			addr := fs.String("addr", "127.0.0.1:0", "listen on `host:port` (port 0: any free one)")
 			forwardTo := fs.String("forward-to", "", "deliver the destination's webhooks to `URL`")
-			return func(ctx context.Context, a *app, args []string) error {
-				if err := noArgs(args); err != nil {
-					return err
-				}
+			return func(ctx context.Context, a *app, _ string) error {
 				if *forwardTo != "" {
 					if err := checkForwardURL(*forwardTo); err != nil {
 						return err
@@ -62,16 +72,16 @@ curl -H "Authorization: Bearer $(jq -r .source.api_key fake.json)" -H 'Content-T
 				}
 				srv := connecttest.NewServer(connecttest.WithListener(l))
 				defer srv.Close()
-				src, dst := srv.NewOrganization("Source"), srv.NewOrganization("Destination")
+				s := seedFake(srv)
 				info := fakeInfo{
 					URL:          srv.URL,
-					Source:       fakeOrg{ID: src.ID, APIKey: src.APIKey},
-					Destination:  fakeOrg{ID: dst.ID, APIKey: dst.APIKey},
-					ConnectionID: srv.CreateConnection(src, dst),
-					InquiryID:    srv.CreateInquiry(src),
+					Source:       fakeOrg{ID: s.src.ID, APIKey: s.src.APIKey},
+					Destination:  fakeOrg{ID: s.dst.ID, APIKey: s.dst.APIKey},
+					ConnectionID: s.cxn,
+					InquiryID:    s.inq,
 				}
 				if *forwardTo != "" {
-					info.WebhookSecret = srv.AddWebhook(dst, *forwardTo)
+					info.WebhookSecret = srv.AddWebhook(s.dst, *forwardTo)
 				}
 				if err := printJSON(a.stdout, info); err != nil {
 					return err

@@ -61,10 +61,7 @@ WEBHOOK_SECRET=wbhsec_local connect listen --forward-to http://localhost:8080/we
 			since := fs.Duration("since", 10*time.Minute, "also forward the events created this long before the start")
 			interval := fs.Duration("interval", 2*time.Second, "time between two polls of the Events API")
 			secretEnv := fs.String("secret-env", "", "sign with the webhook secret in the environment variable `VAR` (default a generated one, printed at start)")
-			return func(ctx context.Context, a *app, args []string) error {
-				if err := noArgs(args); err != nil {
-					return err
-				}
+			return func(ctx context.Context, a *app, _ string) error {
 				if err := checkForwardURL(*forwardTo); err != nil {
 					return err
 				}

@@ -144,7 +144,7 @@ func TestListenForwardsEachEventOnceRetryingAFailure(t *testing.T) {
 	eventually(t, "the inquiry event, after a retry", func() bool { return len(ep.accepted()) == 1 })
 	// Two more events while it runs: the token's outbound-created and, once the
 	// destination's redemption finishes, outbound-redeemed.
-	src, dst := w.sdk(t, w.src.APIKey), w.sdk(t, w.dst.APIKey)
+	src, dst := w.sdk(t, w.src), w.sdk(t, w.dst)
 	ctx := context.Background()
 	tok, err := src.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: w.cxn, SourceID: w.inq})
 	if err != nil {

@@ -30,8 +30,6 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-
-	connect "github.com/persona-connect/connect-go"
 )
 
 func main() {
@@ -50,14 +48,16 @@ func main() {
 type command struct {
 	name    string // the words after "connect", e.g. "share-tokens create"
 	args    string // the synopsis after the name
+	argName string // what its one positional argument is, e.g. "share token id"; "" when it takes none
 	short   string // one line, for "connect help"
 	long    string // for "connect help NAME" and -h
 	example string // full command lines, one per line
 	setup   func(fs *flag.FlagSet) runFunc
 }
 
-// runFunc runs a command with its positional arguments; its flags are parsed already.
-type runFunc func(ctx context.Context, a *app, args []string) error
+// runFunc runs a command with its positional argument ("" for a command that takes
+// none); its flags are parsed and its arguments counted already.
+type runFunc func(ctx context.Context, a *app, arg string) error
 
 // commands lists every command, in the order "connect help" shows them.
 func commands() []*command {
@@ -164,11 +164,27 @@ func (a *app) runCommand(ctx context.Context, cmd *command, args []string) int {
 		return exitOK
 	}
 	if err != nil {
-		err = &usageError{msg: err.Error()}
-	} else {
-		err = runCmd(ctx, a, positional)
+		return a.report(cmd, &usageError{msg: err.Error()})
 	}
-	return a.report(cmd, err)
+	arg, err := cmd.positional(positional)
+	if err != nil {
+		return a.report(cmd, err)
+	}
+	return a.report(cmd, runCmd(ctx, a, arg))
+}
+
+// positional returns the argument of a command that takes one, and refuses any other
+// number of them; a command that takes none gets "".
+func (c *command) positional(args []string) (string, error) {
+	switch {
+	case c.argName == "" && len(args) > 0:
+		return "", usagef("takes no arguments, got %q", args[0])
+	case c.argName == "":
+		return "", nil
+	case len(args) != 1:
+		return "", usagef("takes one %s, got %d arguments", c.argName, len(args))
+	}
+	return args[0], nil
 }
 
 // hintedError is an error with a line of advice printed after it, such as the
@@ -200,43 +216,4 @@ func (a *app) report(cmd *command, err error) int {
 		fmt.Fprintln(a.stderr, he.hint)
 	}
 	return code
-}
-
-// oneArg returns the single positional argument a command takes.
-func oneArg(args []string, what string) (string, error) {
-	if len(args) != 1 {
-		return "", usagef("takes one %s, got %d arguments", what, len(args))
-	}
-	return args[0], nil
-}
-
-// noArgs refuses positional arguments for a command that takes only flags.
-func noArgs(args []string) error {
-	if len(args) > 0 {
-		return usagef("takes no arguments, got %q", args[0])
-	}
-	return nil
-}
-
-// byIDCmd completes cmd as a command that takes one id (what names it in a usage
-// error) and prints the resource call returns for it.
-func byIDCmd[T any](cmd *command, what string, call func(context.Context, *connect.Client, string) (T, error), print func(*app, T) error) *command {
-	cmd.setup = func(*flag.FlagSet) runFunc {
-		return func(ctx context.Context, a *app, args []string) error {
-			id, err := oneArg(args, what)
-			if err != nil {
-				return err
-			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			v, err := call(ctx, c, id)
-			if err != nil {
-				return err
-			}
-			return print(a, v)
-		}
-	}
-	return cmd
 }

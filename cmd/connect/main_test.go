@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 
 	connect "github.com/persona-connect/connect-go"
 	"github.com/persona-connect/connect-go/connecttest"
+	"github.com/persona-connect/connect-go/internal/syncbuf"
 )
 
 // The tests drive the built binary, as a user or a script does: TestMain builds it
@@ -124,6 +124,24 @@ func runHiding(t *testing.T, env, also []string, stdin string, args ...string) r
 	return r
 }
 
+// runCase is a run of the binary in a table test, and how it must end: with exit code
+// code and stderr containing stderr.
+type runCase struct {
+	name   string
+	env    []string
+	args   []string
+	code   int
+	stderr string
+}
+
+// check fails t, naming c, when r did not end as c wants.
+func (c runCase) check(t *testing.T, r result) {
+	t.Helper()
+	if r.code != c.code || !strings.Contains(r.stderr, c.stderr) {
+		t.Errorf("%s: want exit %d with %q on stderr, got %s", c.name, c.code, c.stderr, r)
+	}
+}
+
 // mustRun is run that expects exit 0.
 func mustRun(t *testing.T, env []string, args ...string) result {
 	t.Helper()
@@ -134,22 +152,17 @@ func mustRun(t *testing.T, env []string, args ...string) result {
 	return r
 }
 
-// world is connecttest in this process with a source and a destination organization,
-// an active connection and a completed inquiry of the source.
+// world is connecttest in this process, seeded as connect fake seeds its own.
 type world struct {
-	srv      *connecttest.Server
-	src, dst *connecttest.Organization
-	cxn, inq string
+	srv *connecttest.Server
+	seed
 }
 
 func newWorld(t *testing.T, opts ...connecttest.ServerOption) *world {
 	t.Helper()
 	srv := connecttest.NewServer(opts...)
 	t.Cleanup(srv.Close)
-	w := &world{srv: srv, src: srv.NewOrganization("Source"), dst: srv.NewOrganization("Destination")}
-	w.cxn = srv.CreateConnection(w.src, w.dst)
-	w.inq = srv.CreateInquiry(w.src)
-	return w
+	return &world{srv: srv, seed: seedFake(srv)}
 }
 
 // as is the environment that makes the binary act as organization o.
@@ -157,14 +170,12 @@ func (w *world) as(o *connecttest.Organization, more ...string) []string {
 	return append([]string{"PERSONA_BASE_URL=" + w.srv.URL, "PERSONA_API_KEY=" + o.APIKey}, more...)
 }
 
-// sdk is an SDK client on the fake for the API key of an organization, for the
-// test's own calls.
-func (w *world) sdk(t *testing.T, apiKey string) *connect.Client {
+// sdk is an SDK client on the fake acting as o, for the test's own calls.
+func (w *world) sdk(t *testing.T, o *connecttest.Organization) *connect.Client {
 	t.Helper()
 	tr := &http.Transport{}
 	t.Cleanup(tr.CloseIdleConnections)
-	c, err := connect.New(apiKey, connect.WithBaseURL(w.srv.URL), connect.WithHTTPClient(&http.Client{Transport: tr}),
-		connect.WithPollInterval(10*time.Millisecond))
+	c, err := w.srv.NewClient(o, connect.WithHTTPClient(&http.Client{Transport: tr}), connect.WithPollInterval(10*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,29 +218,11 @@ func decodeOne[T any](t *testing.T, stdout string) T {
 	return v
 }
 
-// syncBuffer collects a process's output while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // process is the binary running in the background (listen, fake).
 type process struct {
 	t              *testing.T
 	cmd            *exec.Cmd
-	stdout, stderr *syncBuffer
+	stdout, stderr *syncbuf.Buffer
 	done           chan struct{}
 	err            error // cmd.Wait's, set when done is closed
 }
@@ -240,7 +233,7 @@ func start(t *testing.T, env []string, args ...string) *process {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Env = environ(env)
-	p := &process{t: t, cmd: cmd, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
+	p := &process{t: t, cmd: cmd, stdout: &syncbuf.Buffer{}, stderr: &syncbuf.Buffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.stdout, p.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -179,10 +179,19 @@ func pageSize(limit int) int {
 	return limit
 }
 
-// printSeq prints the first limit resources of seq (all for 0) as a list, each as
-// toJSON makes it for --json and as row makes it for the table. The listing stops
-// with the first error, and nothing is printed then: half a JSON array would not parse.
-func printSeq[T any](a *app, what string, seq iter.Seq2[T, error], limit int, header []string, toJSON func(T) any, row func(T) []string) error {
+// listing is how a list command prints one kind of resource: a table of columns, or
+// with --json an array of objects.
+type listing[T any] struct {
+	what   string           // the resources, as "connect: no share tokens" says an empty list
+	header []string         // the table's columns
+	row    func(T) []string // a resource's cells, in the order of header
+	toJSON func(T) any      // a resource as --json prints it
+}
+
+// printSeq prints the first limit resources of seq (all for 0) as l says. The listing
+// stops with the first error, and nothing is printed then: half a JSON array would not
+// parse.
+func printSeq[T any](a *app, l listing[T], seq iter.Seq2[T, error], limit int) error {
 	if limit < 0 {
 		return usagef("--limit must not be negative")
 	}
@@ -192,13 +201,13 @@ func printSeq[T any](a *app, what string, seq iter.Seq2[T, error], limit int, he
 		if err != nil {
 			return err
 		}
-		items = append(items, toJSON(v))
-		rows = append(rows, row(v))
+		items = append(items, l.toJSON(v))
+		rows = append(rows, l.row(v))
 		if len(rows) == limit {
 			break
 		}
 	}
-	return a.printList(what, items, header, rows)
+	return a.printList(l.what, items, l.header, rows)
 }
 
 // printList prints a list: a JSON array, or a table with a header row. An empty list is

@@ -21,13 +21,7 @@ func TestAPIKeyFromFileOrEnvironment(t *testing.T) {
 		return p
 	}
 	base := "PERSONA_BASE_URL=" + w.srv.URL
-	for _, tc := range []struct {
-		name   string
-		env    []string
-		args   []string
-		code   int
-		stderr string
-	}{
+	for _, tc := range []runCase{
 		{"environment", []string{base, "PERSONA_API_KEY=" + w.src.APIKey}, nil, exitOK, ""},
 		{"file with a newline", []string{base}, []string{"--api-key-file", file("nl", w.src.APIKey+"\n")}, exitOK, ""},
 		{"file with CRLF", []string{base}, []string{"--api-key-file", file("crlf", w.src.APIKey+"\r\n")}, exitOK, ""},
@@ -39,10 +33,7 @@ func TestAPIKeyFromFileOrEnvironment(t *testing.T) {
 		{"missing file", []string{base}, []string{"--api-key-file", filepath.Join(dir, "absent")}, exitError, "no such file"},
 		{"no key at all", []string{base}, nil, exitUsage, "no API key: set PERSONA_API_KEY or pass --api-key-file FILE"},
 	} {
-		r := runHiding(t, tc.env, []string{w.src.APIKey}, "", append([]string{"connections", "get", w.cxn}, tc.args...)...)
-		if r.code != tc.code || !strings.Contains(r.stderr, tc.stderr) {
-			t.Errorf("%s: want exit %d with %q, got %s", tc.name, tc.code, tc.stderr, r)
-		}
+		tc.check(t, runHiding(t, tc.env, []string{w.src.APIKey}, "", append([]string{"connections", "get", w.cxn}, tc.args...)...))
 	}
 }
 

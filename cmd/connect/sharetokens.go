@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"iter"
 	"strings"
 	"time"
 
@@ -33,10 +34,7 @@ is printed: pass it back with --idempotency-key to retry without risking a secon
 			source := fs.String("source", "", "share this `inq_..` object, or an act_, txn_ or ver_ one (required)")
 			expiresIn := fs.Duration("expires-in", 0, "the token's time to live, 1m to 504h in whole seconds (default Persona's, 14 days)")
 			idemKey := fs.String("idempotency-key", "", "send this Idempotency-Key `K` (default a random one, printed when the create fails)")
-			return func(ctx context.Context, a *app, args []string) error {
-				if err := noArgs(args); err != nil {
-					return err
-				}
+			return func(ctx context.Context, a *app, _ string) error {
 				if *connection == "" || *source == "" {
 					return usagef("--connection and --source are required")
 				}
@@ -71,45 +69,40 @@ is printed: pass it back with --idempotency-key to retry without risking a secon
 }
 
 func shareTokensGetCmd() *command {
-	return byIDCmd(&command{
+	return shareTokenCmd(&command{
 		name: "share-tokens get", args: "cnst_..", short: "show a share token as your organization sees it",
 		long: `Prints a share token as the calling organization sees it: its status, its direction
 (outbound for the source, inbound for the destination) and its relationships.`,
 		example: "connect share-tokens get cnst_ABC123",
-	}, "share token id", func(ctx context.Context, c *connect.Client, id string) (*connect.ShareToken, error) {
-		return c.ShareTokens.Get(ctx, id)
-	}, (*app).printShareToken)
+	}, (*connect.ShareTokensService).Get)
 }
 
 func shareTokensPeekCmd() *command {
-	return byIDCmd(&command{
+	return shareTokenCmd(&command{
 		name: "share-tokens peek", args: "cnst_..", short: "show a token with its source data (destination organization)",
 		long: `Prints a share token with source-data, the PII-filtered snapshot of the source
 object Persona shows a destination organization with the peek capability, so that you
 can decide whether to redeem it. The snapshot is end-user data: handle the output
 accordingly.`,
 		example: "connect share-tokens peek cnst_ABC123 --json",
-	}, "share token id", func(ctx context.Context, c *connect.Client, id string) (*connect.ShareToken, error) {
-		return c.ShareTokens.Peek(ctx, id)
-	}, (*app).printShareToken)
+	}, (*connect.ShareTokensService).Peek)
 }
 
 func shareTokensExpireCmd() *command {
-	return byIDCmd(&command{
+	return shareTokenCmd(&command{
 		name: "share-tokens expire", args: "cnst_..", short: "expire a created token before its time (source organization)",
 		long: `Ends a share token that has not been redeemed, before its time to live runs out.
 Only the source organization may expire a token.`,
 		example: "connect share-tokens expire cnst_ABC123",
-	}, "share token id", func(ctx context.Context, c *connect.Client, id string) (*connect.ShareToken, error) {
-		return c.ShareTokens.Expire(ctx, id)
-	}, (*app).printShareToken)
+	}, (*connect.ShareTokensService).Expire)
 }
 
 func shareTokensRedeemCmd() *command {
 	return &command{
-		name:  "share-tokens redeem",
-		args:  "cnst_.. [--destination inq_..] [--map SOURCE_FIELD=DEST_FIELD]...",
-		short: "start redeeming a token (destination organization)",
+		name:    "share-tokens redeem",
+		args:    "cnst_.. [--destination inq_..] [--map SOURCE_FIELD=DEST_FIELD]...",
+		argName: "share token id",
+		short:   "start redeeming a token (destination organization)",
 		long: `Starts the redemption of a share token and prints it, pending. Without
 --destination the source is cloned into a new object (inquiry and verification
 sources); with it, the source's data hydrates that existing account, transaction or
@@ -128,11 +121,7 @@ connect share-tokens redeem cnst_ABC123 --destination inq_XYZ789 --map address_s
 				mappings = append(mappings, connect.FieldMapping{SourceFieldName: src, DestinationFieldName: dst})
 				return nil
 			})
-			return func(ctx context.Context, a *app, args []string) error {
-				id, err := oneArg(args, "share token id")
-				if err != nil {
-					return err
-				}
+			return func(ctx context.Context, a *app, id string) error {
 				c, err := a.client()
 				if err != nil {
 					return err
@@ -150,7 +139,7 @@ connect share-tokens redeem cnst_ABC123 --destination inq_XYZ789 --map address_s
 }
 
 func shareTokensListCmd() *command {
-	return &command{
+	return listCmd(&command{
 		name:  "share-tokens list",
 		args:  "[--connection cxn_..] [--status S] [--direction D] [--limit N]",
 		short: "list share tokens, newest first",
@@ -159,38 +148,32 @@ first: a table of id, status, direction, connection and creation time, or with -
 array of tokens.`,
 		example: `connect share-tokens list --status created --direction outbound
 connect share-tokens list --connection cxn_ABC123 --limit 0 --json`,
-		setup: func(fs *flag.FlagSet) runFunc {
-			connection := fs.String("connection", "", "only tokens of this `cxn_..` connection")
-			status := fs.String("status", "", "only tokens in status `S`: created, pending, redeemed, expired or failed")
-			direction := fs.String("direction", "", "only tokens in direction `D`: outbound (you are the source) or inbound")
-			limit := fs.Int("limit", defaultListLimit, "list at most `N` tokens; 0 lists all")
-			return func(ctx context.Context, a *app, args []string) error {
-				if err := noArgs(args); err != nil {
-					return err
-				}
-				c, err := a.client()
-				if err != nil {
-					return err
-				}
-				seq := c.ShareTokens.List(ctx, &connect.ListShareTokensParams{
-					ConnectionID: *connection, Status: connect.ShareTokenStatus(*status),
-					Direction: connect.Direction(*direction), PageSize: pageSize(*limit),
-				})
-				return printSeq(a, "share tokens", seq, *limit, []string{"ID", "STATUS", "DIRECTION", "CONNECTION", "CREATED"},
-					func(tok *connect.ShareToken) any { return shareTokenToJSON(tok) },
-					func(tok *connect.ShareToken) []string {
-						return []string{tok.ID, string(tok.Status), string(tok.Direction), orDash(tok.ConnectionID), textTimeOf(tok.CreatedAt)}
-					})
-			}
+	}, func(fs *flag.FlagSet) lister[*connect.ShareToken] {
+		limit := fs.Int("limit", defaultListLimit, "list at most `N` tokens; 0 lists all")
+		connection := fs.String("connection", "", "only tokens of this `cxn_..` connection")
+		status := fs.String("status", "", "only tokens in status `S`: created, pending, redeemed, expired or failed")
+		direction := fs.String("direction", "", "only tokens in direction `D`: outbound (you are the source) or inbound")
+		return lister[*connect.ShareToken]{limit: limit, list: func(ctx context.Context, c *connect.Client, pageSize int) iter.Seq2[*connect.ShareToken, error] {
+			return c.ShareTokens.List(ctx, &connect.ListShareTokensParams{
+				ConnectionID: *connection, Status: connect.ShareTokenStatus(*status),
+				Direction: connect.Direction(*direction), PageSize: pageSize,
+			})
+		}}
+	}, listing[*connect.ShareToken]{
+		what: "share tokens", header: []string{"ID", "STATUS", "DIRECTION", "CONNECTION", "CREATED"},
+		row: func(tok *connect.ShareToken) []string {
+			return []string{tok.ID, string(tok.Status), string(tok.Direction), orDash(tok.ConnectionID), textTimeOf(tok.CreatedAt)}
 		},
-	}
+		toJSON: func(tok *connect.ShareToken) any { return shareTokenToJSON(tok) },
+	})
 }
 
 func shareTokensWaitCmd() *command {
 	return &command{
-		name:  "share-tokens wait",
-		args:  "cnst_.. [--timeout 10m]",
-		short: "wait until a token is redeemed, expired or failed",
+		name:    "share-tokens wait",
+		args:    "cnst_.. [--timeout 10m]",
+		argName: "share token id",
+		short:   "wait until a token is redeemed, expired or failed",
 		long: `Polls a share token until it is redeemed, expired or failed, and prints it. Progress
 goes to stderr: one status line rewritten in place at a terminal, a line per change of
 status otherwise. A failed or expired token is printed and exits 0: check its status.
@@ -198,11 +181,7 @@ When --timeout passes first, it exits 5.`,
 		example: `connect share-tokens redeem cnst_ABC123 && connect share-tokens wait cnst_ABC123 --timeout 2m`,
 		setup: func(fs *flag.FlagSet) runFunc {
 			timeout := fs.Duration("timeout", 10*time.Minute, "give up after this long and exit 5")
-			return func(ctx context.Context, a *app, args []string) error {
-				id, err := oneArg(args, "share token id")
-				if err != nil {
-					return err
-				}
+			return func(ctx context.Context, a *app, id string) error {
 				if *timeout <= 0 {
 					return usagef("--timeout must be positive")
 				}

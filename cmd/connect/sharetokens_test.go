@@ -212,7 +212,7 @@ func TestCreatePrintsTheIdempotencyKeyToRetryWith(t *testing.T) {
 	}
 	retried := decodeOne[shareTokenOut](t, mustRun(t, w.as(w.src), "share-tokens", "create", "--connection", w.cxn, "--source", w.inq, "--json", "--idempotency-key", m[1]).stdout)
 
-	client := w.sdk(t, w.src.APIKey)
+	client := w.sdk(t, w.src)
 	var all []string
 	for tok, err := range client.ShareTokens.List(context.Background(), nil) {
 		if err != nil {

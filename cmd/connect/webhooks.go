@@ -31,10 +31,7 @@ curl -H "Persona-Signature: $sig" -H 'Content-Type: application/json' --data-bin
 		setup: func(fs *flag.FlagSet) runFunc {
 			secretEnv := fs.String("secret-env", "", "sign with the webhook secret in the environment variable `VAR` (required)")
 			at := fs.Int64("time", 0, "sign at this time `UNIX`, in seconds since 1970 (default now)")
-			return func(ctx context.Context, a *app, args []string) error {
-				if err := noArgs(args); err != nil {
-					return err
-				}
+			return func(ctx context.Context, a *app, _ string) error {
 				secret, err := a.secretFrom(*secretEnv)
 				if err != nil {
 					return err
@@ -75,10 +72,7 @@ tolerance) when it is not. Repeat --secret-env while you rotate a secret.`,
 				return nil
 			})
 			tolerance := fs.Duration("tolerance", connect.DefaultTolerance, "how far the signed time may lie from now, either way")
-			return func(ctx context.Context, a *app, args []string) error {
-				if err := noArgs(args); err != nil {
-					return err
-				}
+			return func(ctx context.Context, a *app, _ string) error {
 				if len(secretEnvs) == 0 || !headerGiven {
 					return usagef("--secret-env and --header are required")
 				}

@@ -11,35 +11,33 @@ import (
 
 	connect "github.com/persona-connect/connect-go"
 	"github.com/persona-connect/connect-go/connecttest"
+	"github.com/persona-connect/connect-go/examples/internal/demo"
 )
 
 // harness is a source and a destination on connecttest, with the backend serving the
-// destination's API (and, after hook, its webhook) on loopback.
+// destination's API (and, after hook, its webhook) on loopback. The backend clones; a
+// test that hydrates sets b.redeem before its first request.
 type harness struct {
-	persona  *connecttest.Server
-	src, dst *connecttest.Organization
-	cxn      string
-	source   *connect.Client
-	counter  *redeemCounter
-	b        *backend
-	mux      *http.ServeMux
-	api      *httptest.Server
-	track    *tracker
-	stop     context.CancelFunc // ends the backend's background waits
+	persona *demo.Fake
+	source  *connect.Client
+	counter *redeemCounter
+	b       *backend
+	mux     *http.ServeMux
+	api     *httptest.Server
+	track   *tracker
+	stop    context.CancelFunc // ends the backend's background waits
 }
 
-func newHarness(t *testing.T, redeem connect.RedeemShareTokenParams, opts ...connecttest.ServerOption) *harness {
+func newHarness(t *testing.T, opts ...connecttest.ServerOption) *harness {
 	t.Helper()
-	h := &harness{persona: connecttest.NewServer(opts...)}
+	h := &harness{persona: demo.NewFake(opts...)}
 	t.Cleanup(h.persona.Close)
-	h.src, h.dst = h.persona.NewOrganization("Acme Bank"), h.persona.NewOrganization("Beta Lending")
-	h.cxn = h.persona.CreateConnection(h.src, h.dst)
 	var err error
-	if h.source, err = connect.New(h.src.APIKey, connect.WithBaseURL(h.persona.URL)); err != nil {
+	if h.source, err = h.persona.NewClient(h.persona.Source); err != nil {
 		t.Fatal(err)
 	}
 	h.counter = newRedeemCounter(http.DefaultTransport)
-	client, err := connect.New(h.dst.APIKey, connect.WithBaseURL(h.persona.URL), connect.WithPollInterval(10*time.Millisecond),
+	client, err := h.persona.NewClient(h.persona.Destination, connect.WithPollInterval(10*time.Millisecond),
 		connect.WithHTTPClient(&http.Client{Transport: h.counter}))
 	if err != nil {
 		t.Fatal(err)
@@ -47,7 +45,7 @@ func newHarness(t *testing.T, redeem connect.RedeemShareTokenParams, opts ...con
 	h.track = &tracker{tokens: map[string]*tokenReport{}, changed: make(chan struct{}, 1)}
 	var bctx context.Context
 	bctx, h.stop = context.WithCancel(context.Background())
-	h.b = newBackend(bctx, client, redeem, 10*time.Second, h.track.add)
+	h.b = newBackend(bctx, client, connect.RedeemShareTokenParams{}, 10*time.Second, h.track.add)
 	h.mux = http.NewServeMux()
 	h.b.mountAPI(h.mux)
 	h.api = httptest.NewServer(h.mux)
@@ -62,8 +60,7 @@ func newHarness(t *testing.T, redeem connect.RedeemShareTokenParams, opts ...con
 // hook registers the backend's webhook with the fake.
 func (h *harness) hook(t *testing.T) {
 	t.Helper()
-	secret := h.persona.AddWebhook(h.dst, h.api.URL+"/webhooks/persona", connect.EventShareTokenInboundCreated, connect.EventShareTokenInboundRedeemed)
-	v, err := connect.NewVerifier([]string{secret})
+	v, _, err := h.persona.Webhook(h.persona.Destination, h.api.URL+"/webhooks/persona", connect.EventShareTokenInboundCreated, connect.EventShareTokenInboundRedeemed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +72,7 @@ func (h *harness) hook(t *testing.T) {
 // token creates a share token of a new inquiry as the source.
 func (h *harness) token(t *testing.T) string {
 	t.Helper()
-	tok, err := h.source.ShareTokens.Create(context.Background(), connect.CreateShareTokenParams{ConnectionID: h.cxn, SourceID: h.persona.CreateInquiry(h.src)})
+	tok, err := h.source.ShareTokens.Create(context.Background(), connect.CreateShareTokenParams{ConnectionID: h.persona.Connection, SourceID: h.persona.CreateInquiry(h.persona.Source)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +113,7 @@ func (h *harness) final(t *testing.T, id string) note {
 
 func TestShareTokenAPIRefusesBadRequests(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, connect.RedeemShareTokenParams{})
+	h := newHarness(t)
 	for _, c := range []struct{ name, body string }{
 		{"not JSON", `share_token_id=cnst_1`},
 		{"empty object", `{}`},
@@ -147,10 +144,10 @@ func TestShareTokenAPIRefusesBadRequests(t *testing.T) {
 
 func TestTokensThatAreNotOurs(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, connect.RedeemShareTokenParams{})
+	h := newHarness(t)
 	// A token between two other organizations is invisible to ours: 404 at Persona.
 	other, third := h.persona.NewOrganization("Other Bank"), h.persona.NewOrganization("Third Lender")
-	c, err := connect.New(other.APIKey, connect.WithBaseURL(h.persona.URL))
+	c, err := h.persona.NewClient(other)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +169,7 @@ func TestTokensThatAreNotOurs(t *testing.T) {
 
 func TestDuplicatePushesRedeemOnce(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, connect.RedeemShareTokenParams{})
+	h := newHarness(t)
 	h.hook(t) // the webhook's inbound-created is one more copy
 	id := h.token(t)
 	var wg sync.WaitGroup
@@ -206,7 +203,7 @@ func TestServerErrorIsRetried(t *testing.T) {
 	t.Parallel()
 	t.Run("api", func(t *testing.T) {
 		t.Parallel()
-		h := newHarness(t, connect.RedeemShareTokenParams{})
+		h := newHarness(t)
 		id := h.token(t)
 		h.persona.FailNext(http.MethodPost, "/connect/share-tokens/*/redeem", 1, http.StatusInternalServerError)
 		if got := h.push(t, pushBody(id)); got != http.StatusBadGateway {
@@ -224,23 +221,14 @@ func TestServerErrorIsRetried(t *testing.T) {
 	})
 	t.Run("webhook", func(t *testing.T) {
 		t.Parallel()
-		h := newHarness(t, connect.RedeemShareTokenParams{}, connecttest.WithWebhookRetryDelay(5*time.Millisecond))
+		h := newHarness(t, connecttest.WithWebhookRetryDelay(5*time.Millisecond))
 		h.hook(t)
 		h.persona.FailNext(http.MethodPost, "/connect/share-tokens/*/redeem", 1, http.StatusInternalServerError)
 		id := h.token(t)
 		if n := h.final(t, id); n.Outcome != outcomeRedeemed {
 			t.Fatalf("outcome %+v", n)
 		}
-		// The fake logs a delivery once its answer is read: poll for the second one.
-		var statuses []int
-		for deadline := time.Now().Add(5 * time.Second); len(statuses) < 2 && time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
-			statuses = statuses[:0]
-			for _, d := range h.persona.Deliveries() {
-				if d.EventName == connect.EventShareTokenInboundCreated {
-					statuses = append(statuses, d.StatusCode)
-				}
-			}
-		}
+		statuses := h.persona.DeliveryStatuses(connect.EventShareTokenInboundCreated, 2)
 		if len(statuses) != 2 || statuses[0] != http.StatusInternalServerError || statuses[1] != http.StatusOK {
 			t.Errorf("inbound-created delivery statuses %v, want [500 200]", statuses)
 		}

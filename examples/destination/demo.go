@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,7 +12,6 @@ import (
 	"time"
 
 	connect "github.com/persona-connect/connect-go"
-	"github.com/persona-connect/connect-go/connecttest"
 	"github.com/persona-connect/connect-go/examples/internal/demo"
 )
 
@@ -37,21 +34,20 @@ func runDemo(ctx context.Context, cfg config, w io.Writer) (map[string]*tokenRep
 	if cfg.DestinationID != "" {
 		tl.Log("setup", "the demo clones; DESTINATION_OBJECT_ID and FIELD_MAPPINGS apply against Persona only")
 	}
-	persona := connecttest.NewServer()
+	persona := demo.NewFake()
 	defer persona.Close()
-	acme, beta := persona.NewOrganization("Acme Bank"), persona.NewOrganization("Beta Lending")
-	cxn := persona.CreateConnection(acme, beta)
+	acme, beta, cxn := persona.Source, persona.Destination, persona.Connection
 	inqA, inqB, inqC := persona.CreateInquiry(acme), persona.CreateInquiry(acme), persona.CreateInquiry(acme)
 	tl.Log("setup", "fake Persona at %s: %s shares with %s over %s", persona.URL, acme.Name, beta.Name, cxn)
 
-	source, err := connect.New(acme.APIKey, connect.WithBaseURL(persona.URL))
+	source, err := persona.NewClient(acme)
 	if err != nil {
 		return nil, err
 	}
 	// The destination's client counts the redeem requests that reach Persona and those
 	// it accepts, so the summary can show that a token arriving twice is redeemed once.
 	counter := newRedeemCounter(cfg.transport)
-	client, err := connect.New(beta.APIKey, connect.WithBaseURL(persona.URL), connect.WithPollInterval(20*time.Millisecond),
+	client, err := persona.NewClient(beta, connect.WithPollInterval(20*time.Millisecond),
 		connect.WithHTTPClient(&http.Client{Transport: counter, Timeout: 30 * time.Second}))
 	if err != nil {
 		return nil, err
@@ -101,9 +97,8 @@ func runDemo(ctx context.Context, cfg config, w io.Writer) (map[string]*tokenRep
 	tl.Log("source", "token B: created %s for %s (the fake will fail its redemption: import_failed)", bID, inqB)
 
 	// (b) The backend's webhook, as an operator would register it in the dashboard.
-	secret := persona.AddWebhook(beta, api.URL+"/webhooks/persona",
+	verifier, _, err := persona.Webhook(beta, api.URL+"/webhooks/persona",
 		connect.EventShareTokenInboundCreated, connect.EventShareTokenInboundRedeemed)
-	verifier, err := connect.NewVerifier([]string{secret})
 	if err != nil {
 		return nil, err
 	}
@@ -152,19 +147,12 @@ func createToken(ctx context.Context, source *connect.Client, cxn, inquiry strin
 
 // pushAndLog is the source calling the destination's partner API.
 func pushAndLog(ctx context.Context, tl *demo.Timeline, apiURL, label, id string) error {
-	body, _ := json.Marshal(map[string]string{"share_token_id": id})
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, apiURL+"/share-tokens", bytes.NewReader(body))
+	resp, err := demo.PushShareToken(ctx, http.DefaultClient, apiURL+"/share-tokens", id)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
 	tl.Log("source", "pushed token %s (%s) to the destination's API: %s", label, id, resp.Status)
 	if resp.StatusCode != http.StatusAccepted {
 		return fmt.Errorf("push of %s answered %s", id, resp.Status)

@@ -16,8 +16,8 @@ import (
 
 func TestHydrateWithFieldMappings(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, connect.RedeemShareTokenParams{})
-	account := h.persona.CreateAccount(h.dst)
+	h := newHarness(t)
+	account := h.persona.CreateAccount(h.persona.Destination)
 	// Set before the first request, which is what makes it visible to the handlers.
 	h.b.redeem = connect.RedeemShareTokenParams{
 		DestinationID: account,
@@ -40,7 +40,7 @@ func TestHydrateWithFieldMappings(t *testing.T) {
 // after the backend's context ends.
 func TestCloseStopsTheWaits(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, connect.RedeemShareTokenParams{}, connecttest.WithRedeemDelay(time.Hour))
+	h := newHarness(t, connecttest.WithRedeemDelay(time.Hour))
 	id := h.token(t)
 	if got := h.push(t, pushBody(id)); got != http.StatusAccepted {
 		t.Fatalf("push: %d", got)
@@ -64,10 +64,10 @@ func TestRefusedRedemptions(t *testing.T) {
 	t.Parallel()
 	t.Run("redeemed before it was pushed", func(t *testing.T) {
 		t.Parallel()
-		h := newHarness(t, connect.RedeemShareTokenParams{})
+		h := newHarness(t)
 		id := h.token(t)
 		// Someone else (a Workflow, or this service before a restart) redeemed it.
-		other, err := connect.New(h.dst.APIKey, connect.WithBaseURL(h.persona.URL), connect.WithPollInterval(10*time.Millisecond))
+		other, err := h.persona.NewClient(h.persona.Destination, connect.WithPollInterval(10*time.Millisecond))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,8 +86,8 @@ func TestRefusedRedemptions(t *testing.T) {
 	})
 	t.Run("hydrate target not ours", func(t *testing.T) {
 		t.Parallel()
-		h := newHarness(t, connect.RedeemShareTokenParams{})
-		h.b.redeem = connect.RedeemShareTokenParams{DestinationID: h.persona.CreateAccount(h.src)} // set before any request
+		h := newHarness(t)
+		h.b.redeem = connect.RedeemShareTokenParams{DestinationID: h.persona.CreateAccount(h.persona.Source)} // set before any request
 		id := h.token(t)
 		for range 2 {
 			if got := h.push(t, pushBody(id)); got != http.StatusAccepted {
@@ -107,7 +107,7 @@ func TestRefusedRedemptions(t *testing.T) {
 // its end, also when it fails, which sends no event.
 func TestWebhookRedemptionIsFollowed(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, connect.RedeemShareTokenParams{}, connecttest.WithRedeemFailure(connect.FailureSourceRedacted))
+	h := newHarness(t, connecttest.WithRedeemFailure(connect.FailureSourceRedacted))
 	h.hook(t)
 	id := h.token(t)
 	if n := h.final(t, id); n.Outcome != outcomeFailed || n.Detail != string(connect.FailureSourceRedacted) {

@@ -1,15 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 
 	connect "github.com/persona-connect/connect-go"
+	"github.com/persona-connect/connect-go/examples/internal/demo"
 )
 
 // pushTimeout bounds the push to the partner: Persona counts a delivery as failed when
@@ -57,21 +55,10 @@ func (b *backend) webhookHandler(v *connect.Verifier, opts ...connect.HandlerOpt
 // logged and not retried: the body is as valid as it will ever be.
 func (b *backend) push(ctx context.Context, ev *connect.Event, tok *connect.ShareToken) error {
 	b.log("%s %s: share token %s for %s, status %s", ev.Name, ev.ID, tok.ID, ev.Object.ID, tok.Status)
-	body, err := json.Marshal(map[string]string{"share_token_id": tok.ID})
+	resp, err := demo.PushShareToken(ctx, b.hc, b.shareURL, tok.ID)
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.shareURL, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := b.hc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) //nolint:errcheck // only to reuse the connection
 	switch code := resp.StatusCode; {
 	case code >= 200 && code < 300:
 		b.log("pushed %s to the destination: %s", tok.ID, resp.Status)

@@ -13,14 +13,13 @@ import (
 
 	connect "github.com/persona-connect/connect-go"
 	"github.com/persona-connect/connect-go/connecttest"
+	"github.com/persona-connect/connect-go/examples/internal/demo"
 )
 
 // harness is the source backend on connecttest, its webhook registered for
 // inquiry.completed, pushing to a stand-in destination API.
 type harness struct {
-	persona  *connecttest.Server
-	src, dst *connecttest.Organization
-	cxn      string
+	persona  *demo.Fake
 	client   *connect.Client
 	dest     *standIn
 	b        *backend
@@ -34,17 +33,15 @@ type harness struct {
 
 func newHarness(t *testing.T, answer func(n int) int, opts ...connecttest.ServerOption) *harness {
 	t.Helper()
-	h := &harness{persona: connecttest.NewServer(opts...)}
+	h := &harness{persona: demo.NewFake(opts...)}
 	t.Cleanup(h.persona.Close)
-	h.src, h.dst = h.persona.NewOrganization("Acme Bank"), h.persona.NewOrganization("Beta Lending")
-	h.cxn = h.persona.CreateConnection(h.src, h.dst)
 	h.dest = newStandIn(answer)
 	t.Cleanup(h.dest.Close)
 	var err error
-	if h.client, err = connect.New(h.src.APIKey, connect.WithBaseURL(h.persona.URL)); err != nil {
+	if h.client, err = h.persona.NewClient(h.persona.Source); err != nil {
 		t.Fatal(err)
 	}
-	h.b = newBackend(h.client, h.cxn, h.dest.URL+"/share-tokens", func(format string, args ...any) {
+	h.b = newBackend(h.client, h.persona.Connection, h.dest.URL+"/share-tokens", func(format string, args ...any) {
 		t.Logf(format, args...)
 		h.mu.Lock()
 		defer h.mu.Unlock()
@@ -53,8 +50,7 @@ func newHarness(t *testing.T, answer func(n int) int, opts ...connecttest.Server
 	mux := http.NewServeMux()
 	h.hook = httptest.NewServer(mux)
 	t.Cleanup(h.hook.Close)
-	h.secret = h.persona.AddWebhook(h.src, h.hook.URL+"/webhooks/persona", connect.EventInquiryCompleted)
-	if h.verifier, err = connect.NewVerifier([]string{h.secret}); err != nil {
+	if h.verifier, h.secret, err = h.persona.Webhook(h.persona.Source, h.hook.URL+"/webhooks/persona", connect.EventInquiryCompleted); err != nil {
 		t.Fatal(err)
 	}
 	mux.Handle("POST /webhooks/persona", h.handler(t))
@@ -76,7 +72,7 @@ func (h *harness) handler(t *testing.T) http.Handler {
 func (h *harness) tokensOf(t *testing.T, inquiry string) []string {
 	t.Helper()
 	var ids []string
-	for tok, err := range h.client.ShareTokens.List(context.Background(), &connect.ListShareTokensParams{ConnectionID: h.cxn}) {
+	for tok, err := range h.client.ShareTokens.List(context.Background(), &connect.ListShareTokensParams{ConnectionID: h.persona.Connection}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -85,23 +81,6 @@ func (h *harness) tokensOf(t *testing.T, inquiry string) []string {
 		}
 	}
 	return ids
-}
-
-// statuses are the statuses of the inquiry.completed deliveries once there are n.
-func (h *harness) statuses(t *testing.T, n int) []int {
-	t.Helper()
-	var got []int
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(2 * time.Millisecond) {
-		got = got[:0]
-		for _, d := range h.persona.Deliveries() {
-			if d.EventName == connect.EventInquiryCompleted {
-				got = append(got, d.StatusCode)
-			}
-		}
-		if len(got) >= n || time.Now().After(deadline) {
-			return got
-		}
-	}
 }
 
 func waitPushes(t *testing.T, s *standIn, n int) []string {
@@ -121,10 +100,10 @@ func waitPushes(t *testing.T, s *standIn, n int) []string {
 func TestRedeliveredEventMakesNoSecondToken(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
-	inq := h.persona.CreateInquiry(h.src)
+	inq := h.persona.CreateInquiry(h.persona.Source)
 	first := waitPushes(t, h.dest, 1)[0]
 	// The fake logs a delivery once its answer is read, which may be after the push.
-	if got := h.statuses(t, 1); len(got) != 1 || got[0] != http.StatusOK {
+	if got := h.persona.DeliveryStatuses(connect.EventInquiryCompleted, 1); len(got) != 1 || got[0] != http.StatusOK {
 		t.Fatalf("first delivery statuses %v", got)
 	}
 	body := h.persona.Deliveries()[0].Body
@@ -154,12 +133,12 @@ func TestDestinationDownIsRetried(t *testing.T) {
 		}
 		return http.StatusAccepted
 	}, connecttest.WithWebhookRetryDelay(5*time.Millisecond))
-	inq := h.persona.CreateInquiry(h.src)
+	inq := h.persona.CreateInquiry(h.persona.Source)
 	got := waitPushes(t, h.dest, 2)
 	if got[0] != got[1] {
 		t.Errorf("pushes %v: the retry should push the same token", got)
 	}
-	if statuses := h.statuses(t, 2); len(statuses) != 2 || statuses[0] != http.StatusInternalServerError || statuses[1] != http.StatusOK {
+	if statuses := h.persona.DeliveryStatuses(connect.EventInquiryCompleted, 2); len(statuses) != 2 || statuses[0] != http.StatusInternalServerError || statuses[1] != http.StatusOK {
 		t.Errorf("delivery statuses %v, want [500 200]", statuses)
 	}
 	if ids := h.tokensOf(t, inq); len(ids) != 1 {
@@ -175,9 +154,9 @@ func TestCreateErrors(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil, connecttest.WithWebhookRetryDelay(5*time.Millisecond))
 	h.persona.FailNext(http.MethodPost, "/connect/share-tokens", 1, http.StatusInternalServerError)
-	inq := h.persona.CreateInquiry(h.src)
+	inq := h.persona.CreateInquiry(h.persona.Source)
 	waitPushes(t, h.dest, 1)
-	if statuses := h.statuses(t, 2); len(statuses) != 2 || statuses[0] != http.StatusInternalServerError || statuses[1] != http.StatusOK {
+	if statuses := h.persona.DeliveryStatuses(connect.EventInquiryCompleted, 2); len(statuses) != 2 || statuses[0] != http.StatusInternalServerError || statuses[1] != http.StatusOK {
 		t.Errorf("delivery statuses %v, want [500 200]", statuses)
 	}
 	if ids := h.tokensOf(t, inq); len(ids) != 1 {

@@ -10,7 +10,6 @@ import (
 	"sync"
 
 	connect "github.com/persona-connect/connect-go"
-	"github.com/persona-connect/connect-go/connecttest"
 	"github.com/persona-connect/connect-go/examples/internal/demo"
 )
 
@@ -26,28 +25,26 @@ type demoResult struct {
 // sides' view of the tokens.
 func runDemo(ctx context.Context, w io.Writer) (*demoResult, error) {
 	tl := demo.NewTimeline(w)
-	persona := connecttest.NewServer()
+	persona := demo.NewFake()
 	defer persona.Close()
-	acme, beta := persona.NewOrganization("Acme Bank"), persona.NewOrganization("Beta Lending")
-	cxn := persona.CreateConnection(acme, beta)
-	tl.Log("setup", "fake Persona at %s: %s shares with %s over %s", persona.URL, acme.Name, beta.Name, cxn)
+	acme, beta := persona.Source, persona.Destination
+	tl.Log("setup", "fake Persona at %s: %s shares with %s over %s", persona.URL, acme.Name, beta.Name, persona.Connection)
 
 	dest := newStandIn(nil)
 	defer dest.Close()
 	tl.Log("setup", "%s's API (a stand-in) at %s/share-tokens", beta.Name, dest.URL)
 
-	client, err := connect.New(acme.APIKey, connect.WithBaseURL(persona.URL))
+	client, err := persona.NewClient(acme)
 	if err != nil {
 		return nil, err
 	}
-	b := newBackend(client, cxn, dest.URL+"/share-tokens", func(format string, args ...any) { tl.Log("source", format, args...) })
+	b := newBackend(client, persona.Connection, dest.URL+"/share-tokens", func(format string, args ...any) { tl.Log("source", format, args...) })
 	// The webhook endpoint exists before its secret does: the handler is mounted once
 	// the fake has issued the secret.
 	mux := http.NewServeMux()
 	hook := httptest.NewServer(mux)
 	defer hook.Close()
-	secret := persona.AddWebhook(acme, hook.URL+"/webhooks/persona", connect.EventInquiryCompleted)
-	verifier, err := connect.NewVerifier([]string{secret})
+	verifier, _, err := persona.Webhook(acme, hook.URL+"/webhooks/persona", connect.EventInquiryCompleted)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +66,7 @@ func runDemo(ctx context.Context, w io.Writer) (*demoResult, error) {
 	}
 
 	// As Beta Lending, with its own key: each pushed id is a token it can redeem.
-	dstClient, err := connect.New(beta.APIKey, connect.WithBaseURL(persona.URL))
+	dstClient, err := persona.NewClient(beta)
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +82,7 @@ func runDemo(ctx context.Context, w io.Writer) (*demoResult, error) {
 	}
 
 	// As Acme Bank: exactly one token per inquiry.
-	for tok, err := range client.ShareTokens.List(ctx, &connect.ListShareTokensParams{ConnectionID: cxn}) {
+	for tok, err := range client.ShareTokens.List(ctx, &connect.ListShareTokensParams{ConnectionID: persona.Connection}) {
 		if err != nil {
 			return nil, err
 		}

@@ -11,7 +11,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	connect "github.com/persona-connect/connect-go"
-	"github.com/persona-connect/connect-go/connecttest"
 	"github.com/persona-connect/connect-go/examples/internal/demo"
 )
 
@@ -67,50 +66,34 @@ func TestLoadConfig(t *testing.T) {
 		}
 		return demo.Getenv(kv...)
 	}
-	for name, bad := range map[string]func(string) string{
+	for _, wrong := range demo.Refusals(loadConfig, map[string]func(string) string{
 		"no connection":       with("CONNECTION_ID", ""),
 		"not a connection id": with("CONNECTION_ID", "inq_1"),
 		"no share URL":        with("DESTINATION_SHARE_URL", ""),
 		"share URL not http":  with("DESTINATION_SHARE_URL", "ftp://partner.example/x"),
 		"no key":              with("PERSONA_API_KEY", ""),
-	} {
-		_, err := loadConfig(bad)
-		if err == nil {
-			t.Errorf("%s: no error", name)
-		} else if strings.Contains(err.Error(), "TOPSECRET") {
-			t.Errorf("%s: error shows the secret: %v", name, err)
-		}
+	}, "TOPSECRET") {
+		t.Error(wrong)
 	}
 }
 
 // TestServeLive runs the live mode against connecttest standing in for Persona.
 func TestServeLive(t *testing.T) {
-	persona := connecttest.NewServer()
+	persona := demo.NewFake()
 	defer persona.Close()
-	src, dst := persona.NewOrganization("Acme Bank"), persona.NewOrganization("Beta Lending")
-	cxn := persona.CreateConnection(src, dst)
 	dest := newStandIn(nil)
 	defer dest.Close()
-	fwd := demo.NewForwarder()
-	defer fwd.Close()
-	secret := persona.AddWebhook(src, fwd.URL+"/webhooks/persona", connect.EventInquiryCompleted)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	var out bytes.Buffer // read only after Stop: Shutdown waits for the handlers that write it
-	live, err := demo.StartLive(ctx, fwd, func(ctx context.Context) error {
-		return run(ctx, config{
-			Env: demo.Env{
-				APIKey: src.APIKey, WebhookSecrets: []string{secret}, BaseURL: persona.URL,
-				ListenAddr: "127.0.0.1:0", OnListen: fwd.OnListen,
-			},
-			ConnectionID: cxn, ShareURL: dest.URL + "/share-tokens",
-		}, &out)
+	live, err := persona.StartLive(ctx, persona.Source, []connect.EventName{connect.EventInquiryCompleted}, func(ctx context.Context, env demo.Env) error {
+		return run(ctx, config{Env: env, ConnectionID: persona.Connection, ShareURL: dest.URL + "/share-tokens"}, &out)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	persona.CreateInquiry(src)
+	persona.CreateInquiry(persona.Source)
 	pushed, err := dest.waitFor(ctx, 1)
 	if err != nil {
 		t.Fatalf("no push: %v", err)
@@ -122,7 +105,7 @@ func TestServeLive(t *testing.T) {
 	if !strings.Contains(s, "share token "+pushed[0]) || !strings.Contains(s, "shutting down") {
 		t.Errorf("output:\n%s", s)
 	}
-	if leaks := demo.Leaks(s, secret, src.APIKey); len(leaks) > 0 {
+	if leaks := live.Leaks(s); len(leaks) > 0 {
 		t.Errorf("output contains %q", leaks)
 	}
 }

@@ -80,35 +80,40 @@ func (d *flawed) Claim(_ context.Context, id, owner string, lease time.Duration)
 }
 
 func (d *flawed) Complete(_ context.Context, id, owner string) error {
-	if id == "" || owner == "" {
-		return fmt.Errorf("%w: bad argument", connect.ErrInvalidParams)
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	e := d.state[id]
-	if e == nil || (e.owner != owner && d.defect != noOwnerOnComplete) {
-		return connect.ErrClaimNotHeld
-	}
-	if d.defect == forgetsDone {
-		delete(d.state, id)
+	return d.withHeld(id, owner, noOwnerOnComplete, func(e *flawedEntry) error {
+		if d.defect == forgetsDone {
+			delete(d.state, id)
+		} else {
+			e.done = true
+		}
 		return nil
-	}
-	e.done = true
-	return nil
+	})
 }
 
 func (d *flawed) Release(_ context.Context, id, owner string) error {
+	return d.withHeld(id, owner, noOwnerOnRelease, func(e *flawedEntry) error {
+		if e.done {
+			return connect.ErrClaimNotHeld
+		}
+		delete(d.state, id)
+		return nil
+	})
+}
+
+// withHeld checks the arguments of Complete and Release and runs act, under the lock,
+// on id's entry if owner holds it (or anyone does, when the defect is ownerless);
+// otherwise it returns the error the contract names.
+func (d *flawed) withHeld(id, owner string, ownerless defect, act func(*flawedEntry) error) error {
 	if id == "" || owner == "" {
 		return fmt.Errorf("%w: bad argument", connect.ErrInvalidParams)
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	e := d.state[id]
-	if e == nil || e.done || (e.owner != owner && d.defect != noOwnerOnRelease) {
+	if e == nil || (e.owner != owner && d.defect != ownerless) {
 		return connect.ErrClaimNotHeld
 	}
-	delete(d.state, id)
-	return nil
+	return act(e)
 }
 
 // TestSuiteCatchesDefects runs every check against each flawed Deduper: the sound one

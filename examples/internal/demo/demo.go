@@ -1,8 +1,9 @@
 // Package demo is what the example programs under examples/ share besides the SDK: the
-// way they start and stop, the environment they read, the live server they run
-// against Persona, the timeline they print, and the harness their tests use to run
-// that live server against connecttest. Nothing in it is about Persona Connect itself:
-// read each example's own files for that.
+// way they start and stop, the environment they read, the fake Persona their demos and
+// tests run on, the partner API on which the source hands the destination its share
+// tokens, the live server they run against Persona, the timeline they print, and the
+// harness their tests use to run that live server against the fake. Nothing in it is
+// about using Persona Connect: read each example's own files for that.
 package demo
 
 import (

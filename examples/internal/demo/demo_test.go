@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +17,8 @@ import (
 	"go.uber.org/goleak"
 
 	connect "github.com/persona-connect/connect-go"
+	"github.com/persona-connect/connect-go/connecttest"
+	"github.com/persona-connect/connect-go/internal/syncbuf"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -56,6 +61,58 @@ func TestCheckLive(t *testing.T) {
 	}
 }
 
+// TestFake: both organizations see the one active connection, and Webhook's verifier
+// holds the webhook's secret.
+func TestFake(t *testing.T) {
+	t.Parallel()
+	f := NewFake()
+	defer f.Close()
+	for _, org := range []*connecttest.Organization{f.Source, f.Destination} {
+		c, err := f.NewClient(org)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cxn, err := c.Connections.Get(context.Background(), f.Connection)
+		if err != nil || cxn.Status != connect.ConnectionActive {
+			t.Errorf("%s: connection %+v, %v; want the active one", org.Name, cxn, err)
+		}
+	}
+	if f.Source.Name != "Acme Bank" || f.Destination.Name != "Beta Lending" {
+		t.Errorf("organizations %q and %q", f.Source.Name, f.Destination.Name)
+	}
+	v, secret, err := f.Webhook(f.Destination, "http://127.0.0.1:1/webhooks/persona", connect.EventShareTokenInboundCreated)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(`{"data":{}}`)
+	if err := v.Verify(body, connect.SignHeader(body, secret, time.Now())); err != nil {
+		t.Errorf("the verifier does not hold the webhook's secret: %v", err)
+	}
+}
+
+// TestPushShareToken: a POST of {"share_token_id": id} as JSON, and the answer.
+func TestPushShareToken(t *testing.T) {
+	t.Parallel()
+	var got string
+	partner := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		got = r.Method + " " + r.URL.Path + " " + r.Header.Get("Content-Type") + " " + string(body)
+		w.WriteHeader(http.StatusAccepted)
+		io.WriteString(w, `{"share_token_id":"cnst_1"}`)
+	}))
+	defer partner.Close()
+	resp, err := PushShareToken(context.Background(), partner.Client(), partner.URL+"/share-tokens", "cnst_1")
+	if err != nil || resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("PushShareToken = %v, %v; want 202", resp, err)
+	}
+	if want := `POST /share-tokens application/json {"share_token_id":"cnst_1"}`; got != want {
+		t.Errorf("the partner received %q, want %q", got, want)
+	}
+	if _, err := PushShareToken(context.Background(), partner.Client(), "http://127.0.0.1:0/share-tokens", "cnst_1"); err == nil {
+		t.Error("a push nobody receives: no error")
+	}
+}
+
 func TestTimeline(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
@@ -66,35 +123,36 @@ func TestTimeline(t *testing.T) {
 	}
 }
 
-// TestServeBehindForwarder runs Serve as an example's live mode does, reached through
-// a Forwarder, and stops it.
-func TestServeBehindForwarder(t *testing.T) {
+// TestStartLive runs Serve as an example's live mode does, on the fake, reached through
+// the forwarder the fake's webhook points at, and stops it.
+func TestStartLive(t *testing.T) {
 	t.Parallel()
-	fwd := NewForwarder()
-	defer fwd.Close()
-	if resp, err := http.Get(fwd.URL + "/"); err != nil || resp.StatusCode != http.StatusServiceUnavailable {
-		t.Fatalf("before listening: %v, %v; want 503", resp, err)
-	} else {
-		resp.Body.Close()
-	}
-	out := &SyncBuffer{}
+	f := NewFake()
+	defer f.Close()
+	out := &syncbuf.Buffer{}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /hello", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) })
+	mux.HandleFunc("POST /webhooks/persona", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusAccepted) })
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	live, err := StartLive(ctx, fwd, func(ctx context.Context) error {
-		return Serve(ctx, Env{ListenAddr: "127.0.0.1:0", OnListen: fwd.OnListen}, mux, NewTimeline(out), "test", "about it")
+	live, err := f.StartLive(ctx, f.Destination, []connect.EventName{connect.EventShareTokenInboundCreated}, func(ctx context.Context, env Env) error {
+		return Serve(ctx, env, mux, NewTimeline(out), "test", "about it")
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.Get(fwd.URL + "/hello")
+	if live.Env.APIKey != f.Destination.APIKey || live.Env.BaseURL != f.URL || len(live.Env.WebhookSecrets) != 1 {
+		t.Errorf("Env %+v, want the destination's key, the fake's URL and one secret", live.Env)
+	}
+	// The fake delivers the destination's webhook to the program through the forwarder.
+	source, err := f.NewClient(f.Source)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusTeapot {
-		t.Errorf("through the forwarder: %d, want 418", resp.StatusCode)
+	if _, err := source.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: f.Connection, SourceID: f.CreateInquiry(f.Source)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.DeliveryStatuses(connect.EventShareTokenInboundCreated, 1); !cmp.Equal(got, []int{http.StatusAccepted}) {
+		t.Errorf("delivery statuses %v, want the program's 202", got)
 	}
 	if err := live.Stop(); err != nil {
 		t.Errorf("Stop: %v", err)
@@ -102,16 +160,57 @@ func TestServeBehindForwarder(t *testing.T) {
 	if s := out.String(); !regexp.MustCompile(`test +listening on 127\.0\.0\.1:\d+ \(about it\)`).MatchString(s) || !strings.Contains(s, "shutting down") {
 		t.Errorf("output:\n%s", s)
 	}
+	if got := live.Leaks("key " + live.Env.APIKey + " secret " + live.Env.WebhookSecrets[0]); len(got) < 2 {
+		t.Errorf("Leaks = %q, want the key and the secret found", got)
+	}
+	http.DefaultClient.CloseIdleConnections()
+}
+
+// TestForwarderBeforeListening: a delivery before the program listens is answered
+// 503, which Persona retries.
+func TestForwarderBeforeListening(t *testing.T) {
+	t.Parallel()
+	fwd := newForwarder()
+	defer fwd.Close()
+	resp, err := http.Get(fwd.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("before listening: %d, want 503", resp.StatusCode)
+	}
 	http.DefaultClient.CloseIdleConnections()
 }
 
 func TestStartLiveReportsAnEarlyEnd(t *testing.T) {
 	t.Parallel()
-	fwd := NewForwarder()
-	defer fwd.Close()
+	f := NewFake()
+	defer f.Close()
 	boom := errors.New("boom")
-	if _, err := StartLive(context.Background(), fwd, func(context.Context) error { return boom }); !errors.Is(err, boom) {
+	if _, err := f.StartLive(context.Background(), f.Source, nil, func(context.Context, Env) error { return boom }); !errors.Is(err, boom) {
 		t.Errorf("StartLive: %v, want boom", err)
+	}
+}
+
+func TestRefusals(t *testing.T) {
+	t.Parallel()
+	load := func(getenv func(string) string) (string, error) {
+		switch v := getenv("X"); v {
+		case "ok":
+			return v, nil
+		case "":
+			return "", errors.New("X is required")
+		default:
+			return "", errors.New("X " + v + " is wrong")
+		}
+	}
+	got := Refusals(load, map[string]func(string) string{
+		"unset": Getenv(), "accepted": Getenv("X", "ok"), "shown": Getenv("X", "TOPSECRET"),
+	}, "TOPSECRET")
+	slices.Sort(got)
+	if diff := cmp.Diff([]string{"accepted: no error", "shown: the error shows the secret: X TOPSECRET is wrong"}, got); diff != "" {
+		t.Errorf("Refusals (-want +got):\n%s", diff)
 	}
 }
 
