@@ -17,13 +17,16 @@ import (
 	connect "github.com/persona-connect/connect-go"
 )
 
-// errorClient answers every request with status, body and the given headers, and
-// never retries.
-func errorClient(t testing.TB, status int, body string, header http.Header) (*connect.Client, *recorder) {
+// errorClient is a client that never retries, whose createToken and getToken are
+// answered with status, body and headers (as for respond), and the log of the attempts.
+func errorClient(t testing.TB, status int, body string, headers ...string) (*connect.Client, *attemptLog) {
 	t.Helper()
-	c, rec := newRecordingClient(t, status, []byte(body), connect.WithMaxRetries(0))
-	rec.responses[0].header = header
-	return c, rec
+	c, mt := setup(t, connect.WithMaxRetries(0))
+	log := &attemptLog{}
+	answer := log.answer(t, respond(status, []byte(body), headers...))
+	mt.RegisterResponder(http.MethodPost, mockURL(createTokenPath), answer)
+	mt.RegisterResponder(http.MethodGet, mockURL(getTokenPath), answer)
+	return c, log
 }
 
 func TestAPIErrorText(t *testing.T) {
@@ -71,13 +74,7 @@ func TestAPIErrorText(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			h := http.Header{}
-			if tt.reqID != "" {
-				h.Set("Request-Id", tt.reqID)
-			} else {
-				h["Request-Id"] = nil
-			}
-			c, _ := errorClient(t, tt.status, tt.body, h)
+			c, _ := errorClient(t, tt.status, tt.body, "Request-Id: "+tt.reqID) // none when empty
 			err := tt.call(ctxT(t), c)
 			var apiErr *connect.APIError
 			if !errors.As(err, &apiErr) {
@@ -95,20 +92,20 @@ func TestAPIErrorText(t *testing.T) {
 func TestAPIErrorFields(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name   string
-		status int
-		body   string
-		header http.Header
-		call   func(context.Context, *connect.Client, ...connect.RequestOption) error
-		opts   []connect.RequestOption
-		want   *connect.APIError // IdempotencyKey "random" = any 32-hex key
+		name    string
+		status  int
+		body    string
+		headers []string // as for respond
+		call    func(context.Context, *connect.Client, ...connect.RequestOption) error
+		opts    []connect.RequestOption
+		want    *connect.APIError // IdempotencyKey "random" = any 32-hex key
 	}{
 		{
 			name: "422 with pointer and meta", status: 422,
 			body: `{"errors":[{"title":"Record invalid","details":"Source can't be blank",
 				"source":{"pointer":"/data/attributes/source-id"},"meta":{"attribute":"source-id","codes":[1,2]}}]}`,
-			header: http.Header{"Request-Id": {"req_123"}, "Ratelimit-Reset": {"42"}},
-			call:   createToken, opts: []connect.RequestOption{connect.WithIdempotencyKey("order-7")},
+			headers: []string{"Request-Id: req_123", "RateLimit-Reset: 42"},
+			call:    createToken, opts: []connect.RequestOption{connect.WithIdempotencyKey("order-7")},
 			want: &connect.APIError{
 				StatusCode: 422, Method: "POST", Path: "/connect/share-tokens", RequestID: "req_123",
 				IdempotencyKey: "order-7", RateLimitReset: 42 * time.Second,
@@ -123,57 +120,57 @@ func TestAPIErrorFields(t *testing.T) {
 			body: `{"errors":[{"title":"Conflict","details":"plural","detail":"singular"},{"title":"Stale object error","detail":"only singular"}]}`,
 			call: createToken,
 			want: &connect.APIError{
-				StatusCode: 409, Method: "POST", Path: "/connect/share-tokens", RequestID: "req_mock", IdempotencyKey: "random",
+				StatusCode: 409, Method: "POST", Path: "/connect/share-tokens", RequestID: "req_409", IdempotencyKey: "random",
 				Errors: []connect.ErrorDetail{{Title: "Conflict", Details: "plural"}, {Title: "Stale object error", Details: "only singular"}},
 			},
 		},
 		{
 			name: "spec 400", status: 400, body: string(specFixture(t, "error-bad-request.json")), call: getToken,
-			want: &connect.APIError{StatusCode: 400, Method: "GET", Path: "/connect/share-tokens/cnst_ABC123", RequestID: "req_mock",
+			want: &connect.APIError{StatusCode: 400, Method: "GET", Path: "/connect/share-tokens/cnst_ABC123", RequestID: "req_400",
 				Errors: []connect.ErrorDetail{{Title: "Bad Request", Details: "data.attributes.type must be a string"}}},
 		},
 		{
 			name: "spec 401", status: 401, body: string(specFixture(t, "error-unauthorized.json")), call: getToken,
-			want: &connect.APIError{StatusCode: 401, Method: "GET", Path: "/connect/share-tokens/cnst_ABC123", RequestID: "req_mock",
+			want: &connect.APIError{StatusCode: 401, Method: "GET", Path: "/connect/share-tokens/cnst_ABC123", RequestID: "req_401",
 				Errors: []connect.ErrorDetail{{Title: "Must be authenticated to access this endpoint"}}},
 		},
 		{
 			name: "spec 403", status: 403, body: string(specFixture(t, "error-forbidden.json")), call: getToken,
-			want: &connect.APIError{StatusCode: 403, Method: "GET", Path: "/connect/share-tokens/cnst_ABC123", RequestID: "req_mock",
+			want: &connect.APIError{StatusCode: 403, Method: "GET", Path: "/connect/share-tokens/cnst_ABC123", RequestID: "req_403",
 				Errors: []connect.ErrorDetail{{Title: "Forbidden", Details: "IP address is not permitted access to current environment"}}},
 		},
 		{
 			name: "spec 404", status: 404, body: string(specFixture(t, "error-not-found.json")), call: getToken,
-			want: &connect.APIError{StatusCode: 404, Method: "GET", Path: "/connect/share-tokens/cnst_ABC123", RequestID: "req_mock",
+			want: &connect.APIError{StatusCode: 404, Method: "GET", Path: "/connect/share-tokens/cnst_ABC123", RequestID: "req_404",
 				Errors: []connect.ErrorDetail{{Title: "Record not found"}}},
 		},
 		{
 			name: "spec 409", status: 409, body: string(specFixture(t, "error-conflict.json")), call: createToken,
-			want: &connect.APIError{StatusCode: 409, Method: "POST", Path: "/connect/share-tokens", RequestID: "req_mock", IdempotencyKey: "random",
+			want: &connect.APIError{StatusCode: 409, Method: "POST", Path: "/connect/share-tokens", RequestID: "req_409", IdempotencyKey: "random",
 				Errors: []connect.ErrorDetail{{Title: "Conflict", Details: "Resource already exists as an active resource"}}},
 		},
 		{
 			name: "spec 422", status: 422, body: string(specFixture(t, "error-unprocessable-entity.json")), call: createToken,
-			want: &connect.APIError{StatusCode: 422, Method: "POST", Path: "/connect/share-tokens", RequestID: "req_mock", IdempotencyKey: "random",
+			want: &connect.APIError{StatusCode: 422, Method: "POST", Path: "/connect/share-tokens", RequestID: "req_422", IdempotencyKey: "random",
 				Errors: []connect.ErrorDetail{{Title: "Unprocessable entity", Details: "Invalid confirmation code"}}},
 		},
 		{
 			name: "spec 429", status: 429, body: string(specFixture(t, "error-too-many-requests.json")), call: getToken,
-			header: http.Header{"Ratelimit-Reset": {"17"}, "Ratelimit-Limit": {"300"}, "Ratelimit-Remaining": {"0"}},
-			want: &connect.APIError{StatusCode: 429, Method: "GET", Path: "/connect/share-tokens/cnst_ABC123", RequestID: "req_mock", RateLimitReset: 17 * time.Second,
+			headers: rateHeaders("300", "0", "17"),
+			want: &connect.APIError{StatusCode: 429, Method: "GET", Path: "/connect/share-tokens/cnst_ABC123", RequestID: "req_429", RateLimitReset: 17 * time.Second,
 				Errors: []connect.ErrorDetail{{Title: "Rate limit exceeded",
 					Details: "You have hit your rate limit of 300 requests / min. Please reach out to support@withpersona.com if you need this changed."}}},
 		},
 		{
 			name: "unparsable RateLimit-Reset", status: 503, body: "", call: getToken,
-			header: http.Header{"Ratelimit-Reset": {"soon"}},
-			want:   &connect.APIError{StatusCode: 503, Method: "GET", Path: "/connect/share-tokens/cnst_ABC123", RequestID: "req_mock"},
+			headers: []string{"RateLimit-Reset: soon"},
+			want:    &connect.APIError{StatusCode: 503, Method: "GET", Path: "/connect/share-tokens/cnst_ABC123", RequestID: "req_503"},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, rec := errorClient(t, tt.status, tt.body, tt.header)
+			c, log := errorClient(t, tt.status, tt.body, tt.headers...)
 			err := tt.call(ctxT(t), c, tt.opts...)
 			var apiErr *connect.APIError
 			if !errors.As(err, &apiErr) {
@@ -181,7 +178,7 @@ func TestAPIErrorFields(t *testing.T) {
 			}
 			want := *tt.want
 			if want.IdempotencyKey == "random" {
-				sent := rec.only(t).Header.Get("Idempotency-Key")
+				sent := log.all()[0].idem
 				if !randomIdempotencyKey.MatchString(sent) {
 					t.Errorf("sent Idempotency-Key %q, want 32 hex digits", sent)
 				}
@@ -209,7 +206,7 @@ func TestAPIErrorIsSentinels(t *testing.T) {
 		418: nil, 405: nil,
 	}
 	for status, match := range want {
-		c, _ := errorClient(t, status, errorBody(status), nil)
+		c, _ := errorClient(t, status, string(errorBody(status)))
 		err := getToken(ctxT(t), c)
 		for _, s := range sentinels {
 			if got := errors.Is(err, s); got != (s == match) {
@@ -230,34 +227,27 @@ func TestAPIErrorBodyReadIsCapped(t *testing.T) {
 	t.Parallel()
 	const served = 5 << 20
 	const limit = 1<<20 + 64<<10
-	body := &countingBody{r: io.LimitReader(strings.NewReader(strings.Repeat(`{"errors":[`, served/11+1)), served)}
-	tr := fakeTransportFunc(func(r *http.Request) (*http.Response, error) {
+	body := &watchedBody{r: io.LimitReader(strings.NewReader(strings.Repeat(`{"errors":[`, served/11+1)), served)}
+	c, mt := setup(t, connect.WithMaxRetries(0))
+	mt.RegisterResponder(http.MethodPost, mockURL(createTokenPath), func(r *http.Request) (*http.Response, error) {
 		return &http.Response{
 			StatusCode: http.StatusInternalServerError, Status: "500 Internal Server Error",
 			Header: http.Header{"Request-Id": {"req_big"}}, Body: body, ContentLength: served, Request: r,
 		}, nil
 	})
-	c, err := connect.New(testAPIKey, connect.WithBaseURL(mockBaseURL),
-		connect.WithHTTPClient(&http.Client{Transport: tr}), connect.WithMaxRetries(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = createToken(ctxT(t), c)
+	err := createToken(ctxT(t), c)
 	var apiErr *connect.APIError
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 500 || apiErr.RequestID != "req_big" {
 		t.Fatalf("error = %v, want the 500 *APIError", err)
 	}
-	if n := body.read(); n > limit {
+	n, _, closed := body.state()
+	if n > limit {
 		t.Errorf("client read %d bytes of a %d-byte error body, want at most %d", n, served, limit)
 	}
-	if !body.closed {
+	if !closed {
 		t.Error("error body not closed")
 	}
 }
-
-type fakeTransportFunc func(*http.Request) (*http.Response, error)
-
-func (f fakeTransportFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // A hostile or broken answer cannot write control characters through Error(): titles
 // and details with line breaks, terminal escapes, NUL, DEL, bidi overrides or bytes
@@ -296,11 +286,7 @@ func TestAPIErrorTextEscapesControlCharacters(t *testing.T) {
 			t.Parallel()
 			// The body is built by hand: encoding/json would replace the invalid byte.
 			body := `{"errors":[{"title":"` + jsonEscapeKeepingBytes(tt.title) + `","details":"` + jsonEscapeKeepingBytes(tt.details) + `"}]}`
-			h := http.Header{"Request-Id": {tt.reqID}}
-			if tt.reqID == "" {
-				h["Request-Id"] = nil
-			}
-			c, _ := errorClient(t, http.StatusUnprocessableEntity, body, h)
+			c, _ := errorClient(t, http.StatusUnprocessableEntity, body, "Request-Id: "+tt.reqID) // none when empty
 			err := createToken(ctxT(t), c)
 			var apiErr *connect.APIError
 			if !errors.As(err, &apiErr) {

@@ -1,4 +1,4 @@
-package connect
+package connect_test
 
 import (
 	"context"
@@ -9,54 +9,53 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	connect "github.com/persona-connect/connect-go"
 )
 
-// pagedTokenServer serves pages of pageSize share tokens, total in all, following
-// Persona's cursor links (page[after] = the last id of the page).
-func pagedTokenServer(tb testing.TB, total, pageSize int) *httptest.Server {
-	tb.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := 0
-		if after := r.URL.Query().Get("page[after]"); after != "" {
-			n, err := strconv.Atoi(strings.TrimPrefix(after, "cnst_"))
-			if err != nil {
-				http.Error(w, "bad cursor", http.StatusBadRequest)
-				return
-			}
-			start = n + 1
+// tokenPage is the page of pageSize share tokens, total in all, that r asks for with
+// Persona's cursor (page[after] = the last id of the page before); ok is false for a
+// cursor that is not one of its ids.
+func tokenPage(r *http.Request, total, pageSize int) (page []byte, ok bool) {
+	start := 0
+	if after := r.URL.Query().Get("page[after]"); after != "" {
+		n, err := strconv.Atoi(strings.TrimPrefix(after, "cnst_"))
+		if err != nil {
+			return nil, false
 		}
-		end := min(start+pageSize, total)
-		var b strings.Builder
-		b.WriteString(`{"data":[`)
-		for i := start; i < end; i++ {
-			if i > start {
-				b.WriteByte(',')
-			}
-			fmt.Fprintf(&b, `{"type":"connect/share-token","id":"cnst_%d","attributes":{"status":"created","direction":"outbound","created-at":"2023-08-17T23:18:13.000Z","updated-at":"2023-08-17T23:18:13.000Z","pending-at":null,"redeemed-at":null,"expires-at":"2023-08-31T23:18:13.000Z","failed-at":null,"failure-reason":null,"redeem-mode":null},"relationships":{"creator":{"data":{"type":"api-key","id":"api_ABC123"}},"source":{"data":{"type":"inquiry","id":"inq_%d"}},"connection":{"data":{"type":"connect/connection","id":"cxn_ABC123"}}}}`, i, i)
+		start = n + 1
+	}
+	end := min(start+pageSize, total)
+	var b strings.Builder
+	b.WriteString(`{"data":[`)
+	for i := start; i < end; i++ {
+		if i > start {
+			b.WriteByte(',')
 		}
-		b.WriteString(`],"links":{"prev":null,"next":`)
-		if end < total {
-			fmt.Fprintf(&b, `"/api/v1/connect/share-tokens?page%%5Bafter%%5D=cnst_%d"`, end-1)
-		} else {
-			b.WriteString("null")
-		}
-		b.WriteString("}}")
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(b.String()))
-	}))
-	tb.Cleanup(srv.Close)
-	return srv
+		fmt.Fprintf(&b, `{"type":"connect/share-token","id":"cnst_%d","attributes":{"status":"created","direction":"outbound","created-at":"2023-08-17T23:18:13.000Z","updated-at":"2023-08-17T23:18:13.000Z","pending-at":null,"redeemed-at":null,"expires-at":"2023-08-31T23:18:13.000Z","failed-at":null,"failure-reason":null,"redeem-mode":null},"relationships":{"creator":{"data":{"type":"api-key","id":"api_ABC123"}},"source":{"data":{"type":"inquiry","id":"inq_%d"}},"connection":{"data":{"type":"connect/connection","id":"cxn_ABC123"}}}}`, i, i)
+	}
+	b.WriteString(`],"links":{"prev":null,"next":`)
+	if end < total {
+		fmt.Fprintf(&b, `"/api/v1/connect/share-tokens?page%%5Bafter%%5D=cnst_%d"`, end-1)
+	} else {
+		b.WriteString("null")
+	}
+	b.WriteString("}}")
+	return []byte(b.String()), true
 }
 
 // TestListHoldsOnePage walks 10,000 tokens in 100 pages and checks that the live heap
 // does not grow with the pages already walked: List must stream, not accumulate.
 func TestListHoldsOnePage(t *testing.T) {
 	const total, pageSize = 10_000, 100
-	srv := pagedTokenServer(t, total, pageSize)
-	c, err := New("key_test", WithBaseURL(srv.URL+"/api/v1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, mt := setup(t)
+	mt.RegisterResponder(http.MethodGet, mockURL("/connect/share-tokens"), func(r *http.Request) (*http.Response, error) {
+		page, ok := tokenPage(r, total, pageSize)
+		if !ok {
+			return respond(http.StatusBadRequest, errorBody(http.StatusBadRequest))(r)
+		}
+		return respond(http.StatusOK, page)(r)
+	})
 	heap := func() uint64 {
 		runtime.GC()
 		var m runtime.MemStats
@@ -65,7 +64,7 @@ func TestListHoldsOnePage(t *testing.T) {
 	}
 	var early, late uint64
 	n := 0
-	for tok, err := range c.ShareTokens.List(context.Background(), &ListShareTokensParams{PageSize: pageSize}) {
+	for tok, err := range c.ShareTokens.List(context.Background(), &connect.ListShareTokensParams{PageSize: pageSize}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -91,19 +90,31 @@ func TestListHoldsOnePage(t *testing.T) {
 	}
 }
 
+// pagedTokenServer serves tokenPage over loopback, for the benchmark.
+func pagedTokenServer(b *testing.B, total, pageSize int) *httptest.Server {
+	b.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		page, ok := tokenPage(r, total, pageSize)
+		if !ok {
+			http.Error(w, "bad cursor", http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(page)
+	}))
+	b.Cleanup(srv.Close)
+	return srv
+}
+
 // BenchmarkListShareTokens10k walks 10,000 tokens in pages of 100 over loopback.
 func BenchmarkListShareTokens10k(b *testing.B) {
-	srv := pagedTokenServer(b, 10_000, 100)
-	c, err := New("key_bench", WithBaseURL(srv.URL+"/api/v1"))
-	if err != nil {
-		b.Fatal(err)
-	}
+	c := benchClient(b, pagedTokenServer(b, 10_000, 100))
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		n := 0
-		for _, err := range c.ShareTokens.List(ctx, &ListShareTokensParams{PageSize: 100}) {
+		for _, err := range c.ShareTokens.List(ctx, &connect.ListShareTokensParams{PageSize: 100}) {
 			if err != nil {
 				b.Fatal(err)
 			}

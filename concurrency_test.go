@@ -22,17 +22,14 @@ const sharedClientGoroutines = 32
 func sharedClientFixture(tb testing.TB) (*connect.Client, []string) {
 	tb.Helper()
 	// No rate limit worth the name: this measures the client, not the fake's 429s.
-	srv := connecttest.NewServer(connecttest.WithRateLimit(1<<30, time.Minute))
-	tb.Cleanup(srv.Close)
-	src, dst := srv.NewOrganization("Source"), srv.NewOrganization("Destination")
-	cxn := srv.CreateConnection(src, dst)
-	c, err := connect.New(src.APIKey, connect.WithBaseURL(srv.URL))
+	srv := newPersona(tb, connecttest.WithRateLimit(1<<30, time.Minute))
+	c, err := srv.NewClient(srv.src)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	ids := make([]string, 8)
 	for i := range ids {
-		tok, err := c.ShareTokens.Create(context.Background(), connect.CreateShareTokenParams{ConnectionID: cxn, SourceID: srv.CreateInquiry(src)})
+		tok, err := c.ShareTokens.Create(context.Background(), connect.CreateShareTokenParams{ConnectionID: srv.cxn, SourceID: srv.CreateInquiry(srv.src)})
 		if err != nil {
 			tb.Fatal(err)
 		}

@@ -2,8 +2,10 @@ package connect
 
 import (
 	"context"
+	"fmt"
 	"iter"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/persona-connect/connect-go/internal/jsonapi"
@@ -32,6 +34,38 @@ type Connection struct {
 	Creator                   *Ref // user or api-key; nil when absent
 }
 
+// connectionWire is persona-openapi/components/schemas/connect-connection.yaml.
+type connectionWire struct {
+	Type       string `json:"type"`
+	ID         string `json:"id"`
+	Attributes struct {
+		Status                    string    `json:"status"`
+		SourceOrganizationID      string    `json:"source-organization-id"`
+		DestinationOrganizationID string    `json:"destination-organization-id"`
+		CreatedAt                 time.Time `json:"created-at"`
+		UpdatedAt                 time.Time `json:"updated-at"`
+	} `json:"attributes"`
+	Relationships struct {
+		Creator ref `json:"creator"`
+	} `json:"relationships"`
+}
+
+func (w *connectionWire) decode() (*Connection, error) {
+	if w.ID == "" {
+		return nil, fmt.Errorf("connect: decode connection: no id")
+	}
+	a := &w.Attributes
+	return &Connection{
+		ID:                        w.ID,
+		Status:                    ConnectionStatus(a.Status),
+		SourceOrganizationID:      a.SourceOrganizationID,
+		DestinationOrganizationID: a.DestinationOrganizationID,
+		CreatedAt:                 a.CreatedAt.UTC(),
+		UpdatedAt:                 a.UpdatedAt.UTC(),
+		Creator:                   w.Relationships.Creator.Data,
+	}, nil
+}
+
 // CreateConnectionParams are the parameters of ConnectionsService.Create.
 type CreateConnectionParams struct {
 	DestinationOrganizationID string // org_...: the organization that will receive data
@@ -45,6 +79,22 @@ type ListConnectionsParams struct {
 	PageSize                  int              // 1..100 per request; 0 for the server default
 }
 
+func (p *ListConnectionsParams) query() (url.Values, error) {
+	if err := validateEnum("Status", p.Status, ConnectionPending, ConnectionActive, ConnectionInactive); err != nil {
+		return nil, err
+	}
+	if err := validateOptionalID("DestinationOrganizationID", p.DestinationOrganizationID, organizationPrefixes); err != nil {
+		return nil, err
+	}
+	if err := validatePageSize(p.PageSize); err != nil {
+		return nil, err
+	}
+	q := pageQuery(p.PageSize)
+	setIf(q, "filter[status]", string(p.Status))
+	setIf(q, "filter[destination-organization-id]", p.DestinationOrganizationID)
+	return q, nil
+}
+
 // createConnectionAttributes is the exact request body of
 // persona-openapi/paths/connect_connections.yaml (post).
 type createConnectionAttributes struct {
@@ -53,28 +103,13 @@ type createConnectionAttributes struct {
 
 const connectionsPath = "/connect/connections"
 
+var connectionIDs = newIDKind("connection id", connectionPrefixes, connectionsPath)
+
 // List iterates over connections, newest first, fetching pages lazily. params may be
 // nil; it is copied. Bad params are yielded as the first and only error. opts apply to
 // every page's request (WithResponseInto: the last page fetched).
 func (s *ConnectionsService) List(ctx context.Context, params *ListConnectionsParams, opts ...RequestOption) iter.Seq2[*Connection, error] {
-	var p ListConnectionsParams
-	if params != nil {
-		p = *params
-	}
-	if err := validateEnum("Status", p.Status, ConnectionPending, ConnectionActive, ConnectionInactive); err != nil {
-		return failedSeq[*Connection](err)
-	}
-	if err := validateOptionalID("DestinationOrganizationID", p.DestinationOrganizationID, organizationPrefixes); err != nil {
-		return failedSeq[*Connection](err)
-	}
-	if err := validatePageSize(p.PageSize); err != nil {
-		return failedSeq[*Connection](err)
-	}
-	q := pageQuery(p.PageSize)
-	setIf(q, "filter[status]", string(p.Status))
-	setIf(q, "filter[destination-organization-id]", p.DestinationOrganizationID)
-	ctx = withOperation(ctx, "Connections.List", routeConnections)
-	return paginate(ctx, s.c, connectionsPath, q, opts, (*connectionWire).decode)
+	return listResources(ctx, s.c, "Connections.List", connectionsPath, params, opts, (*connectionWire).decode)
 }
 
 // Get reads one connection.
@@ -90,7 +125,7 @@ func (s *ConnectionsService) Create(ctx context.Context, params CreateConnection
 	}
 	var body jsonapi.Request[createConnectionAttributes]
 	body.Data.Attributes.DestinationOrganizationID = params.DestinationOrganizationID
-	ctx = withOperation(ctx, "Connections.Create", routeConnections)
+	ctx = withOperation(ctx, "Connections.Create", connectionsPath)
 	return send(ctx, s.c, http.MethodPost, connectionsPath, nil, body, opts, (*connectionWire).decode)
 }
 
@@ -105,11 +140,7 @@ func (s *ConnectionsService) Reactivate(ctx context.Context, id string, opts ...
 	return s.byID(ctx, "Connections.Reactivate", http.MethodPost, id, "/reactivate", opts)
 }
 
-// byID runs a bodiless call on one connection as operation name.
+// byID runs a bodiless call on connection id as operation name (see sendByID).
 func (s *ConnectionsService) byID(ctx context.Context, name, method, id, action string, opts []RequestOption) (*Connection, error) {
-	if err := validateID("connection id", id, connectionPrefixes); err != nil {
-		return nil, err
-	}
-	ctx = withOperation(ctx, name, routeConnection+action)
-	return send(ctx, s.c, method, connectionsPath+"/"+id+action, nil, nil, opts, (*connectionWire).decode)
+	return sendByID(ctx, s.c, connectionIDs, name, method, id, action, nil, nil, opts, (*connectionWire).decode)
 }

@@ -3,6 +3,7 @@ package connect_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"testing"
 	"time"
@@ -35,15 +36,17 @@ func TestShareTokenSpecExamplesDecode(t *testing.T) {
 		PendingAt: pending, ConnectionID: cxn,
 		Destination: &connect.Ref{Type: "inquiry", ID: "inq_XYZ789"},
 	}
+	const redeemHydratePath = "/connect/share-tokens/cnst_DEF456/redeem"
 	tests := []struct {
-		fixture string
-		status  int
-		call    func(context.Context, *connect.Client) (*connect.ShareToken, error)
-		want    *connect.ShareToken
+		fixture      string
+		status       int
+		method, path string // of the call, the path relative to the base URL
+		call         func(context.Context, *connect.Client) (*connect.ShareToken, error)
+		want         *connect.ShareToken
 	}{
 		{
 			fixture: "connect-share-token.json",
-			status:  http.StatusCreated,
+			status:  http.StatusCreated, method: http.MethodPost, path: createTokenPath,
 			call: func(ctx context.Context, c *connect.Client) (*connect.ShareToken, error) {
 				return c.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: cxn, SourceID: "inq_ABC123"})
 			},
@@ -56,7 +59,7 @@ func TestShareTokenSpecExamplesDecode(t *testing.T) {
 		},
 		{
 			fixture: "connect-share-token-expired.json",
-			status:  http.StatusOK,
+			status:  http.StatusOK, method: http.MethodPost, path: getTokenPath + "/expire",
 			call: func(ctx context.Context, c *connect.Client) (*connect.ShareToken, error) {
 				return c.ShareTokens.Expire(ctx, "cnst_ABC123")
 			},
@@ -71,7 +74,7 @@ func TestShareTokenSpecExamplesDecode(t *testing.T) {
 		},
 		{
 			fixture: "connect-share-token-failed.json",
-			status:  http.StatusOK,
+			status:  http.StatusOK, method: http.MethodGet, path: getTokenPath,
 			call: func(ctx context.Context, c *connect.Client) (*connect.ShareToken, error) {
 				return c.ShareTokens.Get(ctx, "cnst_ABC123")
 			},
@@ -87,7 +90,7 @@ func TestShareTokenSpecExamplesDecode(t *testing.T) {
 		},
 		{
 			fixture: "connect-share-token-redeemed.json",
-			status:  http.StatusOK,
+			status:  http.StatusOK, method: http.MethodGet, path: getTokenPath,
 			call: func(ctx context.Context, c *connect.Client) (*connect.ShareToken, error) {
 				return c.ShareTokens.Get(ctx, "cnst_ABC123")
 			},
@@ -101,15 +104,16 @@ func TestShareTokenSpecExamplesDecode(t *testing.T) {
 				Destination:  &connect.Ref{Type: "inquiry", ID: "inq_XYZ789"},
 			},
 		},
-		{fixture: "connect-share-token-clone-object-pending.json", status: http.StatusAccepted, call: redeemClone, want: clonePending},
-		{fixture: "redeem-share-token.x-fern-examples.clone-an-object.response.json", status: http.StatusAccepted, call: redeemClone, want: clonePending},
-		{fixture: "connect-share-token-hydrate-object-pending.json", status: http.StatusAccepted, call: redeemHydrate, want: hydratePending},
-		{fixture: "redeem-share-token.x-fern-examples.hydrate-an-object.response.json", status: http.StatusAccepted, call: redeemHydrate, want: hydratePending},
+		{fixture: "connect-share-token-clone-object-pending.json", status: http.StatusAccepted, method: http.MethodPost, path: getTokenPath + "/redeem", call: redeemClone, want: clonePending},
+		{fixture: "redeem-share-token.x-fern-examples.clone-an-object.response.json", status: http.StatusAccepted, method: http.MethodPost, path: getTokenPath + "/redeem", call: redeemClone, want: clonePending},
+		{fixture: "connect-share-token-hydrate-object-pending.json", status: http.StatusAccepted, method: http.MethodPost, path: redeemHydratePath, call: redeemHydrate, want: hydratePending},
+		{fixture: "redeem-share-token.x-fern-examples.hydrate-an-object.response.json", status: http.StatusAccepted, method: http.MethodPost, path: redeemHydratePath, call: redeemHydrate, want: hydratePending},
 	}
 	for _, tt := range tests {
 		t.Run(tt.fixture, func(t *testing.T) {
 			t.Parallel()
-			c, _ := newRecordingClient(t, tt.status, specFixture(t, tt.fixture))
+			c, mt := setup(t)
+			mt.RegisterResponder(tt.method, mockURL(tt.path), respond(tt.status, specFixture(t, tt.fixture)))
 			got, err := tt.call(ctxT(t), c)
 			if err != nil {
 				t.Fatalf("call: %v", err)
@@ -126,9 +130,10 @@ func TestShareTokenSpecExamplesDecode(t *testing.T) {
 
 func TestShareTokenListSpecExampleDecodes(t *testing.T) {
 	t.Parallel()
-	c, rec := newRecordingClient(t, http.StatusOK, specFixture(t, "connect-share-token-list.json"))
+	c, mt := setup(t)
 	// The example's next link is followed; the second page is empty.
-	rec.responses = append(rec.responses, mockResponse{status: http.StatusOK, body: []byte(`{"data":[],"links":{"prev":null,"next":null}}`)})
+	mt.RegisterResponder(http.MethodGet, mockURL(createTokenPath), respond(http.StatusOK, specFixture(t, "connect-share-token-list.json")))
+	mt.RegisterResponderWithQuery(http.MethodGet, mockURL(createTokenPath), "page[after]=cnst_ABC456", respond(http.StatusOK, emptyPage))
 	got, err := collectAll(c.ShareTokens.List(ctxT(t), nil))
 	if err != nil {
 		t.Fatalf("List: %v", err)
@@ -154,14 +159,13 @@ func TestShareTokenListSpecExampleDecodes(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("List mismatch (-want +got):\n%s", diff)
 	}
-	reqs := rec.all()
-	if len(reqs) != 2 {
-		t.Fatalf("sent %d requests, want 2", len(reqs))
-	}
-	if got, want := reqs[1].URL.Query().Get("page[after]"), "cnst_ABC456"; got != want {
-		t.Errorf("second page cursor = %q, want %q", got, want)
+	if n := mt.GetTotalCallCount(); n != 2 {
+		t.Errorf("sent %d requests, want 2 (the example's page, then the one its next link names)", n)
 	}
 }
+
+// emptyPage is the last page of a list.
+var emptyPage = []byte(`{"data":[],"links":{"prev":null,"next":null}}`)
 
 func TestConnectionSpecExamplesDecode(t *testing.T) {
 	t.Parallel()
@@ -174,29 +178,31 @@ func TestConnectionSpecExamplesDecode(t *testing.T) {
 	inactiveCxn := *pendingCxn
 	inactiveCxn.Status = connect.ConnectionInactive
 	tests := []struct {
-		name    string
-		fixture string
-		status  int
-		call    func(context.Context, *connect.Client) (*connect.Connection, error)
-		want    *connect.Connection
+		name         string
+		fixture      string
+		status       int
+		method, path string // of the call, the path relative to the base URL
+		call         func(context.Context, *connect.Client) (*connect.Connection, error)
+		want         *connect.Connection
 	}{
-		{"Get", "connect-connection.json", http.StatusOK, func(ctx context.Context, c *connect.Client) (*connect.Connection, error) {
+		{"Get", "connect-connection.json", http.StatusOK, http.MethodGet, "/connect/connections/cxn_ABC123", func(ctx context.Context, c *connect.Client) (*connect.Connection, error) {
 			return c.Connections.Get(ctx, "cxn_ABC123")
 		}, pendingCxn},
-		{"Create", "connect-connection.json", http.StatusCreated, func(ctx context.Context, c *connect.Client) (*connect.Connection, error) {
+		{"Create", "connect-connection.json", http.StatusCreated, http.MethodPost, "/connect/connections", func(ctx context.Context, c *connect.Client) (*connect.Connection, error) {
 			return c.Connections.Create(ctx, connect.CreateConnectionParams{DestinationOrganizationID: "org_XYZ789"})
 		}, pendingCxn},
-		{"Reactivate", "connect-connection.json", http.StatusOK, func(ctx context.Context, c *connect.Client) (*connect.Connection, error) {
+		{"Reactivate", "connect-connection.json", http.StatusOK, http.MethodPost, "/connect/connections/cxn_ABC123/reactivate", func(ctx context.Context, c *connect.Client) (*connect.Connection, error) {
 			return c.Connections.Reactivate(ctx, "cxn_ABC123")
 		}, pendingCxn},
-		{"Deactivate", "connect-connection-inactive.json", http.StatusOK, func(ctx context.Context, c *connect.Client) (*connect.Connection, error) {
+		{"Deactivate", "connect-connection-inactive.json", http.StatusOK, http.MethodPost, "/connect/connections/cxn_ABC123/deactivate", func(ctx context.Context, c *connect.Client) (*connect.Connection, error) {
 			return c.Connections.Deactivate(ctx, "cxn_ABC123")
 		}, &inactiveCxn},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, _ := newRecordingClient(t, tt.status, specFixture(t, tt.fixture))
+			c, mt := setup(t)
+			mt.RegisterResponder(tt.method, mockURL(tt.path), respond(tt.status, specFixture(t, tt.fixture)))
 			got, err := tt.call(ctxT(t), c)
 			if err != nil {
 				t.Fatalf("call: %v", err)
@@ -210,8 +216,9 @@ func TestConnectionSpecExamplesDecode(t *testing.T) {
 
 func TestConnectionListSpecExampleDecodes(t *testing.T) {
 	t.Parallel()
-	c, rec := newRecordingClient(t, http.StatusOK, specFixture(t, "connect-connection-list.json"))
-	rec.responses = append(rec.responses, mockResponse{status: http.StatusOK, body: []byte(`{"data":[],"links":{"prev":null,"next":null}}`)})
+	c, mt := setup(t)
+	mt.RegisterResponder(http.MethodGet, mockURL("/connect/connections"), respond(http.StatusOK, specFixture(t, "connect-connection-list.json")))
+	mt.RegisterResponderWithQuery(http.MethodGet, mockURL("/connect/connections"), "page[after]=cxn_XYZ789", respond(http.StatusOK, emptyPage))
 	got, err := collectAll(c.Connections.List(ctxT(t), nil))
 	if err != nil {
 		t.Fatalf("List: %v", err)
@@ -224,8 +231,8 @@ func TestConnectionListSpecExampleDecodes(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("List mismatch (-want +got):\n%s", diff)
 	}
-	if n := len(rec.all()); n != 2 {
-		t.Errorf("sent %d requests, want 2 (the example's next link, then an empty page)", n)
+	if n := mt.GetTotalCallCount(); n != 2 {
+		t.Errorf("sent %d requests, want 2 (the example's page, then the one its next link names)", n)
 	}
 }
 
@@ -272,7 +279,8 @@ func TestEventSpecExamplesDecode(t *testing.T) {
 
 	t.Run("Get", func(t *testing.T) {
 		t.Parallel()
-		c, _ := newRecordingClient(t, http.StatusOK, specFixture(t, "events-retrieve.json"))
+		c, mt := setup(t)
+		mt.RegisterResponder(http.MethodGet, mockURL("/events/evt_ABC123"), respond(http.StatusOK, specFixture(t, "events-retrieve.json")))
 		got, err := c.Events.Get(ctxT(t), "evt_ABC123")
 		if err != nil {
 			t.Fatalf("Get: %v", err)
@@ -283,7 +291,8 @@ func TestEventSpecExamplesDecode(t *testing.T) {
 	})
 	t.Run("List", func(t *testing.T) {
 		t.Parallel()
-		c, rec := newRecordingClient(t, http.StatusOK, specFixture(t, "events-list.json"))
+		c, mt := setup(t)
+		mt.RegisterResponder(http.MethodGet, mockURL("/events"), respond(http.StatusOK, specFixture(t, "events-list.json")))
 		got, err := collectAll(c.Events.List(ctxT(t), nil))
 		if err != nil {
 			t.Fatalf("List: %v", err)
@@ -295,8 +304,37 @@ func TestEventSpecExamplesDecode(t *testing.T) {
 		if diff := cmp.Diff([]eventView{expired, tagAdded}, views); diff != "" {
 			t.Errorf("events mismatch (-want +got):\n%s", diff)
 		}
-		if n := len(rec.all()); n != 1 {
+		if n := calls(mt, http.MethodGet, "/events"); n != 1 {
 			t.Errorf("sent %d requests, want 1 (next is null)", n)
+		}
+	})
+	// ParseEvent reads the same resources, each in a document of its own as a webhook
+	// delivers it; none of them is a share token.
+	t.Run("ParseEvent", func(t *testing.T) {
+		t.Parallel()
+		var list struct {
+			Data []json.RawMessage `json:"data"`
+		}
+		if err := json.Unmarshal(specFixture(t, "events-list.json"), &list); err != nil {
+			t.Fatal(err)
+		}
+		docs := [][]byte{specFixture(t, "events-retrieve.json")}
+		for _, d := range list.Data {
+			docs = append(docs, append(append([]byte(`{"data":`), d...), '}'))
+		}
+		var views []eventView
+		for i, doc := range docs {
+			ev, err := connect.ParseEvent(doc)
+			if err != nil {
+				t.Fatalf("example %d: %v", i, err)
+			}
+			views = append(views, viewEvent(t, ev))
+			if _, err := ev.ShareToken(); !errors.Is(err, connect.ErrNotShareToken) {
+				t.Errorf("example %d: ShareToken of a %s = %v, want ErrNotShareToken", i, ev.Object.Type, err)
+			}
+		}
+		if diff := cmp.Diff([]eventView{expired, expired, tagAdded}, views); diff != "" {
+			t.Errorf("events mismatch (-want +got):\n%s", diff)
 		}
 	})
 }
@@ -383,7 +421,8 @@ func TestShareTokenLenientDecoding(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, _ := newRecordingClient(t, http.StatusOK, []byte(tt.body))
+			c, mt := setup(t)
+			mt.RegisterResponder(http.MethodGet, mockURL("/connect/share-tokens/cnst_1"), respond(http.StatusOK, []byte(tt.body)))
 			got, err := c.ShareTokens.Get(ctxT(t), "cnst_1")
 			if err != nil {
 				t.Fatalf("Get: %v", err)
@@ -417,7 +456,8 @@ func TestConnectionLenientDecoding(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			c, _ := newRecordingClient(t, http.StatusOK, []byte(body))
+			c, mt := setup(t)
+			mt.RegisterResponder(http.MethodGet, mockURL("/connect/connections/cxn_1"), respond(http.StatusOK, []byte(body)))
 			got, err := c.Connections.Get(ctxT(t), "cxn_1")
 			if err != nil {
 				t.Fatalf("Get: %v", err)
@@ -438,15 +478,13 @@ func TestPeekKeepsSourceData(t *testing.T) {
 		"related-objects":[{"type":"connect/source-data/verification/government-id","id":"ver_1","peekable-attributes":{}}]}`
 	body := `{"data":{"type":"connect/share-token","id":"cnst_ABC123","attributes":{"status":"created","direction":"inbound",
 		"source-data":` + sourceData + `},"relationships":{"connection":{"data":{"type":"connect/connection","id":"cxn_ABC123"}}}}}`
-	c, rec := newRecordingClient(t, http.StatusOK, []byte(body))
+	c, mt := setup(t)
+	mt.RegisterResponderWithQuery(http.MethodGet, mockURL(getTokenPath), "peek-source-data=true", respond(http.StatusOK, []byte(body)))
 	tok, err := c.ShareTokens.Peek(ctxT(t), "cnst_ABC123")
 	if err != nil {
 		t.Fatalf("Peek: %v", err)
 	}
-	if got := rec.only(t).URL.Query().Get("peek-source-data"); got != "true" {
-		t.Errorf("peek-source-data = %q, want true", got)
-	}
-	testJSONBody(t, tok.SourceData, []byte(sourceData))
+	testJSON(t, "SourceData", tok.SourceData, []byte(sourceData))
 	if tok.ConnectionID != "cxn_ABC123" || tok.Status != connect.ShareTokenCreated {
 		t.Errorf("token = %+v", tok)
 	}
@@ -456,7 +494,8 @@ func TestPeekKeepsSourceData(t *testing.T) {
 		string(specFixture(t, "connect-share-token.json")),
 		`{"data":{"type":"connect/share-token","id":"cnst_ABC123","attributes":{"source-data":null}}}`,
 	} {
-		c, _ := newRecordingClient(t, http.StatusOK, []byte(b))
+		c, mt := setup(t)
+		mt.RegisterResponder(http.MethodGet, mockURL(getTokenPath), respond(http.StatusOK, []byte(b)))
 		tok, err := c.ShareTokens.Get(ctxT(t), "cnst_ABC123")
 		if err != nil {
 			t.Fatalf("Get: %v", err)
@@ -464,5 +503,37 @@ func TestPeekKeepsSourceData(t *testing.T) {
 		if tok.SourceData != nil {
 			t.Errorf("SourceData = %s, want nil", tok.SourceData)
 		}
+	}
+}
+
+// An event read from the Events API carries its payload in the case the organization
+// chose, whatever Key-Inflection asked for: Event.ShareToken reads all three.
+func TestEventsAPIPayloadInflections(t *testing.T) {
+	t.Parallel()
+	at := ptime(t, "2024-01-02T03:04:05.678Z")
+	want := &connect.ShareToken{ID: "cnst_1", Status: connect.ShareTokenCreated, Direction: connect.Inbound, CreatedAt: *at, ExpiresAt: at, ConnectionID: "cxn_1"}
+	for name, token := range map[string]string{
+		"kebab": `{"type":"connect/share-token","id":"cnst_1","attributes":{"status":"created","direction":"inbound","created-at":"2024-01-02T03:04:05.678Z","expires-at":"2024-01-02T03:04:05.678Z"},"relationships":{"connection":{"data":{"type":"connect/connection","id":"cxn_1"}}}}`,
+		"camel": `{"type":"connect/share-token","id":"cnst_1","attributes":{"status":"created","direction":"inbound","createdAt":"2024-01-02T03:04:05.678Z","expiresAt":"2024-01-02T03:04:05.678Z"},"relationships":{"connection":{"data":{"type":"connect/connection","id":"cxn_1"}}}}`,
+		"snake": `{"type":"connect/share-token","id":"cnst_1","attributes":{"status":"created","direction":"inbound","created_at":"2024-01-02T03:04:05.678Z","expires_at":"2024-01-02T03:04:05.678Z"},"relationships":{"connection":{"data":{"type":"connect/connection","id":"cxn_1"}}}}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, mt := setup(t)
+			body := `{"data":{"type":"event","id":"evt_1","attributes":{"name":"connect/share-token.inbound-created",` +
+				`"created-at":"2024-01-02T03:04:06.000Z","payload":{"data":` + token + `}}}}`
+			mt.RegisterResponder(http.MethodGet, mockURL("/events/evt_1"), respond(http.StatusOK, []byte(body)))
+			ev, err := c.Events.Get(ctxT(t), "evt_1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok, err := ev.ShareToken()
+			if err != nil {
+				t.Fatalf("ShareToken: %v", err)
+			}
+			if diff := cmp.Diff(want, tok); diff != "" {
+				t.Errorf("token (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

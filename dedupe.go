@@ -177,37 +177,40 @@ func (d *MemoryDeduper) Claim(_ context.Context, eventID, owner string, lease ti
 
 // Complete implements Deduper.
 func (d *MemoryDeduper) Complete(_ context.Context, eventID, owner string) error {
-	if err := checkClaimArgs(eventID, owner); err != nil {
-		return err
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	e := d.entries[eventID]
-	if e == nil || e.owner != owner {
-		return wrapError("complete event "+eventID, ErrClaimNotHeld)
-	}
-	if e.done {
-		return nil
-	}
-	d.leased.Remove(e.elem)
-	e.done, e.until = true, d.now().Add(DefaultDedupeRetention)
-	e.elem = d.done.PushBack(e)
-	return nil
+	return d.settle("complete", eventID, owner, func(e *memoryEntry) bool {
+		if !e.done { // done before: completing again changes nothing
+			d.leased.Remove(e.elem)
+			e.done, e.until = true, d.now().Add(DefaultDedupeRetention)
+			e.elem = d.done.PushBack(e)
+		}
+		return true
+	})
 }
 
 // Release implements Deduper.
 func (d *MemoryDeduper) Release(_ context.Context, eventID, owner string) error {
+	return d.settle("release", eventID, owner, func(e *memoryEntry) bool {
+		if e.done {
+			return false // a done event has no claim left to give back
+		}
+		d.forget(e)
+		return true
+	})
+}
+
+// settle checks the arguments, then runs fn, with d locked, on owner's entry for
+// eventID. When there is none, or fn reports that it holds no claim fn can settle, the
+// error wraps ErrClaimNotHeld and names op.
+func (d *MemoryDeduper) settle(op, eventID, owner string, fn func(*memoryEntry) (held bool)) error {
 	if err := checkClaimArgs(eventID, owner); err != nil {
 		return err
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	e := d.entries[eventID]
-	if e == nil || e.done || e.owner != owner {
-		return wrapError("release event "+eventID, ErrClaimNotHeld)
+	if e := d.entries[eventID]; e != nil && e.owner == owner && fn(e) {
+		return nil
 	}
-	d.forget(e)
-	return nil
+	return wrapError(op+" event "+eventID, ErrClaimNotHeld)
 }
 
 // evict forgets one entry to make room, preferring an expired lease, then the oldest

@@ -77,12 +77,13 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any, opt
 	return c.do(withOperation(ctx, op.Name, op.Route), cl, target)
 }
 
-// WithOperation names a Client.Do call for transports that trace or measure it (see
-// Operation): Name like "Inquiries.Get", Route the path template with "{id}" for ids,
-// "/inquiries/{id}". Never put an id in either: they become span names and metric
-// labels. An empty Name keeps "Do". Do refuses a Route that does not start with "/" or
-// holds a query, and a Name or Route with control characters, with an error wrapping
-// ErrInvalidParams. The typed methods name their own operations and ignore it.
+// WithOperation is a RequestOption for Client.Do: it names the call for transports that
+// trace or measure it (see Operation): Name like "Inquiries.Get", Route the path
+// template with "{id}" for ids, "/inquiries/{id}". Never put an id in either: they
+// become span names and metric labels. An empty Name keeps "Do". Do refuses a Route
+// that does not start with "/" or holds a query, and a Name or Route with control
+// characters, with an error wrapping ErrInvalidParams. The typed methods name their own
+// operations and ignore it.
 func WithOperation(op Operation) RequestOption {
 	return func(r *requestConfig) { r.operation = &op }
 }
@@ -222,7 +223,7 @@ func (t jsonTarget) decodeBody(body []byte) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
 	}
-	if err := json.Unmarshal(jsonapi.KebabKeys(body), t.dst); err != nil {
+	if err := jsonapi.Unmarshal(body, t.dst); err != nil {
 		return fmt.Errorf("decode into %T: %w", t.dst, err)
 	}
 	return nil

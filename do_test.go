@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -12,31 +11,30 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	connect "github.com/persona-connect/connect-go"
-	"github.com/persona-connect/connect-go/connecttest"
 )
 
 func TestDoSendsThroughThePipeline(t *testing.T) {
 	t.Parallel()
 	body := []byte(`{"data":{"type":"inquiry","id":"inq_1","attributes":{"status":"completed","createdAt":"2024-01-02T03:04:05.000Z"}}}`)
-	c, rec := newRecordingClient(t, http.StatusOK, body)
+	c, mt := setup(t)
+	answer := respond(http.StatusOK, body)
+	var queries []string
+	mt.RegisterResponder(http.MethodGet, mockURL("/inquiries/inq_1"), func(r *http.Request) (*http.Response, error) {
+		queries = append(queries, r.URL.RawQuery) // one call at a time
+		testHeader(t, r, "Authorization", "Bearer "+testAPIKey)
+		testHeader(t, r, "Persona-Version", connect.DefaultAPIVersion)
+		testHeader(t, r, "Key-Inflection", "kebab")
+		testHeader(t, r, "Accept", "application/json")
+		testHeader(t, r, "Idempotency-Key", "")
+		testHeader(t, r, "Content-Type", "")
+		if b := requestBody(t, r); len(b) != 0 {
+			t.Errorf("GET sent a body: %q", b)
+		}
+		return answer(r)
+	})
 	var raw json.RawMessage
-	err := c.Do(ctxT(t), http.MethodGet, "/inquiries/inq_1?include=verifications&fields[inquiry]=status", nil, &raw)
-	if err != nil {
+	if err := c.Do(ctxT(t), http.MethodGet, "/inquiries/inq_1?include=verifications&fields[inquiry]=status", nil, &raw); err != nil {
 		t.Fatal(err)
-	}
-	r := rec.only(t)
-	testMethod(t, r, http.MethodGet)
-	if r.URL.Path != "/api/v1/inquiries/inq_1" || r.URL.RawQuery != "include=verifications&fields[inquiry]=status" {
-		t.Errorf("URL path %q query %q", r.URL.Path, r.URL.RawQuery)
-	}
-	testHeader(t, r, "Authorization", "Bearer "+testAPIKey)
-	testHeader(t, r, "Persona-Version", connect.DefaultAPIVersion)
-	testHeader(t, r, "Key-Inflection", "kebab")
-	testHeader(t, r, "Accept", "application/json")
-	testHeader(t, r, "Idempotency-Key", "")
-	testHeader(t, r, "Content-Type", "")
-	if len(r.Body) != 0 {
-		t.Errorf("GET sent a body: %q", r.Body)
 	}
 	// *json.RawMessage gets the body verbatim: camelCase keys stay camelCase.
 	if string(raw) != string(body) {
@@ -60,6 +58,10 @@ func TestDoSendsThroughThePipeline(t *testing.T) {
 	if err := c.Do(ctxT(t), http.MethodGet, "/inquiries/inq_1", nil, nil); err != nil {
 		t.Errorf("out nil: %v", err)
 	}
+	// The query is sent as given, brackets unescaped.
+	if diff := cmp.Diff([]string{"include=verifications&fields[inquiry]=status", "", ""}, queries); diff != "" {
+		t.Errorf("queries sent (-want +got):\n%s", diff)
+	}
 }
 
 func TestDoBodies(t *testing.T) {
@@ -79,29 +81,41 @@ func TestDoBodies(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, rec := newRecordingClient(t, http.StatusCreated, []byte(`{}`))
+			c, mt := setup(t)
+			answer := respond(http.StatusCreated, []byte(`{}`))
+			mt.RegisterResponder(http.MethodPost, mockURL("/inquiries"), func(r *http.Request) (*http.Response, error) {
+				if b := requestBody(t, r); string(b) != tt.want {
+					t.Errorf("body %q, want %q", b, tt.want)
+				}
+				testHeader(t, r, "Content-Type", "application/json")
+				if !randomIdempotencyKey.MatchString(r.Header.Get("Idempotency-Key")) {
+					t.Errorf("POST without a random Idempotency-Key: %v", r.Header)
+				}
+				return answer(r)
+			})
 			if err := c.Do(ctxT(t), http.MethodPost, "/inquiries", tt.body, nil); err != nil {
 				t.Fatal(err)
 			}
-			r := rec.only(t)
-			if string(r.Body) != tt.want {
-				t.Errorf("body %q, want %q", r.Body, tt.want)
-			}
-			testHeader(t, r, "Content-Type", "application/json")
-			if len(r.Header.Get("Idempotency-Key")) != 32 {
-				t.Errorf("POST without an Idempotency-Key: %v", r.Header)
+			if n := calls(mt, http.MethodPost, "/inquiries"); n != 1 {
+				t.Errorf("sent %d times, want once", n)
 			}
 		})
 	}
-	c, rec := newRecordingClient(t, http.StatusOK, []byte(`{}`))
+	c, mt := setup(t)
 	for _, m := range []string{http.MethodPatch, http.MethodPut, http.MethodDelete} {
+		answer := respond(http.StatusOK, []byte(`{}`))
+		mt.RegisterResponder(m, mockURL("/inquiries/inq_1"), func(r *http.Request) (*http.Response, error) {
+			if b := requestBody(t, r); string(b) != `{"data":{}}` {
+				t.Errorf("%s: body %q, want it as given", r.Method, b)
+			}
+			testHeader(t, r, "Idempotency-Key", "") // POST only
+			return answer(r)
+		})
 		if err := c.Do(ctxT(t), m, "/inquiries/inq_1", []byte(`{"data":{}}`), nil, connect.WithIdempotencyKey("ignored")); err != nil {
 			t.Fatal(err)
 		}
-	}
-	for _, r := range rec.all() {
-		if string(r.Body) != `{"data":{}}` || r.Header.Get("Idempotency-Key") != "" {
-			t.Errorf("%s: body %q, Idempotency-Key %q (POST only)", r.Method, r.Body, r.Header.Get("Idempotency-Key"))
+		if n := calls(mt, m, "/inquiries/inq_1"); n != 1 {
+			t.Errorf("%s sent %d times, want once", m, n)
 		}
 	}
 }
@@ -109,30 +123,33 @@ func TestDoBodies(t *testing.T) {
 // A POST keeps one Idempotency-Key over its retries; the caller's key wins.
 func TestDoRetriesWithOneKey(t *testing.T) {
 	t.Parallel()
-	c, rec := newRecordingClient(t, 0, nil)
-	rec.responses = []mockResponse{
-		{status: 503, body: []byte(`{"errors":[{"title":"Service Unavailable"}]}`)},
-		{status: 201, body: []byte(`{"data":{"id":"x"}}`)},
-	}
+	c, mt := setup(t)
+	var keys []string
+	script := respond(http.StatusServiceUnavailable, errorBody(503)).Then(respond(http.StatusCreated, []byte(`{"data":{"id":"x"}}`)))
+	mt.RegisterResponder(http.MethodPost, mockURL("/accounts"), func(r *http.Request) (*http.Response, error) {
+		keys = append(keys, r.Header.Get("Idempotency-Key")) // one attempt at a time
+		return script(r)
+	})
 	var resp connect.Response
 	if err := c.Do(ctxT(t), http.MethodPost, "/accounts", map[string]any{}, nil, connect.WithResponseInto(&resp)); err != nil {
 		t.Fatal(err)
 	}
-	reqs := rec.all()
-	if len(reqs) != 2 || reqs[0].Header.Get("Idempotency-Key") != reqs[1].Header.Get("Idempotency-Key") ||
-		resp.IdempotencyKey != reqs[0].Header.Get("Idempotency-Key") || resp.Attempts != 2 || resp.StatusCode != 201 {
-		t.Errorf("%d requests; Response %+v", len(reqs), resp)
+	if len(keys) != 2 || keys[0] != keys[1] || resp.IdempotencyKey != keys[0] || resp.Attempts != 2 || resp.StatusCode != 201 {
+		t.Errorf("keys %q; Response %+v", keys, resp)
 	}
-	c, rec = newRecordingClient(t, 201, []byte(`{}`))
+	keys = nil
 	if err := c.Do(ctxT(t), http.MethodPost, "/accounts", nil, nil, connect.WithIdempotencyKey("mine")); err != nil {
 		t.Fatal(err)
 	}
-	testHeader(t, rec.only(t), "Idempotency-Key", "mine")
+	if diff := cmp.Diff([]string{"mine"}, keys); diff != "" {
+		t.Errorf("Idempotency-Key sent (-want +got):\n%s", diff)
+	}
 }
 
 func TestDoAPIError(t *testing.T) {
 	t.Parallel()
-	c, _ := newRecordingClient(t, http.StatusNotFound, specFixture(t, "error-not-found.json"))
+	c, mt := setup(t)
+	mt.RegisterResponder(http.MethodGet, mockURL("/inquiries/inq_1"), respond(http.StatusNotFound, specFixture(t, "error-not-found.json")))
 	var out json.RawMessage
 	err := c.Do(ctxT(t), http.MethodGet, "/inquiries/inq_1?include=x", nil, &out)
 	var apiErr *connect.APIError
@@ -147,7 +164,8 @@ func TestDoAPIError(t *testing.T) {
 // An empty 2xx body (a 204) leaves out as it was.
 func TestDoEmptyAnswer(t *testing.T) {
 	t.Parallel()
-	c, _ := newRecordingClient(t, http.StatusNoContent, nil)
+	c, mt := setup(t)
+	mt.RegisterResponder(http.MethodDelete, mockURL("/inquiries/inq_1"), respond(http.StatusNoContent, nil))
 	raw := json.RawMessage(`"before"`)
 	if err := c.Do(ctxT(t), http.MethodDelete, "/inquiries/inq_1", nil, &raw); err != nil || string(raw) != `"before"` {
 		t.Errorf("raw = %s, err %v", raw, err)
@@ -215,29 +233,22 @@ func TestDoRefusesBeforeIO(t *testing.T) {
 // An absolute URL under the base URL (a links.next Persona returned) is called as is.
 func TestDoAbsoluteURLUnderTheBase(t *testing.T) {
 	t.Parallel()
-	c, rec := newRecordingClient(t, http.StatusOK, []byte(`{"data":[]}`))
+	c, mt := setup(t)
+	mt.RegisterResponder(http.MethodGet, mockURL("/connect/share-tokens?page%5Bafter%5D=cnst_1"), respond(http.StatusOK, []byte(`{"data":[]}`)))
 	if err := c.Do(ctxT(t), http.MethodGet, mockBaseURL+"/connect/share-tokens?page%5Bafter%5D=cnst_1", nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	r := rec.only(t)
-	if r.URL.Path != "/api/v1/connect/share-tokens" || r.URL.RawQuery != "page%5Bafter%5D=cnst_1" {
-		t.Errorf("URL %s", r.URL)
+	if n := calls(mt, http.MethodGet, "/connect/share-tokens?page%5Bafter%5D=cnst_1"); n != 1 {
+		t.Errorf("sent %d times, want once", n)
 	}
 }
 
 // A redirect to another origin is refused as for the typed methods: the key stays home.
 func TestDoRefusesCrossOriginRedirects(t *testing.T) {
 	t.Parallel()
-	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		t.Errorf("the redirect was followed, with Authorization %q", r.Header.Get("Authorization"))
-	}))
-	t.Cleanup(other.Close)
-	origin := httptest.NewServer(http.RedirectHandler(other.URL+"/api/v1/x", http.StatusFound))
-	t.Cleanup(origin.Close)
-	c, err := connect.New(testAPIKey, connect.WithBaseURL(origin.URL+"/api/v1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, mt := setup(t)
+	mt.RegisterResponder(http.MethodGet, mockURL("/x"), respond(http.StatusFound, nil, "Location: https://elsewhere.test/api/v1/x"))
+	// Nothing is registered on elsewhere.test: a request there fails the test.
 	if err := c.Do(ctxT(t), http.MethodGet, "/x", nil, nil); err == nil || !strings.Contains(err.Error(), "another origin") {
 		t.Errorf("err = %v, want the redirect refused", err)
 	}
@@ -247,17 +258,9 @@ func TestDoRefusesCrossOriginRedirects(t *testing.T) {
 // routes, retries, and names its requests "Do" unless WithOperation names them.
 func TestDoOnConnecttest(t *testing.T) {
 	t.Parallel()
-	srv := connecttest.NewServer()
-	t.Cleanup(srv.Close)
-	src, dst := srv.NewOrganization("Source"), srv.NewOrganization("Destination")
-	cxn := srv.CreateConnection(src, dst)
-	inq := srv.CreateInquiry(src)
-	rec := &operationRecorder{base: &http.Transport{}}
-	t.Cleanup(rec.base.(*http.Transport).CloseIdleConnections)
-	c, err := srv.NewClient(src, connect.WithHTTPClient(&http.Client{Transport: rec}), connect.WithRetryBackoff(time.Millisecond, time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := newPersona(t)
+	cxn, inq := srv.cxn, srv.inq
+	c, rec := logClient(t, srv.Server, srv.src, connect.WithRetryBackoff(time.Millisecond, time.Millisecond))
 	ctx := ctxT(t)
 	var created struct {
 		Data struct {

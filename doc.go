@@ -4,8 +4,8 @@
 // through signed webhook events.
 //
 // This comment is the manual: roles, a first share, errors, retries, pagination,
-// waiting, webhooks, tracing and testing. Each section names the types and functions
-// it describes; their own documentation has the details.
+// waiting, webhooks, tracing, options and testing. Each section names the types and
+// functions it describes; their own documentation has the details.
 //
 // # Roles
 //
@@ -221,6 +221,27 @@
 //
 //	hc := &http.Client{Transport: connectotel.NewTransport(nil), Timeout: time.Minute}
 //	client, err := connect.New(key, connect.WithHTTPClient(hc))
+//
+// # Options
+//
+// Four families of options share the With prefix. Each family is taken by one
+// constructor or call, and the compiler refuses an option of one family where another
+// is expected:
+//
+//   - [Option], for [New], configures the Client: [WithBaseURL], [WithHTTPClient],
+//     [WithAPIVersion], [WithMaxRetries], [WithMaxRetryWait], [WithRetryBackoff],
+//     [WithPollInterval], [WithUserAgent], [WithLogger].
+//   - [RequestOption], for one call of any service method (List and Wait included) and
+//     for [Client.Do], configures that call: [WithIdempotencyKey], [WithResponseInto],
+//     and [WithOperation] (Client.Do only).
+//   - [VerifierOption], for [NewVerifier]: [WithTolerance] and [WithClock], the
+//     Verifier's clock (the client has none to set).
+//   - [HandlerOption], for [NewWebhookHandler]: [WithDeduper], [WithLease],
+//     [WithErrorHandler].
+//
+// Other packages of the module have their own: connecttest's With functions are
+// ServerOptions for connecttest.NewServer (its WithClock is the fake Persona's clock),
+// and connectotel's are Options for its NewTransport.
 //
 // # Testing with connecttest
 //

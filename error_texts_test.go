@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jarcoal/httpmock"
+
 	connect "github.com/persona-connect/connect-go"
 )
 
@@ -55,10 +57,7 @@ func TestErrorTextsSayConnectOnce(t *testing.T) {
 	add("NewVerifier: empty secret", second(connect.NewVerifier([]string{"wbhsec_a", " "})))
 	add("NewVerifier: tolerance", second(connect.NewVerifier([]string{"wbhsec_a"}, connect.WithTolerance(0))))
 	add("NewVerifier: clock", second(connect.NewVerifier([]string{"wbhsec_a"}, connect.WithClock(nil))))
-	v, err := connect.NewVerifier([]string{"wbhsec_a"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := newVerifier(t, []string{"wbhsec_a"})
 	body := []byte(`{"data":{"type":"event","id":"evt_1","attributes":{"name":"inquiry.completed","created-at":"2025-12-08T10:00:00.000Z","payload":{"data":{"type":"inquiry","id":"inq_1","attributes":{}}}}}}`)
 	now := time.Now()
 	add("Verify: missing", v.Verify(body, ""))
@@ -87,63 +86,60 @@ func TestErrorTextsSayConnectOnce(t *testing.T) {
 	add("List: params", firstErr(c.ShareTokens.List(ctx, &connect.ListShareTokensParams{PageSize: 1000}), 0))
 
 	// Answers and their absence.
-	created := string(specFixture(t, "connect-share-token.json"))
-	for name, steps := range map[string][]http.HandlerFunc{
-		"404 without request id":  {func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(404) }},
-		"404":                     {respond(404, errorBody(404))},
-		"dropped":                 {dropConnection},
-		"cut body":                {cutBody(201, created)},
-		"not JSON, no request id": {func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(201); fmt.Fprint(w, "<html>") }},
-		"not JSON":                {respond(201, "<html>")},
-		"null data":               {respond(201, `{"data":null}`)},
-		"token without id":        {respond(201, `{"data":{"type":"connect/share-token"}}`)},
-		"dropped then 503":        {dropConnection, respond(503, errorBody(503))},
+	created := specFixture(t, "connect-share-token.json")
+	for name, answer := range map[string]httpmock.Responder{
+		"404 without request id":  respond(404, nil, "Request-Id:"),
+		"404":                     respond(404, errorBody(404)),
+		"dropped":                 dropConnection,
+		"refused":                 refuseConnection,
+		"cut body":                cutBody(201, created),
+		"not JSON, no request id": respond(201, []byte("<html>"), "Request-Id:"),
+		"not JSON":                respond(201, []byte("<html>")),
+		"null data":               respond(201, []byte(`{"data":null}`)),
+		"token without id":        respond(201, []byte(`{"data":{"type":"connect/share-token"}}`)),
+		"dropped then 503":        httpmock.Responder(dropConnection).Then(respond(503, errorBody(503))),
 	} {
-		srv := newScriptServer(t, steps...)
-		add("Create: "+name, createToken(ctx, srv.client(t)))
-		add("Get: "+name, getToken(ctx, srv.client(t)))
+		c, mt := setup(t)
+		mt.RegisterResponder(http.MethodPost, mockURL(createTokenPath), answer)
+		mt.RegisterResponder(http.MethodGet, mockURL(getTokenPath), answer)
+		add("Create: "+name, createToken(ctx, c))
+		add("Get: "+name, getToken(ctx, c))
 	}
-	refused := newScriptServer(t, respond(200, "{}"))
-	refusedClient := refused.client(t, connect.WithMaxRetries(0))
-	refused.Close()
-	add("Get: connection refused", getToken(ctx, refusedClient))
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
-	add("Create: context ended before sending", createToken(cancelled, newScriptServer(t, respond(201, created)).client(t)))
+	add("Create: context ended before sending", createToken(cancelled, c))
 	add("Create: context ended while waiting", func() error {
-		seen := make(chan struct{}, 1)
-		srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request) {
-			respond(429, errorBody(429), "RateLimit-Reset: 30")(w, r)
-			seen <- struct{}{}
+		c, mt := setup(t)
+		answered := make(chan struct{}, 1)
+		tooMany := respond(429, errorBody(429), "RateLimit-Reset: 30")
+		mt.RegisterResponder(http.MethodPost, mockURL(createTokenPath), func(r *http.Request) (*http.Response, error) {
+			defer func() { answered <- struct{}{} }()
+			return tooMany(r)
 		})
 		ctx, cancel := context.WithCancel(ctx)
-		go func() { <-seen; cancel() }()
-		return createToken(ctx, srv.client(t))
+		go func() { <-answered; cancel() }()
+		return createToken(ctx, c)
 	}())
 	add("Wait: context ended", func() error {
-		srv := newScriptServer(t, respond(200, created))
+		c, mt := setup(t, connect.WithPollInterval(time.Hour))
+		mt.RegisterResponder(http.MethodGet, mockURL(getTokenPath), respond(200, created))
 		ctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 		defer cancel()
-		_, err := srv.client(t, connect.WithPollInterval(time.Hour)).ShareTokens.Wait(ctx, "cnst_ABC123")
+		_, err := c.ShareTokens.Wait(ctx, "cnst_ABC123")
 		return err
 	}())
 
 	// Pagination.
-	cycle := newListServer(t,
-		map[string][]string{"": {"cnst_a"}, "cnst_a": {"cnst_b"}},
-		map[string]string{"cnst_a": "/api/v1/connect/share-tokens"}, false)
-	add("List: cycle", firstErr(cycle.client(t).ShareTokens.List(ctx, nil), 0))
-	away := newListServer(t, map[string][]string{"": {"cnst_a"}}, map[string]string{"": "https://evil.example/api/v1/connect/share-tokens"}, false)
-	add("List: other origin", firstErr(away.client(t).ShareTokens.List(ctx, nil), 0))
-	badItem := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		fmt.Fprint(w, `{"data":[{"type":"connect/share-token"}],"links":{}}`)
-	}))
-	defer badItem.Close()
-	bc, err := connect.New(testAPIKey, connect.WithBaseURL(badItem.URL+"/api/v1"))
-	if err != nil {
-		t.Fatal(err)
+	list := func(pages map[string][]string, next map[string]string) error {
+		c, mt := setup(t)
+		servePages(mt, pages, next)
+		return firstErr(c.ShareTokens.List(ctx, nil), 0)
 	}
-	add("List: token without id", firstErr(bc.ShareTokens.List(ctx, nil), 0))
+	add("List: cycle", list(map[string][]string{"": {"cnst_a"}, "cnst_a": {"cnst_b"}}, map[string]string{"cnst_a": "/api/v1/connect/share-tokens"}))
+	add("List: other origin", list(map[string][]string{"": {"cnst_a"}}, map[string]string{"": "https://evil.example/api/v1/connect/share-tokens"}))
+	badItem, mt := setup(t)
+	mt.RegisterResponder(http.MethodGet, mockURL("/connect/share-tokens"), respond(200, []byte(`{"data":[{"type":"connect/share-token"}],"links":{}}`)))
+	add("List: token without id", firstErr(badItem.ShareTokens.List(ctx, nil), 0))
 
 	for what, err := range errs {
 		checkErrorText(t, what, err)
@@ -166,10 +162,7 @@ func TestEventShareTokenErrNotShareToken(t *testing.T) {
 // also when they wrap an error of this package returned by the user's function.
 func TestWebhookHandlerErrorTextsSayConnectOnce(t *testing.T) {
 	t.Parallel()
-	v, err := connect.NewVerifier([]string{"wbhsec_a"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := newVerifier(t, []string{"wbhsec_a"})
 	var got []error
 	h := connect.NewWebhookHandler(v, connect.WithErrorHandler(func(_ context.Context, err error) { got = append(got, err) }))
 	h.On(connect.EventInquiryCompleted, func(context.Context, *connect.Event) error { return connect.ErrRateLimited })

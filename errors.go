@@ -126,28 +126,26 @@ func printableRune(r rune) bool {
 	return !unicode.IsControl(r) && !unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp)
 }
 
+// statusSentinels are the sentinels of single statuses, by status; ErrServer stands for
+// every 5xx.
+var statusSentinels = map[error]int{
+	ErrBadRequest:    http.StatusBadRequest,
+	ErrUnauthorized:  http.StatusUnauthorized,
+	ErrForbidden:     http.StatusForbidden,
+	ErrNotFound:      http.StatusNotFound,
+	ErrConflict:      http.StatusConflict,
+	ErrUnprocessable: http.StatusUnprocessableEntity,
+	ErrRateLimited:   http.StatusTooManyRequests,
+}
+
 // Is reports whether target is the sentinel for e's status code, so that
 // errors.Is(err, connect.ErrNotFound) works on a wrapped *APIError.
 func (e *APIError) Is(target error) bool {
-	switch target {
-	case ErrBadRequest:
-		return e.StatusCode == http.StatusBadRequest
-	case ErrUnauthorized:
-		return e.StatusCode == http.StatusUnauthorized
-	case ErrForbidden:
-		return e.StatusCode == http.StatusForbidden
-	case ErrNotFound:
-		return e.StatusCode == http.StatusNotFound
-	case ErrConflict:
-		return e.StatusCode == http.StatusConflict
-	case ErrUnprocessable:
-		return e.StatusCode == http.StatusUnprocessableEntity
-	case ErrRateLimited:
-		return e.StatusCode == http.StatusTooManyRequests
-	case ErrServer:
+	if target == ErrServer {
 		return e.StatusCode >= 500
 	}
-	return false
+	status, ok := statusSentinels[target]
+	return ok && e.StatusCode == status
 }
 
 // wrapError returns an error that reads "connect: <context>: <err>" and unwraps to err.

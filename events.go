@@ -66,6 +66,55 @@ type Event struct {
 	Context   json.RawMessage   // event-specific context, verbatim; nil when absent
 }
 
+// eventWire is persona-openapi/components/schemas/event.yaml.
+type eventWire struct {
+	Type       string `json:"type"`
+	ID         string `json:"id"`
+	Attributes struct {
+		Name      string          `json:"name"`
+		Payload   eventPayload    `json:"payload"`
+		CreatedAt string          `json:"created-at"`
+		Context   json.RawMessage `json:"context"`
+	} `json:"attributes"`
+}
+
+type eventPayload struct {
+	Data     json.RawMessage   `json:"data"`
+	Included []json.RawMessage `json:"included"`
+}
+
+func (w *eventWire) decode() (*Event, error) {
+	if w.Type != "event" || w.ID == "" {
+		// Only the type, cut short, goes into the error: the body may not even be
+		// authentic.
+		return nil, fmt.Errorf("connect: parse event: data is not an event with an id (type %.40q)", w.Type)
+	}
+	a := &w.Attributes
+	if a.Name == "" {
+		return nil, fmt.Errorf("connect: parse event %s: attribute name is missing", w.ID)
+	}
+	ev := &Event{ID: w.ID, Name: EventName(a.Name), Included: a.Payload.Included}
+	if a.CreatedAt != "" {
+		t, err := time.Parse(time.RFC3339Nano, a.CreatedAt)
+		if err != nil {
+			return nil, fmt.Errorf("connect: parse event %s: created-at is not an RFC 3339 time", w.ID)
+		}
+		ev.CreatedAt = t.UTC()
+	}
+	if !jsonapi.IsNull(a.Context) {
+		ev.Context = a.Context
+	}
+	if !jsonapi.IsNull(a.Payload.Data) {
+		if typ, id, ok := jsonapi.Identifier(a.Payload.Data); ok {
+			ev.Object = Ref{Type: typ, ID: id}
+		} else if err := json.Unmarshal(a.Payload.Data, &ev.Object); err != nil {
+			return nil, fmt.Errorf("connect: parse event %s: payload.data: %w", w.ID, err)
+		}
+		ev.Data = a.Payload.Data
+	}
+	return ev, nil
+}
+
 // ErrNotShareToken is wrapped by the error of Event.ShareToken when the event's
 // payload.data is not a share token (an inquiry event, say).
 var ErrNotShareToken = errors.New("connect: event payload is not a share token")
@@ -81,7 +130,7 @@ func (e *Event) ShareToken() (*ShareToken, error) {
 		return nil, fmt.Errorf("%w: %s is a %q", ErrNotShareToken, e.ID, e.Object.Type)
 	}
 	var w shareTokenWire
-	if err := json.Unmarshal(jsonapi.KebabKeys(e.Data), &w); err != nil {
+	if err := jsonapi.Unmarshal(e.Data, &w); err != nil {
 		return nil, fmt.Errorf("connect: decode share token of event %s: %w", e.ID, err)
 	}
 	return w.decode()
@@ -91,16 +140,30 @@ func (e *Event) ShareToken() (*ShareToken, error) {
 // fetched from the Events API, or for bodies already verified. For webhook deliveries
 // use Verifier.ConstructEvent. Keys may be in kebab, camel or snake case.
 func ParseEvent(payload []byte) (*Event, error) {
-	var doc struct {
-		Data *eventWire `json:"data"`
-	}
+	// The body is decoded as delivered, not folded, so that Data, Included and Context
+	// stay verbatim: their keys, and every key of the event's own but created-at, are
+	// single words, the same in every inflection.
+	var doc eventDocument
 	if err := json.Unmarshal(payload, &doc); err != nil {
 		return nil, fmt.Errorf("connect: parse event: %w", err)
 	}
 	if doc.Data == nil {
 		return nil, fmt.Errorf("connect: parse event: no data")
 	}
+	if doc.Data.Attributes.CreatedAt == "" {
+		// Camel or snake keys (a webhook's inflection is set in Persona's dashboard):
+		// created-at is read from the folded keys.
+		var folded eventDocument
+		if err := jsonapi.Unmarshal(payload, &folded); err == nil && folded.Data != nil {
+			doc.Data.Attributes.CreatedAt = folded.Data.Attributes.CreatedAt
+		}
+	}
 	return doc.Data.decode()
+}
+
+// eventDocument is an event body: a webhook delivery, or the Events API's answer to Get.
+type eventDocument struct {
+	Data *eventWire `json:"data"`
 }
 
 // ListEventsParams filter EventsService.List. Each list is sent comma-separated; an
@@ -159,27 +222,21 @@ func idList(field string, ids []string, prefixes []string) (string, error) {
 
 const eventsPath = "/events"
 
+var eventIDs = newIDKind("event id", eventPrefixes, eventsPath)
+
 // List iterates over the organization's events, newest first, fetching pages lazily:
 // use it to replay deliveries a webhook endpoint missed (dedupe on Event.ID, as for
 // deliveries). params may be nil; it is copied. opts apply to every page's request
 // (WithResponseInto: the last page fetched).
 func (s *EventsService) List(ctx context.Context, params *ListEventsParams, opts ...RequestOption) iter.Seq2[*Event, error] {
-	var p ListEventsParams
-	if params != nil {
-		p = *params
-	}
-	q, err := p.query()
-	if err != nil {
-		return failedSeq[*Event](err)
-	}
-	ctx = withOperation(ctx, "Events.List", routeEvents)
-	all := paginate(ctx, s.c, eventsPath, q, opts, (*eventWire).decode)
-	if p.CreatedAfter.IsZero() {
+	all := listResources(ctx, s.c, "Events.List", eventsPath, params, opts, (*eventWire).decode)
+	if params == nil || params.CreatedAfter.IsZero() {
 		return all
 	}
+	after := params.CreatedAfter // copied, as list copies the rest
 	return func(yield func(*Event, error) bool) {
 		for ev, err := range all {
-			if err == nil && !ev.CreatedAt.After(p.CreatedAfter) {
+			if err == nil && !ev.CreatedAt.After(after) {
 				return // newest first: every later event is older still
 			}
 			if !yield(ev, err) || err != nil {
@@ -191,9 +248,5 @@ func (s *EventsService) List(ctx context.Context, params *ListEventsParams, opts
 
 // Get reads one event.
 func (s *EventsService) Get(ctx context.Context, id string, opts ...RequestOption) (*Event, error) {
-	if err := validateID("event id", id, eventPrefixes); err != nil {
-		return nil, err
-	}
-	ctx = withOperation(ctx, "Events.Get", routeEvent)
-	return send(ctx, s.c, http.MethodGet, eventsPath+"/"+id, nil, nil, opts, (*eventWire).decode)
+	return sendByID(ctx, s.c, eventIDs, "Events.Get", http.MethodGet, id, "", nil, nil, opts, (*eventWire).decode)
 }

@@ -8,8 +8,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
-
-	"github.com/persona-connect/connect-go/internal/spectest"
 )
 
 // wantInboundToken is testdata/share_token_inbound_created.*.json's token: the example
@@ -72,43 +70,6 @@ var compactJSON = cmp.Transformer("json", func(m json.RawMessage) any {
 	}
 	return v
 })
-
-// TestParseEventSpecExamples parses the examples of persona-openapi/paths/events.yaml
-// and paths/events_{event-id}.yaml, read from the spec (internal/spectest).
-func TestParseEventSpecExamples(t *testing.T) {
-	t.Parallel()
-	success := []string{"get", "responses", "200", "content", "application/json", "examples", "Success", "value"}
-	var list struct {
-		Data []json.RawMessage `json:"data"`
-	}
-	if err := json.Unmarshal(spectest.JSON(t, "paths/events.yaml", success...), &list); err != nil {
-		t.Fatal(err)
-	}
-	docs := [][]byte{spectest.JSON(t, "paths/events_{event-id}.yaml", success...)}
-	for _, d := range list.Data {
-		docs = append(docs, append(append([]byte(`{"data":`), d...), '}'))
-	}
-	want := []*Event{
-		{ID: "evt_ABC123", Name: EventInquiryExpired, CreatedAt: time.Date(2023, 9, 23, 17, 14, 1, 918e6, time.UTC), Object: Ref{Type: "inquiry", ID: "inq_ABC123"}},
-		{ID: "evt_ABC123", Name: EventInquiryExpired, CreatedAt: time.Date(2023, 9, 23, 17, 14, 1, 918e6, time.UTC), Object: Ref{Type: "inquiry", ID: "inq_ABC123"}},
-		{ID: "evt_ABC123", Name: "account.tag-added", CreatedAt: time.Date(2023, 9, 23, 0, 46, 41, 877e6, time.UTC), Object: Ref{Type: "account", ID: "act_ABC123"}},
-	}
-	if len(docs) != len(want) {
-		t.Fatalf("%d spec examples, want %d", len(docs), len(want))
-	}
-	for i, doc := range docs {
-		ev, err := ParseEvent(doc)
-		if err != nil {
-			t.Fatalf("example %d: %v", i, err)
-		}
-		if diff := cmp.Diff(want[i], ev, cmpopts.IgnoreFields(Event{}, "Data")); diff != "" {
-			t.Errorf("example %d (-want +got):\n%s", i, diff)
-		}
-		if _, err := ev.ShareToken(); err == nil {
-			t.Errorf("example %d: ShareToken of a %s succeeded", i, ev.Object.Type)
-		}
-	}
-}
 
 func TestParseEventRejects(t *testing.T) {
 	t.Parallel()

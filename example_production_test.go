@@ -14,19 +14,11 @@ import (
 	"github.com/persona-connect/connect-go/connecttest"
 )
 
-// exampleWorld starts connecttest with a source organization sharing over an active
-// connection, and returns the source's client. Real code points the client at
-// Persona instead.
+// exampleWorld is exampleConnection (example_sharetokens_test.go) with the source's
+// client.
 func exampleWorld() (srv *connecttest.Server, client *connect.Client, cxn, inq string) {
-	srv = connecttest.NewServer()
-	src, dst := srv.NewOrganization("Source Bank"), srv.NewOrganization("Dest Lender")
-	cxn = srv.CreateConnection(src, dst)
-	inq = srv.CreateInquiry(src)
-	client, err := srv.NewClient(src)
-	if err != nil {
-		log.Fatal(err)
-	}
-	return srv, client, cxn, inq
+	srv, source, _, cxn, inq := exampleConnection()
+	return srv, mustClient(srv, source), cxn, inq
 }
 
 // List ranges over every token, fetching pages lazily: here two pages of two.

@@ -88,26 +88,24 @@ func readmeErrors(ctx context.Context, client *connect.Client, id string) {
 	}
 }
 
-func readmeTesting(ctx context.Context) (*connect.ShareToken, error) {
+// TestShareOverConnecttest is README's "Testing your integration" snippet.
+func TestShareOverConnecttest(t *testing.T) {
 	srv := connecttest.NewServer()
 	defer srv.Close()
 	source, dest := srv.NewOrganization("source"), srv.NewOrganization("destination")
 	cxn := srv.CreateConnection(source, dest)
 	inq := srv.CreateInquiry(source)
-	client, _ := connect.New(source.APIKey, connect.WithBaseURL(srv.URL))
-	tok, _ := client.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: cxn, SourceID: inq})
-	return tok, nil
-}
-
-// Example_readmeTesting runs README's "Testing your integration" snippet.
-func Example_readmeTesting() {
-	tok, err := readmeTesting(context.Background())
+	client, err := srv.NewClient(source)
 	if err != nil {
-		fmt.Println(err)
-		return
+		t.Fatal(err)
 	}
-	fmt.Println(tok.Status, tok.Direction, tok.Source.Type)
-	// Output: created outbound inquiry
+	tok, err := client.ShareTokens.Create(context.Background(), connect.CreateShareTokenParams{ConnectionID: cxn, SourceID: inq})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.Status != connect.ShareTokenCreated || tok.Direction != connect.Outbound {
+		t.Errorf("token %s is %s %s, want created outbound", tok.ID, tok.Status, tok.Direction)
+	}
 }
 
 // A Create whose every attempt lost its answer after Persona committed the token: the
@@ -119,7 +117,7 @@ func ExampleRequestError() {
 	defer srv.Close()
 	source, dest := srv.NewOrganization("source"), srv.NewOrganization("destination")
 	params := connect.CreateShareTokenParams{ConnectionID: srv.CreateConnection(source, dest), SourceID: srv.CreateInquiry(source)}
-	client, err := connect.New(source.APIKey, connect.WithBaseURL(srv.URL), connect.WithRetryBackoff(time.Millisecond, 10*time.Millisecond))
+	client, err := srv.NewClient(source, connect.WithRetryBackoff(time.Millisecond, 10*time.Millisecond))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -21,7 +21,7 @@ func ExampleWebhookHandler_Replay() {
 	srv.CreateInquiry(org) // two inquiries complete while the endpoint is down
 	srv.Advance(time.Minute)
 	srv.CreateInquiry(org)
-	client, err := connect.New(org.APIKey, connect.WithBaseURL(srv.URL))
+	client, err := srv.NewClient(org)
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -3,6 +3,7 @@ package connect_test
 import (
 	"context"
 	"fmt"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"time"
@@ -16,31 +17,18 @@ import (
 // against Persona, the handler is mounted on the URL of a webhook subscribed to
 // inquiry.completed.
 func ExampleAutoShare() {
-	persona := connecttest.NewServer()
+	persona, bank, _, cxn, _ := exampleConnection()
 	defer persona.Close()
-	bank, lender := persona.NewOrganization("Acme Bank"), persona.NewOrganization("Beta Lending")
-	cxn := persona.CreateConnection(bank, lender)
-	client, err := connect.New(bank.APIKey, connect.WithBaseURL(persona.URL))
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
+	client := mustClient(persona, bank)
 
 	// The bank's webhook endpoint: the handler is mounted once Persona has issued the
 	// secret that its verifier needs.
-	mux := http.NewServeMux()
-	endpoint := httptest.NewServer(mux)
+	endpoint, mux, verifier := exampleEndpoint(persona, bank, connect.EventInquiryCompleted)
 	defer endpoint.Close()
-	secret := persona.AddWebhook(bank, endpoint.URL+"/webhooks/persona", connect.EventInquiryCompleted)
-	verifier, err := connect.NewVerifier([]string{secret})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
 
 	shared := make(chan *connect.ShareToken, 1)
 	h := connect.NewWebhookHandler(verifier)
-	err = connect.AutoShare(h, client, connect.AutoShareConfig{
+	err := connect.AutoShare(h, client, connect.AutoShareConfig{
 		ConnectionID: cxn,
 		ExpiresIn:    7 * 24 * time.Hour,
 		Shared: func(ctx context.Context, ev *connect.Event, tok *connect.ShareToken) error {
@@ -77,30 +65,16 @@ func ExampleAutoShare() {
 // handler is mounted on the URL of a webhook subscribed to
 // connect/share-token.inbound-created and connect/share-token.inbound-redeemed.
 func ExampleAutoRedeem() {
-	persona := connecttest.NewServer()
+	persona, bank, lender, cxn, inq := exampleConnection()
 	defer persona.Close()
-	bank, lender := persona.NewOrganization("Acme Bank"), persona.NewOrganization("Beta Lending")
-	cxn := persona.CreateConnection(bank, lender)
-	lenderClient, err := connect.New(lender.APIKey, connect.WithBaseURL(persona.URL))
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
+	lenderClient := mustClient(persona, lender)
 
-	mux := http.NewServeMux()
-	endpoint := httptest.NewServer(mux)
+	endpoint, mux, verifier := exampleEndpoint(persona, lender, connect.EventShareTokenInboundCreated, connect.EventShareTokenInboundRedeemed)
 	defer endpoint.Close()
-	secret := persona.AddWebhook(lender, endpoint.URL+"/webhooks/persona",
-		connect.EventShareTokenInboundCreated, connect.EventShareTokenInboundRedeemed)
-	verifier, err := connect.NewVerifier([]string{secret})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
 
 	redeemed := make(chan *connect.ShareToken, 1)
 	h := connect.NewWebhookHandler(verifier)
-	err = connect.AutoRedeem(h, lenderClient, connect.AutoRedeemConfig{
+	err := connect.AutoRedeem(h, lenderClient, connect.AutoRedeemConfig{
 		// No Params: every token is cloned into a new object. Return a DestinationID
 		// (and FieldMappings) to hydrate one of yours instead.
 		Redeemed: func(ctx context.Context, ev *connect.Event, tok *connect.ShareToken) error {
@@ -118,13 +92,8 @@ func ExampleAutoRedeem() {
 	mux.Handle("POST /webhooks/persona", h)
 
 	// The bank shares an inquiry.
-	bankClient, err := connect.New(bank.APIKey, connect.WithBaseURL(persona.URL))
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	offered, err := bankClient.ShareTokens.Create(context.Background(), connect.CreateShareTokenParams{
-		ConnectionID: cxn, SourceID: persona.CreateInquiry(bank),
+	offered, err := mustClient(persona, bank).ShareTokens.Create(context.Background(), connect.CreateShareTokenParams{
+		ConnectionID: cxn, SourceID: inq,
 	})
 	if err != nil {
 		fmt.Println(err)
@@ -140,4 +109,17 @@ func ExampleAutoRedeem() {
 	// Output:
 	// the offered token: true
 	// redeemed by clone into a new inquiry
+}
+
+// exampleEndpoint is a webhook endpoint of org on loopback, subscribed to events on the
+// fake: mount the handler on mux at POST /webhooks/persona, with verifier, made with the
+// secret the fake issued.
+func exampleEndpoint(persona *connecttest.Server, org *connecttest.Organization, events ...connect.EventName) (*httptest.Server, *http.ServeMux, *connect.Verifier) {
+	mux := http.NewServeMux()
+	endpoint := httptest.NewServer(mux)
+	verifier, err := connect.NewVerifier([]string{persona.AddWebhook(org, endpoint.URL+"/webhooks/persona", events...)})
+	if err != nil {
+		log.Fatal(err)
+	}
+	return endpoint, mux, verifier
 }

@@ -16,17 +16,6 @@ type Operation struct {
 	Route string
 }
 
-// Routes of the typed services' operations.
-const (
-	routeShareTokens  = shareTokensPath
-	routeShareToken   = shareTokensPath + "/{id}"
-	routeConnections  = connectionsPath
-	routeConnection   = connectionsPath + "/{id}"
-	routeEvents       = eventsPath
-	routeEvent        = eventsPath + "/{id}"
-	routeRotateSecret = webhooksPath + "/{id}/rotate-secret"
-)
-
 // operationKey and attemptKey are the context keys of the SDK's request metadata;
 // unexported types, so no other package can set or shadow them.
 type (

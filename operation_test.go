@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"regexp"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,40 +13,6 @@ import (
 	"github.com/persona-connect/connect-go/connecttest"
 )
 
-// seenRequest is what a transport learns from a request's context.
-type seenRequest struct {
-	Method, Path string
-	Op           connect.Operation
-	HasOp        bool
-	Attempt      int
-}
-
-// operationRecorder is a RoundTripper that records each request's Operation and
-// attempt, as a tracing transport would read them.
-type operationRecorder struct {
-	mu   sync.Mutex
-	seen []seenRequest
-	base http.RoundTripper
-}
-
-func (o *operationRecorder) RoundTrip(r *http.Request) (*http.Response, error) {
-	op, hasOp := connect.OperationFromContext(r.Context())
-	attempt, _ := connect.AttemptFromContext(r.Context())
-	o.mu.Lock()
-	o.seen = append(o.seen, seenRequest{Method: r.Method, Path: r.URL.Path, Op: op, HasOp: hasOp, Attempt: attempt})
-	o.mu.Unlock()
-	return o.base.RoundTrip(r)
-}
-
-// take returns the requests recorded since the last take.
-func (o *operationRecorder) take() []seenRequest {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	out := o.seen
-	o.seen = nil
-	return out
-}
-
 // idLike matches anything that looks like one of Persona's ids.
 var idLike = regexp.MustCompile(`[a-z]+_[A-Za-z0-9]{6,}`)
 
@@ -55,23 +20,12 @@ var idLike = regexp.MustCompile(`[a-z]+_[A-Za-z0-9]{6,}`)
 // never an id) and its attempt number.
 func TestEveryRequestCarriesItsOperation(t *testing.T) {
 	t.Parallel()
-	srv := connecttest.NewServer(connecttest.WithRedeemDelay(0))
-	t.Cleanup(srv.Close)
-	src, dst := srv.NewOrganization("Source"), srv.NewOrganization("Destination")
-	cxn := srv.CreateConnection(src, dst)
-	inq := srv.CreateInquiry(src)
-	secret := srv.AddWebhook(src, "http://127.0.0.1:1/never", connect.EventInquiryApproved)
-	rec := &operationRecorder{base: &http.Transport{}}
-	t.Cleanup(rec.base.(*http.Transport).CloseIdleConnections)
-	client := func(o *connecttest.Organization) *connect.Client {
-		c, err := srv.NewClient(o, connect.WithHTTPClient(&http.Client{Transport: rec}),
-			connect.WithRetryBackoff(time.Millisecond, time.Millisecond), connect.WithPollInterval(time.Millisecond))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
-	s, d := client(src), client(dst)
+	srv := newPersona(t, connecttest.WithRedeemDelay(0))
+	cxn, inq := srv.cxn, srv.inq
+	secret := srv.AddWebhook(srv.src, "http://127.0.0.1:1/never", connect.EventInquiryApproved)
+	opts := []connect.Option{connect.WithRetryBackoff(time.Millisecond, time.Millisecond), connect.WithPollInterval(time.Millisecond)}
+	s, rec := logClient(t, srv.Server, srv.src, opts...)
+	d, destRec := logClient(t, srv.Server, srv.dst, opts...)
 	ctx := ctxT(t)
 	var tok *connect.ShareToken
 	must := func(err error) {
@@ -127,16 +81,17 @@ func TestEveryRequestCarriesItsOperation(t *testing.T) {
 			must(err)
 		}},
 	}
+	both := func() []wireEntry { return append(rec.take(), destRec.take()...) }
 	for _, st := range steps {
-		rec.take()
+		both()
 		st.call()
-		seen := rec.take()
+		seen := both()
 		if len(seen) == 0 {
 			t.Errorf("%s sent no request", st.name)
 		}
 		for _, r := range seen {
 			if !r.HasOp || r.Op != (connect.Operation{Name: st.name, Route: st.route}) {
-				t.Errorf("%s: %s %s carries %+v (present %v), want %s %s", st.name, r.Method, r.Path, r.Op, r.HasOp, st.name, st.route)
+				t.Errorf("%s: %s %s carries %+v (present %v), want %s %s", st.name, r.Method, r.Route, r.Op, r.HasOp, st.name, st.route)
 			}
 			if r.Attempt != 1 {
 				t.Errorf("%s: attempt %d, want 1", st.name, r.Attempt)
@@ -163,7 +118,7 @@ func TestEveryRequestCarriesItsOperation(t *testing.T) {
 	}
 	for _, p := range pages {
 		if p.Op.Name != "ShareTokens.List" {
-			t.Errorf("page %s carries %+v", p.Path, p.Op)
+			t.Errorf("page %s carries %+v", p.Route, p.Op)
 		}
 	}
 	srv.FailNext(http.MethodGet, "/connect/share-tokens/*", 2, http.StatusServiceUnavailable)

@@ -12,6 +12,29 @@ import (
 	"github.com/persona-connect/connect-go/internal/jsonapi"
 )
 
+// listParams is the params type of a List: a struct whose query method validates it
+// and encodes its filters, before any I/O.
+type listParams[P any] interface {
+	*P
+	query() (url.Values, error)
+}
+
+// listResources is the body of every List: params (nil for none) is copied, so that changing it
+// after the call has no effect; its query is built before any I/O and bad params are
+// the only pair of the iterator; then the pages of path are fetched lazily as operation
+// name, whose route is path.
+func listResources[P any, PP listParams[P], W, T any](ctx context.Context, c *Client, name, path string, params *P, opts []RequestOption, decode func(*W) (T, error)) iter.Seq2[T, error] {
+	var p P
+	if params != nil {
+		p = *params
+	}
+	q, err := PP(&p).query()
+	if err != nil {
+		return failedSeq[T](err)
+	}
+	return paginate(withOperation(ctx, name, path), c, path, q, opts, decode)
+}
+
 // paginate returns a lazy iterator over every resource of a list endpoint. No request is
 // sent until the range starts; each page is fetched when the previous one has been
 // yielded, so memory holds one page. It follows links.next (resolved against the base

@@ -1,99 +1,57 @@
 package connect_test
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/jarcoal/httpmock"
 
 	connect "github.com/persona-connect/connect-go"
 )
 
-// listServer serves /api/v1/connect/share-tokens in pages: pages[cursor] lists the ids
-// of the page that page[after]=cursor asks for ("" for the first page); next[cursor]
-// is that page's links.next (a relative link to the following cursor when absent,
-// null on the last page).
-type listServer struct {
-	*httptest.Server
-	pages   map[string][]string
-	next    map[string]string
+// listLog records the queries a paged list was asked with.
+type listLog struct {
 	mu      sync.Mutex
 	queries []url.Values
 }
 
-func newListServer(t testing.TB, pages map[string][]string, next map[string]string, tlsServer bool) *listServer {
-	t.Helper()
-	s := &listServer{pages: pages, next: next}
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		s.queries = append(s.queries, r.URL.Query())
-		s.mu.Unlock()
-		if r.URL.Path != "/api/v1/connect/share-tokens" {
-			http.Error(w, `{"errors":[{"title":"Record not found"}]}`, http.StatusNotFound)
-			return
-		}
+func (l *listLog) requests() []url.Values {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]url.Values(nil), l.queries...)
+}
+
+// servePages answers the share token list on mt in pages: pages[cursor] lists the ids
+// of the page that page[after]=cursor asks for ("" for the first page); next[cursor]
+// is that page's links.next (when absent, a relative link to the following cursor if
+// that page exists, else null). It returns the log of the pages asked for.
+func servePages(mt *httpmock.MockTransport, pages map[string][]string, next map[string]string) *listLog {
+	log := &listLog{}
+	mt.RegisterResponder(http.MethodGet, mockURL("/connect/share-tokens"), func(r *http.Request) (*http.Response, error) {
+		log.mu.Lock()
+		log.queries = append(log.queries, r.URL.Query())
+		log.mu.Unlock()
 		cursor := r.URL.Query().Get("page[after]")
-		ids := s.pages[cursor]
+		ids := pages[cursor]
 		data := make([]map[string]any, 0, len(ids))
 		for _, id := range ids {
 			data = append(data, map[string]any{"type": "connect/share-token", "id": id, "attributes": map[string]any{"status": "created"}})
 		}
-		var next any
-		if n, ok := s.next[cursor]; ok {
-			next = n
-		} else if len(ids) > 0 && s.pages[ids[len(ids)-1]] != nil {
-			next = "/api/v1/connect/share-tokens?page%5Bafter%5D=" + ids[len(ids)-1]
+		var link any
+		if n, ok := next[cursor]; ok {
+			link = n
+		} else if len(ids) > 0 && pages[ids[len(ids)-1]] != nil {
+			link = "/api/v1/connect/share-tokens?page%5Bafter%5D=" + ids[len(ids)-1]
 		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{"data": data, "links": map[string]any{"prev": nil, "next": next}})
+		return httpmock.NewJsonResponse(http.StatusOK, map[string]any{"data": data, "links": map[string]any{"prev": nil, "next": link}})
 	})
-	if tlsServer {
-		s.Server = httptest.NewTLSServer(h)
-	} else {
-		s.Server = httptest.NewServer(h)
-	}
-	t.Cleanup(s.Close)
-	return s
-}
-
-func (s *listServer) requests() []url.Values {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]url.Values(nil), s.queries...)
-}
-
-// originGuard is a transport that records every request's origin and refuses (and
-// reports) any to an origin other than allowed: nothing may be sent there.
-type originGuard struct {
-	t       *testing.T
-	base    http.RoundTripper
-	allowed string // scheme://host:port
-}
-
-func (g originGuard) RoundTrip(r *http.Request) (*http.Response, error) {
-	if origin := r.URL.Scheme + "://" + r.URL.Host; origin != g.allowed {
-		g.t.Errorf("request sent to %s, only %s is allowed", origin, g.allowed)
-		return nil, errors.New("origin guard: refused")
-	}
-	return g.base.RoundTrip(r)
-}
-
-func (s *listServer) client(t *testing.T) *connect.Client {
-	t.Helper()
-	c, err := connect.New(testAPIKey,
-		connect.WithBaseURL(s.URL+"/api/v1"),
-		connect.WithHTTPClient(&http.Client{Transport: originGuard{t: t, base: s.Client().Transport, allowed: s.URL}}))
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	return c
+	return log
 }
 
 func tokenIDs(toks []*connect.ShareToken) []string {
@@ -114,9 +72,10 @@ var threePages = map[string][]string{
 // are kept on every request.
 func TestListFollowsPagesKeepingFilters(t *testing.T) {
 	t.Parallel()
-	srv := newListServer(t, threePages, nil, false)
+	c, mt := setup(t)
+	srv := servePages(mt, threePages, nil)
 	params := &connect.ListShareTokensParams{ConnectionID: "cxn_1", Status: connect.ShareTokenCreated, Direction: connect.Outbound, PageSize: 2}
-	seq := srv.client(t).ShareTokens.List(ctxT(t), params)
+	seq := c.ShareTokens.List(ctxT(t), params)
 	params.Status = connect.ShareTokenFailed // List copied its params: no effect
 	got, err := collectAll(seq)
 	if err != nil {
@@ -127,7 +86,7 @@ func TestListFollowsPagesKeepingFilters(t *testing.T) {
 	}
 	reqs := srv.requests()
 	if len(reqs) != 3 {
-		t.Fatalf("server saw %d requests, want 3", len(reqs))
+		t.Fatalf("Persona saw %d requests, want 3", len(reqs))
 	}
 	for i, q := range reqs {
 		want := url.Values{
@@ -147,10 +106,11 @@ func TestListFollowsPagesKeepingFilters(t *testing.T) {
 // range starts.
 func TestListIsLazy(t *testing.T) {
 	t.Parallel()
-	srv := newListServer(t, threePages, nil, false)
-	seq := srv.client(t).ShareTokens.List(ctxT(t), nil)
+	c, mt := setup(t)
+	srv := servePages(mt, threePages, nil)
+	seq := c.ShareTokens.List(ctxT(t), nil)
 	if n := len(srv.requests()); n != 0 {
-		t.Fatalf("server saw %d requests before the range started, want 0", n)
+		t.Fatalf("Persona saw %d requests before the range started, want 0", n)
 	}
 	var seen []string
 	for tok, err := range seq {
@@ -166,25 +126,25 @@ func TestListIsLazy(t *testing.T) {
 		t.Errorf("ids mismatch (-want +got):\n%s", diff)
 	}
 	if n := len(srv.requests()); n != 2 {
-		t.Errorf("server saw %d requests after a break on page 2, want 2", n)
+		t.Errorf("Persona saw %d requests after a break on page 2, want 2", n)
 	}
 	// The sequence can be ranged again: it starts over.
 	if _, err := collectAll(seq); err != nil {
 		t.Fatalf("second range: %v", err)
 	}
 	if n := len(srv.requests()); n != 5 {
-		t.Errorf("server saw %d requests after a second full range, want 5", n)
+		t.Errorf("Persona saw %d requests after a second full range, want 5", n)
 	}
 }
 
 // An empty page ends the listing even when it carries a next link.
 func TestListStopsOnEmptyPage(t *testing.T) {
 	t.Parallel()
-	srv := newListServer(t,
+	c, mt := setup(t)
+	srv := servePages(mt,
 		map[string][]string{"": {"cnst_1"}, "cnst_1": {}},
-		map[string]string{"": "/api/v1/connect/share-tokens?page%5Bafter%5D=cnst_1", "cnst_1": "/api/v1/connect/share-tokens?page%5Bafter%5D=cnst_9"},
-		false)
-	got, err := collectAll(srv.client(t).ShareTokens.List(ctxT(t), nil))
+		map[string]string{"": "/api/v1/connect/share-tokens?page%5Bafter%5D=cnst_1", "cnst_1": "/api/v1/connect/share-tokens?page%5Bafter%5D=cnst_9"})
+	got, err := collectAll(c.ShareTokens.List(ctxT(t), nil))
 	if err != nil {
 		t.Fatalf("List: %v", err)
 	}
@@ -192,52 +152,30 @@ func TestListStopsOnEmptyPage(t *testing.T) {
 		t.Errorf("ids mismatch (-want +got):\n%s", diff)
 	}
 	if n := len(srv.requests()); n != 2 {
-		t.Errorf("server saw %d requests, want 2", n)
+		t.Errorf("Persona saw %d requests, want 2", n)
 	}
 }
 
-// A next link to another origin is refused, and nothing is sent there: the request
-// would carry the API key to a host the caller never configured.
+// A next link to another origin is refused, and nothing is sent there (a request
+// anywhere but the list fails the test): it would carry the API key to a host the
+// caller never configured.
 func TestListRefusesNextLinkToAnotherOrigin(t *testing.T) {
 	t.Parallel()
-	// other counts what reaches another server on another port.
-	var otherHits sync.Map
-	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		otherHits.Store(r.URL.String(), r.Header.Get("Authorization"))
-		_, _ = w.Write([]byte(`{"data":[],"links":{"next":null}}`))
-	}))
-	t.Cleanup(other.Close)
-
-	tests := []struct {
-		name string
-		tls  bool
-		next func(self *url.URL) string
-	}{
-		{"another port", false, func(*url.URL) string {
-			return other.URL + "/api/v1/connect/share-tokens?page%5Bafter%5D=cnst_1"
-		}},
-		{"another host, same port", false, func(self *url.URL) string {
-			return "http://localhost:" + self.Port() + "/api/v1/connect/share-tokens?page%5Bafter%5D=cnst_1"
-		}},
-		{"another scheme, same host and port", true, func(self *url.URL) string {
-			return "http://" + self.Host + "/api/v1/connect/share-tokens?page%5Bafter%5D=cnst_1"
-		}},
-		{"protocol-relative link", false, func(*url.URL) string {
-			return "//" + strings.TrimPrefix(other.URL, "http://") + "/api/v1/connect/share-tokens?page%5Bafter%5D=cnst_1"
-		}},
-		{"same origin, outside the base path", false, func(*url.URL) string {
-			return "/other/connect/share-tokens?page%5Bafter%5D=cnst_1"
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+	const page2 = "/api/v1/connect/share-tokens?page%5Bafter%5D=cnst_1"
+	for name, next := range map[string]string{
+		"another port":                       "https://api.persona.test:8443" + page2,
+		"another host":                       "https://elsewhere.test" + page2,
+		"another scheme, same host and port": "http://api.persona.test:443" + page2,
+		"protocol-relative link":             "//elsewhere.test" + page2,
+		"same origin, outside the base path": "/other/connect/share-tokens?page%5Bafter%5D=cnst_1",
+	} {
+		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			srv := newListServer(t, map[string][]string{"": {"cnst_1"}, "cnst_1": {"cnst_2"}}, map[string]string{}, tt.tls)
-			self, _ := url.Parse(srv.URL)
-			srv.next[""] = tt.next(self)
+			c, mt := setup(t)
+			srv := servePages(mt, map[string][]string{"": {"cnst_1"}, "cnst_1": {"cnst_2"}}, map[string]string{"": next})
 			var got []string
 			var listErr error
-			for tok, err := range srv.client(t).ShareTokens.List(ctxT(t), nil) {
+			for tok, err := range c.ShareTokens.List(ctxT(t), nil) {
 				if err != nil {
 					listErr = err
 					continue // the error is the last pair; a further one would be a bug
@@ -254,14 +192,10 @@ func TestListRefusesNextLinkToAnotherOrigin(t *testing.T) {
 				t.Errorf("error text contains the API key: %v", listErr)
 			}
 			if n := len(srv.requests()); n != 1 {
-				t.Errorf("configured server saw %d requests, want 1", n)
+				t.Errorf("Persona saw %d requests, want 1", n)
 			}
 		})
 	}
-	otherHits.Range(func(k, v any) bool {
-		t.Errorf("other server received %v (Authorization %q)", k, v)
-		return true
-	})
 }
 
 func TestListPageSize(t *testing.T) {
@@ -284,23 +218,25 @@ func TestListPageSize(t *testing.T) {
 	for _, size := range []int{1, 100} {
 		t.Run(fmt.Sprint("valid ", size), func(t *testing.T) {
 			t.Parallel()
-			c, rec := newRecordingClient(t, http.StatusOK, []byte(`{"data":[],"links":{"next":null}}`))
+			c, mt := setup(t)
+			srv := servePages(mt, nil, nil)
 			if err := firstErr(c.ShareTokens.List(ctxT(t), &connect.ListShareTokensParams{PageSize: size}), 0); err != nil {
 				t.Fatalf("List: %v", err)
 			}
-			if got := rec.only(t).URL.Query().Get("page[size]"); got != fmt.Sprint(size) {
-				t.Errorf("page[size] = %q, want %d", got, size)
+			if diff := cmp.Diff([]url.Values{{"page[size]": {fmt.Sprint(size)}}}, srv.requests()); diff != "" {
+				t.Errorf("queries (-want +got):\n%s", diff)
 			}
 		})
 	}
 	t.Run("zero omits page[size]", func(t *testing.T) {
 		t.Parallel()
-		c, rec := newRecordingClient(t, http.StatusOK, []byte(`{"data":[],"links":{"next":null}}`))
+		c, mt := setup(t)
+		srv := servePages(mt, nil, nil)
 		if err := firstErr(c.ShareTokens.List(ctxT(t), &connect.ListShareTokensParams{}), 0); err != nil {
 			t.Fatalf("List: %v", err)
 		}
-		if q := rec.only(t).URL.Query(); q.Has("page[size]") {
-			t.Errorf("page[size] sent for PageSize 0: %v", q)
+		if diff := cmp.Diff([]url.Values{{}}, srv.requests()); diff != "" {
+			t.Errorf("queries for PageSize 0 (-want +got):\n%s", diff)
 		}
 	})
 }
@@ -309,13 +245,13 @@ func TestListPageSize(t *testing.T) {
 // instead of listing the same tokens forever.
 func TestListStopsOnCyclingNextLinks(t *testing.T) {
 	t.Parallel()
-	srv := newListServer(t,
+	c, mt := setup(t)
+	servePages(mt,
 		map[string][]string{"": {"cnst_a"}, "cnst_a": {"cnst_b"}, "cnst_b": {"cnst_a"}},
-		map[string]string{"cnst_b": "/api/v1/connect/share-tokens?page%5Bafter%5D=cnst_a"},
-		false)
+		map[string]string{"cnst_b": "/api/v1/connect/share-tokens?page%5Bafter%5D=cnst_a"})
 	var ids []string
 	var lastErr error
-	for tok, err := range srv.client(t).ShareTokens.List(ctxT(t), nil) {
+	for tok, err := range c.ShareTokens.List(ctxT(t), nil) {
 		if err != nil {
 			lastErr = err
 			break
@@ -358,24 +294,15 @@ func TestListCycleCheckNormalisesNextLinks(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			var mu sync.Mutex
+			c, mt := setup(t)
 			served := 0
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				mu.Lock()
-				served++
-				n := served
-				mu.Unlock()
-				w.Header().Set("Content-Type", "application/json")
-				_ = json.NewEncoder(w).Encode(map[string]any{
+			mt.RegisterResponder(http.MethodGet, mockURL("/connect/share-tokens"), func(*http.Request) (*http.Response, error) {
+				served++ // one page at a time
+				return httpmock.NewJsonResponse(http.StatusOK, map[string]any{
 					"data":  []any{map[string]any{"type": "connect/share-token", "id": "cnst_x", "attributes": map[string]any{"status": "created"}}},
-					"links": map[string]any{"next": tt.next(n)},
+					"links": map[string]any{"next": tt.next(served)},
 				})
-			}))
-			defer srv.Close()
-			c, err := connect.New(testAPIKey, connect.WithBaseURL(srv.URL+"/api/v1"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			})
 			listed := 0
 			var lastErr error
 			for _, err := range c.ShareTokens.List(ctxT(t), nil) {

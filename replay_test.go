@@ -18,11 +18,9 @@ import (
 func TestReplay(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	srv := connecttest.NewServer()
-	t.Cleanup(srv.Close)
-	src, dst := srv.NewOrganization("Source"), srv.NewOrganization("Destination")
-	cxn := srv.CreateConnection(src, dst)
-	before := srv.CreateInquiry(src) // before since: never replayed
+	srv := newPersona(t)
+	src, cxn := srv.src, srv.cxn
+	before := srv.inq // before since: never replayed
 	srv.Advance(time.Second)
 	since := srv.Now()
 	var inqs []string
@@ -30,7 +28,7 @@ func TestReplay(t *testing.T) {
 		srv.Advance(time.Second)
 		inqs = append(inqs, srv.CreateInquiry(src))
 	}
-	c, err := connect.New(src.APIKey, connect.WithBaseURL(srv.URL))
+	c, err := srv.NewClient(src)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +86,7 @@ func TestReplayInProgressStops(t *testing.T) {
 	since := srv.Now()
 	srv.Advance(time.Second)
 	srv.CreateInquiry(org)
-	c, err := connect.New(org.APIKey, connect.WithBaseURL(srv.URL))
+	c, err := srv.NewClient(org)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,10 +113,7 @@ func TestReplayInProgressStops(t *testing.T) {
 
 func TestReplayRefusesBadArguments(t *testing.T) {
 	t.Parallel()
-	c, err := connect.New("key_test", connect.WithBaseURL("http://127.0.0.1:1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := noIOClient(t)
 	h := connect.NewWebhookHandler(nil)
 	if _, err := h.Replay(context.Background(), nil, time.Now()); !errors.Is(err, connect.ErrInvalidParams) {
 		t.Errorf("nil events: %v", err)

@@ -303,12 +303,11 @@ func decodeBody(resp *http.Response, out any) error {
 		return fail(false, fmt.Errorf("body larger than %d bytes", maxSuccessBody))
 	}
 	// We ask for kebab keys, but a decoder that also reads camel and snake keeps
-	// working whatever a proxy or a future API version does; KebabKeys costs one
-	// scan and no allocation when the keys are kebab already.
+	// working whatever a proxy or a future API version does.
 	if d, ok := out.(bodyDecoder); ok {
 		err = d.decodeBody(buf.Bytes()) // Client.Do's targets (do.go)
 	} else {
-		err = json.Unmarshal(jsonapi.KebabKeys(buf.Bytes()), out)
+		err = jsonapi.Unmarshal(buf.Bytes(), out)
 	}
 	if err != nil {
 		return fail(false, err)
@@ -391,6 +390,46 @@ func send[W, T any](ctx context.Context, c *Client, method, path string, query u
 		return zero, cl.failure(err)
 	}
 	return v, nil
+}
+
+// idKind is what the id of one kind of resource must look like, and where the calls on
+// one such resource go.
+type idKind struct {
+	field    string   // how an error names the id: "share token id"
+	prefixes []string // what it starts with: cnst_
+	path     string   // the collection, relative to the base URL: /connect/share-tokens
+	route    string   // path + "/{id}", made once: a GET's route costs no allocation
+}
+
+// newIDKind is the idKind of ids named field, starting with one of prefixes, of the
+// collection at path.
+func newIDKind(field string, prefixes []string, path string) idKind {
+	return idKind{field: field, prefixes: prefixes, path: path, route: path + "/{id}"}
+}
+
+// sendByID runs a call on the resource of kind with id as operation name: the id is
+// checked first (so it holds nothing that needs escaping in the path and is no dot
+// segment), then body (nil for a bodiless call) checks its params and builds the
+// request body, all before any I/O. The operation's route is the call's path with
+// {id} for the id.
+func sendByID[W, T any](ctx context.Context, c *Client, kind idKind, name, method, id, action string, query url.Values, body func() (any, error), opts []RequestOption, decode func(*W) (T, error)) (T, error) {
+	var zero T
+	if err := validateID(kind.field, id, kind.prefixes); err != nil {
+		return zero, err
+	}
+	var b any
+	if body != nil {
+		var err error
+		if b, err = body(); err != nil {
+			return zero, err
+		}
+	}
+	route := kind.route
+	if action != "" {
+		route += action
+	}
+	ctx = withOperation(ctx, name, route)
+	return send(ctx, c, method, kind.path+"/"+id+action, query, b, opts, decode)
 }
 
 // errNoData is a 2xx answer whose document has no data member, or a null one.

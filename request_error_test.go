@@ -11,52 +11,29 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/jarcoal/httpmock"
 
 	connect "github.com/persona-connect/connect-go"
+	"github.com/persona-connect/connect-go/connecttest"
 )
-
-// cutBody answers status with Content-Length for the whole of body, sends the first
-// half and closes the connection: the client reads io.ErrUnexpectedEOF mid-body.
-func cutBody(status int, body string) http.HandlerFunc {
-	return func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-		w.WriteHeader(status)
-		_, _ = io.WriteString(w, body[:len(body)/2])
-		w.(http.Flusher).Flush()
-		conn, _, err := w.(http.Hijacker).Hijack()
-		if err != nil {
-			panic(err)
-		}
-		_ = conn.Close()
-	}
-}
-
-// holdUntilCancelled tells the test the request arrived, then waits until the client
-// goes away: the request was sent, its outcome is unknown to the client.
-func holdUntilCancelled(arrived chan<- struct{}) http.HandlerFunc {
-	return func(_ http.ResponseWriter, r *http.Request) {
-		arrived <- struct{}{}
-		<-r.Context().Done()
-	}
-}
 
 func TestPostFailuresCarryTheIdempotencyKey(t *testing.T) {
 	t.Parallel()
-	created := string(specFixture(t, "connect-share-token.json"))
+	created := specFixture(t, "connect-share-token.json")
 	tests := []struct {
 		name     string
-		steps    []http.HandlerFunc
-		attempts int  // requests the server saw
+		answer   httpmock.Responder
+		attempts int  // requests Persona saw
 		unknown  bool // errors.Is(err, ErrOutcomeUnknown)
 		check    func(t *testing.T, err error)
 	}{
 		{
-			name: "connection dropped on every attempt", steps: []http.HandlerFunc{dropConnection},
+			name: "connection dropped on every attempt", answer: dropConnection,
 			attempts: 3, unknown: true,
 			check: func(t *testing.T, err error) {
 				// The transport error is still there for code that inspects it.
@@ -71,7 +48,7 @@ func TestPostFailuresCarryTheIdempotencyKey(t *testing.T) {
 			},
 		},
 		{
-			name: "201 body breaks off on every attempt", steps: []http.HandlerFunc{cutBody(http.StatusCreated, created)},
+			name: "201 body breaks off on every attempt", answer: cutBody(http.StatusCreated, created),
 			attempts: 3, unknown: true,
 			check: func(t *testing.T, err error) {
 				if !errors.Is(err, io.ErrUnexpectedEOF) {
@@ -80,7 +57,7 @@ func TestPostFailuresCarryTheIdempotencyKey(t *testing.T) {
 			},
 		},
 		{
-			name: "201 that is not JSON", steps: []http.HandlerFunc{respond(http.StatusCreated, "<html>ok</html>")},
+			name: "201 that is not JSON", answer: respond(http.StatusCreated, []byte("<html>ok</html>")),
 			attempts: 1, unknown: true,
 			check: func(t *testing.T, err error) {
 				var se *json.SyntaxError
@@ -89,10 +66,10 @@ func TestPostFailuresCarryTheIdempotencyKey(t *testing.T) {
 				}
 			},
 		},
-		{name: "201 without data", steps: []http.HandlerFunc{respond(http.StatusCreated, `{"data":null}`)}, attempts: 1, unknown: true},
-		{name: "201 with a token without id", steps: []http.HandlerFunc{respond(http.StatusCreated, `{"data":{"type":"connect/share-token","attributes":{}}}`)}, attempts: 1, unknown: true},
+		{name: "201 without data", answer: respond(http.StatusCreated, []byte(`{"data":null}`)), attempts: 1, unknown: true},
+		{name: "201 with a token without id", answer: respond(http.StatusCreated, []byte(`{"data":{"type":"connect/share-token","attributes":{}}}`)), attempts: 1, unknown: true},
 		{
-			name: "dropped, then 503 until the retries ran out", steps: []http.HandlerFunc{dropConnection, respond(503, errorBody(503))},
+			name: "dropped, then 503 until the retries ran out", answer: httpmock.Responder(dropConnection).Then(respond(503, errorBody(503))),
 			attempts: 3, unknown: true,
 			check: func(t *testing.T, err error) {
 				var apiErr *connect.APIError
@@ -104,18 +81,20 @@ func TestPostFailuresCarryTheIdempotencyKey(t *testing.T) {
 		{
 			// Persona answered the retry with the same key: whatever attempt 1 did, this
 			// answer is the outcome.
-			name: "dropped, then 422", steps: []http.HandlerFunc{dropConnection, respond(422, errorBody(422))},
+			name: "dropped, then 422", answer: httpmock.Responder(dropConnection).Then(respond(422, errorBody(422))),
 			attempts: 2, unknown: false,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := newScriptServer(t, tt.steps...)
-			err := createToken(ctxT(t), srv.client(t))
-			recs := srv.records()
+			c, mt := setup(t)
+			var log attemptLog
+			mt.RegisterResponder(http.MethodPost, mockURL(createTokenPath), log.answer(t, tt.answer))
+			err := createToken(ctxT(t), c)
+			recs := log.all()
 			if len(recs) != tt.attempts {
-				t.Fatalf("server saw %d attempts, want %d (error %v)", len(recs), tt.attempts, err)
+				t.Fatalf("Persona saw %d attempts, want %d (error %v)", len(recs), tt.attempts, err)
 			}
 			if err == nil {
 				t.Fatal("Create succeeded")
@@ -162,13 +141,14 @@ func TestPostContextEndedAfterSending(t *testing.T) {
 		t.Run(cause.Error(), func(t *testing.T) {
 			t.Parallel()
 			arrived := make(chan struct{}, 1)
-			srv := newScriptServer(t, holdUntilCancelled(arrived))
+			c, mt := setup(t)
+			mt.RegisterResponder(http.MethodPost, mockURL(createTokenPath), holdUntilCancelled(arrived))
 			ctx := newEndingContext(cause)
 			go func() {
 				<-arrived
 				ctx.end()
 			}()
-			err := createToken(ctx, srv.client(t), connect.WithIdempotencyKey("order-42"))
+			err := createToken(ctx, c, connect.WithIdempotencyKey("order-42"))
 			if !errors.Is(err, cause) {
 				t.Errorf("errors.Is(%v, %v) = false", err, cause)
 			}
@@ -179,8 +159,8 @@ func TestPostContextEndedAfterSending(t *testing.T) {
 			if !errors.As(err, &reqErr) || reqErr.IdempotencyKey != "order-42" || reqErr.Attempts != 1 {
 				t.Fatalf("error = %#v, want a *RequestError with key order-42 after 1 attempt", err)
 			}
-			if got := len(srv.records()); got != 1 {
-				t.Errorf("server saw %d attempts, want 1", got)
+			if got := calls(mt, http.MethodPost, createTokenPath); got != 1 {
+				t.Errorf("Persona saw %d attempts, want 1", got)
 			}
 		})
 	}
@@ -190,10 +170,10 @@ func TestPostContextEndedAfterSending(t *testing.T) {
 // can have been applied.
 func TestPostContextEndedBeforeSending(t *testing.T) {
 	t.Parallel()
-	srv := newScriptServer(t, respond(http.StatusCreated, string(specFixture(t, "connect-share-token.json"))))
+	c := noIOClient(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err := createToken(ctx, srv.client(t), connect.WithIdempotencyKey("order-43"))
+	err := createToken(ctx, c, connect.WithIdempotencyKey("order-43"))
 	if !errors.Is(err, context.Canceled) || errors.Is(err, connect.ErrOutcomeUnknown) {
 		t.Errorf("error %v: want context.Canceled and not ErrOutcomeUnknown", err)
 	}
@@ -201,17 +181,13 @@ func TestPostContextEndedBeforeSending(t *testing.T) {
 	if !errors.As(err, &reqErr) || reqErr.IdempotencyKey != "order-43" || reqErr.Attempts != 0 {
 		t.Errorf("error = %#v, want a *RequestError with key order-43 after 0 attempts", err)
 	}
-	if got := len(srv.records()); got != 0 {
-		t.Errorf("server saw %d attempts, want 0", got)
-	}
 }
 
 // A server nobody listens on: every dial is refused, so nothing was sent.
 func TestPostConnectionRefusedIsNotUnknown(t *testing.T) {
 	t.Parallel()
-	srv := newScriptServer(t, respond(http.StatusCreated, "{}"))
-	c := srv.client(t)
-	srv.Close()
+	c, mt := setup(t)
+	mt.RegisterResponder(http.MethodPost, mockURL(createTokenPath), refuseConnection)
 	err := createToken(ctxT(t), c)
 	var reqErr *connect.RequestError
 	if !errors.As(err, &reqErr) || reqErr.Attempts != 3 || len(reqErr.IdempotencyKey) != 32 {
@@ -230,22 +206,23 @@ func TestPostConnectionRefusedIsNotUnknown(t *testing.T) {
 // changes nothing.
 func TestGetFailuresAreRequestErrors(t *testing.T) {
 	t.Parallel()
-	for name, step := range map[string]http.HandlerFunc{
+	for name, answer := range map[string]httpmock.Responder{
 		"dropped":   dropConnection,
-		"cut body":  cutBody(http.StatusOK, string(specFixture(t, "connect-share-token-redeemed.json"))),
-		"not JSON":  respond(http.StatusOK, "<html>"),
-		"null data": respond(http.StatusOK, `{"data":null}`),
+		"cut body":  cutBody(http.StatusOK, specFixture(t, "connect-share-token-redeemed.json")),
+		"not JSON":  respond(http.StatusOK, []byte("<html>")),
+		"null data": respond(http.StatusOK, []byte(`{"data":null}`)),
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			srv := newScriptServer(t, step)
-			err := getToken(ctxT(t), srv.client(t))
+			c, mt := setup(t)
+			mt.RegisterResponder(http.MethodGet, mockURL(getTokenPath), answer)
+			err := getToken(ctxT(t), c)
 			var reqErr *connect.RequestError
 			if !errors.As(err, &reqErr) || reqErr.Method != "GET" || reqErr.Path != "/connect/share-tokens/cnst_ABC123" || reqErr.IdempotencyKey != "" {
 				t.Fatalf("error = %#v, want a *RequestError for GET /connect/share-tokens/cnst_ABC123 without a key", err)
 			}
-			if reqErr.Attempts != len(srv.records()) {
-				t.Errorf("Attempts = %d, server saw %d", reqErr.Attempts, len(srv.records()))
+			if n := calls(mt, http.MethodGet, getTokenPath); reqErr.Attempts != n {
+				t.Errorf("Attempts = %d, Persona saw %d", reqErr.Attempts, n)
 			}
 			if errors.Is(err, connect.ErrOutcomeUnknown) {
 				t.Errorf("a GET matches ErrOutcomeUnknown: %v", err)
@@ -257,24 +234,72 @@ func TestGetFailuresAreRequestErrors(t *testing.T) {
 // A 2xx whose body breaks off is retried like a network error, with the same key.
 func TestBrokenSuccessBodyIsRetried(t *testing.T) {
 	t.Parallel()
-	created := string(specFixture(t, "connect-share-token.json"))
+	created := specFixture(t, "connect-share-token.json")
 	for _, method := range []string{http.MethodPost, http.MethodGet} {
 		t.Run(method, func(t *testing.T) {
 			t.Parallel()
-			srv := newScriptServer(t, cutBody(http.StatusCreated, created), respond(http.StatusCreated, created))
-			call := getToken
+			c, mt := setup(t)
+			path, call := getTokenPath, getToken
 			if method == http.MethodPost {
-				call = createToken
+				path, call = createTokenPath, createToken
 			}
-			if err := call(ctxT(t), srv.client(t)); err != nil {
+			var log attemptLog
+			mt.RegisterResponder(method, mockURL(path), log.answer(t, cutBody(http.StatusCreated, created).Then(respond(http.StatusCreated, created))))
+			if err := call(ctxT(t), c); err != nil {
 				t.Fatalf("call after a broken body: %v", err)
 			}
-			recs := srv.records()
+			recs := log.all()
 			if len(recs) != 2 {
-				t.Fatalf("server saw %d attempts, want 2", len(recs))
+				t.Fatalf("Persona saw %d attempts, want 2", len(recs))
 			}
 			if recs[0].idem != recs[1].idem {
 				t.Errorf("Idempotency-Key changed between attempts: %q, %q", recs[0].idem, recs[1].idem)
+			}
+		})
+	}
+}
+
+// Over real HTTP on connecttest, the failures the unit tests above script: a
+// connection closed after Persona made the token, a body cut short after it did, and a
+// server that is gone. Each is the *RequestError net/http's own errors make.
+func TestPostFailuresOverRealHTTP(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		fault   func(srv *connecttest.Server)
+		unknown bool
+		cause   func(err error) bool
+	}{
+		{"connection dropped after the commit", func(srv *connecttest.Server) {
+			srv.DropAfterCommit(http.MethodPost, "/connect/share-tokens", 3)
+		}, true, func(err error) bool { var ne net.Error; return errors.As(err, &ne) }},
+		{"body cut after the commit", func(srv *connecttest.Server) {
+			srv.CutBodyAfterCommit(http.MethodPost, "/connect/share-tokens", 3)
+		}, true, func(err error) bool { return errors.Is(err, io.ErrUnexpectedEOF) }},
+		{"server closed", (*connecttest.Server).Close, false, func(err error) bool {
+			var opErr *net.OpError
+			return errors.As(err, &opErr) && opErr.Op == "dial"
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := newPersona(t)
+			c, err := srv.NewClient(srv.src, connect.WithRetryBackoff(time.Millisecond, time.Millisecond))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.fault(srv.Server)
+			_, err = c.ShareTokens.Create(ctxT(t), connect.CreateShareTokenParams{ConnectionID: srv.cxn, SourceID: srv.inq})
+			var reqErr *connect.RequestError
+			if !errors.As(err, &reqErr) || reqErr.Attempts != 3 || len(reqErr.IdempotencyKey) != 32 {
+				t.Fatalf("error = %v, want a *RequestError with its key after 3 attempts", err)
+			}
+			if got := errors.Is(err, connect.ErrOutcomeUnknown); got != tt.unknown {
+				t.Errorf("errors.Is(%v, ErrOutcomeUnknown) = %v, want %v", err, got, tt.unknown)
+			}
+			if !tt.cause(err) {
+				t.Errorf("error %v does not unwrap to net/http's error for it", err)
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package connect_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -9,8 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/google/go-cmp/cmp"
 
 	connect "github.com/persona-connect/connect-go"
 )
@@ -22,7 +21,7 @@ type operation struct {
 	fixture string // response body
 	status  int
 	method  string
-	path    string     // URL path, base path included
+	path    string     // relative to the base URL
 	query   url.Values // exact query; nil for none
 	body    string     // spec fixture the body must equal; "" for no body
 }
@@ -37,23 +36,19 @@ func operations() []operation {
 				return ctxErr(c.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: "cxn_ABC123", SourceID: "inq_ABC123"}, o...))
 			},
 			fixture: "connect-share-token.json", status: http.StatusCreated,
-			method: http.MethodPost, path: "/api/v1/connect/share-tokens", body: "create-share-token.json",
+			method: http.MethodPost, path: "/connect/share-tokens", body: "create-share-token.json",
 		},
 		{
-			name: "ShareTokens.Get",
-			call: func(ctx context.Context, c *connect.Client, o ...connect.RequestOption) error {
-				return ctxErr(c.ShareTokens.Get(ctx, "cnst_ABC123", o...))
-			},
+			name:    "ShareTokens.Get",
+			call:    onID(shareTokens, (*connect.ShareTokensService).Get).on("cnst_ABC123"),
 			fixture: "connect-share-token-redeemed.json", status: http.StatusOK,
-			method: http.MethodGet, path: "/api/v1/connect/share-tokens/cnst_ABC123",
+			method: http.MethodGet, path: "/connect/share-tokens/cnst_ABC123",
 		},
 		{
-			name: "ShareTokens.Peek",
-			call: func(ctx context.Context, c *connect.Client, o ...connect.RequestOption) error {
-				return ctxErr(c.ShareTokens.Peek(ctx, "cnst_ABC123", o...))
-			},
+			name:    "ShareTokens.Peek",
+			call:    onID(shareTokens, (*connect.ShareTokensService).Peek).on("cnst_ABC123"),
 			fixture: "connect-share-token-redeemed.json", status: http.StatusOK,
-			method: http.MethodGet, path: "/api/v1/connect/share-tokens/cnst_ABC123",
+			method: http.MethodGet, path: "/connect/share-tokens/cnst_ABC123",
 			query: url.Values{"peek-source-data": {"true"}},
 		},
 		{
@@ -62,7 +57,7 @@ func operations() []operation {
 				return ctxErr(c.ShareTokens.Redeem(ctx, "cnst_ABC123", connect.RedeemShareTokenParams{}, o...))
 			},
 			fixture: "connect-share-token-clone-object-pending.json", status: http.StatusAccepted,
-			method: http.MethodPost, path: "/api/v1/connect/share-tokens/cnst_ABC123/redeem", body: "redeem-share-token-clone-object.json",
+			method: http.MethodPost, path: "/connect/share-tokens/cnst_ABC123/redeem", body: "redeem-share-token-clone-object.json",
 		},
 		{
 			name: "ShareTokens.Redeem hydrate",
@@ -70,15 +65,13 @@ func operations() []operation {
 				return ctxErr(c.ShareTokens.Redeem(ctx, "cnst_DEF456", connect.RedeemShareTokenParams{DestinationID: "inq_XYZ789"}, o...))
 			},
 			fixture: "connect-share-token-hydrate-object-pending.json", status: http.StatusAccepted,
-			method: http.MethodPost, path: "/api/v1/connect/share-tokens/cnst_DEF456/redeem", body: "redeem-share-token-hydrate-object.json",
+			method: http.MethodPost, path: "/connect/share-tokens/cnst_DEF456/redeem", body: "redeem-share-token-hydrate-object.json",
 		},
 		{
-			name: "ShareTokens.Expire",
-			call: func(ctx context.Context, c *connect.Client, o ...connect.RequestOption) error {
-				return ctxErr(c.ShareTokens.Expire(ctx, "cnst_ABC123", o...))
-			},
+			name:    "ShareTokens.Expire",
+			call:    onID(shareTokens, (*connect.ShareTokensService).Expire).on("cnst_ABC123"),
 			fixture: "connect-share-token-expired.json", status: http.StatusOK,
-			method: http.MethodPost, path: "/api/v1/connect/share-tokens/cnst_ABC123/expire",
+			method: http.MethodPost, path: "/connect/share-tokens/cnst_ABC123/expire",
 		},
 		{
 			name: "ShareTokens.List",
@@ -88,19 +81,17 @@ func operations() []operation {
 				}), 1)
 			},
 			fixture: "connect-share-token-list.json", status: http.StatusOK,
-			method: http.MethodGet, path: "/api/v1/connect/share-tokens",
+			method: http.MethodGet, path: "/connect/share-tokens",
 			query: url.Values{
 				"filter[connection-id]": {"cxn_ABC123"}, "filter[status]": {"redeemed"},
 				"filter[direction]": {"inbound"}, "page[size]": {"25"},
 			},
 		},
 		{
-			name: "ShareTokens.Wait",
-			call: func(ctx context.Context, c *connect.Client, _ ...connect.RequestOption) error {
-				return ctxErr(c.ShareTokens.Wait(ctx, "cnst_ABC123"))
-			},
+			name:    "ShareTokens.Wait",
+			call:    onID(shareTokens, (*connect.ShareTokensService).Wait).on("cnst_ABC123"),
 			fixture: "connect-share-token-redeemed.json", status: http.StatusOK,
-			method: http.MethodGet, path: "/api/v1/connect/share-tokens/cnst_ABC123",
+			method: http.MethodGet, path: "/connect/share-tokens/cnst_ABC123",
 		},
 		{
 			name: "Connections.List",
@@ -110,18 +101,16 @@ func operations() []operation {
 				}), 1)
 			},
 			fixture: "connect-connection-list.json", status: http.StatusOK,
-			method: http.MethodGet, path: "/api/v1/connect/connections",
+			method: http.MethodGet, path: "/connect/connections",
 			query: url.Values{
 				"filter[status]": {"active"}, "filter[destination-organization-id]": {"org_XYZ789"}, "page[size]": {"100"},
 			},
 		},
 		{
-			name: "Connections.Get",
-			call: func(ctx context.Context, c *connect.Client, o ...connect.RequestOption) error {
-				return ctxErr(c.Connections.Get(ctx, "cxn_ABC123", o...))
-			},
+			name:    "Connections.Get",
+			call:    onID(connections, (*connect.ConnectionsService).Get).on("cxn_ABC123"),
 			fixture: "connect-connection.json", status: http.StatusOK,
-			method: http.MethodGet, path: "/api/v1/connect/connections/cxn_ABC123",
+			method: http.MethodGet, path: "/connect/connections/cxn_ABC123",
 		},
 		{
 			name: "Connections.Create",
@@ -129,23 +118,19 @@ func operations() []operation {
 				return ctxErr(c.Connections.Create(ctx, connect.CreateConnectionParams{DestinationOrganizationID: "org_XYZ789"}, o...))
 			},
 			fixture: "connect-connection.json", status: http.StatusCreated,
-			method: http.MethodPost, path: "/api/v1/connect/connections", body: "create-connection.json",
+			method: http.MethodPost, path: "/connect/connections", body: "create-connection.json",
 		},
 		{
-			name: "Connections.Deactivate",
-			call: func(ctx context.Context, c *connect.Client, o ...connect.RequestOption) error {
-				return ctxErr(c.Connections.Deactivate(ctx, "cxn_ABC123", o...))
-			},
+			name:    "Connections.Deactivate",
+			call:    onID(connections, (*connect.ConnectionsService).Deactivate).on("cxn_ABC123"),
 			fixture: "connect-connection-inactive.json", status: http.StatusOK,
-			method: http.MethodPost, path: "/api/v1/connect/connections/cxn_ABC123/deactivate",
+			method: http.MethodPost, path: "/connect/connections/cxn_ABC123/deactivate",
 		},
 		{
-			name: "Connections.Reactivate",
-			call: func(ctx context.Context, c *connect.Client, o ...connect.RequestOption) error {
-				return ctxErr(c.Connections.Reactivate(ctx, "cxn_ABC123", o...))
-			},
+			name:    "Connections.Reactivate",
+			call:    onID(connections, (*connect.ConnectionsService).Reactivate).on("cxn_ABC123"),
 			fixture: "connect-connection.json", status: http.StatusOK,
-			method: http.MethodPost, path: "/api/v1/connect/connections/cxn_ABC123/reactivate",
+			method: http.MethodPost, path: "/connect/connections/cxn_ABC123/reactivate",
 		},
 		{
 			name: "Events.List",
@@ -158,7 +143,7 @@ func operations() []operation {
 				}), 1)
 			},
 			fixture: "events-list.json", status: http.StatusOK,
-			method: http.MethodGet, path: "/api/v1/events",
+			method: http.MethodGet, path: "/events",
 			query: url.Values{
 				"filter[name]":      {"connect/share-token.inbound-created,inquiry.completed"},
 				"filter[object-id]": {"cnst_ABC123,inq_ABC123"},
@@ -167,12 +152,10 @@ func operations() []operation {
 			},
 		},
 		{
-			name: "Events.Get",
-			call: func(ctx context.Context, c *connect.Client, o ...connect.RequestOption) error {
-				return ctxErr(c.Events.Get(ctx, "evt_ABC123", o...))
-			},
+			name:    "Events.Get",
+			call:    onID(events, (*connect.EventsService).Get).on("evt_ABC123"),
 			fixture: "events-retrieve.json", status: http.StatusOK,
-			method: http.MethodGet, path: "/api/v1/events/evt_ABC123",
+			method: http.MethodGet, path: "/events/evt_ABC123",
 		},
 	}
 }
@@ -205,46 +188,45 @@ func TestOperationRequests(t *testing.T) {
 		for _, op := range operations() {
 			t.Run(cfg.name+"/"+op.name, func(t *testing.T) {
 				t.Parallel()
-				c, rec := newRecordingClient(t, op.status, specFixture(t, op.fixture), cfg.opts...)
+				c, mt := setup(t, cfg.opts...)
+				var want []byte
+				if op.body != "" {
+					want = specFixture(t, op.body)
+				}
+				answer := respond(op.status, specFixture(t, op.fixture))
+				mt.RegisterResponder(op.method, mockURL(op.path), func(r *http.Request) (*http.Response, error) {
+					testQuery(t, r, op.query)
+					testHeader(t, r, "Authorization", "Bearer "+testAPIKey)
+					testHeader(t, r, "Persona-Version", cfg.apiVersion)
+					testHeader(t, r, "Key-Inflection", "kebab")
+					testHeader(t, r, "Accept", "application/json")
+					testHeader(t, r, "User-Agent", cfg.userAgent)
+					if want != nil {
+						testHeader(t, r, "Content-Type", "application/json")
+						testJSONBody(t, r, want)
+					} else {
+						testHeader(t, r, "Content-Type", "")
+						if b := requestBody(t, r); len(b) != 0 {
+							t.Errorf("body = %q, want none", b)
+						}
+					}
+					switch {
+					case op.method != http.MethodPost:
+						testHeader(t, r, "Idempotency-Key", "")
+					case cfg.idemKey != "":
+						testHeader(t, r, "Idempotency-Key", cfg.idemKey)
+					default:
+						if k := r.Header.Get("Idempotency-Key"); !randomIdempotencyKey.MatchString(k) {
+							t.Errorf("Idempotency-Key = %q, want 32 lower-case hex digits", k)
+						}
+					}
+					return answer(r)
+				})
 				if err := op.call(ctxT(t), c, cfg.reqOpts...); err != nil {
 					t.Fatalf("call: %v", err)
 				}
-				r := rec.only(t)
-				testMethod(t, r, op.method)
-				if r.URL.Path != op.path {
-					t.Errorf("path = %q, want %q", r.URL.Path, op.path)
-				}
-				if r.URL.Host != "api.persona.test" || r.URL.Scheme != "https" {
-					t.Errorf("sent to %s://%s, want https://api.persona.test", r.URL.Scheme, r.URL.Host)
-				}
-				if diff := cmp.Diff(op.query, r.URL.Query(), cmp.Comparer(func(a, b url.Values) bool {
-					return len(a) == 0 && len(b) == 0 || cmp.Equal(map[string][]string(a), map[string][]string(b))
-				})); diff != "" {
-					t.Errorf("query mismatch (-want +got):\n%s", diff)
-				}
-				testHeader(t, r, "Authorization", "Bearer "+testAPIKey)
-				testHeader(t, r, "Persona-Version", cfg.apiVersion)
-				testHeader(t, r, "Key-Inflection", "kebab")
-				testHeader(t, r, "Accept", "application/json")
-				testHeader(t, r, "User-Agent", cfg.userAgent)
-				if op.body != "" {
-					testHeader(t, r, "Content-Type", "application/json")
-					testJSONBody(t, r.Body, specFixture(t, op.body))
-				} else {
-					testHeader(t, r, "Content-Type", "")
-					if len(r.Body) != 0 {
-						t.Errorf("body = %q, want none", r.Body)
-					}
-				}
-				switch {
-				case op.method != http.MethodPost:
-					testHeader(t, r, "Idempotency-Key", "")
-				case cfg.idemKey != "":
-					testHeader(t, r, "Idempotency-Key", cfg.idemKey)
-				default:
-					if k := r.Header.Get("Idempotency-Key"); !randomIdempotencyKey.MatchString(k) {
-						t.Errorf("Idempotency-Key = %q, want 32 lower-case hex digits", k)
-					}
+				if n := calls(mt, op.method, op.path); n != 1 {
+					t.Errorf("%s %s sent %d times, want once", op.method, op.path, n)
 				}
 			})
 		}
@@ -254,15 +236,17 @@ func TestOperationRequests(t *testing.T) {
 // Each logical POST gets its own random key.
 func TestIdempotencyKeyIsRandomPerCall(t *testing.T) {
 	t.Parallel()
-	c, rec := newRecordingClient(t, http.StatusOK, specFixture(t, "connect-share-token-expired.json"))
+	c, mt := setup(t)
+	seen := map[string]bool{}
+	answer := respond(http.StatusOK, specFixture(t, "connect-share-token-expired.json"))
+	mt.RegisterResponder(http.MethodPost, mockURL("/connect/share-tokens/cnst_ABC123/expire"), func(r *http.Request) (*http.Response, error) {
+		seen[r.Header.Get("Idempotency-Key")] = true // one call at a time
+		return answer(r)
+	})
 	for range 3 {
 		if _, err := c.ShareTokens.Expire(ctxT(t), "cnst_ABC123"); err != nil {
 			t.Fatal(err)
 		}
-	}
-	seen := map[string]bool{}
-	for _, r := range rec.all() {
-		seen[r.Header.Get("Idempotency-Key")] = true
 	}
 	if len(seen) != 3 {
 		t.Errorf("3 calls used %d distinct idempotency keys, want 3: %v", len(seen), seen)
@@ -273,103 +257,64 @@ func TestIdempotencyKeyIsRandomPerCall(t *testing.T) {
 // the redeem path's schema.
 func TestRequestBodiesMatchSpec(t *testing.T) {
 	t.Parallel()
+	const (
+		redeemABC = "/connect/share-tokens/cnst_ABC123/redeem"
+		redeemDEF = "/connect/share-tokens/cnst_DEF456/redeem"
+	)
+	fieldMappings := []connect.FieldMapping{
+		{SourceFieldName: "address_street_1", DestinationFieldName: "street_address"},
+		{SourceFieldName: "birthdate", DestinationFieldName: "date_of_birth"},
+	}
 	tests := []struct {
 		name string
-		call func(context.Context, *connect.Client) error
-		want []byte
+		path string // relative to the base URL
+		call call
+		want [][]byte // every one is the body: the spec may give a request twice
 	}{
-		{
-			name: "create share token",
-			call: func(ctx context.Context, c *connect.Client) error {
-				_, err := c.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: "cxn_ABC123", SourceID: "inq_ABC123"})
-				return err
-			},
-			want: specFixture(t, "create-share-token.json"),
-		},
-		{
-			name: "create share token with the shortest TTL",
-			call: func(ctx context.Context, c *connect.Client) error {
-				_, err := c.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: "cxn_ABC123", SourceID: "act_ABC123", ExpiresIn: time.Minute})
-				return err
-			},
-			want: []byte(`{"data":{"attributes":{"connection-id":"cxn_ABC123","source-id":"act_ABC123","expires-in-seconds":60}}}`),
-		},
-		{
-			name: "create share token with the longest TTL",
-			call: func(ctx context.Context, c *connect.Client) error {
-				_, err := c.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: "cxn_ABC123", SourceID: "ver_ABC123", ExpiresIn: 21 * 24 * time.Hour})
-				return err
-			},
-			want: []byte(`{"data":{"attributes":{"connection-id":"cxn_ABC123","source-id":"ver_ABC123","expires-in-seconds":1814400}}}`),
-		},
-		{
-			name: "redeem clone",
-			call: func(ctx context.Context, c *connect.Client) error {
-				_, err := c.ShareTokens.Redeem(ctx, "cnst_ABC123", connect.RedeemShareTokenParams{})
-				return err
-			},
-			want: specFixture(t, "redeem-share-token-clone-object.json"),
-		},
-		{
-			name: "redeem clone (x-fern example)",
-			call: func(ctx context.Context, c *connect.Client) error {
-				_, err := c.ShareTokens.Redeem(ctx, "cnst_ABC123", connect.RedeemShareTokenParams{})
-				return err
-			},
-			want: specFixture(t, "redeem-share-token.x-fern-examples.clone-an-object.request.json"),
-		},
-		{
-			name: "redeem hydrate",
-			call: func(ctx context.Context, c *connect.Client) error {
-				_, err := c.ShareTokens.Redeem(ctx, "cnst_DEF456", connect.RedeemShareTokenParams{DestinationID: "inq_XYZ789"})
-				return err
-			},
-			want: specFixture(t, "redeem-share-token-hydrate-object.json"),
-		},
-		{
-			name: "redeem hydrate (x-fern example)",
-			call: func(ctx context.Context, c *connect.Client) error {
-				_, err := c.ShareTokens.Redeem(ctx, "cnst_DEF456", connect.RedeemShareTokenParams{DestinationID: "inq_XYZ789"})
-				return err
-			},
-			want: specFixture(t, "redeem-share-token.x-fern-examples.hydrate-an-object.request.json"),
-		},
-		{
-			name: "redeem hydrate with field mappings",
-			call: func(ctx context.Context, c *connect.Client) error {
-				_, err := c.ShareTokens.Redeem(ctx, "cnst_DEF456", connect.RedeemShareTokenParams{
-					DestinationID: "inq_XYZ789",
-					FieldMappings: []connect.FieldMapping{
-						{SourceFieldName: "address_street_1", DestinationFieldName: "street_address"},
-						{SourceFieldName: "birthdate", DestinationFieldName: "date_of_birth"},
-					},
-				})
-				return err
-			},
-			want: []byte(`{"data":{"attributes":{"destination-id":"inq_XYZ789"}},"meta":{"field-mappings":[
+		{"create share token", createTokenPath, createWith(connect.CreateShareTokenParams{ConnectionID: "cxn_ABC123", SourceID: "inq_ABC123"}),
+			[][]byte{specFixture(t, "create-share-token.json")}},
+		{"create share token with the shortest TTL", createTokenPath, createWith(connect.CreateShareTokenParams{ConnectionID: "cxn_ABC123", SourceID: "act_ABC123", ExpiresIn: time.Minute}),
+			[][]byte{[]byte(`{"data":{"attributes":{"connection-id":"cxn_ABC123","source-id":"act_ABC123","expires-in-seconds":60}}}`)}},
+		{"create share token with the longest TTL", createTokenPath, createWith(connect.CreateShareTokenParams{ConnectionID: "cxn_ABC123", SourceID: "ver_ABC123", ExpiresIn: 21 * 24 * time.Hour}),
+			[][]byte{[]byte(`{"data":{"attributes":{"connection-id":"cxn_ABC123","source-id":"ver_ABC123","expires-in-seconds":1814400}}}`)}},
+		{"redeem clone", redeemABC, redeemWith("cnst_ABC123", connect.RedeemShareTokenParams{}), [][]byte{
+			specFixture(t, "redeem-share-token-clone-object.json"),
+			specFixture(t, "redeem-share-token.x-fern-examples.clone-an-object.request.json"),
+		}},
+		{"redeem hydrate", redeemDEF, redeemWith("cnst_DEF456", connect.RedeemShareTokenParams{DestinationID: "inq_XYZ789"}), [][]byte{
+			specFixture(t, "redeem-share-token-hydrate-object.json"),
+			specFixture(t, "redeem-share-token.x-fern-examples.hydrate-an-object.request.json"),
+		}},
+		{"redeem hydrate with field mappings", redeemDEF, redeemWith("cnst_DEF456", connect.RedeemShareTokenParams{DestinationID: "inq_XYZ789", FieldMappings: fieldMappings}),
+			[][]byte{[]byte(`{"data":{"attributes":{"destination-id":"inq_XYZ789"}},"meta":{"field-mappings":[
 				{"source-field-name":"address_street_1","destination-field-name":"street_address"},
-				{"source-field-name":"birthdate","destination-field-name":"date_of_birth"}]}}`),
-		},
-		{
-			name: "create connection",
-			call: func(ctx context.Context, c *connect.Client) error {
-				_, err := c.Connections.Create(ctx, connect.CreateConnectionParams{DestinationOrganizationID: "org_XYZ789"})
-				return err
-			},
-			want: specFixture(t, "create-connection.json"),
-		},
+				{"source-field-name":"birthdate","destination-field-name":"date_of_birth"}]}}`)}},
+		{"create connection", "/connect/connections", func(ctx context.Context, c *connect.Client) error {
+			_, err := c.Connections.Create(ctx, connect.CreateConnectionParams{DestinationOrganizationID: "org_XYZ789"})
+			return err
+		}, [][]byte{specFixture(t, "create-connection.json")}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, rec := newRecordingClient(t, http.StatusOK, specFixture(t, "connect-share-token-hydrate-object-pending.json"))
-			if strings.Contains(tt.name, "connection") {
-				c, rec = newRecordingClient(t, http.StatusCreated, specFixture(t, "connect-connection.json"))
+			c, mt := setup(t)
+			answer := respond(http.StatusOK, specFixture(t, "connect-share-token-hydrate-object-pending.json"))
+			if tt.path == "/connect/connections" {
+				answer = respond(http.StatusCreated, specFixture(t, "connect-connection.json"))
 			}
+			mt.RegisterResponder(http.MethodPost, mockURL(tt.path), func(r *http.Request) (*http.Response, error) {
+				body := requestBody(t, r)
+				for i, want := range tt.want {
+					testJSON(t, fmt.Sprintf("body against example %d", i+1), body, want)
+				}
+				return answer(r)
+			})
 			if err := tt.call(ctxT(t), c); err != nil {
 				t.Fatalf("call: %v", err)
 			}
-			testJSONBody(t, rec.only(t).Body, tt.want)
+			if n := calls(mt, http.MethodPost, tt.path); n != 1 {
+				t.Errorf("POST %s sent %d times, want once", tt.path, n)
+			}
 		})
 	}
 }

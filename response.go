@@ -41,15 +41,15 @@ type RateLimit struct {
 	Reset     time.Duration // RateLimit-Reset: time until the window resets
 }
 
-// WithResponseInto makes a call fill *dst with what Persona answered: status, headers,
-// Request-Id, rate limit, the POST's Idempotency-Key and the number of attempts. It is
-// filled on success and on an *APIError alike, from the last attempt; when the last
-// attempt got no answer at all (a network error or timeout after the retries), dst
-// holds Attempts and IdempotencyKey, with StatusCode 0 and Header nil. For List, dst
-// describes the last page fetched (its own attempts); for ShareTokens.Wait, the last
-// poll. A call refused before any I/O (an error wrapping ErrInvalidParams) leaves dst
-// as it was. dst must not be shared by calls that run at the same time; nil is
-// ignored.
+// WithResponseInto is a RequestOption for any call: it makes the call fill *dst with
+// what Persona answered: status, headers, Request-Id, rate limit, the POST's
+// Idempotency-Key and the number of attempts. It is filled on success and on an
+// *APIError alike, from the last attempt; when the last attempt got no answer at all (a
+// network error or timeout after the retries), dst holds Attempts and IdempotencyKey,
+// with StatusCode 0 and Header nil. For List, dst describes the last page fetched (its
+// own attempts); for ShareTokens.Wait, the last poll. A call refused before any I/O (an
+// error wrapping ErrInvalidParams) leaves dst as it was. dst must not be shared by
+// calls that run at the same time; nil is ignored.
 func WithResponseInto(dst *Response) RequestOption {
 	return func(r *requestConfig) { r.responseInto = dst }
 }

@@ -4,96 +4,85 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/jarcoal/httpmock"
 
 	connect "github.com/persona-connect/connect-go"
 	"github.com/persona-connect/connect-go/connecttest"
 )
 
-// rateHeaders are RateLimit-* headers as Persona sends them.
-func rateHeaders(limit, remaining, reset string) http.Header {
-	return http.Header{"Ratelimit-Limit": {limit}, "Ratelimit-Remaining": {remaining}, "Ratelimit-Reset": {reset}}
+// rateHeaders are RateLimit-* headers as Persona sends them, for respond.
+func rateHeaders(limit, remaining, reset string) []string {
+	return []string{"RateLimit-Limit: " + limit, "RateLimit-Remaining: " + remaining, "RateLimit-Reset: " + reset}
 }
 
 func TestResponseIntoOnSuccessAndAPIError(t *testing.T) {
 	t.Parallel()
 	tokenBody := specFixture(t, "connect-share-token.json")
 	for _, tt := range []struct {
-		name      string
-		responses []mockResponse
-		call      func(*connect.Client, ...connect.RequestOption) error
-		want      connect.Response
-		wantErr   error
+		name         string
+		method, path string // of the call, the path relative to the base URL
+		answer       httpmock.Responder
+		call         func(*connect.Client, ...connect.RequestOption) error
+		want         connect.Response
+		wantErr      error
 	}{
 		{
-			name:      "GET 200",
-			responses: []mockResponse{{status: 200, body: tokenBody, header: rateHeaders("300", "297", "42")}},
-			call: func(c *connect.Client, o ...connect.RequestOption) error {
-				_, err := c.ShareTokens.Get(ctxT(t), "cnst_ABC123", o...)
-				return err
-			},
-			want: connect.Response{StatusCode: 200, RequestID: "req_mock", Attempts: 1,
+			name: "GET 200", method: http.MethodGet, path: getTokenPath,
+			answer: respond(200, tokenBody, rateHeaders("300", "297", "42")...),
+			call:   func(c *connect.Client, o ...connect.RequestOption) error { return getToken(ctxT(t), c, o...) },
+			want: connect.Response{StatusCode: 200, RequestID: "req_200", Attempts: 1,
 				RateLimit: connect.RateLimit{Limit: 300, Remaining: 297, Reset: 42 * time.Second}},
 		},
 		{
-			name:      "POST 201 with the caller's key",
-			responses: []mockResponse{{status: 201, body: tokenBody, header: rateHeaders("300", "1", "0.5")}},
+			name: "POST 201 with the caller's key", method: http.MethodPost, path: createTokenPath,
+			answer: respond(201, tokenBody, rateHeaders("300", "1", "0.5")...),
 			call: func(c *connect.Client, o ...connect.RequestOption) error {
-				_, err := c.ShareTokens.Create(ctxT(t), connect.CreateShareTokenParams{ConnectionID: "cxn_1", SourceID: "inq_1"},
-					append(o, connect.WithIdempotencyKey("key-1"))...)
-				return err
+				return createToken(ctxT(t), c, append(o, connect.WithIdempotencyKey("key-1"))...)
 			},
-			want: connect.Response{StatusCode: 201, RequestID: "req_mock", IdempotencyKey: "key-1", Attempts: 1,
+			want: connect.Response{StatusCode: 201, RequestID: "req_201", IdempotencyKey: "key-1", Attempts: 1,
 				RateLimit: connect.RateLimit{Limit: 300, Remaining: 1, Reset: 500 * time.Millisecond}},
 		},
 		{
-			name: "404 APIError",
-			responses: []mockResponse{{status: 404, body: specFixture(t, "error-not-found.json"),
-				header: rateHeaders("300", "296", "41")}},
+			name: "404 APIError", method: http.MethodGet, path: "/connect/connections/cxn_1",
+			answer: respond(404, specFixture(t, "error-not-found.json"), rateHeaders("300", "296", "41")...),
 			call: func(c *connect.Client, o ...connect.RequestOption) error {
 				_, err := c.Connections.Get(ctxT(t), "cxn_1", o...)
 				return err
 			},
-			want: connect.Response{StatusCode: 404, RequestID: "req_mock", Attempts: 1,
+			want: connect.Response{StatusCode: 404, RequestID: "req_404", Attempts: 1,
 				RateLimit: connect.RateLimit{Limit: 300, Remaining: 296, Reset: 41 * time.Second}},
 			wantErr: connect.ErrNotFound,
 		},
 		{
-			name: "retried twice, then 200: the last attempt",
-			responses: []mockResponse{
-				{status: 503, body: []byte(`{"errors":[{"title":"Service Unavailable"}]}`), header: rateHeaders("300", "10", "1")},
-				{status: 429, body: []byte(`{"errors":[{"title":"Rate limit exceeded"}]}`), header: rateHeaders("300", "0", "0.001")},
-				{status: 200, body: tokenBody, header: rateHeaders("300", "299", "60")},
-			},
-			call: func(c *connect.Client, o ...connect.RequestOption) error {
-				_, err := c.ShareTokens.Get(ctxT(t), "cnst_ABC123", o...)
-				return err
-			},
-			want: connect.Response{StatusCode: 200, RequestID: "req_mock", Attempts: 3,
+			name: "retried twice, then 200: the last attempt", method: http.MethodGet, path: getTokenPath,
+			answer: respond(503, errorBody(503), rateHeaders("300", "10", "1")...).
+				Then(respond(429, errorBody(429), rateHeaders("300", "0", "0.001")...)).
+				Then(respond(200, tokenBody, rateHeaders("300", "299", "60")...)),
+			call: func(c *connect.Client, o ...connect.RequestOption) error { return getToken(ctxT(t), c, o...) },
+			want: connect.Response{StatusCode: 200, RequestID: "req_200", Attempts: 3,
 				RateLimit: connect.RateLimit{Limit: 300, Remaining: 299, Reset: time.Minute}},
 		},
 		{
-			name: "retries run out on 502",
-			responses: []mockResponse{{status: 502, body: []byte(`{"errors":[{"title":"Bad Gateway"}]}`),
-				header: http.Header{"Ratelimit-Limit": {"x"}, "Ratelimit-Remaining": {"-3"}, "Ratelimit-Reset": {"soon"}}}},
+			name: "retries run out on 502", method: http.MethodPost, path: getTokenPath + "/expire",
+			answer: respond(502, errorBody(502), "RateLimit-Limit: x", "RateLimit-Remaining: -3", "RateLimit-Reset: soon"),
 			call: func(c *connect.Client, o ...connect.RequestOption) error {
 				_, err := c.ShareTokens.Expire(ctxT(t), "cnst_ABC123", append(o, connect.WithIdempotencyKey("key-2"))...)
 				return err
 			},
 			// Malformed rate-limit headers read as zero.
-			want:    connect.Response{StatusCode: 502, RequestID: "req_mock", IdempotencyKey: "key-2", Attempts: 3},
+			want:    connect.Response{StatusCode: 502, RequestID: "req_502", IdempotencyKey: "key-2", Attempts: 3},
 			wantErr: connect.ErrServer,
 		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, rec := newRecordingClient(t, 0, nil)
-			rec.responses = tt.responses
+			c, mt := setup(t)
+			mt.RegisterResponder(tt.method, mockURL(tt.path), tt.answer)
 			got := connect.Response{StatusCode: -1, RequestID: "stale"} // overwritten, never merged
 			err := tt.call(c, connect.WithResponseInto(&got))
 			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
@@ -105,8 +94,8 @@ func TestResponseIntoOnSuccessAndAPIError(t *testing.T) {
 			if diff := cmp.Diff(tt.want, got, cmpopts.IgnoreFields(connect.Response{}, "Header")); diff != "" {
 				t.Errorf("Response (-want +got):\n%s", diff)
 			}
-			if reqs := rec.all(); len(reqs) != got.Attempts {
-				t.Errorf("%d requests sent, Response says %d attempts", len(reqs), got.Attempts)
+			if n := calls(mt, tt.method, tt.path); n != got.Attempts {
+				t.Errorf("%d requests sent, Response says %d attempts", n, got.Attempts)
 			}
 			var apiErr *connect.APIError
 			if errors.As(err, &apiErr) && (apiErr.RequestID != got.RequestID || apiErr.IdempotencyKey != got.IdempotencyKey) {
@@ -120,17 +109,10 @@ func TestResponseIntoOnSuccessAndAPIError(t *testing.T) {
 // which key, and nothing else; a call refused before any I/O leaves it alone.
 func TestResponseIntoWithoutAnAnswer(t *testing.T) {
 	t.Parallel()
-	c, err := connect.New(testAPIKey, connect.WithBaseURL(mockBaseURL),
-		connect.WithHTTPClient(&http.Client{Transport: roundTripFunc(func(*http.Request) (*http.Response, error) {
-			return nil, errors.New("connection refused")
-		})}),
-		connect.WithRetryBackoff(time.Millisecond, time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, mt := setup(t)
+	mt.RegisterResponder(http.MethodPost, mockURL(createTokenPath), refuseConnection)
 	var got connect.Response
-	_, err = c.ShareTokens.Create(ctxT(t), connect.CreateShareTokenParams{ConnectionID: "cxn_1", SourceID: "inq_1"}, connect.WithResponseInto(&got))
-	if err == nil {
+	if err := createToken(ctxT(t), c, connect.WithResponseInto(&got)); err == nil {
 		t.Fatal("Create succeeded without a server")
 	}
 	if got.StatusCode != 0 || got.Header != nil || got.RequestID != "" || got.Attempts != 3 || len(got.IdempotencyKey) != 32 {
@@ -139,7 +121,7 @@ func TestResponseIntoWithoutAnAnswer(t *testing.T) {
 
 	before := connect.Response{StatusCode: 299, RequestID: "req_before"}
 	got = before
-	_, err = noIOClient(t).ShareTokens.Get(ctxT(t), "not-a-token", connect.WithResponseInto(&got))
+	_, err := c.ShareTokens.Get(ctxT(t), "not-a-token", connect.WithResponseInto(&got))
 	if !errors.Is(err, connect.ErrInvalidParams) {
 		t.Fatalf("err = %v", err)
 	}
@@ -148,57 +130,15 @@ func TestResponseIntoWithoutAnAnswer(t *testing.T) {
 	}
 }
 
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
-// lastAnswer is a transport that remembers the Request-Id of the last answer.
-type lastAnswer struct {
-	mu   sync.Mutex
-	ids  []string
-	base http.RoundTripper
-}
-
-func (l *lastAnswer) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := l.base.RoundTrip(r)
-	if err == nil {
-		l.mu.Lock()
-		l.ids = append(l.ids, resp.Header.Get("Request-Id"))
-		l.mu.Unlock()
-	}
-	return resp, err
-}
-
-func (l *lastAnswer) take() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	ids := l.ids
-	l.ids = nil
-	return ids
-}
-
 // List and Wait take request options too: for List the Response is the last page
 // fetched, for Wait the last poll. Over connecttest.
 func TestResponseIntoListAndWait(t *testing.T) {
 	t.Parallel()
-	srv := connecttest.NewServer(connecttest.WithRedeemDelay(50 * time.Millisecond))
-	t.Cleanup(srv.Close)
-	src, dst := srv.NewOrganization("Source"), srv.NewOrganization("Destination")
-	cxn := srv.CreateConnection(src, dst)
-	inq := srv.CreateInquiry(src)
-	tr := &http.Transport{}
-	t.Cleanup(tr.CloseIdleConnections)
-	seen := &lastAnswer{base: tr}
-	opts := []connect.Option{connect.WithHTTPClient(&http.Client{Transport: seen}),
-		connect.WithRetryBackoff(time.Millisecond, time.Millisecond), connect.WithPollInterval(2 * time.Millisecond)}
-	s, err := srv.NewClient(src, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := srv.NewClient(dst, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := newPersona(t, connecttest.WithRedeemDelay(50*time.Millisecond))
+	cxn, inq := srv.cxn, srv.inq
+	opts := []connect.Option{connect.WithRetryBackoff(time.Millisecond, time.Millisecond), connect.WithPollInterval(2 * time.Millisecond)}
+	s, seen := logClient(t, srv.Server, srv.src, opts...)
+	d, destSeen := logClient(t, srv.Server, srv.dst, opts...)
 	ctx := ctxT(t)
 	var toks []*connect.ShareToken
 	for range 3 {
@@ -208,14 +148,14 @@ func TestResponseIntoListAndWait(t *testing.T) {
 		}
 		toks = append(toks, tok)
 	}
-	seen.take()
+	seen.requestIDs()
 
 	var page connect.Response
 	got, err := collectAll(s.ShareTokens.List(ctx, &connect.ListShareTokensParams{PageSize: 2}, connect.WithResponseInto(&page)))
 	if err != nil || len(got) != 3 {
 		t.Fatalf("List: %d tokens, %v", len(got), err)
 	}
-	ids := seen.take()
+	ids := seen.requestIDs()
 	if len(ids) != 2 || page.RequestID != ids[1] || page.StatusCode != 200 || page.Attempts != 1 {
 		t.Errorf("List's Response %+v, want the second of pages %v", page, ids)
 	}
@@ -226,7 +166,7 @@ func TestResponseIntoListAndWait(t *testing.T) {
 	for range s.ShareTokens.List(ctx, &connect.ListShareTokensParams{PageSize: 2}, connect.WithResponseInto(&page)) {
 		break
 	}
-	if ids := seen.take(); len(ids) != 1 || page.RequestID != ids[0] {
+	if ids := seen.requestIDs(); len(ids) != 1 || page.RequestID != ids[0] {
 		t.Errorf("List stopped early: Response %+v, pages %v", page, ids)
 	}
 	for _, list := range []func(*connect.Response) error{
@@ -243,7 +183,7 @@ func TestResponseIntoListAndWait(t *testing.T) {
 		if err := list(&r); err != nil {
 			t.Fatal(err)
 		}
-		if ids := seen.take(); len(ids) == 0 || r.RequestID != ids[len(ids)-1] {
+		if ids := seen.requestIDs(); len(ids) == 0 || r.RequestID != ids[len(ids)-1] {
 			t.Errorf("Response %+v, pages %v", r, ids)
 		}
 	}
@@ -251,13 +191,13 @@ func TestResponseIntoListAndWait(t *testing.T) {
 	if _, err := d.ShareTokens.Redeem(ctx, toks[0].ID, connect.RedeemShareTokenParams{}); err != nil {
 		t.Fatal(err)
 	}
-	seen.take()
+	destSeen.requestIDs()
 	var poll connect.Response
 	done, err := d.ShareTokens.Wait(ctx, toks[0].ID, connect.WithResponseInto(&poll))
 	if err != nil || done.Status != connect.ShareTokenRedeemed {
 		t.Fatalf("Wait: %v, %v", done, err)
 	}
-	polls := seen.take()
+	polls := destSeen.requestIDs()
 	if len(polls) < 2 || poll.RequestID != polls[len(polls)-1] {
 		t.Errorf("Wait's Response %+v, want the last of polls %v", poll, polls)
 	}

@@ -1,124 +1,71 @@
 package connect_test
 
-// Retries end to end, through real HTTP servers (httptest), not mocks: the connection
-// handling (drops, reuse, body closing) is part of what is tested.
+// Retries: which answers are retried, with which key and body, how long the client
+// waits, and that every failed answer is read and closed before the next attempt. On
+// httpmock; TestRetriesReuseTheConnection checks the connection over real HTTP.
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
+	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/jarcoal/httpmock"
+
 	connect "github.com/persona-connect/connect-go"
+	"github.com/persona-connect/connect-go/connecttest"
 )
 
-// attemptRecord is what the server saw of one attempt.
-type attemptRecord struct {
-	at     time.Time
-	idem   string
-	body   string
-	remote string
+// attempt is what the fake Persona saw of one attempt.
+type attempt struct {
+	at   time.Time
+	idem string // its Idempotency-Key
+	body []byte
 }
 
-// scriptServer answers the n-th request with the n-th step (the last step repeats) and
-// records every attempt.
-type scriptServer struct {
-	*httptest.Server
-	mu       sync.Mutex
-	attempts []attemptRecord
-	steps    []http.HandlerFunc
+// attemptLog records every attempt its responders answer.
+type attemptLog struct {
+	mu   sync.Mutex
+	seen []attempt
 }
 
-func newScriptServer(t testing.TB, steps ...http.HandlerFunc) *scriptServer {
-	t.Helper()
-	s := &scriptServer{steps: steps}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		s.mu.Lock()
-		s.attempts = append(s.attempts, attemptRecord{at: time.Now(), idem: r.Header.Get("Idempotency-Key"), body: string(body), remote: r.RemoteAddr})
-		step := s.steps[min(len(s.attempts), len(s.steps))-1]
-		s.mu.Unlock()
-		step(w, r)
-	}))
-	t.Cleanup(s.Close)
-	return s
-}
-
-func (s *scriptServer) records() []attemptRecord {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]attemptRecord(nil), s.attempts...)
-}
-
-// client returns a client of the server with fast backoff; opts come last.
-func (s *scriptServer) client(t testing.TB, opts ...connect.Option) *connect.Client {
-	t.Helper()
-	all := append([]connect.Option{
-		connect.WithBaseURL(s.URL + "/api/v1"),
-		connect.WithRetryBackoff(time.Millisecond, 5*time.Millisecond),
-	}, opts...)
-	c, err := connect.New(testAPIKey, all...)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	return c
-}
-
-// respond answers with status, the given body and headers as "Name: value" pairs.
-func respond(status int, body string, headers ...string) http.HandlerFunc {
-	return func(w http.ResponseWriter, _ *http.Request) {
-		for _, h := range headers {
-			k, v, _ := strings.Cut(h, ": ")
-			w.Header().Set(k, v)
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Request-Id", fmt.Sprintf("req_%d", status))
-		w.WriteHeader(status)
-		_, _ = io.WriteString(w, body)
+// answer records each request, then answers it with next.
+func (l *attemptLog) answer(t testing.TB, next httpmock.Responder) httpmock.Responder {
+	return func(r *http.Request) (*http.Response, error) {
+		a := attempt{at: time.Now(), idem: r.Header.Get("Idempotency-Key"), body: requestBody(t, r)}
+		l.mu.Lock()
+		l.seen = append(l.seen, a)
+		l.mu.Unlock()
+		return next(r)
 	}
 }
 
-// errorBody is a spec-shaped error body for status.
-func errorBody(status int) string {
-	return fmt.Sprintf(`{"errors":[{"title":%q,"details":"scripted"}]}`, http.StatusText(status))
-}
-
-// dropConnection closes the connection without answering.
-func dropConnection(w http.ResponseWriter, _ *http.Request) {
-	conn, _, err := w.(http.Hijacker).Hijack()
-	if err != nil {
-		panic(err)
-	}
-	_ = conn.Close()
-}
-
-func createToken(ctx context.Context, c *connect.Client, opts ...connect.RequestOption) error {
-	_, err := c.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: "cxn_ABC123", SourceID: "inq_ABC123"}, opts...)
-	return err
-}
-
-func getToken(ctx context.Context, c *connect.Client, _ ...connect.RequestOption) error {
-	_, err := c.ShareTokens.Get(ctx, "cnst_ABC123")
-	return err
+// all returns the attempts seen so far.
+func (l *attemptLog) all() []attempt {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]attempt(nil), l.seen...)
 }
 
 // A POST that fails transiently is retried with the same Idempotency-Key and body.
 func TestRetryRecoversWithSameKeyAndBody(t *testing.T) {
 	t.Parallel()
-	created := string(specFixture(t, "connect-share-token.json"))
+	created := specFixture(t, "connect-share-token.json")
+	wantBody := specFixture(t, "create-share-token.json")
 	tests := []struct {
 		name  string
-		first http.HandlerFunc
+		first httpmock.Responder
 	}{
 		{"dropped connection", dropConnection},
 		{"503", respond(http.StatusServiceUnavailable, errorBody(503))},
-		{"502", respond(http.StatusBadGateway, "<html>bad gateway</html>")},
+		{"502", respond(http.StatusBadGateway, []byte("<html>bad gateway</html>"))},
 		{"504", respond(http.StatusGatewayTimeout, errorBody(504))},
 		{"429 without RateLimit-Reset", respond(http.StatusTooManyRequests, errorBody(429))},
 	}
@@ -126,26 +73,29 @@ func TestRetryRecoversWithSameKeyAndBody(t *testing.T) {
 		for _, callerKey := range []string{"", "caller-key-1"} {
 			t.Run(fmt.Sprintf("%s/key=%q", tt.name, callerKey), func(t *testing.T) {
 				t.Parallel()
-				srv := newScriptServer(t, tt.first, tt.first, respond(http.StatusCreated, created))
+				c, mt := setup(t)
+				var log attemptLog
+				mt.RegisterResponder(http.MethodPost, mockURL(createTokenPath),
+					log.answer(t, tt.first.Then(tt.first).Then(respond(http.StatusCreated, created))))
 				var opts []connect.RequestOption
 				if callerKey != "" {
 					opts = append(opts, connect.WithIdempotencyKey(callerKey))
 				}
-				if err := createToken(ctxT(t), srv.client(t), opts...); err != nil {
+				if err := createToken(ctxT(t), c, opts...); err != nil {
 					t.Fatalf("Create: %v", err)
 				}
-				recs := srv.records()
-				if len(recs) != 3 {
-					t.Fatalf("server saw %d attempts, want 3", len(recs))
+				seen := log.all()
+				if len(seen) != 3 {
+					t.Fatalf("Persona saw %d attempts, want 3", len(seen))
 				}
-				if recs[0].idem == "" || (callerKey != "" && recs[0].idem != callerKey) {
-					t.Errorf("first Idempotency-Key = %q, want the caller's %q or a random one", recs[0].idem, callerKey)
+				if seen[0].idem == "" || (callerKey != "" && seen[0].idem != callerKey) {
+					t.Errorf("first Idempotency-Key = %q, want the caller's %q or a random one", seen[0].idem, callerKey)
 				}
-				for i, r := range recs {
-					if r.idem != recs[0].idem {
-						t.Errorf("attempt %d Idempotency-Key = %q, want %q as on attempt 1", i+1, r.idem, recs[0].idem)
+				for i, a := range seen {
+					if a.idem != seen[0].idem {
+						t.Errorf("attempt %d Idempotency-Key = %q, want %q as on attempt 1", i+1, a.idem, seen[0].idem)
 					}
-					testJSONBody(t, []byte(r.body), specFixture(t, "create-share-token.json"))
+					testJSON(t, fmt.Sprintf("attempt %d body", i+1), a.body, wantBody)
 				}
 			})
 		}
@@ -162,9 +112,12 @@ func TestRetryPolicyByStatus(t *testing.T) {
 		429: connect.ErrRateLimited, 500: connect.ErrServer, 502: connect.ErrServer,
 		503: connect.ErrServer, 504: connect.ErrServer,
 	}
-	calls := map[string]func(context.Context, *connect.Client, ...connect.RequestOption) error{
-		http.MethodGet:  getToken,
-		http.MethodPost: createToken,
+	calls := map[string]struct {
+		path string
+		call func(context.Context, *connect.Client, ...connect.RequestOption) error
+	}{
+		http.MethodGet:  {getTokenPath, getToken},
+		http.MethodPost: {createTokenPath, createToken},
 	}
 	tests := []struct {
 		status       int
@@ -187,8 +140,10 @@ func TestRetryPolicyByStatus(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s %d", tt.method, tt.status), func(t *testing.T) {
 			t.Parallel()
-			srv := newScriptServer(t, respond(tt.status, errorBody(tt.status)))
-			err := calls[tt.method](ctxT(t), srv.client(t))
+			c, mt := setup(t)
+			call := calls[tt.method]
+			mt.RegisterResponder(tt.method, mockURL(call.path), respond(tt.status, errorBody(tt.status)))
+			err := call.call(ctxT(t), c)
 			var apiErr *connect.APIError
 			if !errors.As(err, &apiErr) {
 				t.Fatalf("error = %v, want an *APIError", err)
@@ -199,8 +154,8 @@ func TestRetryPolicyByStatus(t *testing.T) {
 			if s, ok := sentinels[tt.status]; ok && !errors.Is(err, s) {
 				t.Errorf("errors.Is(err, %v) = false", s)
 			}
-			if got := len(srv.records()); got != tt.wantAttempts {
-				t.Errorf("server saw %d attempts, want %d", got, tt.wantAttempts)
+			if got := mt.GetTotalCallCount(); got != tt.wantAttempts {
+				t.Errorf("Persona saw %d attempts, want %d", got, tt.wantAttempts)
 			}
 		})
 	}
@@ -208,39 +163,42 @@ func TestRetryPolicyByStatus(t *testing.T) {
 
 func TestMaxRetriesZeroDisablesRetries(t *testing.T) {
 	t.Parallel()
-	for name, step := range map[string]http.HandlerFunc{
+	for name, first := range map[string]httpmock.Responder{
 		"503":     respond(http.StatusServiceUnavailable, errorBody(503)),
 		"429":     respond(http.StatusTooManyRequests, errorBody(429)),
 		"dropped": dropConnection,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			srv := newScriptServer(t, step, respond(http.StatusOK, string(specFixture(t, "connect-share-token.json"))))
-			if err := getToken(ctxT(t), srv.client(t, connect.WithMaxRetries(0))); err == nil {
+			c, mt := setup(t, connect.WithMaxRetries(0))
+			mt.RegisterResponder(http.MethodGet, mockURL(getTokenPath), first.Then(respond(http.StatusOK, specFixture(t, "connect-share-token.json"))))
+			if err := getToken(ctxT(t), c); err == nil {
 				t.Fatal("Get succeeded, want the first attempt's error")
 			}
-			if got := len(srv.records()); got != 1 {
-				t.Errorf("server saw %d attempts, want 1", got)
+			if got := calls(mt, http.MethodGet, getTokenPath); got != 1 {
+				t.Errorf("Persona saw %d attempts, want 1", got)
 			}
 		})
 	}
 }
 
-// A 429 waits at least RateLimit-Reset seconds before the next attempt, measured on the
-// server (a lower bound only: a slow machine may wait longer).
+// A 429 waits at least RateLimit-Reset seconds before the next attempt (a lower bound
+// only: a slow machine may wait longer).
 func TestRateLimitResetIsWaited(t *testing.T) {
 	t.Parallel()
-	srv := newScriptServer(t,
-		respond(http.StatusTooManyRequests, errorBody(429), "RateLimit-Reset: 1", "RateLimit-Limit: 300", "RateLimit-Remaining: 0"),
-		respond(http.StatusOK, string(specFixture(t, "connect-share-token-redeemed.json"))))
-	if err := getToken(ctxT(t), srv.client(t)); err != nil {
+	c, mt := setup(t)
+	var log attemptLog
+	mt.RegisterResponder(http.MethodGet, mockURL(getTokenPath), log.answer(t,
+		respond(http.StatusTooManyRequests, errorBody(429), "RateLimit-Reset: 1", "RateLimit-Limit: 300", "RateLimit-Remaining: 0").
+			Then(respond(http.StatusOK, specFixture(t, "connect-share-token-redeemed.json")))))
+	if err := getToken(ctxT(t), c); err != nil {
 		t.Fatalf("Get: %v", err)
 	}
-	recs := srv.records()
-	if len(recs) != 2 {
-		t.Fatalf("server saw %d attempts, want 2", len(recs))
+	seen := log.all()
+	if len(seen) != 2 {
+		t.Fatalf("Persona saw %d attempts, want 2", len(seen))
 	}
-	if gap := recs[1].at.Sub(recs[0].at); gap < time.Second {
+	if gap := seen[1].at.Sub(seen[0].at); gap < time.Second {
 		t.Errorf("second attempt came %v after the 429, want at least RateLimit-Reset (1s)", gap)
 	}
 }
@@ -251,16 +209,17 @@ func TestRateLimitResetIsWaited(t *testing.T) {
 // returned instead.
 func TestRateLimitResetIgnoredOnOtherStatuses(t *testing.T) {
 	t.Parallel()
-	srv := newScriptServer(t,
-		respond(http.StatusServiceUnavailable, errorBody(503), "RateLimit-Reset: 30"),
-		respond(http.StatusOK, string(specFixture(t, "connect-share-token-redeemed.json"))))
+	c, mt := setup(t)
+	mt.RegisterResponder(http.MethodGet, mockURL(getTokenPath),
+		respond(http.StatusServiceUnavailable, errorBody(503), "RateLimit-Reset: 30").
+			Then(respond(http.StatusOK, specFixture(t, "connect-share-token-redeemed.json"))))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := getToken(ctx, srv.client(t)); err != nil {
+	if err := getToken(ctx, c); err != nil {
 		t.Fatalf("Get: %v", err)
 	}
-	if got := len(srv.records()); got != 2 {
-		t.Errorf("server saw %d attempts, want 2", got)
+	if got := calls(mt, http.MethodGet, getTokenPath); got != 2 {
+		t.Errorf("Persona saw %d attempts, want 2", got)
 	}
 }
 
@@ -268,16 +227,18 @@ func TestRateLimitResetIgnoredOnOtherStatuses(t *testing.T) {
 // both the context's error and the last *APIError.
 func TestRetryWaitEndsWithContext(t *testing.T) {
 	t.Parallel()
-	seen := make(chan struct{}, 1)
-	srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request) {
-		respond(http.StatusTooManyRequests, errorBody(429), "RateLimit-Reset: 30")(w, r)
-		seen <- struct{}{}
+	c, mt := setup(t)
+	answered := make(chan struct{}, 1)
+	tooMany := respond(http.StatusTooManyRequests, errorBody(429), "RateLimit-Reset: 30")
+	mt.RegisterResponder(http.MethodPost, mockURL(createTokenPath), func(r *http.Request) (*http.Response, error) {
+		defer func() { answered <- struct{}{} }()
+		return tooMany(r)
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- createToken(ctx, srv.client(t)) }()
-	<-seen
+	go func() { done <- createToken(ctx, c) }()
+	<-answered
 	time.Sleep(50 * time.Millisecond) // let the client start its 30s wait
 	cancel()
 	var err error
@@ -296,8 +257,8 @@ func TestRetryWaitEndsWithContext(t *testing.T) {
 	if !errors.Is(err, connect.ErrRateLimited) {
 		t.Errorf("errors.Is(err, ErrRateLimited) = false")
 	}
-	if got := len(srv.records()); got != 1 {
-		t.Errorf("server saw %d attempts, want 1", got)
+	if got := calls(mt, http.MethodPost, createTokenPath); got != 1 {
+		t.Errorf("Persona saw %d attempts, want 1", got)
 	}
 }
 
@@ -320,10 +281,11 @@ func TestRetryWaitTooLongReturnsAtOnce(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := newScriptServer(t, respond(http.StatusTooManyRequests, errorBody(429), "RateLimit-Reset: 30"))
+			c, mt := setup(t, tt.opts...)
+			mt.RegisterResponder(http.MethodGet, mockURL(getTokenPath), respond(http.StatusTooManyRequests, errorBody(429), "RateLimit-Reset: 30"))
 			ctx, cancel := context.WithTimeout(context.Background(), tt.timeout)
 			defer cancel()
-			err := getToken(ctx, srv.client(t, tt.opts...))
+			err := getToken(ctx, c)
 			var apiErr *connect.APIError
 			if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusTooManyRequests {
 				t.Fatalf("error = %v, want the 429 *APIError", err)
@@ -334,88 +296,124 @@ func TestRetryWaitTooLongReturnsAtOnce(t *testing.T) {
 			if errors.Is(err, context.DeadlineExceeded) {
 				t.Errorf("error wraps context.DeadlineExceeded: the client slept instead of giving up")
 			}
-			if got := len(srv.records()); got != 1 {
-				t.Errorf("server saw %d attempts, want 1", got)
+			if got := calls(mt, http.MethodGet, getTokenPath); got != 1 {
+				t.Errorf("Persona saw %d attempts, want 1", got)
 			}
 		})
 	}
 }
 
-// bodyTrackingTransport counts the response bodies handed out and not yet closed, and
-// records how many were open when each request started.
-type bodyTrackingTransport struct {
-	base       http.RoundTripper
-	mu         sync.Mutex
-	open       int
-	openAtSend []int
+// bodyTracker hands out response bodies and records, each time a request is sent, how
+// many of those handed out before are not yet settled (read to their end and closed).
+type bodyTracker struct {
+	mu            sync.Mutex
+	bodies        []*watchedBody
+	unsettledSent []int // at each request
 }
 
-func (b *bodyTrackingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	b.mu.Lock()
-	b.openAtSend = append(b.openAtSend, b.open)
-	b.mu.Unlock()
-	resp, err := b.base.RoundTrip(r)
-	if err != nil {
-		return nil, err
+// answer wraps next's body in a watchedBody.
+func (bt *bodyTracker) answer(next httpmock.Responder) httpmock.Responder {
+	return func(r *http.Request) (*http.Response, error) {
+		bt.mu.Lock()
+		bt.unsettledSent = append(bt.unsettledSent, bt.unsettledLocked())
+		bt.mu.Unlock()
+		resp, err := next(r)
+		if err != nil {
+			return nil, err
+		}
+		b := &watchedBody{r: resp.Body}
+		bt.mu.Lock()
+		bt.bodies = append(bt.bodies, b)
+		bt.mu.Unlock()
+		resp.Body = b
+		return resp, nil
 	}
-	b.mu.Lock()
-	b.open++
-	b.mu.Unlock()
-	resp.Body = &trackedBody{ReadCloser: resp.Body, t: b}
-	return resp, nil
 }
 
-type trackedBody struct {
-	io.ReadCloser
-	t    *bodyTrackingTransport
-	once sync.Once
+func (bt *bodyTracker) unsettledLocked() int {
+	n := 0
+	for _, b := range bt.bodies {
+		if !b.settled() {
+			n++
+		}
+	}
+	return n
 }
 
-func (b *trackedBody) Close() error {
-	b.once.Do(func() {
-		b.t.mu.Lock()
-		b.t.open--
-		b.t.mu.Unlock()
-	})
-	return b.ReadCloser.Close()
-}
-
-// Every failed response is closed before the next attempt, and drained so that the
-// connection is reused.
-func TestFailedResponsesClosedBeforeRetry(t *testing.T) {
+// Every failed answer is read to its end and closed before the next attempt, so that
+// its connection can be reused; the successful one is too, before the call returns.
+// The 503's body is longer than the 1 MiB the client reads of an error: the rest is
+// drained.
+func TestFailedResponsesSettledBeforeRetry(t *testing.T) {
 	t.Parallel()
-	big := `{"errors":[{"title":"Service Unavailable","details":"` + strings.Repeat("x", 16<<10) + `"}]}`
+	big := []byte(`{"errors":[{"title":"Service Unavailable","details":"` + strings.Repeat("x", 1<<20+16<<10) + `"}]}`)
 	for _, method := range []string{http.MethodGet, http.MethodPost} {
 		t.Run(method, func(t *testing.T) {
 			t.Parallel()
-			srv := newScriptServer(t,
-				respond(http.StatusServiceUnavailable, big),
-				respond(http.StatusTooManyRequests, errorBody(429)),
-				respond(http.StatusOK, string(specFixture(t, "connect-share-token.json"))))
-			tr := &bodyTrackingTransport{base: srv.Client().Transport}
-			c := srv.client(t, connect.WithHTTPClient(&http.Client{Transport: tr}))
-			call := getToken
+			c, mt := setup(t)
+			var bt bodyTracker
+			path, call := getTokenPath, getToken
 			if method == http.MethodPost {
-				call = createToken
+				path, call = createTokenPath, createToken
 			}
+			mt.RegisterResponder(method, mockURL(path), bt.answer(
+				respond(http.StatusServiceUnavailable, big).
+					Then(respond(http.StatusTooManyRequests, errorBody(429))).
+					Then(respond(http.StatusOK, specFixture(t, "connect-share-token.json")))))
 			if err := call(ctxT(t), c); err != nil {
 				t.Fatalf("call: %v", err)
 			}
-			tr.mu.Lock()
-			defer tr.mu.Unlock()
-			if want := []int{0, 0, 0}; fmt.Sprint(tr.openAtSend) != fmt.Sprint(want) {
-				t.Errorf("open bodies when each attempt was sent = %v, want %v", tr.openAtSend, want)
+			bt.mu.Lock()
+			defer bt.mu.Unlock()
+			if diff := cmp.Diff([]int{0, 0, 0}, bt.unsettledSent); diff != "" {
+				t.Errorf("answers not yet read and closed when each attempt was sent (-want +got):\n%s", diff)
 			}
-			if tr.open != 0 {
-				t.Errorf("%d response bodies left open after the call", tr.open)
-			}
-			recs := srv.records()
-			for i, r := range recs {
-				if r.remote != recs[0].remote {
-					t.Errorf("attempt %d came from %s, attempt 1 from %s: the connection was not reused", i+1, r.remote, recs[0].remote)
-				}
+			if n := bt.unsettledLocked(); n != 0 {
+				t.Errorf("%d answers left unread or open after the call", n)
 			}
 		})
+	}
+}
+
+// countingListener counts the connections a server accepted.
+type countingListener struct {
+	net.Listener
+	accepted atomic.Int32
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.accepted.Add(1)
+	}
+	return c, err
+}
+
+// Over real HTTP: a call retried after a 503 and a 502 sends all its attempts on one
+// connection, the one the call before it used.
+func TestRetriesReuseTheConnection(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := &countingListener{Listener: l}
+	srv := newPersona(t, connecttest.WithListener(cl))
+	c, log := logClient(t, srv.Server, srv.src, connect.WithRetryBackoff(time.Millisecond, time.Millisecond))
+	tok, err := c.ShareTokens.Create(ctxT(t), connect.CreateShareTokenParams{ConnectionID: srv.cxn, SourceID: srv.inq})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.FailNext(http.MethodGet, "/connect/share-tokens/*", 1, http.StatusServiceUnavailable)
+	srv.FailNext(http.MethodGet, "/connect/share-tokens/*", 1, http.StatusBadGateway)
+	if _, err := c.ShareTokens.Get(ctxT(t), tok.ID); err != nil {
+		t.Fatalf("Get: %v", err)
+	}
+	if n := log.count("GET /connect/share-tokens/{id}"); n != 3 {
+		t.Fatalf("Get sent %d attempts, want 3 (a 503, a 502, the token)", n)
+	}
+	if n := cl.accepted.Load(); n != 1 {
+		t.Errorf("the server accepted %d connections for the Create and the Get's three attempts, want 1", n)
 	}
 }
 
@@ -452,19 +450,21 @@ func TestRateLimitHintsOfAnySize(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := newScriptServer(t,
-				respond(http.StatusTooManyRequests, errorBody(429), tt.headers...),
-				respond(http.StatusOK, string(specFixture(t, "connect-share-token-redeemed.json"))))
-			err := getToken(ctxT(t), srv.client(t))
-			recs := srv.records()
-			if len(recs) != tt.attempts {
-				t.Fatalf("server saw %d attempts, want %d (error %v)", len(recs), tt.attempts, err)
+			c, mt := setup(t)
+			var log attemptLog
+			mt.RegisterResponder(http.MethodGet, mockURL(getTokenPath), log.answer(t,
+				respond(http.StatusTooManyRequests, errorBody(429), tt.headers...).
+					Then(respond(http.StatusOK, specFixture(t, "connect-share-token-redeemed.json")))))
+			err := getToken(ctxT(t), c)
+			seen := log.all()
+			if len(seen) != tt.attempts {
+				t.Fatalf("Persona saw %d attempts, want %d (error %v)", len(seen), tt.attempts, err)
 			}
 			if tt.attempts == 2 {
 				if err != nil {
 					t.Fatalf("Get: %v", err)
 				}
-				if gap := recs[1].at.Sub(recs[0].at); gap < tt.leastGap {
+				if gap := seen[1].at.Sub(seen[0].at); gap < tt.leastGap {
 					t.Errorf("second attempt came %v after the 429, want at least %v", gap, tt.leastGap)
 				}
 				return

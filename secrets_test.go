@@ -10,13 +10,15 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jarcoal/httpmock"
+
 	connect "github.com/persona-connect/connect-go"
+	"github.com/persona-connect/connect-go/connecttest"
 )
 
 // assertNoKey fails when s shows the API key, raw or hex-encoded, or a bearer header.
@@ -65,35 +67,21 @@ func TestClientFormattingHidesKey(t *testing.T) {
 	}
 }
 
-// Error texts never show the key: API errors, transport errors of every kind,
-// validation errors and context errors.
+// Error texts never show the key: API errors, transport errors, validation errors and
+// context errors. TestTransportErrorsHideKey has the errors of a real connection.
 func TestErrorsHideKey(t *testing.T) {
 	t.Parallel()
-	closed := httptest.NewServer(http.NotFoundHandler())
-	closedURL := closed.URL
-	closed.Close()
-	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-time.After(5 * time.Second):
-		case <-r.Context().Done():
-		}
-	}))
-	t.Cleanup(slow.Close)
-	plain := newScriptServer(t, respond(http.StatusOK, "{}"))
-	echo := newScriptServer(t, func(w http.ResponseWriter, r *http.Request) {
-		// A hostile or buggy server echoing the request's headers into its error body.
-		respond(http.StatusUnauthorized, fmt.Sprintf(`{"errors":[{"title":"bad","details":"meta"}],"echo":%q}`, r.Header.Get("Authorization")))(w, r)
-	})
-	dropper := newScriptServer(t, dropConnection)
-
-	newClient := func(base string, opts ...connect.Option) *connect.Client {
-		c, err := connect.New(testAPIKey, append([]connect.Option{
-			connect.WithBaseURL(base), connect.WithRetryBackoff(time.Millisecond, time.Millisecond),
-		}, opts...)...)
-		if err != nil {
-			t.Fatal(err)
-		}
+	// answered is a client whose createToken and getToken get answer.
+	answered := func(answer httpmock.Responder) *connect.Client {
+		c, mt := setup(t)
+		mt.RegisterResponder(http.MethodPost, mockURL(createTokenPath), answer)
+		mt.RegisterResponder(http.MethodGet, mockURL(getTokenPath), answer)
 		return c
+	}
+	// A hostile or buggy server echoing the request's headers into its error body.
+	echo := func(r *http.Request) (*http.Response, error) {
+		body := fmt.Sprintf(`{"errors":[{"title":"bad","details":"meta"}],"echo":%q}`, r.Header.Get("Authorization"))
+		return respond(http.StatusUnauthorized, []byte(body))(r)
 	}
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -101,23 +89,16 @@ func TestErrorsHideKey(t *testing.T) {
 		name string
 		err  func() error
 	}{
-		{"API error", func() error { return createToken(ctxT(t), echo.client(t)) }},
-		{"connection refused", func() error { return getToken(ctxT(t), newClient(closedURL)) }},
-		{"dropped connection", func() error { return createToken(ctxT(t), dropper.client(t)) }},
-		{"TLS to a plain server", func() error {
-			return getToken(ctxT(t), newClient(strings.Replace(plain.URL, "http://", "https://", 1)))
+		{"API error", func() error { return createToken(ctxT(t), answered(echo)) }},
+		{"connection refused", func() error { return getToken(ctxT(t), answered(refuseConnection)) }},
+		{"dropped connection", func() error { return createToken(ctxT(t), answered(dropConnection)) }},
+		{"context cancelled", func() error {
+			c, _ := setup(t)
+			return getToken(cancelled, c)
 		}},
-		{"client timeout", func() error {
-			return getToken(ctxT(t), newClient(slow.URL, connect.WithHTTPClient(&http.Client{Timeout: 20 * time.Millisecond})))
-		}},
-		{"context deadline", func() error {
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-			defer cancel()
-			return getToken(ctx, newClient(slow.URL))
-		}},
-		{"context cancelled", func() error { return getToken(cancelled, newClient(plain.URL)) }},
 		{"validation", func() error {
-			_, err := noIOClient(t).ShareTokens.Get(ctxT(t), " ")
+			c, _ := setup(t)
+			_, err := c.ShareTokens.Get(ctxT(t), " ")
 			return err
 		}},
 		{"New with a multi-line key", func() error {
@@ -129,24 +110,77 @@ func TestErrorsHideKey(t *testing.T) {
 			return err
 		}},
 		{"bad ID", func() error {
-			_, err := newClient(plain.URL).ShareTokens.Get(ctxT(t), testAPIKey+"/x")
+			c, _ := setup(t)
+			_, err := c.ShareTokens.Get(ctxT(t), testAPIKey+"/x")
 			return err
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			err := tt.err()
-			if err == nil {
-				t.Fatal("no error")
-			}
-			assertNoKey(t, "error text", err.Error())
-			assertNoKey(t, "error %+v", fmt.Sprintf("%+v", err))
-			var apiErr *connect.APIError
-			if errors.As(err, &apiErr) {
-				assertNoKey(t, "APIError %#v", fmt.Sprintf("%#v", apiErr))
-			}
+			assertErrorHidesKey(t, tt.err())
 		})
+	}
+}
+
+// Over real HTTP, the errors net/http makes never show the key either: a refused dial,
+// TLS spoken to a plain-HTTP server, a client timeout and a context deadline.
+func TestTransportErrorsHideKey(t *testing.T) {
+	t.Parallel()
+	slow := connecttest.NewServer()
+	t.Cleanup(slow.Close)
+	slow.AddLatency(10 * time.Second) // Close ends the wait
+	closed := connecttest.NewServer()
+	closedURL := closed.URL
+	closed.Close()
+	plain := connecttest.NewServer()
+	t.Cleanup(plain.Close)
+	newClient := func(base string, opts ...connect.Option) *connect.Client {
+		c, err := connect.New(testAPIKey, append([]connect.Option{
+			connect.WithBaseURL(base), connect.WithRetryBackoff(time.Millisecond, time.Millisecond),
+		}, opts...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	tests := []struct {
+		name string
+		err  func() error
+	}{
+		{"connection refused", func() error { return getToken(ctxT(t), newClient(closedURL)) }},
+		{"TLS to a plain server", func() error {
+			return getToken(ctxT(t), newClient(strings.Replace(plain.URL, "http://", "https://", 1)))
+		}},
+		{"client timeout", func() error {
+			return getToken(ctxT(t), newClient(slow.URL, connect.WithHTTPClient(&http.Client{Timeout: 20 * time.Millisecond})))
+		}},
+		{"context deadline", func() error {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+			defer cancel()
+			return getToken(ctx, newClient(slow.URL))
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			assertErrorHidesKey(t, tt.err())
+		})
+	}
+}
+
+// assertErrorHidesKey fails unless err is an error whose text, %+v and (for an
+// *APIError) %#v show no key.
+func assertErrorHidesKey(t *testing.T, err error) {
+	t.Helper()
+	if err == nil {
+		t.Fatal("no error")
+	}
+	assertNoKey(t, "error text", err.Error())
+	assertNoKey(t, "error %+v", fmt.Sprintf("%+v", err))
+	var apiErr *connect.APIError
+	if errors.As(err, &apiErr) {
+		assertNoKey(t, "APIError %#v", fmt.Sprintf("%#v", apiErr))
 	}
 }
 
@@ -158,28 +192,30 @@ func TestDebugLogHidesKeyAndBodies(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	logOpt := connect.WithLogger(logger)
 
-	created := newScriptServer(t, respond(http.StatusCreated, string(specFixture(t, "connect-share-token.json"))))
-	flaky := newScriptServer(t, respond(http.StatusServiceUnavailable, errorBody(503)),
-		respond(http.StatusAccepted, string(specFixture(t, "connect-share-token-hydrate-object-pending.json"))))
-	invalid := newScriptServer(t, respond(http.StatusUnprocessableEntity,
-		`{"errors":[{"title":"Record invalid","details":"inq_BODYSRC cannot be shared"}]}`))
-	dropper := newScriptServer(t, dropConnection)
+	c, mt := setup(t, logOpt, connect.WithMaxRetries(1))
+	mt.RegisterResponder(http.MethodPost, mockURL(createTokenPath),
+		respond(http.StatusCreated, specFixture(t, "connect-share-token.json")).
+			Then(respond(http.StatusUnprocessableEntity, []byte(`{"errors":[{"title":"Record invalid","details":"inq_BODYSRC cannot be shared"}]}`))).
+			Then(dropConnection))
+	mt.RegisterResponder(http.MethodPost, mockURL("/connect/share-tokens/cnst_DEF456/redeem"),
+		respond(http.StatusServiceUnavailable, errorBody(503)).
+			Then(respond(http.StatusAccepted, specFixture(t, "connect-share-token-hydrate-object-pending.json"))))
 
 	ctx := ctxT(t)
 	params := connect.CreateShareTokenParams{ConnectionID: "cxn_BODYCONN", SourceID: "inq_BODYSRC"}
-	if _, err := created.client(t, logOpt).ShareTokens.Create(ctx, params); err != nil {
+	if _, err := c.ShareTokens.Create(ctx, params); err != nil {
 		t.Fatalf("Create: %v", err)
 	}
-	if _, err := flaky.client(t, logOpt).ShareTokens.Redeem(ctx, "cnst_DEF456", connect.RedeemShareTokenParams{
+	if _, err := c.ShareTokens.Redeem(ctx, "cnst_DEF456", connect.RedeemShareTokenParams{
 		DestinationID: "inq_BODYDEST",
 		FieldMappings: []connect.FieldMapping{{SourceFieldName: "field_BODYSRC", DestinationFieldName: "field_BODYDEST"}},
 	}); err != nil {
 		t.Fatalf("Redeem: %v", err)
 	}
-	if _, err := invalid.client(t, logOpt).ShareTokens.Create(ctx, params); err == nil {
+	if _, err := c.ShareTokens.Create(ctx, params); err == nil {
 		t.Fatal("Create against a 422 succeeded")
 	}
-	if _, err := dropper.client(t, logOpt, connect.WithMaxRetries(1)).ShareTokens.Create(ctx, params); err == nil {
+	if _, err := c.ShareTokens.Create(ctx, params); err == nil {
 		t.Fatal("Create against a dropping server succeeded")
 	}
 
@@ -209,10 +245,15 @@ func TestDebugLogHidesKeyAndBodies(t *testing.T) {
 // after requests, and changing it later does not change the SDK's.
 func TestWithHTTPClientCopiesCallersClient(t *testing.T) {
 	t.Parallel()
-	srv := newScriptServer(t, respond(http.StatusOK, string(specFixture(t, "connect-share-token-redeemed.json"))))
-	jar, _ := cookiejar.New(nil)
+	_, mt := setup(t)
+	mt.RegisterResponder(http.MethodGet, mockURL(getTokenPath), respond(http.StatusOK, specFixture(t, "connect-share-token-redeemed.json")))
+	mt.RegisterResponder(http.MethodPost, mockURL(createTokenPath), respond(http.StatusCreated, specFixture(t, "connect-share-token.json")))
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	redirect := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	transport := srv.Client().Transport
+	var transport http.RoundTripper = mt
 	hc := &http.Client{Transport: transport, Timeout: 7 * time.Second, CheckRedirect: redirect, Jar: jar}
 	check := func(when string) {
 		t.Helper()
@@ -221,7 +262,10 @@ func TestWithHTTPClientCopiesCallersClient(t *testing.T) {
 			t.Errorf("caller's http.Client changed %s: %+v", when, *hc)
 		}
 	}
-	c := srv.client(t, connect.WithHTTPClient(hc))
+	c, err := connect.New(testAPIKey, connect.WithBaseURL(mockBaseURL), connect.WithHTTPClient(hc))
+	if err != nil {
+		t.Fatal(err)
+	}
 	check("by New")
 	for range 2 {
 		if err := getToken(ctxT(t), c); err != nil {
@@ -233,7 +277,7 @@ func TestWithHTTPClientCopiesCallersClient(t *testing.T) {
 	}
 	check("by requests")
 
-	hc.Transport = failingTransport{t}
+	hc.Transport = httpmock.NewMockTransport() // answers nothing: the SDK must not be using it
 	if err := getToken(ctxT(t), c); err != nil {
 		t.Fatalf("Get after the caller changed its client: %v", err)
 	}

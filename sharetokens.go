@@ -92,6 +92,16 @@ type Ref struct {
 	ID   string `json:"id"`
 }
 
+// Each resource's wire struct (shareTokenWire, connectionWire, eventWire, webhookWire)
+// stands beside its type and is the resource exactly as persona-openapi's schema spells
+// it in kebab case. Decoding is lenient: unknown attributes and relationships are
+// ignored, enum values are kept as they come, and null is the zero value. Documents in
+// camel or snake case are folded to kebab by jsonapi.Unmarshal, the one place that
+// folds keys.
+
+// ref is a relationship's resource identifier. Its type values are open strings.
+type ref = jsonapi.Rel[Ref]
+
 // Terminal reports whether the token can no longer change: redeemed, expired or failed.
 func (t *ShareToken) Terminal() bool {
 	switch t.Status {
@@ -99,6 +109,74 @@ func (t *ShareToken) Terminal() bool {
 		return true
 	}
 	return false
+}
+
+// shareTokenWire is persona-openapi/components/schemas/connect-share-token.yaml.
+type shareTokenWire struct {
+	Type       string `json:"type"`
+	ID         string `json:"id"`
+	Attributes struct {
+		Status        string          `json:"status"`
+		Direction     string          `json:"direction"`
+		RedeemMode    string          `json:"redeem-mode"`
+		FailureReason string          `json:"failure-reason"`
+		CreatedAt     time.Time       `json:"created-at"`
+		UpdatedAt     time.Time       `json:"updated-at"`
+		PendingAt     *time.Time      `json:"pending-at"`
+		RedeemedAt    *time.Time      `json:"redeemed-at"`
+		ExpiresAt     *time.Time      `json:"expires-at"`
+		FailedAt      *time.Time      `json:"failed-at"`
+		SourceData    json.RawMessage `json:"source-data"`
+	} `json:"attributes"`
+	Relationships struct {
+		// Persona's spec names it "connection"; older guide pages call it
+		// "connect-connection". Both are accepted, the first one wins.
+		Connection        ref `json:"connection"`
+		ConnectConnection ref `json:"connect-connection"`
+		Creator           ref `json:"creator"`
+		Source            ref `json:"source"`
+		Destination       ref `json:"destination"`
+	} `json:"relationships"`
+}
+
+func (w *shareTokenWire) decode() (*ShareToken, error) {
+	if w.ID == "" {
+		return nil, fmt.Errorf("connect: decode share token: no id")
+	}
+	a, r := &w.Attributes, &w.Relationships
+	t := &ShareToken{
+		ID:            w.ID,
+		Status:        ShareTokenStatus(a.Status),
+		Direction:     Direction(a.Direction),
+		RedeemMode:    RedeemMode(a.RedeemMode),
+		FailureReason: FailureReason(a.FailureReason),
+		CreatedAt:     a.CreatedAt.UTC(),
+		UpdatedAt:     a.UpdatedAt.UTC(),
+		PendingAt:     utc(a.PendingAt),
+		RedeemedAt:    utc(a.RedeemedAt),
+		ExpiresAt:     utc(a.ExpiresAt),
+		FailedAt:      utc(a.FailedAt),
+		Creator:       r.Creator.Data,
+		Source:        r.Source.Data,
+		Destination:   r.Destination.Data,
+	}
+	if !jsonapi.IsNull(a.SourceData) {
+		t.SourceData = a.SourceData
+	}
+	if c := r.Connection.Data; c != nil {
+		t.ConnectionID = c.ID
+	} else if c := r.ConnectConnection.Data; c != nil {
+		t.ConnectionID = c.ID
+	}
+	return t, nil
+}
+
+// utc puts a decoded timestamp in UTC, in place.
+func utc(t *time.Time) *time.Time {
+	if t != nil {
+		*t = t.UTC()
+	}
+	return t
 }
 
 // CreateShareTokenParams are the parameters of ShareTokensService.Create.
@@ -167,6 +245,19 @@ func (p RedeemShareTokenParams) validate() error {
 	return nil
 }
 
+// body checks p and builds Redeem's request body.
+func (p RedeemShareTokenParams) body() (any, error) {
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	var body redeemRequest
+	body.Data.Attributes.DestinationID = p.DestinationID
+	if len(p.FieldMappings) > 0 {
+		body.Meta = &redeemMeta{FieldMappings: p.FieldMappings}
+	}
+	return body, nil
+}
+
 // redeemRequest is the exact request body of
 // persona-openapi/paths/connect_share-tokens_{share-token-id}_redeem.yaml: a clone
 // sends {"data":{"attributes":{}}}.
@@ -214,6 +305,8 @@ func (p *ListShareTokensParams) query() (url.Values, error) {
 
 const shareTokensPath = "/connect/share-tokens"
 
+var shareTokenIDs = newIDKind("share token id", shareTokenPrefixes, shareTokensPath)
+
 // Create makes a share token (source organization). The same Idempotency-Key is sent
 // on every retry, so at most one token is created per call; pass WithIdempotencyKey to
 // extend that across process restarts.
@@ -227,55 +320,35 @@ func (s *ShareTokensService) Create(ctx context.Context, params CreateShareToken
 		SourceID:         params.SourceID,
 		ExpiresInSeconds: int64(params.ExpiresIn / time.Second),
 	}
-	ctx = withOperation(ctx, "ShareTokens.Create", routeShareTokens)
+	ctx = withOperation(ctx, "ShareTokens.Create", shareTokensPath)
 	return send(ctx, s.c, http.MethodPost, shareTokensPath, nil, body, opts, (*shareTokenWire).decode)
 }
 
 // Get reads a share token as the calling organization sees it.
 func (s *ShareTokensService) Get(ctx context.Context, id string, opts ...RequestOption) (*ShareToken, error) {
-	if err := validateID("share token id", id, shareTokenPrefixes); err != nil {
-		return nil, err
-	}
-	ctx = withOperation(ctx, "ShareTokens.Get", routeShareToken)
-	return send(ctx, s.c, http.MethodGet, tokenPath(id, ""), nil, nil, opts, (*shareTokenWire).decode)
+	return s.byID(ctx, "ShareTokens.Get", http.MethodGet, id, "", nil, nil, opts)
 }
 
 // Peek reads a share token with ?peek-source-data=true (destination organization with
 // the peek capability): SourceData then holds a PII-filtered snapshot of the source.
 func (s *ShareTokensService) Peek(ctx context.Context, id string, opts ...RequestOption) (*ShareToken, error) {
-	if err := validateID("share token id", id, shareTokenPrefixes); err != nil {
-		return nil, err
-	}
-	q := url.Values{"peek-source-data": {"true"}}
-	ctx = withOperation(ctx, "ShareTokens.Peek", routeShareToken)
-	return send(ctx, s.c, http.MethodGet, tokenPath(id, ""), q, nil, opts, (*shareTokenWire).decode)
+	return s.byID(ctx, "ShareTokens.Peek", http.MethodGet, id, "", url.Values{"peek-source-data": {"true"}}, nil, opts)
 }
 
 // Redeem starts the redemption of a token (destination organization). It answers at
 // once with the token pending; use Wait, or the *-redeemed webhook, for the outcome.
 func (s *ShareTokensService) Redeem(ctx context.Context, id string, params RedeemShareTokenParams, opts ...RequestOption) (*ShareToken, error) {
-	if err := validateID("share token id", id, shareTokenPrefixes); err != nil {
-		return nil, err
-	}
-	if err := params.validate(); err != nil {
-		return nil, err
-	}
-	var body redeemRequest
-	body.Data.Attributes.DestinationID = params.DestinationID
-	if len(params.FieldMappings) > 0 {
-		body.Meta = &redeemMeta{FieldMappings: params.FieldMappings}
-	}
-	ctx = withOperation(ctx, "ShareTokens.Redeem", routeShareToken+"/redeem")
-	return send(ctx, s.c, http.MethodPost, tokenPath(id, "/redeem"), nil, body, opts, (*shareTokenWire).decode)
+	return s.byID(ctx, "ShareTokens.Redeem", http.MethodPost, id, "/redeem", nil, params.body, opts)
 }
 
 // Expire ends a token before its TTL (source organization only).
 func (s *ShareTokensService) Expire(ctx context.Context, id string, opts ...RequestOption) (*ShareToken, error) {
-	if err := validateID("share token id", id, shareTokenPrefixes); err != nil {
-		return nil, err
-	}
-	ctx = withOperation(ctx, "ShareTokens.Expire", routeShareToken+"/expire")
-	return send(ctx, s.c, http.MethodPost, tokenPath(id, "/expire"), nil, nil, opts, (*shareTokenWire).decode)
+	return s.byID(ctx, "ShareTokens.Expire", http.MethodPost, id, "/expire", nil, nil, opts)
+}
+
+// byID runs a call on the token id as operation name (see sendByID).
+func (s *ShareTokensService) byID(ctx context.Context, name, method, id, action string, query url.Values, body func() (any, error), opts []RequestOption) (*ShareToken, error) {
+	return sendByID(ctx, s.c, shareTokenIDs, name, method, id, action, query, body, opts, (*shareTokenWire).decode)
 }
 
 // List iterates over the organization's share tokens, newest first, fetching pages
@@ -283,16 +356,7 @@ func (s *ShareTokensService) Expire(ctx context.Context, id string, opts ...Requ
 // the call has no effect. Bad params are yielded as the first and only error. opts
 // apply to every page's request (WithResponseInto: the last page fetched).
 func (s *ShareTokensService) List(ctx context.Context, params *ListShareTokensParams, opts ...RequestOption) iter.Seq2[*ShareToken, error] {
-	var p ListShareTokensParams
-	if params != nil {
-		p = *params
-	}
-	q, err := p.query()
-	if err != nil {
-		return failedSeq[*ShareToken](err)
-	}
-	ctx = withOperation(ctx, "ShareTokens.List", routeShareTokens)
-	return paginate(ctx, s.c, shareTokensPath, q, opts, (*shareTokenWire).decode)
+	return listResources(ctx, s.c, "ShareTokens.List", shareTokensPath, params, opts, (*shareTokenWire).decode)
 }
 
 // Wait polls a token until it is redeemed, expired or failed, and returns it. The
@@ -300,14 +364,11 @@ func (s *ShareTokensService) List(ctx context.Context, params *ListShareTokensPa
 // the wait with ctx. A failed or expired token is returned without error: check Status.
 // opts apply to each poll (WithResponseInto: the last one).
 func (s *ShareTokensService) Wait(ctx context.Context, id string, opts ...RequestOption) (*ShareToken, error) {
-	if err := validateID("share token id", id, shareTokenPrefixes); err != nil {
-		return nil, err
-	}
-	// Each poll is a GET of the token, named after Wait so a trace shows polling as such.
-	pollCtx := withOperation(ctx, "ShareTokens.Wait", routeShareToken)
 	interval := s.c.pollInterval
 	for {
-		tok, err := send(pollCtx, s.c, http.MethodGet, tokenPath(id, ""), nil, nil, opts, (*shareTokenWire).decode)
+		// Each poll is a GET of the token, named after Wait so a trace shows polling
+		// as such; a bad id is refused by the first, before any I/O.
+		tok, err := s.byID(ctx, "ShareTokens.Wait", http.MethodGet, id, "", nil, nil, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -324,12 +385,6 @@ func (s *ShareTokensService) Wait(ctx context.Context, id string, opts ...Reques
 			interval = max(maxPollInterval, s.c.pollInterval)
 		}
 	}
-}
-
-// tokenPath is the path of one token. id has passed validateID, so it holds nothing
-// that needs escaping and cannot be a dot segment.
-func tokenPath(id, action string) string {
-	return shareTokensPath + "/" + id + action
 }
 
 // setIf sets a query parameter when v is not empty.

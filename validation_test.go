@@ -3,7 +3,6 @@ package connect_test
 import (
 	"context"
 	"errors"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -56,63 +55,39 @@ func TestBadIDsRefusedBeforeIO(t *testing.T) {
 		name  string
 		field string
 		valid string
-		call  func(context.Context, *connect.Client, string) error
+		call  idCall
 	}{
-		{"ShareTokens.Get", "share token id", "cnst_A", func(ctx context.Context, c *connect.Client, id string) error {
-			_, err := c.ShareTokens.Get(ctx, id)
-			return err
-		}},
-		{"ShareTokens.Peek", "share token id", "cnst_A", func(ctx context.Context, c *connect.Client, id string) error {
-			_, err := c.ShareTokens.Peek(ctx, id)
-			return err
-		}},
-		{"ShareTokens.Redeem", "share token id", "cnst_A", func(ctx context.Context, c *connect.Client, id string) error {
+		{"ShareTokens.Get", "share token id", "cnst_A", onID(shareTokens, (*connect.ShareTokensService).Get)},
+		{"ShareTokens.Peek", "share token id", "cnst_A", onID(shareTokens, (*connect.ShareTokensService).Peek)},
+		{"ShareTokens.Redeem", "share token id", "cnst_A", func(ctx context.Context, c *connect.Client, id string, _ ...connect.RequestOption) error {
 			_, err := c.ShareTokens.Redeem(ctx, id, connect.RedeemShareTokenParams{})
 			return err
 		}},
-		{"ShareTokens.Expire", "share token id", "cnst_A", func(ctx context.Context, c *connect.Client, id string) error {
-			_, err := c.ShareTokens.Expire(ctx, id)
-			return err
-		}},
-		{"ShareTokens.Wait", "share token id", "cnst_A", func(ctx context.Context, c *connect.Client, id string) error {
-			_, err := c.ShareTokens.Wait(ctx, id)
-			return err
-		}},
-		{"Create ConnectionID", "ConnectionID", "cxn_A", func(ctx context.Context, c *connect.Client, id string) error {
+		{"ShareTokens.Expire", "share token id", "cnst_A", onID(shareTokens, (*connect.ShareTokensService).Expire)},
+		{"ShareTokens.Wait", "share token id", "cnst_A", onID(shareTokens, (*connect.ShareTokensService).Wait)},
+		{"Create ConnectionID", "ConnectionID", "cxn_A", func(ctx context.Context, c *connect.Client, id string, _ ...connect.RequestOption) error {
 			_, err := c.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: id, SourceID: "inq_A"})
 			return err
 		}},
-		{"Create SourceID", "SourceID", "inq_A", func(ctx context.Context, c *connect.Client, id string) error {
+		{"Create SourceID", "SourceID", "inq_A", func(ctx context.Context, c *connect.Client, id string, _ ...connect.RequestOption) error {
 			_, err := c.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: "cxn_A", SourceID: id})
 			return err
 		}},
-		{"Redeem DestinationID", "DestinationID", "act_A", func(ctx context.Context, c *connect.Client, id string) error {
+		{"Redeem DestinationID", "DestinationID", "act_A", func(ctx context.Context, c *connect.Client, id string, _ ...connect.RequestOption) error {
 			if id == "" {
 				return errNotApplicable // an empty DestinationID means clone: valid
 			}
 			_, err := c.ShareTokens.Redeem(ctx, "cnst_A", connect.RedeemShareTokenParams{DestinationID: id})
 			return err
 		}},
-		{"Connections.Get", "connection id", "cxn_A", func(ctx context.Context, c *connect.Client, id string) error {
-			_, err := c.Connections.Get(ctx, id)
-			return err
-		}},
-		{"Connections.Deactivate", "connection id", "cxn_A", func(ctx context.Context, c *connect.Client, id string) error {
-			_, err := c.Connections.Deactivate(ctx, id)
-			return err
-		}},
-		{"Connections.Reactivate", "connection id", "cxn_A", func(ctx context.Context, c *connect.Client, id string) error {
-			_, err := c.Connections.Reactivate(ctx, id)
-			return err
-		}},
-		{"Connections.Create", "DestinationOrganizationID", "org_A", func(ctx context.Context, c *connect.Client, id string) error {
+		{"Connections.Get", "connection id", "cxn_A", onID(connections, (*connect.ConnectionsService).Get)},
+		{"Connections.Deactivate", "connection id", "cxn_A", onID(connections, (*connect.ConnectionsService).Deactivate)},
+		{"Connections.Reactivate", "connection id", "cxn_A", onID(connections, (*connect.ConnectionsService).Reactivate)},
+		{"Connections.Create", "DestinationOrganizationID", "org_A", func(ctx context.Context, c *connect.Client, id string, _ ...connect.RequestOption) error {
 			_, err := c.Connections.Create(ctx, connect.CreateConnectionParams{DestinationOrganizationID: id})
 			return err
 		}},
-		{"Events.Get", "event id", "evt_A", func(ctx context.Context, c *connect.Client, id string) error {
-			_, err := c.Events.Get(ctx, id)
-			return err
-		}},
+		{"Events.Get", "event id", "evt_A", onID(events, (*connect.EventsService).Get)},
 	}
 	for _, call := range calls {
 		t.Run(call.name, func(t *testing.T) {
@@ -143,32 +118,21 @@ func checkInvalid(t *testing.T, what string, err error, field string) {
 // Other validation rules: prefixes, TTL, field mappings, filters, idempotency keys.
 func TestInvalidParamsRefusedBeforeIO(t *testing.T) {
 	t.Parallel()
-	redeem := func(p connect.RedeemShareTokenParams) func(context.Context, *connect.Client) error {
-		return func(ctx context.Context, c *connect.Client) error {
-			_, err := c.ShareTokens.Redeem(ctx, "cnst_A", p)
-			return err
-		}
-	}
-	create := func(p connect.CreateShareTokenParams) func(context.Context, *connect.Client) error {
-		return func(ctx context.Context, c *connect.Client) error {
-			_, err := c.ShareTokens.Create(ctx, p)
-			return err
-		}
-	}
+	redeem := func(p connect.RedeemShareTokenParams) call { return redeemWith("cnst_A", p) }
 	tests := []struct {
 		name  string
 		field string
-		call  func(context.Context, *connect.Client) error
+		call  call
 	}{
-		{"share token id as source", "SourceID", create(connect.CreateShareTokenParams{ConnectionID: "cxn_A", SourceID: "cnst_A"})},
-		{"connection id as source", "SourceID", create(connect.CreateShareTokenParams{ConnectionID: "cxn_A", SourceID: "cxn_A"})},
-		{"inquiry id as connection", "ConnectionID", create(connect.CreateShareTokenParams{ConnectionID: "inq_A", SourceID: "inq_A"})},
-		{"upper-case prefix", "ConnectionID", create(connect.CreateShareTokenParams{ConnectionID: "CXN_A", SourceID: "inq_A"})},
-		{"TTL 59s", "ExpiresIn", create(connect.CreateShareTokenParams{ConnectionID: "cxn_A", SourceID: "inq_A", ExpiresIn: 59 * time.Second})},
-		{"TTL 1ns", "ExpiresIn", create(connect.CreateShareTokenParams{ConnectionID: "cxn_A", SourceID: "inq_A", ExpiresIn: 1})},
-		{"TTL negative", "ExpiresIn", create(connect.CreateShareTokenParams{ConnectionID: "cxn_A", SourceID: "inq_A", ExpiresIn: -time.Hour})},
-		{"TTL 21 days and 1s", "ExpiresIn", create(connect.CreateShareTokenParams{ConnectionID: "cxn_A", SourceID: "inq_A", ExpiresIn: 21*24*time.Hour + time.Second})},
-		{"TTL not whole seconds", "ExpiresIn", create(connect.CreateShareTokenParams{ConnectionID: "cxn_A", SourceID: "inq_A", ExpiresIn: 90*time.Second + 500*time.Millisecond})},
+		{"share token id as source", "SourceID", createWith(connect.CreateShareTokenParams{ConnectionID: "cxn_A", SourceID: "cnst_A"})},
+		{"connection id as source", "SourceID", createWith(connect.CreateShareTokenParams{ConnectionID: "cxn_A", SourceID: "cxn_A"})},
+		{"inquiry id as connection", "ConnectionID", createWith(connect.CreateShareTokenParams{ConnectionID: "inq_A", SourceID: "inq_A"})},
+		{"upper-case prefix", "ConnectionID", createWith(connect.CreateShareTokenParams{ConnectionID: "CXN_A", SourceID: "inq_A"})},
+		{"TTL 59s", "ExpiresIn", createWith(connect.CreateShareTokenParams{ConnectionID: "cxn_A", SourceID: "inq_A", ExpiresIn: 59 * time.Second})},
+		{"TTL 1ns", "ExpiresIn", createWith(connect.CreateShareTokenParams{ConnectionID: "cxn_A", SourceID: "inq_A", ExpiresIn: 1})},
+		{"TTL negative", "ExpiresIn", createWith(connect.CreateShareTokenParams{ConnectionID: "cxn_A", SourceID: "inq_A", ExpiresIn: -time.Hour})},
+		{"TTL 21 days and 1s", "ExpiresIn", createWith(connect.CreateShareTokenParams{ConnectionID: "cxn_A", SourceID: "inq_A", ExpiresIn: 21*24*time.Hour + time.Second})},
+		{"TTL not whole seconds", "ExpiresIn", createWith(connect.CreateShareTokenParams{ConnectionID: "cxn_A", SourceID: "inq_A", ExpiresIn: 90*time.Second + 500*time.Millisecond})},
 		{"verification as hydrate destination", "DestinationID", redeem(connect.RedeemShareTokenParams{DestinationID: "ver_A"})},
 		{"share token as hydrate destination", "DestinationID", redeem(connect.RedeemShareTokenParams{DestinationID: "cnst_A"})},
 		{"field mappings without destination", "FieldMappings", redeem(connect.RedeemShareTokenParams{
@@ -181,42 +145,18 @@ func TestInvalidParamsRefusedBeforeIO(t *testing.T) {
 			_, err := c.Connections.Create(ctx, connect.CreateConnectionParams{DestinationOrganizationID: "cxn_A"})
 			return err
 		}},
-		{"share token list: unknown status", "Status", func(ctx context.Context, c *connect.Client) error {
-			return firstErr(c.ShareTokens.List(ctx, &connect.ListShareTokensParams{Status: "archived"}), 0)
-		}},
-		{"share token list: unknown direction", "Direction", func(ctx context.Context, c *connect.Client) error {
-			return firstErr(c.ShareTokens.List(ctx, &connect.ListShareTokensParams{Direction: "sideways"}), 0)
-		}},
-		{"share token list: inquiry as connection", "ConnectionID", func(ctx context.Context, c *connect.Client) error {
-			return firstErr(c.ShareTokens.List(ctx, &connect.ListShareTokensParams{ConnectionID: "inq_A"}), 0)
-		}},
-		{"share token list: connection with a path", "ConnectionID", func(ctx context.Context, c *connect.Client) error {
-			return firstErr(c.ShareTokens.List(ctx, &connect.ListShareTokensParams{ConnectionID: "cxn_A/../x"}), 0)
-		}},
-		{"connection list: unknown status", "Status", func(ctx context.Context, c *connect.Client) error {
-			return firstErr(c.Connections.List(ctx, &connect.ListConnectionsParams{Status: "Active"}), 0)
-		}},
-		{"connection list: wrong organization prefix", "DestinationOrganizationID", func(ctx context.Context, c *connect.Client) error {
-			return firstErr(c.Connections.List(ctx, &connect.ListConnectionsParams{DestinationOrganizationID: "cxn_A"}), 0)
-		}},
-		{"event list: empty name", "Names[1]", func(ctx context.Context, c *connect.Client) error {
-			return firstErr(c.Events.List(ctx, &connect.ListEventsParams{Names: []connect.EventName{connect.EventInquiryApproved, " "}}), 0)
-		}},
-		{"event list: name with a comma", "Names[0]", func(ctx context.Context, c *connect.Client) error {
-			return firstErr(c.Events.List(ctx, &connect.ListEventsParams{Names: []connect.EventName{"inquiry.approved,inquiry.failed"}}), 0)
-		}},
-		{"event list: object id with a comma", "ObjectIDs[0]", func(ctx context.Context, c *connect.Client) error {
-			return firstErr(c.Events.List(ctx, &connect.ListEventsParams{ObjectIDs: []string{"inq_A,inq_B"}}), 0)
-		}},
-		{"event list: object id with a slash", "ObjectIDs[0]", func(ctx context.Context, c *connect.Client) error {
-			return firstErr(c.Events.List(ctx, &connect.ListEventsParams{ObjectIDs: []string{"inq_A/x"}}), 0)
-		}},
-		{"event list: object id ..", "ObjectIDs[1]", func(ctx context.Context, c *connect.Client) error {
-			return firstErr(c.Events.List(ctx, &connect.ListEventsParams{ObjectIDs: []string{"inq_A", ".."}}), 0)
-		}},
-		{"event list: share token as event id", "EventIDs[0]", func(ctx context.Context, c *connect.Client) error {
-			return firstErr(c.Events.List(ctx, &connect.ListEventsParams{EventIDs: []string{"cnst_A"}}), 0)
-		}},
+		{"share token list: unknown status", "Status", listTokens(connect.ListShareTokensParams{Status: "archived"})},
+		{"share token list: unknown direction", "Direction", listTokens(connect.ListShareTokensParams{Direction: "sideways"})},
+		{"share token list: inquiry as connection", "ConnectionID", listTokens(connect.ListShareTokensParams{ConnectionID: "inq_A"})},
+		{"share token list: connection with a path", "ConnectionID", listTokens(connect.ListShareTokensParams{ConnectionID: "cxn_A/../x"})},
+		{"connection list: unknown status", "Status", listConnections(connect.ListConnectionsParams{Status: "Active"})},
+		{"connection list: wrong organization prefix", "DestinationOrganizationID", listConnections(connect.ListConnectionsParams{DestinationOrganizationID: "cxn_A"})},
+		{"event list: empty name", "Names[1]", listEvents(connect.ListEventsParams{Names: []connect.EventName{connect.EventInquiryApproved, " "}})},
+		{"event list: name with a comma", "Names[0]", listEvents(connect.ListEventsParams{Names: []connect.EventName{"inquiry.approved,inquiry.failed"}})},
+		{"event list: object id with a comma", "ObjectIDs[0]", listEvents(connect.ListEventsParams{ObjectIDs: []string{"inq_A,inq_B"}})},
+		{"event list: object id with a slash", "ObjectIDs[0]", listEvents(connect.ListEventsParams{ObjectIDs: []string{"inq_A/x"}})},
+		{"event list: object id ..", "ObjectIDs[1]", listEvents(connect.ListEventsParams{ObjectIDs: []string{"inq_A", ".."}})},
+		{"event list: share token as event id", "EventIDs[0]", listEvents(connect.ListEventsParams{EventIDs: []string{"cnst_A"}})},
 		{"idempotency key: blank", "idempotency key", func(ctx context.Context, c *connect.Client) error {
 			return createToken(ctx, c, connect.WithIdempotencyKey("  "))
 		}},
@@ -230,7 +170,8 @@ func TestInvalidParamsRefusedBeforeIO(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			checkInvalid(t, tt.name, tt.call(ctxT(t), noIOClient(t)), tt.field)
+			c := noIOClient(t)
+			checkInvalid(t, tt.name, tt.call(ctxT(t), c), tt.field)
 		})
 	}
 }
@@ -238,8 +179,9 @@ func TestInvalidParamsRefusedBeforeIO(t *testing.T) {
 // A list with bad params yields its error once and stops, still before any I/O.
 func TestListBadParamsYieldOneError(t *testing.T) {
 	t.Parallel()
+	c := noIOClient(t)
 	n := 0
-	for tok, err := range noIOClient(t).ShareTokens.List(ctxT(t), &connect.ListShareTokensParams{Status: "nope"}) {
+	for tok, err := range c.ShareTokens.List(ctxT(t), &connect.ListShareTokensParams{Status: "nope"}) {
 		n++
 		if tok != nil || !errors.Is(err, connect.ErrInvalidParams) {
 			t.Errorf("pair %d = (%v, %v), want (nil, ErrInvalidParams)", n, tok, err)
@@ -304,12 +246,17 @@ func TestNewValidatesOptions(t *testing.T) {
 	}
 }
 
-// A loopback base URL is really used: a plain-http test server works.
+// A loopback base URL is really used: connecttest's plain-http server works.
 func TestLoopbackBaseURLWorks(t *testing.T) {
 	t.Parallel()
-	srv := newScriptServer(t, respond(http.StatusOK, string(specFixture(t, "connect-share-token-redeemed.json"))))
-	if err := getToken(ctxT(t), srv.client(t)); err != nil {
-		t.Fatalf("Get over loopback http: %v", err)
+	srv := newPersona(t)
+	c, err := srv.NewClient(srv.src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.Connections.Get(ctxT(t), srv.cxn)
+	if err != nil || got.ID != srv.cxn {
+		t.Fatalf("Get over loopback http = %v, %v; want %s", got, err, srv.cxn)
 	}
 }
 

@@ -11,22 +11,25 @@ import (
 )
 
 // Wait polls until the token is terminal, waiting WithPollInterval (growing by half)
-// between polls; the gaps are checked on the server as lower bounds only.
+// between polls; the gaps are checked as lower bounds only.
 func TestWaitPollsUntilTerminal(t *testing.T) {
 	t.Parallel()
-	pending := respond(http.StatusOK, string(specFixture(t, "connect-share-token-clone-object-pending.json")))
-	srv := newScriptServer(t, pending, pending, respond(http.StatusOK, string(specFixture(t, "connect-share-token-redeemed.json"))))
 	const interval = 100 * time.Millisecond
-	tok, err := srv.client(t, connect.WithPollInterval(interval)).ShareTokens.Wait(ctxT(t), "cnst_ABC123")
+	c, mt := setup(t, connect.WithPollInterval(interval))
+	pending := respond(http.StatusOK, specFixture(t, "connect-share-token-clone-object-pending.json"))
+	var log attemptLog
+	mt.RegisterResponder(http.MethodGet, mockURL(getTokenPath),
+		log.answer(t, pending.Then(pending).Then(respond(http.StatusOK, specFixture(t, "connect-share-token-redeemed.json")))))
+	tok, err := c.ShareTokens.Wait(ctxT(t), "cnst_ABC123")
 	if err != nil {
 		t.Fatalf("Wait: %v", err)
 	}
 	if tok.Status != connect.ShareTokenRedeemed || tok.ID != "cnst_ABC123" {
 		t.Errorf("Wait = %s %s, want cnst_ABC123 redeemed", tok.ID, tok.Status)
 	}
-	recs := srv.records()
+	recs := log.all()
 	if len(recs) != 3 {
-		t.Fatalf("server saw %d polls, want 3", len(recs))
+		t.Fatalf("Persona saw %d polls, want 3", len(recs))
 	}
 	if gap := recs[1].at.Sub(recs[0].at); gap < interval {
 		t.Errorf("first gap %v, want at least the poll interval %v", gap, interval)
@@ -45,16 +48,17 @@ func TestWaitReturnsFailedAndExpired(t *testing.T) {
 	} {
 		t.Run(string(status), func(t *testing.T) {
 			t.Parallel()
-			srv := newScriptServer(t, respond(http.StatusOK, string(specFixture(t, fixture))))
-			tok, err := srv.client(t).ShareTokens.Wait(ctxT(t), "cnst_ABC123")
+			c, mt := setup(t)
+			mt.RegisterResponder(http.MethodGet, mockURL(getTokenPath), respond(http.StatusOK, specFixture(t, fixture)))
+			tok, err := c.ShareTokens.Wait(ctxT(t), "cnst_ABC123")
 			if err != nil {
 				t.Fatalf("Wait: %v", err)
 			}
 			if tok.Status != status {
 				t.Errorf("status = %s, want %s", tok.Status, status)
 			}
-			if n := len(srv.records()); n != 1 {
-				t.Errorf("server saw %d polls, want 1", n)
+			if n := calls(mt, http.MethodGet, getTokenPath); n != 1 {
+				t.Errorf("Persona saw %d polls, want 1", n)
 			}
 		})
 	}
@@ -65,26 +69,28 @@ func TestWaitEnds(t *testing.T) {
 	t.Parallel()
 	t.Run("context deadline", func(t *testing.T) {
 		t.Parallel()
-		srv := newScriptServer(t, respond(http.StatusOK, string(specFixture(t, "connect-share-token-clone-object-pending.json"))))
+		c, mt := setup(t, connect.WithPollInterval(10*time.Millisecond))
+		mt.RegisterResponder(http.MethodGet, mockURL(getTokenPath), respond(http.StatusOK, specFixture(t, "connect-share-token-clone-object-pending.json")))
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		defer cancel()
-		tok, err := srv.client(t, connect.WithPollInterval(10*time.Millisecond)).ShareTokens.Wait(ctx, "cnst_ABC123")
+		tok, err := c.ShareTokens.Wait(ctx, "cnst_ABC123")
 		if tok != nil || !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("Wait = %v, %v; want nil and context.DeadlineExceeded", tok, err)
 		}
-		if n := len(srv.records()); n < 2 {
-			t.Errorf("server saw %d polls before the deadline, want several", n)
+		if n := calls(mt, http.MethodGet, getTokenPath); n < 2 {
+			t.Errorf("Persona saw %d polls before the deadline, want several", n)
 		}
 	})
 	t.Run("not found", func(t *testing.T) {
 		t.Parallel()
-		srv := newScriptServer(t, respond(http.StatusNotFound, string(specFixture(t, "error-not-found.json"))))
-		_, err := srv.client(t).ShareTokens.Wait(ctxT(t), "cnst_ABC123")
+		c, mt := setup(t)
+		mt.RegisterResponder(http.MethodGet, mockURL(getTokenPath), respond(http.StatusNotFound, specFixture(t, "error-not-found.json")))
+		_, err := c.ShareTokens.Wait(ctxT(t), "cnst_ABC123")
 		if !errors.Is(err, connect.ErrNotFound) {
 			t.Fatalf("Wait error = %v, want ErrNotFound", err)
 		}
-		if n := len(srv.records()); n != 1 {
-			t.Errorf("server saw %d polls, want 1", n)
+		if n := calls(mt, http.MethodGet, getTokenPath); n != 1 {
+			t.Errorf("Persona saw %d polls, want 1", n)
 		}
 	})
 }

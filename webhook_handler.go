@@ -85,20 +85,22 @@ type handlerConfig struct {
 	onError func(context.Context, error)
 }
 
-// HandlerOption configures a WebhookHandler.
+// HandlerOption configures a WebhookHandler: NewWebhookHandler takes them.
 type HandlerOption func(*handlerConfig)
 
-// WithDeduper replaces the default deduplication, a NewMemoryDeduper of
-// DefaultDedupeCapacity ids per process, for example with pgdedupe or redisdedupe,
-// which replicas of your server share. nil keeps the default.
+// WithDeduper is a HandlerOption for NewWebhookHandler: it replaces the default
+// deduplication, a NewMemoryDeduper of DefaultDedupeCapacity ids per process, for
+// example with pgdedupe or redisdedupe, which replicas of your server share. nil keeps
+// the default.
 func WithDeduper(d Deduper) HandlerOption {
 	return func(c *handlerConfig) { c.dedupe = d }
 }
 
-// WithLease sets how long a delivery holds its claim on an event (default 60 s; d <= 0
-// keeps it). The function's context ends with the lease, and once it has ended another
-// delivery may take the event over, so a function still running then may run twice:
-// choose a lease well above your function's longest run.
+// WithLease is a HandlerOption for NewWebhookHandler: it sets how long a delivery holds
+// its claim on an event (default 60 s; d <= 0 keeps it). The function's context ends
+// with the lease, and once it has ended another delivery may take the event over, so a
+// function still running then may run twice: choose a lease well above your function's
+// longest run.
 func WithLease(d time.Duration) HandlerOption {
 	return func(c *handlerConfig) {
 		if d > 0 {
@@ -107,12 +109,12 @@ func WithLease(d time.Duration) HandlerOption {
 	}
 }
 
-// WithErrorHandler sets a function told why a delivery was not answered with 200: a
-// verification or parse error (400), an event in progress elsewhere (409), or a failed
-// claim, callback error, callback panic or failed release (500); and why a delivery
-// answered 200 could not be marked done (a failed Complete). Use it to log; it runs
-// before the answer is written, so keep it quick. The errors never contain a
-// signature, a secret or the body.
+// WithErrorHandler is a HandlerOption for NewWebhookHandler: it sets a function told
+// why a delivery was not answered with 200: a verification or parse error (400), an
+// event in progress elsewhere (409), or a failed claim, callback error, callback panic
+// or failed release (500); and why a delivery answered 200 could not be marked done (a
+// failed Complete). Use it to log; it runs before the answer is written, so keep it
+// quick. The errors never contain a signature, a secret or the body.
 func WithErrorHandler(fn func(ctx context.Context, err error)) HandlerOption {
 	return func(c *handlerConfig) { c.onError = fn }
 }

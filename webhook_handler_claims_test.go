@@ -96,43 +96,6 @@ func TestWebhookHandlerFunctionContextEndsWithTheLease(t *testing.T) {
 	}
 }
 
-// Two replicas sharing a Deduper: the second is told 409 while the first runs, and the
-// event is done for both afterwards.
-func TestWebhookHandlerReplicasShareTheClaim(t *testing.T) {
-	t.Parallel()
-	shared := NewMemoryDeduper(0)
-	a, b := newTestHandler(t, WithDeduper(shared)), newTestHandler(t, WithDeduper(shared))
-	var calls atomic.Int32
-	started, finish := make(chan struct{}), make(chan struct{})
-	a.On(EventInquiryCompleted, func(context.Context, *Event) error {
-		calls.Add(1)
-		close(started)
-		<-finish
-		return nil
-	})
-	b.On(EventInquiryCompleted, func(context.Context, *Event) error { calls.Add(1); return nil })
-	body := eventBody("evt_replicas", EventInquiryCompleted)
-	first := make(chan int)
-	go func() {
-		status, _ := serve(a, delivery(t, body))
-		first <- status
-	}()
-	<-started
-	if status, _ := serve(b, delivery(t, body)); status != http.StatusConflict {
-		t.Errorf("other replica during the run: %d, want 409", status)
-	}
-	close(finish)
-	if status := <-first; status != http.StatusOK {
-		t.Errorf("first replica: %d", status)
-	}
-	if status, _ := serve(b, delivery(t, body)); status != http.StatusOK {
-		t.Errorf("other replica after the run: %d, want 200", status)
-	}
-	if n := calls.Load(); n != 1 {
-		t.Errorf("ran %d times, want 1", n)
-	}
-}
-
 // A Complete that fails after the function succeeded: the work is done, so the answer
 // is 200, and the error handler hears about it.
 func TestWebhookHandlerCompleteFailureStillAnswers200(t *testing.T) {

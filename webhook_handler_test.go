@@ -50,6 +50,12 @@ func TestWebhookHandlerStatuses(t *testing.T) {
 	t.Parallel()
 	shareToken := readFixture(t, "share_token_inbound_created.kebab.json")
 	errBoom := errors.New("boom")
+	// counting registers, for name, a function that counts its runs and returns err.
+	counting := func(name EventName, err error) func(*WebhookHandler, *atomic.Int32) {
+		return func(h *WebhookHandler, calls *atomic.Int32) {
+			h.On(name, func(context.Context, *Event) error { calls.Add(1); return err })
+		}
+	}
 	tests := []struct {
 		name     string
 		request  func(t *testing.T) *http.Request
@@ -135,35 +141,27 @@ func TestWebhookHandlerStatuses(t *testing.T) {
 			request: func(t *testing.T) *http.Request {
 				return delivery(t, append(bytes.Repeat([]byte(" "), 1<<20-len(shareToken)), shareToken...))
 			},
-			register: func(h *WebhookHandler, calls *atomic.Int32) {
-				h.On(EventShareTokenInboundCreated, func(context.Context, *Event) error { calls.Add(1); return nil })
-			},
+			register: counting(EventShareTokenInboundCreated, nil),
 			want:     http.StatusOK,
 			wantRuns: 1,
 		},
 		{
-			name:    "nobody registered the name",
-			request: func(t *testing.T) *http.Request { return delivery(t, shareToken) },
-			register: func(h *WebhookHandler, calls *atomic.Int32) {
-				h.On(EventInquiryCompleted, func(context.Context, *Event) error { calls.Add(1); return nil })
-			},
-			want: http.StatusOK,
+			name:     "nobody registered the name",
+			request:  func(t *testing.T) *http.Request { return delivery(t, shareToken) },
+			register: counting(EventInquiryCompleted, nil),
+			want:     http.StatusOK,
 		},
 		{
-			name:    "dispatched",
-			request: func(t *testing.T) *http.Request { return delivery(t, shareToken) },
-			register: func(h *WebhookHandler, calls *atomic.Int32) {
-				h.On(EventShareTokenInboundCreated, func(context.Context, *Event) error { calls.Add(1); return nil })
-			},
+			name:     "dispatched",
+			request:  func(t *testing.T) *http.Request { return delivery(t, shareToken) },
+			register: counting(EventShareTokenInboundCreated, nil),
 			want:     http.StatusOK,
 			wantRuns: 1,
 		},
 		{
-			name:    "callback error",
-			request: func(t *testing.T) *http.Request { return delivery(t, shareToken) },
-			register: func(h *WebhookHandler, calls *atomic.Int32) {
-				h.On(EventShareTokenInboundCreated, func(context.Context, *Event) error { calls.Add(1); return errBoom })
-			},
+			name:     "callback error",
+			request:  func(t *testing.T) *http.Request { return delivery(t, shareToken) },
+			register: counting(EventShareTokenInboundCreated, errBoom),
 			want:     http.StatusInternalServerError,
 			wantRuns: 1,
 		},
@@ -374,90 +372,104 @@ func TestWebhookHandlerRetryAfterFailureRunsAgain(t *testing.T) {
 	}
 }
 
-func TestWebhookHandlerConcurrentDuplicatesRunOnce(t *testing.T) {
-	t.Parallel()
-	h := newTestHandler(t)
-	var calls atomic.Int32
-	started, finish := make(chan struct{}), make(chan struct{})
-	h.On(EventInquiryCompleted, func(context.Context, *Event) error {
-		if calls.Add(1) == 1 {
-			close(started)
-		}
-		<-finish
-		return nil
-	})
-	body := eventBody("evt_concurrent", EventInquiryCompleted)
+// wantStatus delivers body, signed now, to h and fails the test unless h answers want;
+// what names the delivery in the failure.
+func wantStatus(t *testing.T, h http.Handler, body []byte, want int, what string) {
+	t.Helper()
+	if status, answer := serve(h, delivery(t, body)); status != want {
+		t.Errorf("%s: status %d (%q), want %d", what, status, answer, want)
+	}
+}
 
-	first := make(chan int)
+// heldRun is a first delivery whose function is held running while the test delivers
+// duplicates; release lets it return.
+type heldRun struct {
+	calls  atomic.Int32 // calls of the function, the held one included
+	finish chan struct{}
+	first  chan int // the first delivery's status
+}
+
+// holdFirstRun registers on h, for inquiry.completed, a function that counts its calls
+// and holds the first one until release, which then returns firstErr; later calls
+// return nil at once. It delivers body and returns once that first call is running.
+func holdFirstRun(t *testing.T, h *WebhookHandler, body []byte, firstErr error) *heldRun {
+	t.Helper()
+	r := &heldRun{finish: make(chan struct{}), first: make(chan int, 1)}
+	started := make(chan struct{})
+	h.On(EventInquiryCompleted, func(context.Context, *Event) error {
+		if r.calls.Add(1) > 1 {
+			return nil
+		}
+		close(started)
+		<-r.finish
+		return firstErr
+	})
 	go func() {
 		status, _ := serve(h, delivery(t, body))
-		first <- status
+		r.first <- status
 	}()
 	<-started
-	// While the first delivery is still running, duplicates are told to come back
-	// (409) at once: a 200 would tell Persona the event was handled before it is.
-	var wg sync.WaitGroup
-	for i := 0; i < 16; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if status, _ := serve(h, delivery(t, body)); status != http.StatusConflict {
-				t.Errorf("duplicate while running: status %d, want 409", status)
+	return r
+}
+
+// release lets the held function return and gives the first delivery's status.
+func (r *heldRun) release() int {
+	close(r.finish)
+	return <-r.first
+}
+
+// A duplicate that arrives while the first delivery runs (Persona retries after 5
+// seconds; replicas each get a copy) is told to come back, 409, at once: a 2xx would
+// tell Persona the event was handled, and it would be lost if that run then failed.
+// After a successful run a duplicate is acknowledged without running; after a failed
+// one, the next delivery runs the event.
+func TestWebhookHandlerDuplicateDuringARun(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name      string
+		replica   bool // the duplicates go to another handler sharing the Deduper
+		firstErr  error
+		wantFirst int
+		wantCalls int32
+	}{
+		{"same handler", false, nil, http.StatusOK, 1},
+		{"another replica sharing the deduper", true, nil, http.StatusOK, 1},
+		{"the first run fails", false, errors.New("database down"), http.StatusInternalServerError, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			shared := NewMemoryDeduper(0)
+			h := newTestHandler(t, WithDeduper(shared))
+			body := eventBody("evt_held", EventInquiryCompleted)
+			run := holdFirstRun(t, h, body, tc.firstErr)
+			dup := h
+			if tc.replica {
+				dup = newTestHandler(t, WithDeduper(shared))
+				dup.On(EventInquiryCompleted, func(context.Context, *Event) error { run.calls.Add(1); return nil })
 			}
-		}()
-	}
-	wg.Wait()
-	close(finish)
-	if status := <-first; status != http.StatusOK {
-		t.Errorf("first delivery: status %d", status)
-	}
-	// Once the first run has succeeded, a duplicate is acknowledged without running.
-	if status, _ := serve(h, delivery(t, body)); status != http.StatusOK {
-		t.Errorf("duplicate after success: status %d, want 200", status)
-	}
-	if n := calls.Load(); n != 1 {
-		t.Errorf("callback ran %d times, want 1", n)
-	}
-}
-
-// Persona's retry can arrive while the first attempt still runs (it waits 5 seconds).
-// If the first attempt then fails, the event must still run: the retry was told 409,
-// so Persona retries again, and that delivery runs the function.
-func TestWebhookHandlerRetryDuringFailingRunIsNotLost(t *testing.T) {
-	t.Parallel()
-	h := newTestHandler(t)
-	var calls atomic.Int32
-	started, finish := make(chan struct{}), make(chan struct{})
-	h.On(EventInquiryCompleted, func(context.Context, *Event) error {
-		if calls.Add(1) == 1 {
-			close(started)
-			<-finish
-			return errors.New("database down")
-		}
-		return nil
-	})
-	body := eventBody("evt_slow_failure", EventInquiryCompleted)
-	first := make(chan int)
-	go func() {
-		status, _ := serve(h, delivery(t, body))
-		first <- status
-	}()
-	<-started
-	if status, _ := serve(h, delivery(t, body)); status == http.StatusOK {
-		t.Fatal("a retry during the first run was acknowledged: Persona would stop delivering")
-	}
-	close(finish)
-	if status := <-first; status != http.StatusInternalServerError {
-		t.Errorf("failing first run: status %d, want 500", status)
-	}
-	if status, _ := serve(h, delivery(t, body)); status != http.StatusOK {
-		t.Errorf("next retry: status %d, want 200", status)
-	}
-	if n := calls.Load(); n != 2 {
-		t.Errorf("function ran %d times, want 2 (the failure, then the retry)", n)
+			var wg sync.WaitGroup
+			for range 16 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					wantStatus(t, dup, body, http.StatusConflict, "duplicate while the first delivery runs")
+				}()
+			}
+			wg.Wait()
+			if status := run.release(); status != tc.wantFirst {
+				t.Errorf("first delivery: status %d, want %d", status, tc.wantFirst)
+			}
+			wantStatus(t, dup, body, http.StatusOK, "delivery after the first")
+			if n := run.calls.Load(); n != tc.wantCalls {
+				t.Errorf("the function ran %d times, want %d", n, tc.wantCalls)
+			}
+		})
 	}
 }
 
+// Registering while deliveries are served is safe (the race detector watches), and
+// every delivery is answered 200: whether it meets the function registered or none
+// yet, a delivery that does not fail is acknowledged.
 func TestWebhookHandlerConcurrentRegistrationAndServing(t *testing.T) {
 	t.Parallel()
 	h := newTestHandler(t)
@@ -471,7 +483,9 @@ func TestWebhookHandlerConcurrentRegistrationAndServing(t *testing.T) {
 		}()
 		go func(i int) {
 			defer wg.Done()
-			serve(h, delivery(t, eventBody("evt_"+string(rune('a'+i)), EventInquiryCompleted)))
+			if status, body := serve(h, delivery(t, eventBody("evt_"+string(rune('a'+i)), EventInquiryCompleted))); status != http.StatusOK {
+				t.Errorf("delivery %d during registration: status %d (%s), want 200", i, status, body)
+			}
 		}(i)
 	}
 	wg.Wait()

@@ -50,19 +50,21 @@ type verifierConfig struct {
 	now       func() time.Time
 }
 
-// VerifierOption configures a Verifier.
+// VerifierOption configures a Verifier: NewVerifier takes them.
 type VerifierOption func(*verifierConfig)
 
-// WithTolerance sets how far the signed timestamp may lie from now, in the past or in
-// the future (default DefaultTolerance, 5 minutes). Checking both directions matters:
-// a signature dated in the future would otherwise stay replayable for that long.
-// NewVerifier refuses d <= 0 with an error wrapping ErrInvalidParams.
+// WithTolerance is a VerifierOption for NewVerifier: it sets how far the signed
+// timestamp may lie from now, in the past or in the future (default DefaultTolerance, 5
+// minutes). Checking both directions matters: a signature dated in the future would
+// otherwise stay replayable for that long. NewVerifier refuses d <= 0 with an error
+// wrapping ErrInvalidParams.
 func WithTolerance(d time.Duration) VerifierOption {
 	return func(c *verifierConfig) { c.tolerance = d }
 }
 
-// WithClock replaces time.Now as the Verifier's clock, for tests and for replaying
-// stored deliveries. NewVerifier refuses nil with an error wrapping ErrInvalidParams.
+// WithClock is a VerifierOption for NewVerifier, not a client option: it replaces
+// time.Now as the Verifier's clock, for tests and for replaying stored deliveries.
+// NewVerifier refuses nil with an error wrapping ErrInvalidParams.
 func WithClock(now func() time.Time) VerifierOption {
 	return func(c *verifierConfig) { c.now = now }
 }

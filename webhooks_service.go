@@ -108,6 +108,18 @@ func (p RotateWebhookSecretParams) validate() error {
 	return nil
 }
 
+// body checks p and builds RotateSecret's request body.
+func (p RotateWebhookSecretParams) body() (any, error) {
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	var body rotateSecretRequest
+	if p.ExpiresIn > 0 {
+		body.Meta = &rotateSecretMeta{ExpiresInSeconds: int64(p.ExpiresIn / time.Second)}
+	}
+	return body, nil
+}
+
 // rotateSecretRequest is the exact request body of
 // persona-openapi/paths/webhooks_{webhook-id}_rotate-secret.yaml: only
 // meta.expires-in-seconds, and no meta at all when it is left to Persona.
@@ -121,23 +133,14 @@ type rotateSecretMeta struct {
 
 const webhooksPath = "/webhooks"
 
+var webhookIDs = newIDKind("webhook id", webhookPrefixes, webhooksPath)
+
 // RotateSecret gives webhook id (wbh_...) a new signing secret and returns the webhook
 // with its secrets: the new one first, the current one with its expiry (params'
 // ExpiresIn). Deliveries carry a signature for each meanwhile, so a Verifier made with
 // either secret keeps accepting them; roll the new one out, then drop the old.
 func (s *WebhooksService) RotateSecret(ctx context.Context, id string, params RotateWebhookSecretParams, opts ...RequestOption) (*Webhook, error) {
-	if err := validateID("webhook id", id, webhookPrefixes); err != nil {
-		return nil, err
-	}
-	if err := params.validate(); err != nil {
-		return nil, err
-	}
-	var body rotateSecretRequest
-	if params.ExpiresIn > 0 {
-		body.Meta = &rotateSecretMeta{ExpiresInSeconds: int64(params.ExpiresIn / time.Second)}
-	}
-	ctx = withOperation(ctx, "Webhooks.RotateSecret", routeRotateSecret)
-	return send(ctx, s.c, http.MethodPost, webhooksPath+"/"+id+"/rotate-secret", nil, body, opts, (*webhookWire).decode)
+	return sendByID(ctx, s.c, webhookIDs, "Webhooks.RotateSecret", http.MethodPost, id, "/rotate-secret", nil, params.body, opts, (*webhookWire).decode)
 }
 
 // webhookWire is persona-openapi/components/schemas/webhook-with-secret.yaml.

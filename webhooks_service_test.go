@@ -29,20 +29,25 @@ var secretsEqual = cmp.Comparer(func(a, b connect.WebhookSecret) bool {
 
 func TestRotateSecretWire(t *testing.T) {
 	t.Parallel()
-	c, rec := newRecordingClient(t, http.StatusOK, specFixture(t, "webhook-created.json"))
+	const rotatePath = "/webhooks/wbh_ABC123/rotate-secret"
+	c, mt := setup(t)
+	answer := respond(http.StatusOK, specFixture(t, "webhook-created.json"))
+	wantBody := specFixture(t, "rotate-webhook-secret.json")
+	mt.RegisterResponder(http.MethodPost, mockURL(rotatePath), func(r *http.Request) (*http.Response, error) {
+		testQuery(t, r, nil)
+		testJSONBody(t, r, wantBody)
+		testHeader(t, r, "Content-Type", "application/json")
+		if !randomIdempotencyKey.MatchString(r.Header.Get("Idempotency-Key")) {
+			t.Errorf("Idempotency-Key %q, want a random 128-bit key", r.Header.Get("Idempotency-Key"))
+		}
+		return answer(r)
+	})
 	wh, err := c.Webhooks.RotateSecret(ctxT(t), "wbh_ABC123", connect.RotateWebhookSecretParams{ExpiresIn: 15 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := rec.only(t)
-	testMethod(t, r, http.MethodPost)
-	if r.URL.Path != "/api/v1/webhooks/wbh_ABC123/rotate-secret" || r.URL.RawQuery != "" {
-		t.Errorf("URL %s", r.URL)
-	}
-	testJSONBody(t, r.Body, specFixture(t, "rotate-webhook-secret.json"))
-	testHeader(t, r, "Content-Type", "application/json")
-	if len(r.Header.Get("Idempotency-Key")) != 32 {
-		t.Errorf("Idempotency-Key %q, want a random 128-bit key", r.Header.Get("Idempotency-Key"))
+	if n := calls(mt, http.MethodPost, rotatePath); n != 1 {
+		t.Errorf("RotateSecret sent %d requests, want 1", n)
 	}
 	created, _ := time.Parse(time.RFC3339, "2023-08-17T23:18:13Z")
 	want := &connect.Webhook{
@@ -81,13 +86,17 @@ func TestRotateSecretWire(t *testing.T) {
 	}
 
 	// ExpiresIn 0 leaves the expiry to Persona: no meta at all.
-	c, rec = newRecordingClient(t, http.StatusOK, specFixture(t, "webhook-created.json"))
+	mt.RegisterResponder(http.MethodPost, mockURL(rotatePath), func(r *http.Request) (*http.Response, error) {
+		testJSONBody(t, r, []byte(`{}`))
+		testHeader(t, r, "Idempotency-Key", "rotate-1")
+		return answer(r)
+	})
 	if _, err := c.Webhooks.RotateSecret(ctxT(t), "wbh_ABC123", connect.RotateWebhookSecretParams{}, connect.WithIdempotencyKey("rotate-1")); err != nil {
 		t.Fatal(err)
 	}
-	r = rec.only(t)
-	testJSONBody(t, r.Body, []byte(`{}`))
-	testHeader(t, r, "Idempotency-Key", "rotate-1")
+	if n := calls(mt, http.MethodPost, rotatePath); n != 1 {
+		t.Errorf("RotateSecret without ExpiresIn sent %d requests, want 1", n)
+	}
 }
 
 // The deprecated `secret` stands in for `secrets` when an answer has only it, and
@@ -95,7 +104,8 @@ func TestRotateSecretWire(t *testing.T) {
 func TestWebhookSecretsDecoding(t *testing.T) {
 	t.Parallel()
 	only := `{"data":{"type":"webhook","id":"wbh_1","attributes":{"secret":"wbhsec_only"}}}`
-	c, _ := newRecordingClient(t, http.StatusOK, []byte(only))
+	c, mt := setup(t)
+	mt.RegisterResponder(http.MethodPost, mockURL("/webhooks/wbh_1/rotate-secret"), respond(http.StatusOK, []byte(only)))
 	wh, err := c.Webhooks.RotateSecret(ctxT(t), "wbh_1", connect.RotateWebhookSecretParams{})
 	if err != nil {
 		t.Fatal(err)
@@ -105,7 +115,7 @@ func TestWebhookSecretsDecoding(t *testing.T) {
 	}
 	both := `{"data":{"type":"webhook","id":"wbh_1","attributes":{"secret":"wbhsec_new","secrets":[` +
 		`{"value":"wbhsec_new","expires-at":null},{"value":"wbhsec_old","expires-at":"2030-01-02T03:04:05.000Z"}]}}}`
-	c, _ = newRecordingClient(t, http.StatusOK, []byte(both))
+	mt.RegisterResponder(http.MethodPost, mockURL("/webhooks/wbh_1/rotate-secret"), respond(http.StatusOK, []byte(both)))
 	wh, err = c.Webhooks.RotateSecret(ctxT(t), "wbh_1", connect.RotateWebhookSecretParams{ExpiresIn: time.Minute})
 	if err != nil {
 		t.Fatal(err)
@@ -153,7 +163,8 @@ func TestWebhookSecretsNeverShow(t *testing.T) {
 	t.Parallel()
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	c, _ := newRecordingClient(t, http.StatusOK, specFixture(t, "webhook-created.json"), connect.WithLogger(logger))
+	c, mt := setup(t, connect.WithLogger(logger))
+	mt.RegisterResponder(http.MethodPost, mockURL("/webhooks/wbh_ABC123/rotate-secret"), respond(http.StatusOK, specFixture(t, "webhook-created.json")))
 	wh, err := c.Webhooks.RotateSecret(ctxT(t), "wbh_ABC123", connect.RotateWebhookSecretParams{ExpiresIn: time.Hour})
 	if err != nil {
 		t.Fatal(err)
@@ -205,7 +216,7 @@ func TestWebhookSecretsNeverShow(t *testing.T) {
 		`{"data":{"type":"webhook","id":"wbh_1","attributes":{"secret":"` + exampleSecret + `"}` + "\x00",
 	}
 	for i, body := range broken {
-		c, _ := newRecordingClient(t, http.StatusOK, []byte(body))
+		mt.RegisterResponder(http.MethodPost, mockURL("/webhooks/wbh_1/rotate-secret"), respond(http.StatusOK, []byte(body)))
 		_, err := c.Webhooks.RotateSecret(ctxT(t), "wbh_1", connect.RotateWebhookSecretParams{})
 		if err == nil {
 			t.Errorf("broken answer %d decoded without error", i)
@@ -242,17 +253,12 @@ func deliveries(t *testing.T, srv *connecttest.Server, n int) []connecttest.Deli
 // new one once the old has expired.
 func TestRotateSecretEndToEnd(t *testing.T) {
 	t.Parallel()
-	srv := connecttest.NewServer()
-	t.Cleanup(srv.Close)
-	src, dst := srv.NewOrganization("Source"), srv.NewOrganization("Destination")
-	cxn := srv.CreateConnection(src, dst)
-	inq := srv.CreateInquiry(src)
+	srv := newPersona(t)
+	src, cxn, inq := srv.src, srv.cxn, srv.inq
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
 	t.Cleanup(receiver.Close)
 	oldSecret := srv.AddWebhook(src, receiver.URL, connect.EventShareTokenOutboundCreated)
-	tr := &http.Transport{}
-	t.Cleanup(tr.CloseIdleConnections)
-	c, err := srv.NewClient(src, connect.WithHTTPClient(&http.Client{Transport: tr}))
+	c, err := srv.NewClient(src)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,17 +281,13 @@ func TestRotateSecretEndToEnd(t *testing.T) {
 	}
 	verifiers := map[string]*connect.Verifier{}
 	for name, secrets := range map[string][]string{"old": {oldSecret}, "new": {newSecret}, "both": wh.ActiveSecrets(srv.Now())} {
-		v, err := connect.NewVerifier(secrets, connect.WithClock(srv.Now))
-		if err != nil {
-			t.Fatal(err)
-		}
-		verifiers[name] = v
+		verifiers[name] = newVerifier(t, secrets, connect.WithClock(srv.Now))
 	}
 
 	if _, err := c.ShareTokens.Create(ctxT(t), connect.CreateShareTokenParams{ConnectionID: cxn, SourceID: inq}); err != nil {
 		t.Fatal(err)
 	}
-	during := deliveries(t, srv, 1)[0]
+	during := deliveries(t, srv.Server, 1)[0]
 	if n := len(strings.Fields(during.Signature)); n != 2 {
 		t.Errorf("during the overlap the signature has %d groups, want 2", n)
 	}
@@ -299,7 +301,7 @@ func TestRotateSecretEndToEnd(t *testing.T) {
 	if _, err := c.ShareTokens.Create(ctxT(t), connect.CreateShareTokenParams{ConnectionID: cxn, SourceID: inq}); err != nil {
 		t.Fatal(err)
 	}
-	afterwards := deliveries(t, srv, 2)[1]
+	afterwards := deliveries(t, srv.Server, 2)[1]
 	if n := len(strings.Fields(afterwards.Signature)); n != 1 {
 		t.Errorf("after the overlap the signature has %d groups, want 1", n)
 	}

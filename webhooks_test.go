@@ -78,7 +78,9 @@ var goldenVectors = []struct {
 		want: "t=1700000000,v1=7dcc8d7b88b36198a9c5300b9de9ed7b1ef48d7d54469ed17e3fa6083838225b"},
 }
 
-func TestSignHeaderGoldenVectors(t *testing.T) {
+// SignHeader makes each golden header, and Verify accepts it and refuses it with one
+// hex digit changed.
+func TestGoldenVectors(t *testing.T) {
 	t.Parallel()
 	for _, tc := range goldenVectors {
 		t.Run(tc.name, func(t *testing.T) {
@@ -89,19 +91,6 @@ func TestSignHeaderGoldenVectors(t *testing.T) {
 			}
 			if got := SignHeader(body, tc.secret, time.Unix(tc.unix, 0)); got != tc.want {
 				t.Errorf("SignHeader = %q, want %q", got, tc.want)
-			}
-		})
-	}
-}
-
-func TestVerifyGoldenVectors(t *testing.T) {
-	t.Parallel()
-	for _, tc := range goldenVectors {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			body := []byte(tc.body)
-			if tc.fixture != "" {
-				body = readFixture(t, tc.fixture)
 			}
 			v, err := NewVerifier([]string{tc.secret}, WithClock(fixedClock(time.Unix(tc.unix, 0))))
 			if err != nil {

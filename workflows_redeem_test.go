@@ -258,10 +258,7 @@ func TestAutoRedeemCallbackErrorsAreRetried(t *testing.T) {
 
 func TestAutoRedeemConfig(t *testing.T) {
 	t.Parallel()
-	v, err := connect.NewVerifier([]string{"wbhsec_config"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := newVerifier(t, []string{"wbhsec_config"})
 	if err := connect.AutoRedeem(nil, noIOClient(t), connect.AutoRedeemConfig{}); !errors.Is(err, connect.ErrInvalidParams) || !strings.Contains(err.Error(), "handler") {
 		t.Errorf("nil handler: %v", err)
 	}

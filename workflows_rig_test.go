@@ -2,7 +2,7 @@ package connect_test
 
 // The rig of the AutoShare and AutoRedeem tests: organizations on connecttest, webhook
 // endpoints on loopback, deliveries captured and delivered again with a fresh
-// signature, and a transport that counts what reached Persona.
+// signature, and clients whose wireLog counts what reached Persona.
 
 import (
 	"bytes"
@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -26,8 +25,8 @@ type workflowRig struct {
 	src, dst     *connecttest.Organization
 	cxn          string
 	source, dest *connect.Client
-	srcCalls     *callCounter
-	dstCalls     *callCounter
+	srcCalls     *wireLog
+	dstCalls     *wireLog
 }
 
 func newWorkflowRig(t *testing.T, opts ...connecttest.ServerOption) *workflowRig {
@@ -42,25 +41,15 @@ func newWorkflowRig(t *testing.T, opts ...connecttest.ServerOption) *workflowRig
 }
 
 // client is a client of org whose requests are counted; opts come last.
-func (r *workflowRig) client(t *testing.T, org *connecttest.Organization, opts ...connect.Option) (*connect.Client, *callCounter) {
+func (r *workflowRig) client(t *testing.T, org *connecttest.Organization, opts ...connect.Option) (*connect.Client, *wireLog) {
 	t.Helper()
-	return r.clientVia(t, org, http.DefaultTransport, opts...)
+	return logClient(t, r.persona, org, append([]connect.Option{connect.WithPollInterval(5 * time.Millisecond)}, opts...)...)
 }
 
 // clientVia is client over the transport next.
-func (r *workflowRig) clientVia(t *testing.T, org *connecttest.Organization, next http.RoundTripper, opts ...connect.Option) (*connect.Client, *callCounter) {
+func (r *workflowRig) clientVia(t *testing.T, org *connecttest.Organization, next http.RoundTripper, opts ...connect.Option) (*connect.Client, *wireLog) {
 	t.Helper()
-	calls := &callCounter{next: next, n: map[string]int{}}
-	all := append([]connect.Option{
-		connect.WithBaseURL(r.persona.URL),
-		connect.WithHTTPClient(&http.Client{Transport: calls, Timeout: 30 * time.Second}),
-		connect.WithPollInterval(5 * time.Millisecond),
-	}, opts...)
-	c, err := connect.New(org.APIKey, all...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c, calls
+	return logClientVia(t, r.persona, org, next, append([]connect.Option{connect.WithPollInterval(5 * time.Millisecond)}, opts...)...)
 }
 
 // tokensOf lists, as the source, the tokens over cxn whose source is inquiry.
@@ -96,35 +85,21 @@ func (r *workflowRig) deliveryStatuses(t *testing.T, name connect.EventName, n i
 }
 
 // endpoint is a webhook endpoint on loopback registered with the fake. Mount a handler
-// with serve once the secret, which its verifier needs, is known.
+// with serve once the secret, which its verifier needs, is known; until then the
+// endpoint answers 404 and the fake retries.
 type endpoint struct {
-	srv      *httptest.Server
+	mux      *http.ServeMux
 	secret   string
 	verifier *connect.Verifier
-
-	mu sync.Mutex
-	h  http.Handler
 }
 
 func (r *workflowRig) endpoint(t *testing.T, org *connecttest.Organization, events ...connect.EventName) *endpoint {
 	t.Helper()
-	e := &endpoint{}
-	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		e.mu.Lock()
-		h := e.h
-		e.mu.Unlock()
-		if h == nil {
-			http.Error(w, "no handler yet", http.StatusServiceUnavailable)
-			return
-		}
-		h.ServeHTTP(w, req)
-	}))
-	t.Cleanup(e.srv.Close)
-	e.secret = r.persona.AddWebhook(org, e.srv.URL+"/webhooks/persona", events...)
-	var err error
-	if e.verifier, err = connect.NewVerifier([]string{e.secret}); err != nil {
-		t.Fatal(err)
-	}
+	e := &endpoint{mux: http.NewServeMux()}
+	srv := httptest.NewServer(e.mux)
+	t.Cleanup(srv.Close)
+	e.secret = r.persona.AddWebhook(org, srv.URL+"/webhooks/persona", events...)
+	e.verifier = newVerifier(t, []string{e.secret})
 	return e
 }
 
@@ -133,12 +108,8 @@ func (e *endpoint) handler(opts ...connect.HandlerOption) *connect.WebhookHandle
 	return connect.NewWebhookHandler(e.verifier, opts...)
 }
 
-// serve makes h answer the endpoint's deliveries.
-func (e *endpoint) serve(h http.Handler) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.h = h
-}
+// serve makes h answer the endpoint's deliveries; call it once per endpoint.
+func (e *endpoint) serve(h http.Handler) { e.mux.Handle("POST /webhooks/persona", h) }
 
 // capture is an endpoint that answers 200 and keeps the bodies, so that a test can
 // deliver them itself, as often and as concurrently as it likes.
@@ -224,41 +195,6 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
-}
-
-// callCounter is an http.RoundTripper that counts requests by "METHOD /path", the path
-// relative to /api/v1 with ids replaced by {id}, and the answers by status.
-type callCounter struct {
-	next http.RoundTripper
-	mu   sync.Mutex
-	n    map[string]int
-}
-
-func (c *callCounter) RoundTrip(req *http.Request) (*http.Response, error) {
-	c.mu.Lock()
-	c.n[req.Method+" "+route(req.URL.Path)]++
-	c.mu.Unlock()
-	return c.next.RoundTrip(req)
-}
-
-// count is how many requests matched "METHOD route", e.g.
-// "POST /connect/share-tokens/{id}/redeem".
-func (c *callCounter) count(key string) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.n[key]
-}
-
-// route replaces the ids in a path with {id}.
-func route(path string) string {
-	path = strings.TrimPrefix(path, "/api/v1")
-	parts := strings.Split(path, "/")
-	for i, p := range parts {
-		if strings.Contains(p, "_") {
-			parts[i] = "{id}"
-		}
-	}
-	return strings.Join(parts, "/")
 }
 
 // sharedCalls records the tokens an AutoShare Shared or an AutoRedeem callback saw.

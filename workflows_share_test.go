@@ -267,10 +267,7 @@ func TestAutoShareAfterTheKeyWindow(t *testing.T) {
 	t.Parallel()
 	r := newWorkflowRig(t)
 	const secret = "wbhsec_window"
-	v, err := connect.NewVerifier([]string{secret})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := newVerifier(t, []string{secret})
 	e := &endpoint{secret: secret, verifier: v}
 	inq := r.persona.CreateInquiry(r.src) // no webhook: its own event goes nowhere
 	other := r.persona.CreateInquiry(r.src)
@@ -305,10 +302,7 @@ func TestAutoShareAfterTheKeyWindow(t *testing.T) {
 func TestAutoShareRefusesOtherPayloads(t *testing.T) {
 	t.Parallel()
 	const secret = "wbhsec_payloads"
-	v, err := connect.NewVerifier([]string{secret})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := newVerifier(t, []string{secret})
 	for _, c := range []struct{ name, typ, id, want string }{
 		{"an account", "account", "act_ABC", `not an inquiry: event evt_P1 is about a "account"`},
 		{"an inquiry id of another kind", "inquiry", "txn_ABC", "payload inquiry id must start with inq_"},
@@ -332,10 +326,7 @@ func TestAutoShareRefusesOtherPayloads(t *testing.T) {
 func TestAutoShareConfig(t *testing.T) {
 	t.Parallel()
 	const secret = "wbhsec_config"
-	v, err := connect.NewVerifier([]string{secret})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := newVerifier(t, []string{secret})
 	good := connect.AutoShareConfig{ConnectionID: "cxn_ABC"}
 	with := func(change func(*connect.AutoShareConfig)) connect.AutoShareConfig {
 		cfg := good

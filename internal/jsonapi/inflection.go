@@ -1,16 +1,27 @@
 package jsonapi
 
-// Persona answers the SDK in kebab case because the SDK asks for it (Key-Inflection:
-// kebab), but a webhook's keys follow the inflection chosen in Persona's dashboard:
-// kebab, camel or snake. KebabKeys folds the other two into kebab so one set of struct
-// tags decodes all three.
+import "encoding/json"
 
-// KebabKeys returns doc with every object key rewritten in kebab case ("createdAt" and
-// "created_at" become "created-at"). String values are left alone. When no key needs a
-// change, doc itself is returned and nothing is allocated: the API's own answers take
-// that path. doc must be valid JSON; on invalid input the result is unspecified but
-// never panics, and the decoder that reads it reports the error.
-func KebabKeys(doc []byte) []byte {
+// Persona answers the SDK in kebab case because the SDK asks for it (Key-Inflection:
+// kebab), but a webhook's keys follow the inflection chosen in Persona's dashboard, and
+// an event's payload the organization's setting: kebab, camel or snake. Unmarshal is
+// the one place where keys are folded, so that one set of kebab-case struct tags
+// decodes all three.
+
+// Unmarshal decodes doc into v, whose struct tags spell keys in kebab case, whatever
+// the inflection of doc's keys: camel and snake keys are folded to kebab first
+// ("createdAt" and "created_at" become "created-at"). A json.RawMessage in v holds the
+// folded text. On a kebab document folding costs one scan and no allocation.
+func Unmarshal(doc []byte, v any) error {
+	return json.Unmarshal(kebabKeys(doc), v)
+}
+
+// kebabKeys returns doc with every object key rewritten in kebab case. String values
+// are left alone. When no key needs a change, doc itself is returned and nothing is
+// allocated: the API's own answers take that path. doc must be valid JSON; on invalid
+// input the result is unspecified but never panics, and the decoder that reads it
+// reports the error.
+func kebabKeys(doc []byte) []byte {
 	var out []byte // nil until the first key that changes
 	copied := 0    // doc[:copied] has been copied to out
 	// stack of containers: true for an object. A string starts a key when the innermost

@@ -24,12 +24,12 @@ func TestKebabKeys(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := string(KebabKeys([]byte(tt.in)))
+			got := string(kebabKeys([]byte(tt.in)))
 			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("KebabKeys(%s) mismatch (-want +got):\n%s", tt.in, diff)
+				t.Errorf("kebabKeys(%s) mismatch (-want +got):\n%s", tt.in, diff)
 			}
 			if json.Valid([]byte(tt.in)) && !json.Valid([]byte(got)) {
-				t.Errorf("KebabKeys made invalid JSON: %s", got)
+				t.Errorf("kebabKeys made invalid JSON: %s", got)
 			}
 		})
 	}
@@ -37,11 +37,11 @@ func TestKebabKeys(t *testing.T) {
 
 func TestKebabKeysReturnsInputWhenUnchanged(t *testing.T) {
 	in := []byte(`{"data":{"type":"connect/share-token","attributes":{"created-at":"2023-08-17T23:18:13.000Z"}}}`)
-	if got := KebabKeys(in); &got[0] != &in[0] {
-		t.Error("KebabKeys copied a document that needed no change")
+	if got := kebabKeys(in); &got[0] != &in[0] {
+		t.Error("kebabKeys copied a document that needed no change")
 	}
-	if n := testing.AllocsPerRun(100, func() { KebabKeys(in) }); n != 0 {
-		t.Errorf("KebabKeys allocated %v times on a kebab document, want 0", n)
+	if n := testing.AllocsPerRun(100, func() { kebabKeys(in) }); n != 0 {
+		t.Errorf("kebabKeys allocated %v times on a kebab document, want 0", n)
 	}
 }
 
@@ -50,9 +50,31 @@ func FuzzKebabKeys(f *testing.F) {
 	f.Add([]byte(`{"a":"\"","b_c":"\\"}`))
 	f.Add([]byte(`[[[{`))
 	f.Fuzz(func(t *testing.T, doc []byte) {
-		out := KebabKeys(doc)
+		out := kebabKeys(doc)
 		if json.Valid(doc) && !json.Valid(out) {
 			t.Fatalf("valid %q became invalid %q", doc, out)
 		}
 	})
+}
+
+// Unmarshal decodes the three inflections into one set of kebab-case tags.
+func TestUnmarshalFoldsKeys(t *testing.T) {
+	t.Parallel()
+	type attrs struct {
+		CreatedAt string `json:"created-at"`
+		Status    string `json:"status"`
+	}
+	for _, doc := range []string{
+		`{"created-at":"t","status":"s"}`,
+		`{"createdAt":"t","status":"s"}`,
+		`{"created_at":"t","status":"s"}`,
+	} {
+		var got attrs
+		if err := Unmarshal([]byte(doc), &got); err != nil {
+			t.Fatalf("Unmarshal(%s): %v", doc, err)
+		}
+		if diff := cmp.Diff(attrs{CreatedAt: "t", Status: "s"}, got); diff != "" {
+			t.Errorf("Unmarshal(%s) mismatch (-want +got):\n%s", doc, diff)
+		}
+	}
 }

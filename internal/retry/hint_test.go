@@ -5,13 +5,27 @@ import (
 	"time"
 )
 
+// hintCase is a header value and what its parser must read from it.
+type hintCase struct {
+	in     string
+	want   time.Duration
+	wantOK bool
+}
+
+// checkHints runs parse, named name, over cases.
+func checkHints(t *testing.T, name string, parse func(string) (time.Duration, bool), cases []hintCase) {
+	t.Helper()
+	for _, tt := range cases {
+		got, ok := parse(tt.in)
+		if got != tt.want || ok != tt.wantOK {
+			t.Errorf("%s(%q) = %v, %v; want %v, %v", name, tt.in, got, ok, tt.want, tt.wantOK)
+		}
+	}
+}
+
 func TestParseRateLimitReset(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		in     string
-		want   time.Duration
-		wantOK bool
-	}{
+	checkHints(t, "ParseRateLimitReset", ParseRateLimitReset, []hintCase{
 		{"", 0, false},
 		{"   ", 0, false},
 		{"30", 30 * time.Second, true},
@@ -41,23 +55,14 @@ func TestParseRateLimitReset(t *testing.T) {
 		{"0x1p4", 0, false},
 		{"1_000", 0, false},
 		{"1,5", 0, false},
-	}
-	for _, tt := range tests {
-		got, ok := ParseRateLimitReset(tt.in)
-		if got != tt.want || ok != tt.wantOK {
-			t.Errorf("ParseRateLimitReset(%q) = %v, %v; want %v, %v", tt.in, got, ok, tt.want, tt.wantOK)
-		}
-	}
+	})
 }
 
 func TestParseRetryAfter(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2025, 12, 8, 10, 0, 0, 0, time.UTC)
-	tests := []struct {
-		in     string
-		want   time.Duration
-		wantOK bool
-	}{
+	parse := func(s string) (time.Duration, bool) { return ParseRetryAfter(s, now) }
+	checkHints(t, "ParseRetryAfter", parse, []hintCase{
 		{"", 0, false},
 		{"120", 2 * time.Minute, true},
 		{"0", 0, true},
@@ -70,13 +75,7 @@ func TestParseRetryAfter(t *testing.T) {
 		{"-5", 0, false},
 		{"tomorrow", 0, false},
 		{"Mon, 08 Dec 2025 10:00:30", 0, false},
-	}
-	for _, tt := range tests {
-		got, ok := ParseRetryAfter(tt.in, now)
-		if got != tt.want || ok != tt.wantOK {
-			t.Errorf("ParseRetryAfter(%q) = %v, %v; want %v, %v", tt.in, got, ok, tt.want, tt.wantOK)
-		}
-	}
+	})
 }
 
 // ServerWait takes RateLimit-Reset when it parses, else Retry-After, else nothing.
