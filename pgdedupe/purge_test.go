@@ -7,6 +7,7 @@ import (
 
 	"github.com/persona-connect/connect-go"
 	"github.com/persona-connect/connect-go/internal/backendtest"
+	"github.com/persona-connect/connect-go/internal/poll"
 	"github.com/persona-connect/connect-go/pgdedupe"
 )
 
@@ -22,16 +23,14 @@ func TestPurge(t *testing.T) {
 	backendtest.MustClaim(t, d, "evt_crashed", "a", time.Millisecond, connect.ClaimAcquired) // its holder never comes back
 	backendtest.MustClaim(t, d, "evt_running", "a", time.Hour, connect.ClaimAcquired)
 	var purged int64
-	for deadline := time.Now().Add(30 * time.Second); purged < 2; time.Sleep(10 * time.Millisecond) {
+	poll.Until(t, "Purge to take the done row and the expired one", func() bool {
 		n, err := d.Purge(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		purged += n
-		if time.Now().After(deadline) {
-			t.Fatalf("purged %d rows, want the done one and the expired one", purged)
-		}
-	}
+		return purged >= 2
+	})
 	if purged != 2 {
 		t.Errorf("purged %d rows, want 2", purged)
 	}
