@@ -16,10 +16,7 @@ func TestPurge(t *testing.T) {
 	ctx := context.Background()
 	pool := newPool(t, nil)
 	d, _ := newDeduper(t, pool, pgdedupe.WithRetention(time.Microsecond))
-	backendtest.MustClaim(t, d, "evt_done", "a", time.Hour, connect.ClaimAcquired)
-	if err := d.Complete(ctx, "evt_done", "a"); err != nil {
-		t.Fatal(err)
-	}
+	backendtest.MustComplete(t, d, "evt_done", "a")
 	backendtest.MustClaim(t, d, "evt_crashed", "a", time.Millisecond, connect.ClaimAcquired) // its holder never comes back
 	backendtest.MustClaim(t, d, "evt_running", "a", time.Hour, connect.ClaimAcquired)
 	var purged int64
@@ -43,10 +40,7 @@ func TestPurgeKeepsDoneEventsWithinTheRetention(t *testing.T) {
 	ctx := context.Background()
 	pool := newPool(t, nil)
 	d, _ := newDeduper(t, pool) // 72 h
-	backendtest.MustClaim(t, d, "evt_done", "a", time.Hour, connect.ClaimAcquired)
-	if err := d.Complete(ctx, "evt_done", "a"); err != nil {
-		t.Fatal(err)
-	}
+	backendtest.MustComplete(t, d, "evt_done", "a")
 	if n, err := d.Purge(ctx); err != nil || n != 0 {
 		t.Errorf("Purge = %d, %v; want 0", n, err)
 	}

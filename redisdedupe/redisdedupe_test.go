@@ -55,10 +55,7 @@ func TestDoneIsForgottenAfterTheRetention(t *testing.T) {
 	ctx := context.Background()
 	rdb := newClient(t, nil)
 	d := redisdedupe.New(rdb, redisdedupe.WithPrefix(uniquePrefix(t, rdb)), redisdedupe.WithRetention(50*time.Millisecond))
-	backendtest.MustClaim(t, d, "evt_1", "a", time.Hour, connect.ClaimAcquired)
-	if err := d.Complete(ctx, "evt_1", "a"); err != nil {
-		t.Fatal(err)
-	}
+	backendtest.MustComplete(t, d, "evt_1", "a")
 	poll.Until(t, "the done marker to be forgotten after its retention", func() bool {
 		got, err := d.Claim(ctx, "evt_1", "b", time.Hour)
 		if err != nil {
