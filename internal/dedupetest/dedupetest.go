@@ -114,6 +114,16 @@ func notHeld(op string, err error) error {
 	return nil
 }
 
+// succeeds checks that op returned no error.
+func succeeds(op string, err error) error {
+	if err != nil {
+		return fmt.Errorf("%s = %v, want nil", op, err)
+	}
+	return nil
+}
+
+// first is the first error of a check's steps, given as its arguments: every step runs,
+// in order, and the first that failed is the one the check reports.
 func first(errs ...error) error {
 	for _, err := range errs {
 		if err != nil {
@@ -146,16 +156,10 @@ func claimsOnOneEvent(steps ...claimStep) func(context.Context, []connect.Dedupe
 
 func checkDoneAfterComplete(ctx context.Context, ds []connect.Deduper) error {
 	id, a, b := newID("evt"), newID("own"), newID("own")
-	if err := expect(ctx, ds[0], id, a, longLease, connect.ClaimAcquired); err != nil {
-		return err
-	}
-	if err := ds[0].Complete(ctx, id, a); err != nil {
-		return fmt.Errorf("complete by the holder: %v", err)
-	}
-	if err := ds[0].Complete(ctx, id, a); err != nil {
-		return fmt.Errorf("complete repeated by the same owner: %v, want nil", err)
-	}
 	return first(
+		expect(ctx, ds[0], id, a, longLease, connect.ClaimAcquired),
+		succeeds("Complete by the holder", ds[0].Complete(ctx, id, a)),
+		succeeds("Complete repeated by the same owner", ds[0].Complete(ctx, id, a)),
 		expect(ctx, ds[1], id, b, longLease, connect.ClaimDone),
 		expect(ctx, ds[0], id, a, longLease, connect.ClaimDone), // done is done, even for its owner
 	)
@@ -163,16 +167,10 @@ func checkDoneAfterComplete(ctx context.Context, ds []connect.Deduper) error {
 
 func checkRelease(ctx context.Context, ds []connect.Deduper) error {
 	id, a, b := newID("evt"), newID("own"), newID("own")
-	if err := expect(ctx, ds[0], id, a, longLease, connect.ClaimAcquired); err != nil {
-		return err
-	}
-	if err := ds[0].Release(ctx, id, a); err != nil {
-		return fmt.Errorf("release by the holder: %v", err)
-	}
-	if err := expect(ctx, ds[1], id, b, longLease, connect.ClaimAcquired); err != nil {
-		return fmt.Errorf("after Release: %v", err)
-	}
 	return first(
+		expect(ctx, ds[0], id, a, longLease, connect.ClaimAcquired),
+		succeeds("Release by the holder", ds[0].Release(ctx, id, a)),
+		expect(ctx, ds[1], id, b, longLease, connect.ClaimAcquired), // the next delivery runs
 		notHeld("Release repeated after the claim moved on", ds[0].Release(ctx, id, a)),
 		notHeld("Complete by the owner that released", ds[0].Complete(ctx, id, a)),
 		expect(ctx, ds[0], id, newID("own"), longLease, connect.ClaimInProgress),
