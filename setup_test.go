@@ -294,6 +294,22 @@ func firstErr[T any](seq func(func(T, error) bool), limit int) error {
 	return nil
 }
 
+// concurrently calls f(0) to f(n-1), each in a goroutine of its own, and returns their
+// results, in that order, once every one has returned.
+func concurrently[T any](n int, f func(i int) T) []T {
+	out := make([]T, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i] = f(i)
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
 // collectAll ranges over an iterator and returns its items and its error.
 func collectAll[T any](seq func(func(T, error) bool)) ([]T, error) {
 	var out []T
