@@ -1,12 +1,12 @@
 package connect_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -36,7 +36,7 @@ func TestAPIErrorText(t *testing.T) {
 		status int
 		body   string
 		reqID  string
-		call   func(context.Context, *connect.Client, ...connect.RequestOption) error
+		call   call
 		want   string
 	}{
 		{
@@ -75,20 +75,15 @@ func TestAPIErrorText(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			c, _ := errorClient(t, tt.status, tt.body, "Request-Id: "+tt.reqID) // none when empty
-			err := tt.call(ctxT(t), c)
-			var apiErr *connect.APIError
-			if !errors.As(err, &apiErr) {
-				t.Fatalf("error = %v, want an *APIError", err)
-			}
-			if got := apiErr.Error(); got != tt.want {
+			if got := mustAPIError(t, tt.call(ctxT(t), c)).Error(); got != tt.want {
 				t.Errorf("Error() =\n  %s\nwant\n  %s", got, tt.want)
 			}
 		})
 	}
 }
 
-// The spec's error bodies decode into ErrorDetails, and the *APIError carries the call,
-// the request id, the idempotency key and the rate limit reset.
+// Error bodies decode into ErrorDetails, and the *APIError carries the call, the
+// request id, the idempotency key and the rate limit reset.
 func TestAPIErrorFields(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -96,8 +91,7 @@ func TestAPIErrorFields(t *testing.T) {
 		status  int
 		body    string
 		headers []string // as for respond
-		call    func(context.Context, *connect.Client, ...connect.RequestOption) error
-		opts    []connect.RequestOption
+		call    call
 		want    *connect.APIError // IdempotencyKey "random" = any 32-hex key
 	}{
 		{
@@ -105,7 +99,7 @@ func TestAPIErrorFields(t *testing.T) {
 			body: `{"errors":[{"title":"Record invalid","details":"Source can't be blank",
 				"source":{"pointer":"/data/attributes/source-id"},"meta":{"attribute":"source-id","codes":[1,2]}}]}`,
 			headers: []string{"Request-Id: req_123", "RateLimit-Reset: 42"},
-			call:    createToken, opts: []connect.RequestOption{connect.WithIdempotencyKey("order-7")},
+			call:    call(createToken).with(connect.WithIdempotencyKey("order-7")),
 			want: &connect.APIError{
 				StatusCode: 422, Method: "POST", Path: "/connect/share-tokens", RequestID: "req_123",
 				IdempotencyKey: "order-7", RateLimitReset: 42 * time.Second,
@@ -125,43 +119,6 @@ func TestAPIErrorFields(t *testing.T) {
 			},
 		},
 		{
-			name: "spec 400", status: 400, body: string(specFixture(t, "error-bad-request.json")), call: getToken,
-			want: &connect.APIError{StatusCode: 400, Method: "GET", Path: "/connect/share-tokens/cnst_ABC123", RequestID: "req_400",
-				Errors: []connect.ErrorDetail{{Title: "Bad Request", Details: "data.attributes.type must be a string"}}},
-		},
-		{
-			name: "spec 401", status: 401, body: string(specFixture(t, "error-unauthorized.json")), call: getToken,
-			want: &connect.APIError{StatusCode: 401, Method: "GET", Path: "/connect/share-tokens/cnst_ABC123", RequestID: "req_401",
-				Errors: []connect.ErrorDetail{{Title: "Must be authenticated to access this endpoint"}}},
-		},
-		{
-			name: "spec 403", status: 403, body: string(specFixture(t, "error-forbidden.json")), call: getToken,
-			want: &connect.APIError{StatusCode: 403, Method: "GET", Path: "/connect/share-tokens/cnst_ABC123", RequestID: "req_403",
-				Errors: []connect.ErrorDetail{{Title: "Forbidden", Details: "IP address is not permitted access to current environment"}}},
-		},
-		{
-			name: "spec 404", status: 404, body: string(specFixture(t, "error-not-found.json")), call: getToken,
-			want: &connect.APIError{StatusCode: 404, Method: "GET", Path: "/connect/share-tokens/cnst_ABC123", RequestID: "req_404",
-				Errors: []connect.ErrorDetail{{Title: "Record not found"}}},
-		},
-		{
-			name: "spec 409", status: 409, body: string(specFixture(t, "error-conflict.json")), call: createToken,
-			want: &connect.APIError{StatusCode: 409, Method: "POST", Path: "/connect/share-tokens", RequestID: "req_409", IdempotencyKey: "random",
-				Errors: []connect.ErrorDetail{{Title: "Conflict", Details: "Resource already exists as an active resource"}}},
-		},
-		{
-			name: "spec 422", status: 422, body: string(specFixture(t, "error-unprocessable-entity.json")), call: createToken,
-			want: &connect.APIError{StatusCode: 422, Method: "POST", Path: "/connect/share-tokens", RequestID: "req_422", IdempotencyKey: "random",
-				Errors: []connect.ErrorDetail{{Title: "Unprocessable entity", Details: "Invalid confirmation code"}}},
-		},
-		{
-			name: "spec 429", status: 429, body: string(specFixture(t, "error-too-many-requests.json")), call: getToken,
-			headers: rateHeaders("300", "0", "17"),
-			want: &connect.APIError{StatusCode: 429, Method: "GET", Path: "/connect/share-tokens/cnst_ABC123", RequestID: "req_429", RateLimitReset: 17 * time.Second,
-				Errors: []connect.ErrorDetail{{Title: "Rate limit exceeded",
-					Details: "You have hit your rate limit of 300 requests / min. Please reach out to support@withpersona.com if you need this changed."}}},
-		},
-		{
 			name: "unparsable RateLimit-Reset", status: 503, body: "", call: getToken,
 			headers: []string{"RateLimit-Reset: soon"},
 			want:    &connect.APIError{StatusCode: 503, Method: "GET", Path: "/connect/share-tokens/cnst_ABC123", RequestID: "req_503"},
@@ -170,24 +127,72 @@ func TestAPIErrorFields(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, log := errorClient(t, tt.status, tt.body, tt.headers...)
-			err := tt.call(ctxT(t), c, tt.opts...)
-			var apiErr *connect.APIError
-			if !errors.As(err, &apiErr) {
-				t.Fatalf("error = %v, want an *APIError", err)
-			}
-			want := *tt.want
-			if want.IdempotencyKey == "random" {
-				sent := log.all()[0].idem
-				if !randomIdempotencyKey.MatchString(sent) {
-					t.Errorf("sent Idempotency-Key %q, want 32 hex digits", sent)
-				}
-				want.IdempotencyKey = sent
-			}
-			if diff := cmp.Diff(&want, apiErr); diff != "" {
-				t.Errorf("APIError mismatch (-want +got):\n%s", diff)
-			}
+			testAPIError(t, tt.status, tt.body, tt.headers, tt.call, tt.want)
 		})
+	}
+}
+
+// The spec's error examples decode into ErrorDetails. Each answers the example call of
+// its method, which the *APIError names, with a POST's random idempotency key.
+func TestAPIErrorFromSpecExamples(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		fixture string
+		status  int
+		method  string
+		headers []string      // as for respond
+		reset   time.Duration // the RateLimitReset the headers give
+		want    []connect.ErrorDetail
+	}{
+		{fixture: "error-bad-request.json", status: 400, method: "GET",
+			want: []connect.ErrorDetail{{Title: "Bad Request", Details: "data.attributes.type must be a string"}}},
+		{fixture: "error-unauthorized.json", status: 401, method: "GET",
+			want: []connect.ErrorDetail{{Title: "Must be authenticated to access this endpoint"}}},
+		{fixture: "error-forbidden.json", status: 403, method: "GET",
+			want: []connect.ErrorDetail{{Title: "Forbidden", Details: "IP address is not permitted access to current environment"}}},
+		{fixture: "error-not-found.json", status: 404, method: "GET",
+			want: []connect.ErrorDetail{{Title: "Record not found"}}},
+		{fixture: "error-conflict.json", status: 409, method: "POST",
+			want: []connect.ErrorDetail{{Title: "Conflict", Details: "Resource already exists as an active resource"}}},
+		{fixture: "error-unprocessable-entity.json", status: 422, method: "POST",
+			want: []connect.ErrorDetail{{Title: "Unprocessable entity", Details: "Invalid confirmation code"}}},
+		{fixture: "error-too-many-requests.json", status: 429, method: "GET", headers: rateHeaders("300", "0", "17"), reset: 17 * time.Second,
+			want: []connect.ErrorDetail{{Title: "Rate limit exceeded",
+				Details: "You have hit your rate limit of 300 requests / min. Please reach out to support@withpersona.com if you need this changed."}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.fixture, func(t *testing.T) {
+			t.Parallel()
+			path, send := exampleCall(tt.method)
+			want := &connect.APIError{
+				StatusCode: tt.status, Method: tt.method, Path: path, RequestID: "req_" + strconv.Itoa(tt.status),
+				RateLimitReset: tt.reset, Errors: tt.want,
+			}
+			if tt.method == http.MethodPost {
+				want.IdempotencyKey = "random"
+			}
+			testAPIError(t, tt.status, string(specFixture(t, tt.fixture)), tt.headers, send, want)
+		})
+	}
+}
+
+// testAPIError answers send with status, body and headers (as for respond), once, and
+// checks the *APIError it returns against want, whose IdempotencyKey "random" stands
+// for the 32-hex key the client made.
+func testAPIError(t *testing.T, status int, body string, headers []string, send call, want *connect.APIError) {
+	t.Helper()
+	c, log := errorClient(t, status, body, headers...)
+	apiErr := mustAPIError(t, send(ctxT(t), c))
+	w := *want
+	if w.IdempotencyKey == "random" {
+		sent := log.all()[0].idem
+		if !randomIdempotencyKey.MatchString(sent) {
+			t.Errorf("sent Idempotency-Key %q, want 32 hex digits", sent)
+		}
+		w.IdempotencyKey = sent
+	}
+	if diff := cmp.Diff(&w, apiErr); diff != "" {
+		t.Errorf("APIError mismatch (-want +got):\n%s", diff)
 	}
 }
 
@@ -287,11 +292,7 @@ func TestAPIErrorTextEscapesControlCharacters(t *testing.T) {
 			// The body is built by hand: encoding/json would replace the invalid byte.
 			body := `{"errors":[{"title":"` + jsonEscapeKeepingBytes(tt.title) + `","details":"` + jsonEscapeKeepingBytes(tt.details) + `"}]}`
 			c, _ := errorClient(t, http.StatusUnprocessableEntity, body, "Request-Id: "+tt.reqID) // none when empty
-			err := createToken(ctxT(t), c)
-			var apiErr *connect.APIError
-			if !errors.As(err, &apiErr) {
-				t.Fatalf("error = %v, want an *APIError", err)
-			}
+			apiErr := mustAPIError(t, createToken(ctxT(t), c))
 			got := apiErr.Error()
 			if got != tt.want {
 				t.Errorf("Error() =\n  %s\nwant\n  %s", got, tt.want)

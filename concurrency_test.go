@@ -2,9 +2,9 @@ package connect_test
 
 import (
 	"context"
+	"errors"
 	"net/http/httptrace"
 	"runtime"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -57,32 +57,23 @@ func (cc *connCounter) context(ctx context.Context) context.Context {
 // readShared has every one of sharedClientGoroutines goroutines make rounds calls
 // through c: a Get, and every fourth round a List of all the tokens in pages of 2.
 func readShared(ctx context.Context, c *connect.Client, ids []string, rounds int) error {
-	var wg sync.WaitGroup
-	errs := make(chan error, sharedClientGoroutines)
-	for g := 0; g < sharedClientGoroutines; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for r := 0; r < rounds; r++ {
-				if _, err := c.ShareTokens.Get(ctx, ids[(g+r)%len(ids)]); err != nil {
-					errs <- err
-					return
-				}
-				if r%4 != 0 {
-					continue
-				}
-				for _, err := range c.ShareTokens.List(ctx, &connect.ListShareTokensParams{PageSize: 2}) {
-					if err != nil {
-						errs <- err
-						return
-					}
+	errs := concurrently(sharedClientGoroutines, func(g int) error {
+		for r := 0; r < rounds; r++ {
+			if _, err := c.ShareTokens.Get(ctx, ids[(g+r)%len(ids)]); err != nil {
+				return err
+			}
+			if r%4 != 0 {
+				continue
+			}
+			for _, err := range c.ShareTokens.List(ctx, &connect.ListShareTokensParams{PageSize: 2}) {
+				if err != nil {
+					return err
 				}
 			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	return <-errs
+		}
+		return nil
+	})
+	return errors.Join(errs...)
 }
 
 // TestSharedClientReusesConnections runs 32 goroutines through one Client with the

@@ -19,6 +19,9 @@ func TestShareTokenSpecExamplesDecode(t *testing.T) {
 	created := ptime(t, "2023-08-17T23:18:13.000Z")
 	pending := ptime(t, "2023-08-17T23:25:00.000Z")
 	cxn := "cxn_ABC123"
+	get := func(ctx context.Context, c *connect.Client) (*connect.ShareToken, error) {
+		return c.ShareTokens.Get(ctx, "cnst_ABC123")
+	}
 	redeemClone := func(ctx context.Context, c *connect.Client) (*connect.ShareToken, error) {
 		return c.ShareTokens.Redeem(ctx, "cnst_ABC123", connect.RedeemShareTokenParams{})
 	}
@@ -37,13 +40,7 @@ func TestShareTokenSpecExamplesDecode(t *testing.T) {
 		Destination: &connect.Ref{Type: "inquiry", ID: "inq_XYZ789"},
 	}
 	const redeemHydratePath = "/connect/share-tokens/cnst_DEF456/redeem"
-	tests := []struct {
-		fixture      string
-		status       int
-		method, path string // of the call, the path relative to the base URL
-		call         func(context.Context, *connect.Client) (*connect.ShareToken, error)
-		want         *connect.ShareToken
-	}{
+	testSpecExamples(t, []specExample[*connect.ShareToken]{
 		{
 			fixture: "connect-share-token.json",
 			status:  http.StatusCreated, method: http.MethodPost, path: createTokenPath,
@@ -75,9 +72,7 @@ func TestShareTokenSpecExamplesDecode(t *testing.T) {
 		{
 			fixture: "connect-share-token-failed.json",
 			status:  http.StatusOK, method: http.MethodGet, path: getTokenPath,
-			call: func(ctx context.Context, c *connect.Client) (*connect.ShareToken, error) {
-				return c.ShareTokens.Get(ctx, "cnst_ABC123")
-			},
+			call: get,
 			want: &connect.ShareToken{
 				ID: "cnst_ABC123", Status: connect.ShareTokenFailed, Direction: connect.Inbound,
 				RedeemMode: connect.RedeemHydrate, FailureReason: connect.FailureImportFailed,
@@ -91,9 +86,7 @@ func TestShareTokenSpecExamplesDecode(t *testing.T) {
 		{
 			fixture: "connect-share-token-redeemed.json",
 			status:  http.StatusOK, method: http.MethodGet, path: getTokenPath,
-			call: func(ctx context.Context, c *connect.Client) (*connect.ShareToken, error) {
-				return c.ShareTokens.Get(ctx, "cnst_ABC123")
-			},
+			call: get,
 			want: &connect.ShareToken{
 				ID: "cnst_ABC123", Status: connect.ShareTokenRedeemed, Direction: connect.Inbound,
 				RedeemMode: connect.RedeemHydrate,
@@ -108,21 +101,47 @@ func TestShareTokenSpecExamplesDecode(t *testing.T) {
 		{fixture: "redeem-share-token.x-fern-examples.clone-an-object.response.json", status: http.StatusAccepted, method: http.MethodPost, path: getTokenPath + "/redeem", call: redeemClone, want: clonePending},
 		{fixture: "connect-share-token-hydrate-object-pending.json", status: http.StatusAccepted, method: http.MethodPost, path: redeemHydratePath, call: redeemHydrate, want: hydratePending},
 		{fixture: "redeem-share-token.x-fern-examples.hydrate-an-object.response.json", status: http.StatusAccepted, method: http.MethodPost, path: redeemHydratePath, call: redeemHydrate, want: hydratePending},
-	}
-	for _, tt := range tests {
-		t.Run(tt.fixture, func(t *testing.T) {
+	}, func(t *testing.T, got *connect.ShareToken) {
+		if got.Terminal() != (got.Status == connect.ShareTokenRedeemed || got.Status == connect.ShareTokenExpired || got.Status == connect.ShareTokenFailed) {
+			t.Errorf("Terminal() = %v for status %s", got.Terminal(), got.Status)
+		}
+	})
+}
+
+// specExample is a response example of the spec, the call it answers and what that
+// call must decode it to.
+type specExample[T any] struct {
+	name         string // of the subtest; the fixture's when empty
+	fixture      string
+	status       int
+	method, path string // of the call, the path relative to the base URL
+	call         func(context.Context, *connect.Client) (T, error)
+	want         T
+}
+
+// testSpecExamples runs each example as a subtest: the fake answers its call with the
+// fixture, and what the call returns must equal want. check, when not nil, looks
+// further at what it returned.
+func testSpecExamples[T any](t *testing.T, examples []specExample[T], check func(*testing.T, T)) {
+	t.Helper()
+	for _, ex := range examples {
+		name := ex.name
+		if name == "" {
+			name = ex.fixture
+		}
+		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			c, mt := setup(t)
-			mt.RegisterResponder(tt.method, mockURL(tt.path), respond(tt.status, specFixture(t, tt.fixture)))
-			got, err := tt.call(ctxT(t), c)
+			mt.RegisterResponder(ex.method, mockURL(ex.path), respond(ex.status, specFixture(t, ex.fixture)))
+			got, err := ex.call(ctxT(t), c)
 			if err != nil {
 				t.Fatalf("call: %v", err)
 			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("decoded token mismatch (-want +got):\n%s", diff)
+			if diff := cmp.Diff(ex.want, got); diff != "" {
+				t.Errorf("decoded %T mismatch (-want +got):\n%s", got, diff)
 			}
-			if got.Terminal() != (got.Status == connect.ShareTokenRedeemed || got.Status == connect.ShareTokenExpired || got.Status == connect.ShareTokenFailed) {
-				t.Errorf("Terminal() = %v for status %s", got.Terminal(), got.Status)
+			if check != nil {
+				check(t, got)
 			}
 		})
 	}
@@ -177,14 +196,7 @@ func TestConnectionSpecExamplesDecode(t *testing.T) {
 	}
 	inactiveCxn := *pendingCxn
 	inactiveCxn.Status = connect.ConnectionInactive
-	tests := []struct {
-		name         string
-		fixture      string
-		status       int
-		method, path string // of the call, the path relative to the base URL
-		call         func(context.Context, *connect.Client) (*connect.Connection, error)
-		want         *connect.Connection
-	}{
+	testSpecExamples(t, []specExample[*connect.Connection]{
 		{"Get", "connect-connection.json", http.StatusOK, http.MethodGet, "/connect/connections/cxn_ABC123", func(ctx context.Context, c *connect.Client) (*connect.Connection, error) {
 			return c.Connections.Get(ctx, "cxn_ABC123")
 		}, pendingCxn},
@@ -197,21 +209,7 @@ func TestConnectionSpecExamplesDecode(t *testing.T) {
 		{"Deactivate", "connect-connection-inactive.json", http.StatusOK, http.MethodPost, "/connect/connections/cxn_ABC123/deactivate", func(ctx context.Context, c *connect.Client) (*connect.Connection, error) {
 			return c.Connections.Deactivate(ctx, "cxn_ABC123")
 		}, &inactiveCxn},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			c, mt := setup(t)
-			mt.RegisterResponder(tt.method, mockURL(tt.path), respond(tt.status, specFixture(t, tt.fixture)))
-			got, err := tt.call(ctxT(t), c)
-			if err != nil {
-				t.Fatalf("call: %v", err)
-			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("decoded connection mismatch (-want +got):\n%s", diff)
-			}
-		})
-	}
+	}, nil)
 }
 
 func TestConnectionListSpecExampleDecodes(t *testing.T) {

@@ -55,12 +55,7 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any, opt
 	if err != nil {
 		return err
 	}
-	var rc requestConfig
-	for _, o := range opts {
-		if o != nil {
-			o(&rc)
-		}
-	}
+	rc := newRequestConfig(opts)
 	op := Operation{Name: "Do"}
 	if rc.operation != nil {
 		if err := rc.operation.validate(); err != nil {

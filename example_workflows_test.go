@@ -34,10 +34,7 @@ func ExampleAutoShare() {
 		Shared: func(ctx context.Context, ev *connect.Event, tok *connect.ShareToken) error {
 			// Here: send tok.ID to the partner's API. An error makes Persona retry, and
 			// the retry is handed the same token.
-			select {
-			case shared <- tok:
-			default:
-			}
+			offer(shared, tok)
 			return nil
 		},
 	})
@@ -78,10 +75,7 @@ func ExampleAutoRedeem() {
 		// No Params: every token is cloned into a new object. Return a DestinationID
 		// (and FieldMappings) to hydrate one of yours instead.
 		Redeemed: func(ctx context.Context, ev *connect.Event, tok *connect.ShareToken) error {
-			select {
-			case redeemed <- tok:
-			default:
-			}
+			offer(redeemed, tok)
 			return nil
 		},
 	})
@@ -122,4 +116,13 @@ func exampleEndpoint(persona *connecttest.Server, org *connecttest.Organization,
 		log.Fatal(err)
 	}
 	return endpoint, mux, verifier
+}
+
+// offer hands tok to ch, for the Example's output, unless ch already holds a token: a
+// function may be called again for the same event, and must not block.
+func offer(ch chan<- *connect.ShareToken, tok *connect.ShareToken) {
+	select {
+	case ch <- tok:
+	default:
+	}
 }

@@ -181,6 +181,17 @@ type requestConfig struct {
 	operation      *Operation // WithOperation (Client.Do only)
 }
 
+// newRequestConfig is what opts set, applied in order; a nil option is skipped.
+func newRequestConfig(opts []RequestOption) requestConfig {
+	var rc requestConfig
+	for _, o := range opts {
+		if o != nil {
+			o(&rc)
+		}
+	}
+	return rc
+}
+
 // WithIdempotencyKey is a RequestOption for any call: it sets the Idempotency-Key of a
 // POST (by default a random 128-bit key per call). Persona replays the stored answer
 // for 24 hours for a reused key, so a caller that persists the key can retry a call

@@ -49,12 +49,7 @@ func paginate[W, T any](ctx context.Context, c *Client, path string, query url.V
 		u := *c.base
 		u.Path = c.base.Path + path
 		u.RawQuery = query.Encode()
-		var rc requestConfig
-		for _, o := range opts {
-			if o != nil {
-				o(&rc)
-			}
-		}
+		rc := newRequestConfig(opts)
 		cl := &call{method: http.MethodGet, url: &u, path: path, into: rc.responseInto}
 		// Every page fetched so far, by pageKey: next links that cycle (A, B, A, ...)
 		// would otherwise list the same tokens forever and spend the rate limit. A key

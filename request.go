@@ -52,12 +52,7 @@ type call struct {
 // newCall builds a call to path (relative to the base URL, already escaped) with an
 // optional JSON body, applying the request options.
 func (c *Client) newCall(method, path string, query url.Values, body any, opts []RequestOption) (*call, error) {
-	var rc requestConfig
-	for _, o := range opts {
-		if o != nil {
-			o(&rc)
-		}
-	}
+	rc := newRequestConfig(opts)
 	u := *c.base
 	u.Path = c.base.Path + path
 	u.RawQuery = query.Encode()

@@ -239,13 +239,10 @@ func TestBrokenSuccessBodyIsRetried(t *testing.T) {
 		t.Run(method, func(t *testing.T) {
 			t.Parallel()
 			c, mt := setup(t)
-			path, call := getTokenPath, getToken
-			if method == http.MethodPost {
-				path, call = createTokenPath, createToken
-			}
+			path, send := exampleCall(method)
 			var log attemptLog
 			mt.RegisterResponder(method, mockURL(path), log.answer(t, cutBody(http.StatusCreated, created).Then(respond(http.StatusCreated, created))))
-			if err := call(ctxT(t), c); err != nil {
+			if err := send(ctxT(t), c); err != nil {
 				t.Fatalf("call after a broken body: %v", err)
 			}
 			recs := log.all()

@@ -1,7 +1,6 @@
 package connect_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -17,7 +16,7 @@ import (
 // operation is one SDK call with the request it must produce.
 type operation struct {
 	name    string
-	call    func(ctx context.Context, c *connect.Client, opts ...connect.RequestOption) error
+	call    call
 	fixture string // response body
 	status  int
 	method  string
@@ -28,58 +27,43 @@ type operation struct {
 
 // operations lists every API operation of the SDK.
 func operations() []operation {
-	ctxErr := func(_ any, err error) error { return err }
 	return []operation{
 		{
-			name: "ShareTokens.Create",
-			call: func(ctx context.Context, c *connect.Client, o ...connect.RequestOption) error {
-				return ctxErr(c.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: "cxn_ABC123", SourceID: "inq_ABC123"}, o...))
-			},
+			name: "ShareTokens.Create", call: createToken,
 			fixture: "connect-share-token.json", status: http.StatusCreated,
 			method: http.MethodPost, path: "/connect/share-tokens", body: "create-share-token.json",
 		},
 		{
-			name:    "ShareTokens.Get",
-			call:    onID(shareTokens, (*connect.ShareTokensService).Get).on("cnst_ABC123"),
+			name: "ShareTokens.Get", call: onID(shareTokens, (*connect.ShareTokensService).Get).on("cnst_ABC123"),
 			fixture: "connect-share-token-redeemed.json", status: http.StatusOK,
 			method: http.MethodGet, path: "/connect/share-tokens/cnst_ABC123",
 		},
 		{
-			name:    "ShareTokens.Peek",
-			call:    onID(shareTokens, (*connect.ShareTokensService).Peek).on("cnst_ABC123"),
+			name: "ShareTokens.Peek", call: onID(shareTokens, (*connect.ShareTokensService).Peek).on("cnst_ABC123"),
 			fixture: "connect-share-token-redeemed.json", status: http.StatusOK,
 			method: http.MethodGet, path: "/connect/share-tokens/cnst_ABC123",
 			query: url.Values{"peek-source-data": {"true"}},
 		},
 		{
-			name: "ShareTokens.Redeem clone",
-			call: func(ctx context.Context, c *connect.Client, o ...connect.RequestOption) error {
-				return ctxErr(c.ShareTokens.Redeem(ctx, "cnst_ABC123", connect.RedeemShareTokenParams{}, o...))
-			},
+			name: "ShareTokens.Redeem clone", call: redeemWith("cnst_ABC123", connect.RedeemShareTokenParams{}),
 			fixture: "connect-share-token-clone-object-pending.json", status: http.StatusAccepted,
 			method: http.MethodPost, path: "/connect/share-tokens/cnst_ABC123/redeem", body: "redeem-share-token-clone-object.json",
 		},
 		{
-			name: "ShareTokens.Redeem hydrate",
-			call: func(ctx context.Context, c *connect.Client, o ...connect.RequestOption) error {
-				return ctxErr(c.ShareTokens.Redeem(ctx, "cnst_DEF456", connect.RedeemShareTokenParams{DestinationID: "inq_XYZ789"}, o...))
-			},
+			name: "ShareTokens.Redeem hydrate", call: redeemWith("cnst_DEF456", connect.RedeemShareTokenParams{DestinationID: "inq_XYZ789"}),
 			fixture: "connect-share-token-hydrate-object-pending.json", status: http.StatusAccepted,
 			method: http.MethodPost, path: "/connect/share-tokens/cnst_DEF456/redeem", body: "redeem-share-token-hydrate-object.json",
 		},
 		{
-			name:    "ShareTokens.Expire",
-			call:    onID(shareTokens, (*connect.ShareTokensService).Expire).on("cnst_ABC123"),
+			name: "ShareTokens.Expire", call: onID(shareTokens, (*connect.ShareTokensService).Expire).on("cnst_ABC123"),
 			fixture: "connect-share-token-expired.json", status: http.StatusOK,
 			method: http.MethodPost, path: "/connect/share-tokens/cnst_ABC123/expire",
 		},
 		{
 			name: "ShareTokens.List",
-			call: func(ctx context.Context, c *connect.Client, _ ...connect.RequestOption) error {
-				return firstErr(c.ShareTokens.List(ctx, &connect.ListShareTokensParams{
-					ConnectionID: "cxn_ABC123", Status: connect.ShareTokenRedeemed, Direction: connect.Inbound, PageSize: 25,
-				}), 1)
-			},
+			call: listTokens(connect.ListShareTokensParams{
+				ConnectionID: "cxn_ABC123", Status: connect.ShareTokenRedeemed, Direction: connect.Inbound, PageSize: 25,
+			}),
 			fixture: "connect-share-token-list.json", status: http.StatusOK,
 			method: http.MethodGet, path: "/connect/share-tokens",
 			query: url.Values{
@@ -88,18 +72,15 @@ func operations() []operation {
 			},
 		},
 		{
-			name:    "ShareTokens.Wait",
-			call:    onID(shareTokens, (*connect.ShareTokensService).Wait).on("cnst_ABC123"),
+			name: "ShareTokens.Wait", call: onID(shareTokens, (*connect.ShareTokensService).Wait).on("cnst_ABC123"),
 			fixture: "connect-share-token-redeemed.json", status: http.StatusOK,
 			method: http.MethodGet, path: "/connect/share-tokens/cnst_ABC123",
 		},
 		{
 			name: "Connections.List",
-			call: func(ctx context.Context, c *connect.Client, _ ...connect.RequestOption) error {
-				return firstErr(c.Connections.List(ctx, &connect.ListConnectionsParams{
-					Status: connect.ConnectionActive, DestinationOrganizationID: "org_XYZ789", PageSize: 100,
-				}), 1)
-			},
+			call: listConnections(connect.ListConnectionsParams{
+				Status: connect.ConnectionActive, DestinationOrganizationID: "org_XYZ789", PageSize: 100,
+			}),
 			fixture: "connect-connection-list.json", status: http.StatusOK,
 			method: http.MethodGet, path: "/connect/connections",
 			query: url.Values{
@@ -107,41 +88,33 @@ func operations() []operation {
 			},
 		},
 		{
-			name:    "Connections.Get",
-			call:    onID(connections, (*connect.ConnectionsService).Get).on("cxn_ABC123"),
+			name: "Connections.Get", call: onID(connections, (*connect.ConnectionsService).Get).on("cxn_ABC123"),
 			fixture: "connect-connection.json", status: http.StatusOK,
 			method: http.MethodGet, path: "/connect/connections/cxn_ABC123",
 		},
 		{
-			name: "Connections.Create",
-			call: func(ctx context.Context, c *connect.Client, o ...connect.RequestOption) error {
-				return ctxErr(c.Connections.Create(ctx, connect.CreateConnectionParams{DestinationOrganizationID: "org_XYZ789"}, o...))
-			},
+			name: "Connections.Create", call: createConnectionWith(connect.CreateConnectionParams{DestinationOrganizationID: "org_XYZ789"}),
 			fixture: "connect-connection.json", status: http.StatusCreated,
 			method: http.MethodPost, path: "/connect/connections", body: "create-connection.json",
 		},
 		{
-			name:    "Connections.Deactivate",
-			call:    onID(connections, (*connect.ConnectionsService).Deactivate).on("cxn_ABC123"),
+			name: "Connections.Deactivate", call: onID(connections, (*connect.ConnectionsService).Deactivate).on("cxn_ABC123"),
 			fixture: "connect-connection-inactive.json", status: http.StatusOK,
 			method: http.MethodPost, path: "/connect/connections/cxn_ABC123/deactivate",
 		},
 		{
-			name:    "Connections.Reactivate",
-			call:    onID(connections, (*connect.ConnectionsService).Reactivate).on("cxn_ABC123"),
+			name: "Connections.Reactivate", call: onID(connections, (*connect.ConnectionsService).Reactivate).on("cxn_ABC123"),
 			fixture: "connect-connection.json", status: http.StatusOK,
 			method: http.MethodPost, path: "/connect/connections/cxn_ABC123/reactivate",
 		},
 		{
 			name: "Events.List",
-			call: func(ctx context.Context, c *connect.Client, _ ...connect.RequestOption) error {
-				return firstErr(c.Events.List(ctx, &connect.ListEventsParams{
-					Names:     []connect.EventName{connect.EventShareTokenInboundCreated, connect.EventInquiryCompleted},
-					ObjectIDs: []string{"cnst_ABC123", "inq_ABC123"},
-					EventIDs:  []string{"evt_1", "evt_2"},
-					PageSize:  5,
-				}), 1)
-			},
+			call: listEvents(connect.ListEventsParams{
+				Names:     []connect.EventName{connect.EventShareTokenInboundCreated, connect.EventInquiryCompleted},
+				ObjectIDs: []string{"cnst_ABC123", "inq_ABC123"},
+				EventIDs:  []string{"evt_1", "evt_2"},
+				PageSize:  5,
+			}),
 			fixture: "events-list.json", status: http.StatusOK,
 			method: http.MethodGet, path: "/events",
 			query: url.Values{
@@ -152,8 +125,7 @@ func operations() []operation {
 			},
 		},
 		{
-			name:    "Events.Get",
-			call:    onID(events, (*connect.EventsService).Get).on("evt_ABC123"),
+			name: "Events.Get", call: onID(events, (*connect.EventsService).Get).on("evt_ABC123"),
 			fixture: "events-retrieve.json", status: http.StatusOK,
 			method: http.MethodGet, path: "/events/evt_ABC123",
 		},
@@ -271,7 +243,7 @@ func TestRequestBodiesMatchSpec(t *testing.T) {
 		call call
 		want [][]byte // every one is the body: the spec may give a request twice
 	}{
-		{"create share token", createTokenPath, createWith(connect.CreateShareTokenParams{ConnectionID: "cxn_ABC123", SourceID: "inq_ABC123"}),
+		{"create share token", createTokenPath, createToken,
 			[][]byte{specFixture(t, "create-share-token.json")}},
 		{"create share token with the shortest TTL", createTokenPath, createWith(connect.CreateShareTokenParams{ConnectionID: "cxn_ABC123", SourceID: "act_ABC123", ExpiresIn: time.Minute}),
 			[][]byte{[]byte(`{"data":{"attributes":{"connection-id":"cxn_ABC123","source-id":"act_ABC123","expires-in-seconds":60}}}`)}},
@@ -289,10 +261,8 @@ func TestRequestBodiesMatchSpec(t *testing.T) {
 			[][]byte{[]byte(`{"data":{"attributes":{"destination-id":"inq_XYZ789"}},"meta":{"field-mappings":[
 				{"source-field-name":"address_street_1","destination-field-name":"street_address"},
 				{"source-field-name":"birthdate","destination-field-name":"date_of_birth"}]}}`)}},
-		{"create connection", "/connect/connections", func(ctx context.Context, c *connect.Client) error {
-			_, err := c.Connections.Create(ctx, connect.CreateConnectionParams{DestinationOrganizationID: "org_XYZ789"})
-			return err
-		}, [][]byte{specFixture(t, "create-connection.json")}},
+		{"create connection", "/connect/connections", createConnectionWith(connect.CreateConnectionParams{DestinationOrganizationID: "org_XYZ789"}),
+			[][]byte{specFixture(t, "create-connection.json")}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

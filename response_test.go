@@ -27,33 +27,28 @@ func TestResponseIntoOnSuccessAndAPIError(t *testing.T) {
 		name         string
 		method, path string // of the call, the path relative to the base URL
 		answer       httpmock.Responder
-		call         func(*connect.Client, ...connect.RequestOption) error
+		call         call
 		want         connect.Response
 		wantErr      error
 	}{
 		{
 			name: "GET 200", method: http.MethodGet, path: getTokenPath,
 			answer: respond(200, tokenBody, rateHeaders("300", "297", "42")...),
-			call:   func(c *connect.Client, o ...connect.RequestOption) error { return getToken(ctxT(t), c, o...) },
+			call:   getToken,
 			want: connect.Response{StatusCode: 200, RequestID: "req_200", Attempts: 1,
 				RateLimit: connect.RateLimit{Limit: 300, Remaining: 297, Reset: 42 * time.Second}},
 		},
 		{
 			name: "POST 201 with the caller's key", method: http.MethodPost, path: createTokenPath,
 			answer: respond(201, tokenBody, rateHeaders("300", "1", "0.5")...),
-			call: func(c *connect.Client, o ...connect.RequestOption) error {
-				return createToken(ctxT(t), c, append(o, connect.WithIdempotencyKey("key-1"))...)
-			},
+			call:   call(createToken).with(connect.WithIdempotencyKey("key-1")),
 			want: connect.Response{StatusCode: 201, RequestID: "req_201", IdempotencyKey: "key-1", Attempts: 1,
 				RateLimit: connect.RateLimit{Limit: 300, Remaining: 1, Reset: 500 * time.Millisecond}},
 		},
 		{
 			name: "404 APIError", method: http.MethodGet, path: "/connect/connections/cxn_1",
 			answer: respond(404, specFixture(t, "error-not-found.json"), rateHeaders("300", "296", "41")...),
-			call: func(c *connect.Client, o ...connect.RequestOption) error {
-				_, err := c.Connections.Get(ctxT(t), "cxn_1", o...)
-				return err
-			},
+			call:   onID(connections, (*connect.ConnectionsService).Get).on("cxn_1"),
 			want: connect.Response{StatusCode: 404, RequestID: "req_404", Attempts: 1,
 				RateLimit: connect.RateLimit{Limit: 300, Remaining: 296, Reset: 41 * time.Second}},
 			wantErr: connect.ErrNotFound,
@@ -63,17 +58,14 @@ func TestResponseIntoOnSuccessAndAPIError(t *testing.T) {
 			answer: respond(503, errorBody(503), rateHeaders("300", "10", "1")...).
 				Then(respond(429, errorBody(429), rateHeaders("300", "0", "0.001")...)).
 				Then(respond(200, tokenBody, rateHeaders("300", "299", "60")...)),
-			call: func(c *connect.Client, o ...connect.RequestOption) error { return getToken(ctxT(t), c, o...) },
+			call: getToken,
 			want: connect.Response{StatusCode: 200, RequestID: "req_200", Attempts: 3,
 				RateLimit: connect.RateLimit{Limit: 300, Remaining: 299, Reset: time.Minute}},
 		},
 		{
 			name: "retries run out on 502", method: http.MethodPost, path: getTokenPath + "/expire",
 			answer: respond(502, errorBody(502), "RateLimit-Limit: x", "RateLimit-Remaining: -3", "RateLimit-Reset: soon"),
-			call: func(c *connect.Client, o ...connect.RequestOption) error {
-				_, err := c.ShareTokens.Expire(ctxT(t), "cnst_ABC123", append(o, connect.WithIdempotencyKey("key-2"))...)
-				return err
-			},
+			call:   onID(shareTokens, (*connect.ShareTokensService).Expire).on("cnst_ABC123").with(connect.WithIdempotencyKey("key-2")),
 			// Malformed rate-limit headers read as zero.
 			want:    connect.Response{StatusCode: 502, RequestID: "req_502", IdempotencyKey: "key-2", Attempts: 3},
 			wantErr: connect.ErrServer,
@@ -84,7 +76,7 @@ func TestResponseIntoOnSuccessAndAPIError(t *testing.T) {
 			c, mt := setup(t)
 			mt.RegisterResponder(tt.method, mockURL(tt.path), tt.answer)
 			got := connect.Response{StatusCode: -1, RequestID: "stale"} // overwritten, never merged
-			err := tt.call(c, connect.WithResponseInto(&got))
+			err := tt.call(ctxT(t), c, connect.WithResponseInto(&got))
 			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}

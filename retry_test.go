@@ -112,13 +112,6 @@ func TestRetryPolicyByStatus(t *testing.T) {
 		429: connect.ErrRateLimited, 500: connect.ErrServer, 502: connect.ErrServer,
 		503: connect.ErrServer, 504: connect.ErrServer,
 	}
-	calls := map[string]struct {
-		path string
-		call func(context.Context, *connect.Client, ...connect.RequestOption) error
-	}{
-		http.MethodGet:  {getTokenPath, getToken},
-		http.MethodPost: {createTokenPath, createToken},
-	}
 	tests := []struct {
 		status       int
 		method       string
@@ -141,13 +134,10 @@ func TestRetryPolicyByStatus(t *testing.T) {
 		t.Run(fmt.Sprintf("%s %d", tt.method, tt.status), func(t *testing.T) {
 			t.Parallel()
 			c, mt := setup(t)
-			call := calls[tt.method]
-			mt.RegisterResponder(tt.method, mockURL(call.path), respond(tt.status, errorBody(tt.status)))
-			err := call.call(ctxT(t), c)
-			var apiErr *connect.APIError
-			if !errors.As(err, &apiErr) {
-				t.Fatalf("error = %v, want an *APIError", err)
-			}
+			path, send := exampleCall(tt.method)
+			mt.RegisterResponder(tt.method, mockURL(path), respond(tt.status, errorBody(tt.status)))
+			err := send(ctxT(t), c)
+			apiErr := mustAPIError(t, err)
 			if apiErr.StatusCode != tt.status || apiErr.Method != tt.method {
 				t.Errorf("APIError = %s %d, want %s %d", apiErr.Method, apiErr.StatusCode, tt.method, tt.status)
 			}
@@ -352,15 +342,12 @@ func TestFailedResponsesSettledBeforeRetry(t *testing.T) {
 			t.Parallel()
 			c, mt := setup(t)
 			var bt bodyTracker
-			path, call := getTokenPath, getToken
-			if method == http.MethodPost {
-				path, call = createTokenPath, createToken
-			}
+			path, send := exampleCall(method)
 			mt.RegisterResponder(method, mockURL(path), bt.answer(
 				respond(http.StatusServiceUnavailable, big).
 					Then(respond(http.StatusTooManyRequests, errorBody(429))).
 					Then(respond(http.StatusOK, specFixture(t, "connect-share-token.json")))))
-			if err := call(ctxT(t), c); err != nil {
+			if err := send(ctxT(t), c); err != nil {
 				t.Fatalf("call: %v", err)
 			}
 			bt.mu.Lock()

@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -259,6 +260,16 @@ func testJSON(t testing.TB, what string, got, want []byte) {
 	}
 }
 
+// mustAPIError is the *APIError err wraps; without one it fails t.
+func mustAPIError(t testing.TB, err error) *connect.APIError {
+	t.Helper()
+	var apiErr *connect.APIError
+	if !errors.As(err, &apiErr) {
+		t.Fatalf("error = %v, want an *APIError", err)
+	}
+	return apiErr
+}
+
 // ctxT returns a context that ends with the test, bounded by a generous timeout so
 // that a hung test fails instead of blocking the run.
 func ctxT(t testing.TB) context.Context {
@@ -283,6 +294,22 @@ func firstErr[T any](seq func(func(T, error) bool), limit int) error {
 	return nil
 }
 
+// concurrently calls f(0) to f(n-1), each in a goroutine of its own, and returns their
+// results, in that order, once every one has returned.
+func concurrently[T any](n int, f func(i int) T) []T {
+	out := make([]T, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i] = f(i)
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
 // collectAll ranges over an iterator and returns its items and its error.
 func collectAll[T any](seq func(func(T, error) bool)) ([]T, error) {
 	var out []T
@@ -295,36 +322,58 @@ func collectAll[T any](seq func(func(T, error) bool)) ([]T, error) {
 	return out, nil
 }
 
-// call is one client call, as table tests hold it.
-type call func(ctx context.Context, c *connect.Client) error
+// call is one client call, as table tests hold it; opts go to the SDK method.
+type call func(ctx context.Context, c *connect.Client, opts ...connect.RequestOption) error
+
+// with is cl with opts, given after those of the caller.
+func (cl call) with(opts ...connect.RequestOption) call {
+	return func(ctx context.Context, c *connect.Client, more ...connect.RequestOption) error {
+		return cl(ctx, c, slices.Concat(more, opts)...)
+	}
+}
 
 // createWith is a Create with p.
 func createWith(p connect.CreateShareTokenParams) call {
-	return func(ctx context.Context, c *connect.Client) error {
-		_, err := c.ShareTokens.Create(ctx, p)
+	return func(ctx context.Context, c *connect.Client, opts ...connect.RequestOption) error {
+		_, err := c.ShareTokens.Create(ctx, p, opts...)
 		return err
 	}
 }
 
 // redeemWith is a Redeem of token id with p.
 func redeemWith(id string, p connect.RedeemShareTokenParams) call {
-	return func(ctx context.Context, c *connect.Client) error {
-		_, err := c.ShareTokens.Redeem(ctx, id, p)
+	return func(ctx context.Context, c *connect.Client, opts ...connect.RequestOption) error {
+		_, err := c.ShareTokens.Redeem(ctx, id, p, opts...)
 		return err
 	}
 }
 
-// listTokens, listConnections and listEvents are a List with p, run to its first error.
+// createConnectionWith is a Connections.Create with p.
+func createConnectionWith(p connect.CreateConnectionParams) call {
+	return func(ctx context.Context, c *connect.Client, opts ...connect.RequestOption) error {
+		_, err := c.Connections.Create(ctx, p, opts...)
+		return err
+	}
+}
+
+// listTokens, listConnections and listEvents are a List with p that stops at its
+// first token, connection or event, or its error: one request.
 func listTokens(p connect.ListShareTokensParams) call {
-	return func(ctx context.Context, c *connect.Client) error { return firstErr(c.ShareTokens.List(ctx, &p), 0) }
+	return func(ctx context.Context, c *connect.Client, opts ...connect.RequestOption) error {
+		return firstErr(c.ShareTokens.List(ctx, &p, opts...), 1)
+	}
 }
 
 func listConnections(p connect.ListConnectionsParams) call {
-	return func(ctx context.Context, c *connect.Client) error { return firstErr(c.Connections.List(ctx, &p), 0) }
+	return func(ctx context.Context, c *connect.Client, opts ...connect.RequestOption) error {
+		return firstErr(c.Connections.List(ctx, &p, opts...), 1)
+	}
 }
 
 func listEvents(p connect.ListEventsParams) call {
-	return func(ctx context.Context, c *connect.Client) error { return firstErr(c.Events.List(ctx, &p), 0) }
+	return func(ctx context.Context, c *connect.Client, opts ...connect.RequestOption) error {
+		return firstErr(c.Events.List(ctx, &p, opts...), 1)
+	}
 }
 
 // idCall is a call of a method that takes an id, as the tests of every such method run
@@ -341,10 +390,10 @@ func onID[S, T any](service func(*connect.Client) S, method func(S, context.Cont
 	}
 }
 
-// on is call with id.
-func (call idCall) on(id string) func(context.Context, *connect.Client, ...connect.RequestOption) error {
+// on is the call with id.
+func (ic idCall) on(id string) call {
 	return func(ctx context.Context, c *connect.Client, opts ...connect.RequestOption) error {
-		return call(ctx, c, id, opts...)
+		return ic(ctx, c, id, opts...)
 	}
 }
 
@@ -370,3 +419,12 @@ const (
 	createTokenPath = "/connect/share-tokens"
 	getTokenPath    = "/connect/share-tokens/cnst_ABC123"
 )
+
+// exampleCall is the example call of method, createToken for a POST and getToken for
+// a GET, with the path it goes to.
+func exampleCall(method string) (path string, send call) {
+	if method == http.MethodPost {
+		return createTokenPath, createToken
+	}
+	return getTokenPath, getToken
+}

@@ -141,10 +141,7 @@ func TestInvalidParamsRefusedBeforeIO(t *testing.T) {
 			FieldMappings: []connect.FieldMapping{{SourceFieldName: "a", DestinationFieldName: "b"}, {SourceFieldName: " ", DestinationFieldName: "b"}}})},
 		{"field mapping without destination name", "FieldMappings[0].DestinationFieldName", redeem(connect.RedeemShareTokenParams{DestinationID: "inq_A",
 			FieldMappings: []connect.FieldMapping{{SourceFieldName: "a"}}})},
-		{"org id of the wrong kind", "DestinationOrganizationID", func(ctx context.Context, c *connect.Client) error {
-			_, err := c.Connections.Create(ctx, connect.CreateConnectionParams{DestinationOrganizationID: "cxn_A"})
-			return err
-		}},
+		{"org id of the wrong kind", "DestinationOrganizationID", createConnectionWith(connect.CreateConnectionParams{DestinationOrganizationID: "cxn_A"})},
 		{"share token list: unknown status", "Status", listTokens(connect.ListShareTokensParams{Status: "archived"})},
 		{"share token list: unknown direction", "Direction", listTokens(connect.ListShareTokensParams{Direction: "sideways"})},
 		{"share token list: inquiry as connection", "ConnectionID", listTokens(connect.ListShareTokensParams{ConnectionID: "inq_A"})},
@@ -157,15 +154,9 @@ func TestInvalidParamsRefusedBeforeIO(t *testing.T) {
 		{"event list: object id with a slash", "ObjectIDs[0]", listEvents(connect.ListEventsParams{ObjectIDs: []string{"inq_A/x"}})},
 		{"event list: object id ..", "ObjectIDs[1]", listEvents(connect.ListEventsParams{ObjectIDs: []string{"inq_A", ".."}})},
 		{"event list: share token as event id", "EventIDs[0]", listEvents(connect.ListEventsParams{EventIDs: []string{"cnst_A"}})},
-		{"idempotency key: blank", "idempotency key", func(ctx context.Context, c *connect.Client) error {
-			return createToken(ctx, c, connect.WithIdempotencyKey("  "))
-		}},
-		{"idempotency key: newline", "idempotency key", func(ctx context.Context, c *connect.Client) error {
-			return createToken(ctx, c, connect.WithIdempotencyKey("a\r\nX-Injected: 1"))
-		}},
-		{"idempotency key: too long", "idempotency key", func(ctx context.Context, c *connect.Client) error {
-			return createToken(ctx, c, connect.WithIdempotencyKey(strings.Repeat("k", 256)))
-		}},
+		{"idempotency key: blank", "idempotency key", call(createToken).with(connect.WithIdempotencyKey("  "))},
+		{"idempotency key: newline", "idempotency key", call(createToken).with(connect.WithIdempotencyKey("a\r\nX-Injected: 1"))},
+		{"idempotency key: too long", "idempotency key", call(createToken).with(connect.WithIdempotencyKey(strings.Repeat("k", 256)))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 
 	connect "github.com/persona-connect/connect-go"
 	"github.com/persona-connect/connect-go/connecttest"
+	"github.com/persona-connect/connect-go/internal/poll"
 )
 
 // exampleSecret is the secret of the spec's webhook-created.yaml.
@@ -230,22 +231,17 @@ func TestWebhookSecretsNeverShow(t *testing.T) {
 // deliveries waits until srv has made n successful deliveries and returns them.
 func deliveries(t *testing.T, srv *connecttest.Server, n int) []connecttest.Delivery {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var ok []connecttest.Delivery
+	var ok []connecttest.Delivery
+	poll.Until(t, fmt.Sprintf("%d successful deliveries", n), func() bool {
+		ok = ok[:0]
 		for _, d := range srv.Deliveries() {
 			if d.StatusCode == http.StatusOK {
 				ok = append(ok, d)
 			}
 		}
-		if len(ok) >= n {
-			return ok
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d deliveries after 10s, want %d", len(ok), n)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return len(ok) >= n
+	})
+	return ok
 }
 
 // Rotation end to end on connecttest: RotateSecret over real HTTP, then deliveries

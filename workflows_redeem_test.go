@@ -113,18 +113,7 @@ func TestAutoRedeemConcurrentDeliveries(t *testing.T) {
 		}
 		hs = append(hs, h)
 	}
-	var wg sync.WaitGroup
-	codes := make(chan int, 12)
-	for i := range 12 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			codes <- deliver(hs[i%2], body, capt.secret)
-		}()
-	}
-	wg.Wait()
-	close(codes)
-	for code := range codes {
+	for _, code := range concurrently(12, func(i int) int { return deliver(hs[i%2], body, capt.secret) }) {
 		if code != http.StatusOK && code != http.StatusConflict {
 			t.Errorf("a delivery answered %d, want 200 (or 409 while a duplicate runs)", code)
 		}

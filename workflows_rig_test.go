@@ -16,6 +16,7 @@ import (
 
 	connect "github.com/persona-connect/connect-go"
 	"github.com/persona-connect/connect-go/connecttest"
+	"github.com/persona-connect/connect-go/internal/poll"
 )
 
 // workflowRig is a source and a destination organization joined by an active
@@ -72,7 +73,7 @@ func (r *workflowRig) tokensOf(t *testing.T, cxn, inquiry string) []string {
 func (r *workflowRig) deliveryStatuses(t *testing.T, name connect.EventName, n int) []int {
 	t.Helper()
 	var got []int
-	eventually(t, "deliveries of "+string(name), func() bool {
+	poll.Until(t, "deliveries of "+string(name), func() bool {
 		got = got[:0]
 		for _, d := range r.persona.Deliveries() {
 			if d.EventName == name {
@@ -144,7 +145,7 @@ func (r *workflowRig) capture(t *testing.T, org *connecttest.Organization, event
 func (c *capture) body(t *testing.T, name connect.EventName) []byte {
 	t.Helper()
 	var b []byte
-	eventually(t, "a delivery of "+string(name), func() bool {
+	poll.Until(t, "a delivery of "+string(name), func() bool {
 		c.bodiesMu.Lock()
 		defer c.bodiesMu.Unlock()
 		if len(c.bodies[name]) > 0 {
@@ -185,18 +186,6 @@ func redeliver(h http.Handler, body []byte, secret string) error {
 	}
 }
 
-// eventually polls cond until it holds, failing the test after a generous while.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("still waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 // sharedCalls records the tokens an AutoShare Shared or an AutoRedeem callback saw.
 type sharedCalls struct {
 	mu     sync.Mutex
@@ -234,7 +223,7 @@ func (s *sharedCalls) seen() []string {
 // waitCalls returns what was seen once there are at least n calls.
 func (s *sharedCalls) waitCalls(t *testing.T, n int) []string {
 	t.Helper()
-	eventually(t, "callback calls", func() bool { return len(s.seen()) >= n })
+	poll.Until(t, "callback calls", func() bool { return len(s.seen()) >= n })
 	return s.seen()
 }
 

@@ -91,18 +91,7 @@ func TestAutoShareConcurrentDeliveries(t *testing.T) {
 			hs := c.replicas(func(opts ...connect.HandlerOption) *connect.WebhookHandler {
 				return autoShare(t, capt.endpoint, r.source, r.cxn, &calls, opts...)
 			})
-			var wg sync.WaitGroup
-			errs := make(chan error, 16)
-			for i := range 16 {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					errs <- redeliver(hs[i%len(hs)], body, capt.secret)
-				}()
-			}
-			wg.Wait()
-			close(errs)
-			for err := range errs {
+			for _, err := range concurrently(16, func(i int) error { return redeliver(hs[i%len(hs)], body, capt.secret) }) {
 				if err != nil {
 					t.Error(err)
 				}

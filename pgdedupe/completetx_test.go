@@ -11,6 +11,7 @@ import (
 
 	"github.com/persona-connect/connect-go"
 	"github.com/persona-connect/connect-go/internal/backendtest"
+	"github.com/persona-connect/connect-go/internal/poll"
 	"github.com/persona-connect/connect-go/pgdedupe"
 )
 
@@ -121,18 +122,13 @@ func TestCompleteTxFencesATakeover(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Wait, on the database's clock, until a's lease has ended.
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+	poll.Until(t, "the lease to end", func() bool {
 		var expired bool
 		if err := pool.QueryRow(ctx, "SELECT lease_until <= now() FROM "+table+" WHERE event_id = 'evt_fence'").Scan(&expired); err != nil {
 			t.Fatal(err)
 		}
-		if expired {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the lease did not end")
-		}
-	}
+		return expired
+	})
 	got := make(chan connect.ClaimResult, 1)
 	go func() {
 		r, err := d.Claim(ctx, "evt_fence", "b", time.Minute)
@@ -142,18 +138,13 @@ func TestCompleteTxFencesATakeover(t *testing.T) {
 		got <- r
 	}()
 	// Commit only once the Claim is waiting for the transaction's row lock.
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+	poll.Until(t, "the Claim to wait for the completing transaction", func() bool {
 		var waiting int
 		if err := pool.QueryRow(ctx, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%"+table+"%'").Scan(&waiting); err != nil {
 			t.Fatal(err)
 		}
-		if waiting > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the Claim never waited for the completing transaction")
-		}
-	}
+		return waiting > 0
+	})
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/persona-connect/connect-go"
 	"github.com/persona-connect/connect-go/internal/backendtest"
+	"github.com/persona-connect/connect-go/internal/poll"
 	"github.com/persona-connect/connect-go/pgdedupe"
 )
 
@@ -15,23 +16,18 @@ func TestPurge(t *testing.T) {
 	ctx := context.Background()
 	pool := newPool(t, nil)
 	d, _ := newDeduper(t, pool, pgdedupe.WithRetention(time.Microsecond))
-	backendtest.MustClaim(t, d, "evt_done", "a", time.Hour, connect.ClaimAcquired)
-	if err := d.Complete(ctx, "evt_done", "a"); err != nil {
-		t.Fatal(err)
-	}
+	backendtest.MustComplete(t, d, "evt_done", "a")
 	backendtest.MustClaim(t, d, "evt_crashed", "a", time.Millisecond, connect.ClaimAcquired) // its holder never comes back
 	backendtest.MustClaim(t, d, "evt_running", "a", time.Hour, connect.ClaimAcquired)
 	var purged int64
-	for deadline := time.Now().Add(30 * time.Second); purged < 2; time.Sleep(10 * time.Millisecond) {
+	poll.Until(t, "Purge to take the done row and the expired one", func() bool {
 		n, err := d.Purge(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		purged += n
-		if time.Now().After(deadline) {
-			t.Fatalf("purged %d rows, want the done one and the expired one", purged)
-		}
-	}
+		return purged >= 2
+	})
 	if purged != 2 {
 		t.Errorf("purged %d rows, want 2", purged)
 	}
@@ -44,10 +40,7 @@ func TestPurgeKeepsDoneEventsWithinTheRetention(t *testing.T) {
 	ctx := context.Background()
 	pool := newPool(t, nil)
 	d, _ := newDeduper(t, pool) // 72 h
-	backendtest.MustClaim(t, d, "evt_done", "a", time.Hour, connect.ClaimAcquired)
-	if err := d.Complete(ctx, "evt_done", "a"); err != nil {
-		t.Fatal(err)
-	}
+	backendtest.MustComplete(t, d, "evt_done", "a")
 	if n, err := d.Purge(ctx); err != nil || n != 0 {
 		t.Errorf("Purge = %d, %v; want 0", n, err)
 	}

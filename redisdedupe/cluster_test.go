@@ -139,10 +139,7 @@ func TestCluster(t *testing.T) {
 	d := redisdedupe.New(rdb, redisdedupe.WithPrefix(prefix))
 	for i := range 60 {
 		id := "evt_spread_" + strconv.Itoa(i)
-		backendtest.MustClaim(t, d, id, "a", time.Hour, connect.ClaimAcquired)
-		if err := d.Complete(ctx, id, "a"); err != nil {
-			t.Fatal(err)
-		}
+		backendtest.MustComplete(t, d, id, "a")
 	}
 	var holding atomic.Int32 // ForEachMaster runs the function on every master at once
 	cc := rdb.(*redis.ClusterClient)

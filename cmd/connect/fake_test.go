@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	connect "github.com/persona-connect/connect-go"
+	"github.com/persona-connect/connect-go/internal/poll"
 )
 
 // fakeOut is the JSON object "connect fake" prints, decoded as a user of another
@@ -97,7 +98,7 @@ func TestFakeForwardsTheDestinationsWebhooks(t *testing.T) {
 	src := []string{"PERSONA_BASE_URL=" + info.URL, "PERSONA_API_KEY=" + info.Source.APIKey}
 	tok := decodeOne[shareTokenOut](t, mustRun(t, src, "share-tokens", "create", "--connection", info.ConnectionID, "--source", info.InquiryID, "--json").stdout)
 
-	eventually(t, "the inbound-created delivery", func() bool { return len(ep.accepted()) == 1 })
+	poll.Until(t, "the inbound-created delivery", func() bool { return len(ep.accepted()) == 1 })
 	got := ep.attempts()[0]
 	if got.event.Name != connect.EventShareTokenInboundCreated || got.event.Object.ID != tok.ID {
 		t.Errorf("delivered %s about %s, want %s about %s", got.event.Name, got.event.Object.ID, connect.EventShareTokenInboundCreated, tok.ID)

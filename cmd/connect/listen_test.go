@@ -20,6 +20,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	connect "github.com/persona-connect/connect-go"
+	"github.com/persona-connect/connect-go/internal/poll"
 )
 
 // received is one delivery attempt as the test's webhook endpoint saw it.
@@ -113,7 +114,7 @@ func newCountingProxy(t *testing.T, w *world) *countingProxy {
 func (cp *countingProxy) waitForPolls(t *testing.T, n int64) {
 	t.Helper()
 	from := cp.polls.Load()
-	eventually(t, "more polls", func() bool { return cp.polls.Load() >= from+n })
+	poll.Until(t, "more polls", func() bool { return cp.polls.Load() >= from+n })
 }
 
 // eventIDs lists o's events through the SDK, oldest first: what listen should forward.
@@ -141,7 +142,7 @@ func TestListenForwardsEachEventOnceRetryingAFailure(t *testing.T) {
 	env := []string{"PERSONA_BASE_URL=" + proxy.URL, "PERSONA_API_KEY=" + w.src.APIKey, "HOOK_SECRET=" + secret}
 	p := start(t, env, "listen", "--forward-to", ep.srv.URL, "--interval", "100ms", "--secret-env", "HOOK_SECRET")
 
-	eventually(t, "the inquiry event, after a retry", func() bool { return len(ep.accepted()) == 1 })
+	poll.Until(t, "the inquiry event, after a retry", func() bool { return len(ep.accepted()) == 1 })
 	// Two more events while it runs: the token's outbound-created and, once the
 	// destination's redemption finishes, outbound-redeemed.
 	src, dst := w.sdk(t, w.src), w.sdk(t, w.dst)
@@ -156,7 +157,7 @@ func TestListenForwardsEachEventOnceRetryingAFailure(t *testing.T) {
 	if _, err := dst.ShareTokens.Wait(ctx, tok.ID); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "three events forwarded", func() bool { return len(ep.accepted()) == 3 })
+	poll.Until(t, "three events forwarded", func() bool { return len(ep.accepted()) == 3 })
 	proxy.waitForPolls(t, 3) // polls that must find nothing new
 	if code := p.stop(os.Interrupt); code != exitOK {
 		t.Fatalf("exit %d after SIGINT; stderr:\n%s", code, p.stderr)
@@ -233,7 +234,7 @@ func TestListenGeneratesASecretAndStopsOnSIGTERM(t *testing.T) {
 	env := []string{"PERSONA_BASE_URL=" + proxy.URL, "PERSONA_API_KEY=" + w.src.APIKey}
 	p := start(t, env, "listen", "--forward-to", ep.srv.URL, "--interval", "100ms", "--since", "1h", "--name", string(connect.EventInquiryCompleted))
 
-	eventually(t, "one event forwarded", func() bool { return len(ep.accepted()) == 1 })
+	poll.Until(t, "one event forwarded", func() bool { return len(ep.accepted()) == 1 })
 	proxy.waitForPolls(t, 3)
 	if code := p.stop(syscall.SIGTERM); code != exitOK {
 		t.Fatalf("exit %d after SIGTERM; stderr:\n%s", code, p.stderr)

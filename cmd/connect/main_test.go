@@ -19,6 +19,7 @@ import (
 
 	connect "github.com/persona-connect/connect-go"
 	"github.com/persona-connect/connect-go/connecttest"
+	"github.com/persona-connect/connect-go/internal/poll"
 	"github.com/persona-connect/connect-go/internal/syncbuf"
 )
 
@@ -257,7 +258,7 @@ func start(t *testing.T, env []string, args ...string) *process {
 func (p *process) firstLine() string {
 	p.t.Helper()
 	var line string
-	eventually(p.t, "a first line on stdout", func() bool {
+	poll.Until(p.t, "a first line on stdout", func() bool {
 		select {
 		case <-p.done:
 			p.t.Fatalf("the process ended before printing a line: %v\nstderr: %s", p.err, p.stderr)
@@ -290,16 +291,4 @@ func (p *process) stop(sig os.Signal) int {
 	}
 	p.t.Fatal(p.err)
 	return -1
-}
-
-// eventually polls cond until it holds, or fails the test after a generous bound.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(commandTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }

@@ -92,6 +92,15 @@ func (h *harness) push(t *testing.T, body string) int {
 
 func pushBody(id string) string { return `{"share_token_id":"` + id + `"}` }
 
+// pushToken pushes id as the source does, what saying which push it is, and fails t
+// unless the backend answers want.
+func (h *harness) pushToken(t *testing.T, what, id string, want int) {
+	t.Helper()
+	if got := h.push(t, pushBody(id)); got != want {
+		t.Errorf("%s of %s: %d, want %d", what, id, got, want)
+	}
+}
+
 // final waits for the backend's last word on id.
 func (h *harness) final(t *testing.T, id string) note {
 	t.Helper()
@@ -158,9 +167,7 @@ func TestTokensThatAreNotOurs(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, id := range []string{tok.ID, "cnst_NoSuchToken"} {
-		if got := h.push(t, pushBody(id)); got != http.StatusAccepted {
-			t.Errorf("%s: %d, want 202 (reported, nothing for the source to retry)", id, got)
-		}
+		h.pushToken(t, "push (reported: nothing for the source to retry)", id, http.StatusAccepted)
 		if n := h.final(t, id); n.Outcome != outcomeNotOurs {
 			t.Errorf("%s: %+v, want not ours", id, n)
 		}
@@ -177,9 +184,7 @@ func TestDuplicatePushesRedeemOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if got := h.push(t, pushBody(id)); got != http.StatusAccepted {
-				t.Errorf("push: %d, want 202", got)
-			}
+			h.pushToken(t, "push", id, http.StatusAccepted)
 		}()
 	}
 	wg.Wait()
@@ -187,9 +192,7 @@ func TestDuplicatePushesRedeemOnce(t *testing.T) {
 		t.Fatalf("outcome %+v", n)
 	}
 	// Once more after the end: still one redemption.
-	if got := h.push(t, pushBody(id)); got != http.StatusAccepted {
-		t.Errorf("late push: %d", got)
-	}
+	h.pushToken(t, "late push", id, http.StatusAccepted)
 	// Every copy may have asked Persona (it keeps no list of its own); one redemption
 	// was started, and the rest were told the token is pending or redeemed.
 	if n := h.counter.accepted(id); n != 1 {
@@ -206,12 +209,8 @@ func TestServerErrorIsRetried(t *testing.T) {
 		h := newHarness(t)
 		id := h.token(t)
 		h.persona.FailNext(http.MethodPost, "/connect/share-tokens/*/redeem", 1, http.StatusInternalServerError)
-		if got := h.push(t, pushBody(id)); got != http.StatusBadGateway {
-			t.Errorf("push while Persona fails: %d, want 502", got)
-		}
-		if got := h.push(t, pushBody(id)); got != http.StatusAccepted {
-			t.Errorf("push again: %d, want 202", got)
-		}
+		h.pushToken(t, "push while Persona fails", id, http.StatusBadGateway)
+		h.pushToken(t, "push again", id, http.StatusAccepted)
 		if n := h.final(t, id); n.Outcome != outcomeRedeemed {
 			t.Errorf("outcome %+v", n)
 		}

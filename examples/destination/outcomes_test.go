@@ -24,9 +24,7 @@ func TestHydrateWithFieldMappings(t *testing.T) {
 		FieldMappings: []connect.FieldMapping{{SourceFieldName: "address_street_1", DestinationFieldName: "street_address"}},
 	}
 	id := h.token(t)
-	if got := h.push(t, pushBody(id)); got != http.StatusAccepted {
-		t.Fatalf("push: %d", got)
-	}
+	h.pushToken(t, "push", id, http.StatusAccepted)
 	n := h.final(t, id)
 	if n.Outcome != outcomeRedeemed || n.Detail != "by hydrate" || n.Object == nil || n.Object.ID != account {
 		t.Errorf("outcome %+v (object %+v), want hydrated into %s", n, n.Object, account)
@@ -42,9 +40,7 @@ func TestCloseStopsTheWaits(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, connecttest.WithRedeemDelay(time.Hour))
 	id := h.token(t)
-	if got := h.push(t, pushBody(id)); got != http.StatusAccepted {
-		t.Fatalf("push: %d", got)
-	}
+	h.pushToken(t, "push", id, http.StatusAccepted)
 	h.stop()
 	closed := make(chan struct{})
 	go func() { h.b.close(); close(closed) }()
@@ -77,9 +73,7 @@ func TestRefusedRedemptions(t *testing.T) {
 		if _, err := other.ShareTokens.Wait(context.Background(), id); err != nil {
 			t.Fatal(err)
 		}
-		if got := h.push(t, pushBody(id)); got != http.StatusAccepted {
-			t.Errorf("push: %d", got)
-		}
+		h.pushToken(t, "push", id, http.StatusAccepted)
 		if n := h.final(t, id); n.Outcome != outcomeRedeemed || n.Detail != "by clone" || n.Object == nil {
 			t.Errorf("outcome %+v", n)
 		}
@@ -90,9 +84,7 @@ func TestRefusedRedemptions(t *testing.T) {
 		h.b.redeem = connect.RedeemShareTokenParams{DestinationID: h.persona.CreateAccount(h.persona.Source)} // set before any request
 		id := h.token(t)
 		for range 2 {
-			if got := h.push(t, pushBody(id)); got != http.StatusAccepted {
-				t.Errorf("push: %d", got)
-			}
+			h.pushToken(t, "push", id, http.StatusAccepted)
 		}
 		if n := h.final(t, id); n.Outcome != outcomeRefused || !strings.Contains(n.Detail, "422") {
 			t.Errorf("outcome %+v", n)

@@ -14,6 +14,7 @@ import (
 	connect "github.com/persona-connect/connect-go"
 	"github.com/persona-connect/connect-go/connecttest"
 	"github.com/persona-connect/connect-go/examples/internal/demo"
+	"github.com/persona-connect/connect-go/internal/poll"
 )
 
 // harness is the source backend on connecttest, its webhook registered for
@@ -85,13 +86,7 @@ func (h *harness) tokensOf(t *testing.T, inquiry string) []string {
 
 func waitPushes(t *testing.T, s *standIn, n int) []string {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for len(s.pushes()) < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d pushes, want %d", len(s.pushes()), n)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	poll.Until(t, fmt.Sprintf("%d pushes", n), func() bool { return len(s.pushes()) >= n })
 	return s.pushes()
 }
 

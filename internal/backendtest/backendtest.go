@@ -1,7 +1,8 @@
 // Package backendtest is what the tests of the Deduper backends on real servers
 // (pgdedupe, redisdedupe, each in its own module) share besides the contract in
-// dedupetest: the server the environment names, a claim that must succeed, a log of
-// the round trips a client makes, and the load their benchmarks put on a Deduper.
+// dedupetest: the server the environment names, a claim that must succeed, an event
+// made done, a log of the round trips a client makes, and the load their benchmarks
+// put on a Deduper.
 package backendtest
 
 import (
@@ -60,6 +61,16 @@ func MustClaim(t testing.TB, d connect.Deduper, id, owner string, lease time.Dur
 	got, err := d.Claim(context.Background(), id, owner, lease)
 	if err != nil || got != want {
 		t.Fatalf("Claim(%s, %s) = %v, %v; want %v", id, owner, got, err, want)
+	}
+}
+
+// MustComplete makes id done by owner on d: a Claim that acquires it, then Complete.
+// It fails t unless both succeed.
+func MustComplete(t testing.TB, d connect.Deduper, id, owner string) {
+	t.Helper()
+	MustClaim(t, d, id, owner, time.Hour, connect.ClaimAcquired)
+	if err := d.Complete(context.Background(), id, owner); err != nil {
+		t.Fatalf("Complete(%s, %s): %v", id, owner, err)
 	}
 }
 

@@ -89,6 +89,21 @@ func TestMustClaim(t *testing.T) {
 	}
 }
 
+func TestMustComplete(t *testing.T) {
+	t.Parallel()
+	d := connect.NewMemoryDeduper(0)
+	if e := run(func(tb testing.TB) { MustComplete(tb, d, "evt_1", "a") }); e.failed != "" {
+		t.Errorf("complete a new event: %s", e.failed)
+	}
+	if got, err := d.Claim(context.Background(), "evt_1", "b", time.Minute); err != nil || got != connect.ClaimDone {
+		t.Errorf("Claim after MustComplete = %v, %v; want done", got, err)
+	}
+	e := run(func(tb testing.TB) { MustComplete(tb, d, "evt_1", "a") })
+	if !strings.Contains(e.failed, "Claim(evt_1, a) = ") {
+		t.Errorf("complete a done event: failed %q, want the claim's failure", e.failed)
+	}
+}
+
 func TestLog(t *testing.T) {
 	t.Parallel()
 	var l Log

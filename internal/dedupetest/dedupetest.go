@@ -64,15 +64,31 @@ type check struct {
 
 func (s suite) checks() []check {
 	return []check{
-		{"ClaimAcquiredThenInProgressDuringLiveLease", 2, claimsOnOneEvent(
-			claimStep{0, "a", connect.ClaimAcquired}, claimStep{1, "b", connect.ClaimInProgress}, claimStep{0, "b", connect.ClaimInProgress})},
-		{"SameOwnerClaimRenews", 1, claimsOnOneEvent(
-			claimStep{0, "a", connect.ClaimAcquired}, claimStep{0, "a", connect.ClaimAcquired}, claimStep{0, "b", connect.ClaimInProgress})},
-		{"DoneAfterComplete", 2, checkDoneAfterComplete},
-		{"ReleaseLetsTheNextDeliveryRun", 2, checkRelease},
-		{"StrangerCannotCompleteOrRelease", 2, checkStranger},
-		{"UnknownEventIsNotHeld", 1, checkUnknown},
-		{"DoneCannotBeReleased", 1, checkDoneNotReleased},
+		{"ClaimAcquiredThenInProgressDuringLiveLease", 2, onOneEvent(
+			claim(0, "a", connect.ClaimAcquired), claim(1, "b", connect.ClaimInProgress), claim(0, "b", connect.ClaimInProgress))},
+		{"SameOwnerClaimRenews", 1, onOneEvent(
+			claim(0, "a", connect.ClaimAcquired), claim(0, "a", connect.ClaimAcquired), claim(0, "b", connect.ClaimInProgress))},
+		{"DoneAfterComplete", 2, onOneEvent(
+			claim(0, "a", connect.ClaimAcquired),
+			complete(0, "a", succeeds), complete(0, "a", succeeds), // the holder's Complete, repeated
+			claim(1, "b", connect.ClaimDone),
+			claim(0, "a", connect.ClaimDone))}, // done is done, even for its owner
+		{"ReleaseLetsTheNextDeliveryRun", 2, onOneEvent(
+			claim(0, "a", connect.ClaimAcquired), release(0, "a", succeeds),
+			claim(1, "b", connect.ClaimAcquired), // the next delivery runs; a holds nothing now
+			release(0, "a", refused), complete(0, "a", refused),
+			claim(0, "new", connect.ClaimInProgress))},
+		{"StrangerCannotCompleteOrRelease", 2, onOneEvent(
+			claim(0, "a", connect.ClaimAcquired),
+			release(1, "b", refused), complete(1, "b", refused), // b never claimed
+			claim(1, "new", connect.ClaimInProgress),
+			complete(0, "a", succeeds), claim(1, "new", connect.ClaimDone))},
+		{"UnknownEventIsNotHeld", 1, onOneEvent(
+			release(0, "a", refused), complete(0, "a", refused),
+			claim(0, "a", connect.ClaimAcquired))}, // neither left a trace
+		{"DoneCannotBeReleased", 1, onOneEvent(
+			claim(0, "a", connect.ClaimAcquired), complete(0, "a", succeeds), release(0, "a", refused),
+			claim(0, "new", connect.ClaimDone))},
 		{"ExpiredLeaseIsTakenOver", 2, s.checkTakeover},
 		{"StaleOwnerRefusedAfterTakeover", 3, s.checkStaleOwner},
 		{"EventsAreIndependent", 1, checkIndependent},
@@ -114,6 +130,8 @@ func notHeld(op string, err error) error {
 	return nil
 }
 
+// first is the first error of a check's steps, given as its arguments: every step runs,
+// in order, and the first that failed is the one the check reports.
 func first(errs ...error) error {
 	for _, err := range errs {
 		if err != nil {
@@ -123,91 +141,76 @@ func first(errs ...error) error {
 	return nil
 }
 
-// claimStep is one Claim of a claimsOnOneEvent check and the result it must have.
-type claimStep struct {
-	replica int    // the index in ds of the Deduper that claims
-	owner   string // "a" or "b": two owners, fresh for each run
-	want    connect.ClaimResult
+// step is one call of a check on one event, and what it must answer.
+type step struct {
+	replica int    // the index in ds of the Deduper that calls
+	owner   string // "a" or "b", two owners fresh for each run; "new", a new one each step
+	call    func(ctx context.Context, d connect.Deduper, id, owner, label string) error
 }
 
-// claimsOnOneEvent is a check made of Claims alone, with a long lease, on one event
-// new to the store.
-func claimsOnOneEvent(steps ...claimStep) func(context.Context, []connect.Deduper) error {
-	return func(ctx context.Context, ds []connect.Deduper) error {
-		id, owners := newID("evt"), map[string]string{"a": newID("own"), "b": newID("own")}
-		for _, st := range steps {
-			if err := expect(ctx, ds[st.replica], id, owners[st.owner], longLease, st.want); err != nil {
-				return err
-			}
+// claim is a step that claims the event with a long lease and must be answered want.
+func claim(replica int, owner string, want connect.ClaimResult) step {
+	return step{replica, owner, func(ctx context.Context, d connect.Deduper, id, owner, label string) error {
+		if err := expect(ctx, d, id, owner, longLease, want); err != nil {
+			return fmt.Errorf("claim by %s on replica %d: %v", label, replica, err)
 		}
 		return nil
+	}}
+}
+
+// complete and release are steps that call Complete or Release, which must have
+// outcome want.
+func complete(replica int, owner string, want outcome) step {
+	return step{replica, owner, func(ctx context.Context, d connect.Deduper, id, owner, label string) error {
+		return want.check(fmt.Sprintf("Complete by %s on replica %d", label, replica), d.Complete(ctx, id, owner))
+	}}
+}
+
+func release(replica int, owner string, want outcome) step {
+	return step{replica, owner, func(ctx context.Context, d connect.Deduper, id, owner, label string) error {
+		return want.check(fmt.Sprintf("Release by %s on replica %d", label, replica), d.Release(ctx, id, owner))
+	}}
+}
+
+// outcome is what a Complete or Release must come to.
+type outcome bool
+
+const (
+	succeeds outcome = true  // nil: the owner held the claim
+	refused  outcome = false // an error wrapping connect.ErrClaimNotHeld
+)
+
+func (o outcome) check(op string, err error) error {
+	if o == refused {
+		return notHeld(op, err)
+	}
+	if err != nil {
+		return fmt.Errorf("%s = %v, want nil", op, err)
+	}
+	return nil
+}
+
+// onOneEvent is a check made of steps on one event new to the store, run in order
+// until one fails.
+func onOneEvent(steps ...step) func(context.Context, []connect.Deduper) error {
+	return func(ctx context.Context, ds []connect.Deduper) error {
+		return runSteps(ctx, ds, newID("evt"), steps)
 	}
 }
 
-func checkDoneAfterComplete(ctx context.Context, ds []connect.Deduper) error {
-	id, a, b := newID("evt"), newID("own"), newID("own")
-	if err := expect(ctx, ds[0], id, a, longLease, connect.ClaimAcquired); err != nil {
-		return err
+// runSteps runs steps on event id in order, and returns the first failure.
+func runSteps(ctx context.Context, ds []connect.Deduper, id string, steps []step) error {
+	owners := map[string]string{"a": newID("own"), "b": newID("own")}
+	for i, st := range steps {
+		owner := owners[st.owner]
+		if st.owner == "new" {
+			owner = newID("own")
+		}
+		if err := st.call(ctx, ds[st.replica], id, owner, st.owner); err != nil {
+			return fmt.Errorf("step %d: %v", i+1, err)
+		}
 	}
-	if err := ds[0].Complete(ctx, id, a); err != nil {
-		return fmt.Errorf("complete by the holder: %v", err)
-	}
-	if err := ds[0].Complete(ctx, id, a); err != nil {
-		return fmt.Errorf("complete repeated by the same owner: %v, want nil", err)
-	}
-	return first(
-		expect(ctx, ds[1], id, b, longLease, connect.ClaimDone),
-		expect(ctx, ds[0], id, a, longLease, connect.ClaimDone), // done is done, even for its owner
-	)
-}
-
-func checkRelease(ctx context.Context, ds []connect.Deduper) error {
-	id, a, b := newID("evt"), newID("own"), newID("own")
-	if err := expect(ctx, ds[0], id, a, longLease, connect.ClaimAcquired); err != nil {
-		return err
-	}
-	if err := ds[0].Release(ctx, id, a); err != nil {
-		return fmt.Errorf("release by the holder: %v", err)
-	}
-	if err := expect(ctx, ds[1], id, b, longLease, connect.ClaimAcquired); err != nil {
-		return fmt.Errorf("after Release: %v", err)
-	}
-	return first(
-		notHeld("Release repeated after the claim moved on", ds[0].Release(ctx, id, a)),
-		notHeld("Complete by the owner that released", ds[0].Complete(ctx, id, a)),
-		expect(ctx, ds[0], id, newID("own"), longLease, connect.ClaimInProgress),
-	)
-}
-
-func checkStranger(ctx context.Context, ds []connect.Deduper) error {
-	id, a, stranger := newID("evt"), newID("own"), newID("own")
-	return first(
-		expect(ctx, ds[0], id, a, longLease, connect.ClaimAcquired),
-		notHeld("Release by an owner that never claimed", ds[1].Release(ctx, id, stranger)),
-		notHeld("Complete by an owner that never claimed", ds[1].Complete(ctx, id, stranger)),
-		expect(ctx, ds[1], id, newID("own"), longLease, connect.ClaimInProgress),
-		ds[0].Complete(ctx, id, a),
-		expect(ctx, ds[1], id, newID("own"), longLease, connect.ClaimDone),
-	)
-}
-
-func checkUnknown(ctx context.Context, ds []connect.Deduper) error {
-	id, a := newID("evt"), newID("own")
-	return first(
-		notHeld("Release of an event never claimed", ds[0].Release(ctx, id, a)),
-		notHeld("Complete of an event never claimed", ds[0].Complete(ctx, id, a)),
-		expect(ctx, ds[0], id, a, longLease, connect.ClaimAcquired), // neither left a trace
-	)
-}
-
-func checkDoneNotReleased(ctx context.Context, ds []connect.Deduper) error {
-	id, a := newID("evt"), newID("own")
-	return first(
-		expect(ctx, ds[0], id, a, longLease, connect.ClaimAcquired),
-		ds[0].Complete(ctx, id, a),
-		notHeld("Release after Complete", ds[0].Release(ctx, id, a)),
-		expect(ctx, ds[0], id, newID("own"), longLease, connect.ClaimDone),
-	)
+	return nil
 }
 
 // takeOver claims id for owner until it is Acquired, the short lease of its holder
@@ -284,13 +287,10 @@ func checkPunctuation(ctx context.Context, ds []connect.Deduper) error {
 	base := newID("evt")
 	ids := []string{base + ":x", base + "{tag}", base + "}{", base + "'; drop table x; --", base + " spaced", base + "é"}
 	for _, id := range ids {
-		a := newID("own")
-		if err := first(
-			expect(ctx, ds[0], id, a, longLease, connect.ClaimAcquired),
-			expect(ctx, ds[1], id, newID("own"), longLease, connect.ClaimInProgress),
-			ds[0].Complete(ctx, id, a),
-			expect(ctx, ds[1], id, newID("own"), longLease, connect.ClaimDone),
-		); err != nil {
+		if err := runSteps(ctx, ds, id, []step{
+			claim(0, "a", connect.ClaimAcquired), claim(1, "new", connect.ClaimInProgress),
+			complete(0, "a", succeeds), claim(1, "new", connect.ClaimDone),
+		}); err != nil {
 			return fmt.Errorf("id %q: %v", id, err)
 		}
 	}
