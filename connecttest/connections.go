@@ -67,21 +67,13 @@ func (s *Server) visibleConnectionLocked(q *request, id string) *connection {
 
 // listConnections: GET /connect/connections (connect_connections.yaml).
 func (s *Server) listConnections(q *request) response {
-	lq, bad := parseListQuery(q.URL.Query(), map[string][]string{
+	return listVisible(s, q, s.conns, (*Server).visibleConnectionLocked, map[string][]string{
 		"status":                      {connectionPending, connectionActive, connectionInactive},
 		"destination-organization-id": nil,
+	}, func(lq listQuery, c *connection) listItem {
+		match := lq.is("status", c.status) && lq.is("destination-organization-id", c.dst.pub.ID)
+		return listItem{c.seq, match, c.view()}
 	})
-	if bad != nil {
-		return *bad
-	}
-	var items []listItem
-	for _, c := range s.conns {
-		if c.joins(q.org) {
-			match := lq.is("status", c.status) && lq.is("destination-organization-id", c.dst.pub.ID)
-			items = append(items, listItem{c.seq, match, c.view()})
-		}
-	}
-	return lq.page(items, "/connect/connections")
 }
 
 // createConnection: POST /connect/connections. The new connection is pending until the

@@ -72,18 +72,11 @@ func (s *Server) recordLocked(o *org, name connect.EventName, objectID string, d
 // listEvents: GET /events, the caller's own events, newest first. filter[name],
 // filter[object-id] and filter[id] take comma-separated lists.
 func (s *Server) listEvents(q *request) response {
-	lq, bad := parseListQuery(q.URL.Query(), map[string][]string{"name": nil, "object-id": nil, "id": nil})
-	if bad != nil {
-		return *bad
-	}
-	var items []listItem
-	for _, e := range s.events {
-		if e.org == q.org {
+	return listVisible(s, q, s.events, (*Server).visibleEventLocked, map[string][]string{"name": nil, "object-id": nil, "id": nil},
+		func(lq listQuery, e *event) listItem {
 			match := lq.anyOf("name", string(e.name)) && lq.anyOf("object-id", e.objectID) && lq.anyOf("id", e.id)
-			items = append(items, listItem{e.seq, match, e.view(false)})
-		}
-	}
-	return lq.page(items, "/events")
+			return listItem{e.seq, match, e.view(false)}
+		})
 }
 
 // visibleEventLocked returns event id if it is the caller's own.

@@ -122,22 +122,14 @@ func (s *Server) visibleTokenLocked(q *request, id string) *shareToken {
 
 // listShareTokens: GET /connect/share-tokens, both directions unless filtered.
 func (s *Server) listShareTokens(q *request) response {
-	lq, bad := parseListQuery(q.URL.Query(), map[string][]string{
+	return listVisible(s, q, s.tokens, (*Server).visibleTokenLocked, map[string][]string{
 		"connection-id": nil,
 		"status":        {tokenCreated, tokenPending, tokenRedeemed, tokenExpired, tokenFailed},
 		"direction":     {"inbound", "outbound"},
+	}, func(lq listQuery, t *shareToken) listItem {
+		match := lq.is("connection-id", t.conn.id) && lq.is("status", t.status) && lq.is("direction", t.direction(q.org))
+		return listItem{t.seq, match, t.view(q.org, false)}
 	})
-	if bad != nil {
-		return *bad
-	}
-	var items []listItem
-	for id := range s.tokens {
-		if t := s.visibleTokenLocked(q, id); t != nil {
-			match := lq.is("connection-id", t.conn.id) && lq.is("status", t.status) && lq.is("direction", t.direction(q.org))
-			items = append(items, listItem{t.seq, match, t.view(q.org, false)})
-		}
-	}
-	return lq.page(items, "/connect/share-tokens")
 }
 
 // createShareToken: POST /connect/share-tokens, by the connection's source.
