@@ -64,10 +64,13 @@ func badRequest(details string) *response {
 	return &r
 }
 
-// emptyBody is the body of operations whose spec has none: the fake accepts nothing,
-// {} or {"data":{"attributes":{}}}.
-type emptyBody struct {
+// attributesBody is a request body whose one member is data.attributes, of type A.
+type attributesBody[A any] struct {
 	Data struct {
-		Attributes struct{} `json:"attributes"`
+		Attributes A `json:"attributes"`
 	} `json:"data"`
 }
+
+// emptyBody is the body of operations whose spec has none: the fake accepts nothing,
+// {} or {"data":{"attributes":{}}}.
+type emptyBody = attributesBody[struct{}]

@@ -79,13 +79,9 @@ func (s *Server) listConnections(q *request) response {
 // createConnection: POST /connect/connections. The new connection is pending until the
 // destination accepts it (AcceptConnection).
 func (s *Server) createConnection(q *request) response {
-	var body struct { // connect_connections.yaml, post
-		Data struct {
-			Attributes struct {
-				DestinationOrganizationID string `json:"destination-organization-id"`
-			} `json:"attributes"`
-		} `json:"data"`
-	}
+	var body attributesBody[struct { // connect_connections.yaml, post
+		DestinationOrganizationID string `json:"destination-organization-id"`
+	}]
 	if bad := decodeBody(q.body, &body); bad != nil {
 		return *bad
 	}

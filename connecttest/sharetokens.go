@@ -134,15 +134,11 @@ func (s *Server) listShareTokens(q *request) response {
 
 // createShareToken: POST /connect/share-tokens, by the connection's source.
 func (s *Server) createShareToken(q *request) response {
-	var body struct { // connect_share-tokens.yaml, post
-		Data struct {
-			Attributes struct {
-				ConnectionID     string `json:"connection-id"`
-				SourceID         string `json:"source-id"`
-				ExpiresInSeconds *int64 `json:"expires-in-seconds"`
-			} `json:"attributes"`
-		} `json:"data"`
-	}
+	var body attributesBody[struct { // connect_share-tokens.yaml, post
+		ConnectionID     string `json:"connection-id"`
+		SourceID         string `json:"source-id"`
+		ExpiresInSeconds *int64 `json:"expires-in-seconds"`
+	}]
 	if bad := decodeBody(q.body, &body); bad != nil {
 		return *bad
 	}
