@@ -119,9 +119,9 @@ func (f *fault) answer() response {
 	return fail(f.status, "injected by connecttest")
 }
 
-// writeAnswer is the one place an answer is written: whole, not at all (faultDrop) or
-// cut (faultCut).
-func writeAnswer(w http.ResponseWriter, hdr http.Header, resp response, f faultStage) {
+// writeAnswer is the one place an answer is written, after the headers handle set: whole,
+// not at all (faultDrop) or cut (faultCut).
+func writeAnswer(w http.ResponseWriter, resp response, f faultStage) {
 	if f == faultDrop {
 		if hj, ok := w.(http.Hijacker); ok {
 			if conn, _, err := hj.Hijack(); err == nil {
@@ -130,9 +130,6 @@ func writeAnswer(w http.ResponseWriter, hdr http.Header, resp response, f faultS
 			}
 		}
 		// Not hijackable (HTTP/2): answer after all.
-	}
-	for k, v := range hdr {
-		w.Header()[k] = v
 	}
 	if f != faultCut {
 		w.WriteHeader(resp.status)

@@ -171,37 +171,38 @@ func (s *Server) serve(method string, h handler) http.HandlerFunc {
 		if r.Method != method {
 			op = nil // HEAD, which a GET pattern also takes
 		}
-		hdr, resp, f := s.handle(r, body, op)
-		writeAnswer(w, hdr, resp, f)
+		resp, f := s.handle(w.Header(), r, body, op)
+		writeAnswer(w, resp, f)
 	}
 }
 
-// handle decides the answer to one request. It holds s.mu throughout, so requests are
-// applied one at a time, as if by a single database transaction each.
-func (s *Server) handle(r *http.Request, body []byte, h handler) (http.Header, response, faultStage) {
+// handle decides the answer to one request and sets its headers in hdr. It holds s.mu
+// throughout, so requests are applied one at a time, as if by a single database
+// transaction each.
+func (s *Server) handle(hdr http.Header, r *http.Request, body []byte, h handler) (response, faultStage) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	hdr := http.Header{"Content-Type": {"application/json"}}
+	hdr.Set("Content-Type", "application/json")
 	o := s.authenticateLocked(r)
 	if o == nil {
-		return hdr, fail(http.StatusUnauthorized, ""), noFault
+		return fail(http.StatusUnauthorized, ""), noFault
 	}
 	now := s.nowLocked()
 	hdr.Set("Request-Id", newID("req_"))
 	hdr.Set("Persona-Environment-Id", o.envID)
 	hdr.Set("Persona-Organization-Id", o.pub.ID)
 	if limited := o.rate.take(now, s.cfg.rateLimit, s.cfg.rateWindow, hdr); limited {
-		return hdr, fail(http.StatusTooManyRequests, rateLimitDetails(s.cfg.rateLimit, s.cfg.rateWindow)), noFault
+		return fail(http.StatusTooManyRequests, rateLimitDetails(s.cfg.rateLimit, s.cfg.rateWindow)), noFault
 	}
 	if len(body) > maxRequestBody {
-		return hdr, fail(http.StatusBadRequest, "request body is larger than 1 MiB"), noFault
+		return fail(http.StatusBadRequest, "request body is larger than 1 MiB"), noFault
 	}
 	if h == nil {
-		return hdr, unrouted(r), noFault
+		return unrouted(r), noFault
 	}
 	rel := strings.TrimPrefix(r.URL.Path, apiPrefix)
 	if f := s.takeFaultLocked(r.Method, rel, faultBefore); f != nil {
-		return hdr, f.answer(), noFault
+		return f.answer(), noFault
 	}
 	q := &request{Request: r, org: o, now: now, body: body}
 	run := func() response {
@@ -217,7 +218,7 @@ func (s *Server) handle(r *http.Request, body []byte, h handler) (http.Header, r
 		resp = run()
 	}
 	if f := s.takeFaultLocked(r.Method, rel, faultDrop, faultCut); f != nil {
-		return hdr, resp, f.stage
+		return resp, f.stage
 	}
-	return hdr, resp, noFault
+	return resp, noFault
 }
