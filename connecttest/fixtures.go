@@ -104,7 +104,7 @@ func (s *Server) newObjectFixture(o *Organization, k objectKind) string {
 	defer s.mu.Unlock()
 	obj := s.newObjectLocked(s.mustOrgLocked(o), k, k.sampleFields())
 	if k == kindInquiry && inquiryCompletedEvent { // payload.data is the inquiry resource
-		s.recordLocked(obj.org, connect.EventInquiryCompleted, obj.id, obj.inquiryView())
+		s.recordLocked(obj.org, connect.EventInquiryCompleted, obj.inquiryView())
 	}
 	return obj.id
 }
