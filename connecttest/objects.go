@@ -29,17 +29,12 @@ type kindInfo struct {
 }
 
 func (k objectKind) info() kindInfo {
-	switch k {
-	case kindInquiry:
-		return kindInfo{"inquiry", "inq_", "inquiry", true, true, "completed"}
-	case kindAccount:
-		return kindInfo{"account", "act_", "account", false, true, "active"}
-	case kindTransaction:
-		return kindInfo{"transaction", "txn_", "txn", false, true, "approved"}
-	case kindVerification:
-		return kindInfo{"verification", "ver_", "verification/database", true, false, "passed"}
-	}
-	return kindInfo{}
+	return [...]kindInfo{
+		kindInquiry:      {"inquiry", "inq_", "inquiry", true, true, "completed"},
+		kindAccount:      {"account", "act_", "account", false, true, "active"},
+		kindTransaction:  {"transaction", "txn_", "txn", false, true, "approved"},
+		kindVerification: {"verification", "ver_", "verification/database", true, false, "passed"},
+	}[k]
 }
 
 // isSourceID reports whether id's prefix names a kind of object a share token shares.
