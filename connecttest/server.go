@@ -41,7 +41,7 @@ type core struct {
 	conns       map[string]*connection
 	tokens      map[string]*shareToken
 	events      map[string]*event
-	webhooks    []*webhook
+	webhooks    map[string]*webhook
 	deliveries  []Delivery
 	faults      []*fault
 	latency     time.Duration
@@ -77,6 +77,7 @@ func NewServer(opts ...ServerOption) *Server {
 		conns:     map[string]*connection{},
 		tokens:    map[string]*shareToken{},
 		events:    map[string]*event{},
+		webhooks:  map[string]*webhook{},
 		hook: &http.Client{
 			Transport: &http.Transport{MaxIdleConnsPerHost: 4},
 			// A delivery's answer is the redirect itself: Persona does not follow.

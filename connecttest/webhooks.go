@@ -47,7 +47,7 @@ func (s *Server) AddWebhook(o *Organization, url string, events ...connect.Event
 		secrets:   []webhookSecret{{value: newID("wbhsec_")}},
 		createdAt: s.nowLocked(),
 	}
-	s.webhooks = append(s.webhooks, wh)
+	s.webhooks[wh.id] = wh
 	return wh.secrets[0].value
 }
 

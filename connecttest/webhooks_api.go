@@ -34,10 +34,8 @@ func (s *Server) rotateWebhookSecret(q *request, wh *webhook) response {
 
 // visibleWebhookLocked returns webhook id if the caller owns it, or nil.
 func (s *Server) visibleWebhookLocked(q *request, id string) *webhook {
-	for _, wh := range s.webhooks {
-		if wh.id == id && wh.org == q.org {
-			return wh
-		}
+	if wh := s.webhooks[id]; wh != nil && wh.org == q.org {
+		return wh
 	}
 	return nil
 }
