@@ -114,7 +114,7 @@ func (s *Server) newObjectFixture(o *Organization, k objectKind) string {
 func (s *Server) RedactObject(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.mustObjectLocked(id).redacted = true
+	must(s.objects[id], "no object %q", id).redacted = true
 }
 
 // DeleteObject deletes a source object: redeeming a token over it fails with
@@ -122,7 +122,7 @@ func (s *Server) RedactObject(id string) {
 func (s *Server) DeleteObject(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.mustObjectLocked(id).deleted = true
+	must(s.objects[id], "no object %q", id).deleted = true
 }
 
 // ObjectInfo describes an object of the fake, e.g. one a clone created.
@@ -156,11 +156,7 @@ func (s *Server) FailRedemption(id string, reason connect.FailureReason) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := s.tokens[id]
-	if t == nil {
-		panic(fmt.Sprintf("connecttest: FailRedemption(%q): no such share token", id))
-	}
-	t.forcedFailure = reason
+	must(s.tokens[id], "FailRedemption(%q): no such share token", id).forcedFailure = reason
 }
 
 func (s *Server) mustBeOpenLocked() {
@@ -175,19 +171,16 @@ func (s *Server) mustOrgLocked(o *Organization) *org {
 	if o == nil {
 		panic("connecttest: nil organization")
 	}
-	rec := s.orgs[o.ID]
-	if rec == nil {
-		panic(fmt.Sprintf("connecttest: organization %q belongs to another server", o.ID))
-	}
-	return rec
+	return must(s.orgs[o.ID], "organization %q belongs to another server", o.ID)
 }
 
-func (s *Server) mustObjectLocked(id string) *sourceObject {
-	obj := s.objects[id]
-	if obj == nil {
-		panic(fmt.Sprintf("connecttest: no object %q", id))
+// must is v, what a setup method looked up, or when there is none a panic with the
+// message of format and args: a broken test setup.
+func must[T any](v *T, format string, args ...any) *T {
+	if v == nil {
+		panic(fmt.Sprintf("connecttest: "+format, args...))
 	}
-	return obj
+	return v
 }
 
 func (s *Server) nextSeqLocked() int64 {
