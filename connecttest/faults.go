@@ -123,11 +123,9 @@ func (f *fault) answer() response {
 // not at all (faultDrop) or cut (faultCut).
 func writeAnswer(w http.ResponseWriter, resp response, f faultStage) {
 	if f == faultDrop {
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				conn.Close()
-				return
-			}
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			conn.Close()
+			return
 		}
 		// Not hijackable (HTTP/2): answer after all.
 	}
@@ -141,9 +139,7 @@ func writeAnswer(w http.ResponseWriter, resp response, f faultStage) {
 	w.Header().Set("Content-Length", strconv.Itoa(len(resp.body)))
 	w.WriteHeader(resp.status)
 	w.Write(resp.body[:len(resp.body)/2]) //nolint:errcheck // the client may be gone; nothing to do
-	if fl, ok := w.(http.Flusher); ok {
-		fl.Flush()
-	}
+	http.NewResponseController(w).Flush() //nolint:errcheck // as for Write
 	// net/http closes the connection without writing the rest.
 	panic(http.ErrAbortHandler)
 }
