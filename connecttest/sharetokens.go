@@ -142,9 +142,9 @@ func (s *Server) createShareToken(q *request) response {
 	if bad := decodeBody(q.body, &body); bad != nil {
 		return *bad
 	}
-	cxnID, srcID := body.Data.Attributes.ConnectionID, body.Data.Attributes.SourceID
+	attrs := body.Data.Attributes
 	var missing []errorItem
-	for _, m := range []struct{ name, value string }{{"connection-id", cxnID}, {"source-id", srcID}} {
+	for _, m := range []struct{ name, value string }{{"connection-id", attrs.ConnectionID}, {"source-id", attrs.SourceID}} {
 		if m.value == "" {
 			missing = append(missing, pointed(defaultTitle(http.StatusUnprocessableEntity),
 				"data.attributes."+m.name+" is missing", "/data/attributes/"+m.name))
@@ -153,31 +153,27 @@ func (s *Server) createShareToken(q *request) response {
 	if len(missing) > 0 {
 		return failWith(http.StatusUnprocessableEntity, missing...)
 	}
-	ttl := defaultTTL
-	if secs := body.Data.Attributes.ExpiresInSeconds; secs != nil {
-		if *secs < minTTLSeconds || *secs > maxTTLSeconds {
-			return invalidAt("/data/attributes/expires-in-seconds",
-				"data.attributes.expires-in-seconds must be between "+strconv.Itoa(minTTLSeconds)+" and "+strconv.Itoa(maxTTLSeconds))
-		}
-		ttl = time.Duration(*secs) * time.Second
-	}
-	if !isSourceID(srcID) {
+	secs := attrs.ExpiresInSeconds
+	c, src := s.visibleConnectionLocked(q, attrs.ConnectionID), s.visibleObjectLocked(q.org, attrs.SourceID)
+	switch {
+	case secs != nil && (*secs < minTTLSeconds || *secs > maxTTLSeconds):
+		return invalidAt("/data/attributes/expires-in-seconds",
+			"data.attributes.expires-in-seconds must be between "+strconv.Itoa(minTTLSeconds)+" and "+strconv.Itoa(maxTTLSeconds))
+	case !isSourceID(attrs.SourceID):
 		return invalidAt("/data/attributes/source-id", "data.attributes.source-id must be an account (act_), inquiry (inq_), transaction (txn_) or verification (ver_) id")
-	}
-	c := s.visibleConnectionLocked(q, cxnID)
-	if c == nil {
+	case c == nil:
 		return fail(http.StatusNotFound, "data.attributes.connection-id is not found")
-	}
-	if c.src != q.org {
+	case c.src != q.org:
 		return fail(statusWrongSide, "only the connection's source organization can create share tokens over it")
-	}
-	if c.status != connectionActive {
+	case c.status != connectionActive:
 		return failWith(statusConnectionNotActive, pointed("Connection is not active",
 			"connection "+c.id+" is "+c.status, "/data/attributes/connection-id"))
-	}
-	src := s.visibleObjectLocked(q.org, srcID)
-	if src == nil {
+	case src == nil:
 		return fail(http.StatusNotFound, "data.attributes.source-id is not found")
+	}
+	ttl := defaultTTL
+	if secs != nil {
+		ttl = time.Duration(*secs) * time.Second
 	}
 	t := &shareToken{
 		id: newID("cnst_"), seq: s.nextSeqLocked(), conn: c, source: src, status: tokenCreated,
