@@ -87,14 +87,13 @@ func (s *Server) createConnection(q *request) response {
 	}
 	const pointer = "/data/attributes/destination-organization-id"
 	dstID := body.Data.Attributes.DestinationOrganizationID
-	if dstID == "" {
-		return invalidAt(pointer, "data.attributes.destination-organization-id is missing")
-	}
 	dst := s.orgs[dstID]
-	if dst == nil {
+	switch {
+	case dstID == "":
+		return invalidAt(pointer, "data.attributes.destination-organization-id is missing")
+	case dst == nil:
 		return fail(http.StatusNotFound, "data.attributes.destination-organization-id is not found")
-	}
-	if dst == q.org {
+	case dst == q.org:
 		return invalidAt(pointer, "a connection cannot lead to its own organization")
 	}
 	for _, c := range s.conns {

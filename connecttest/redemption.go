@@ -45,16 +45,14 @@ func (s *Server) redeemShareToken(q *request, t *shareToken) response {
 			pairs = append(pairs, [2]string{*m.SourceFieldName, *m.DestinationFieldName})
 		}
 	}
-	if t.status != tokenCreated && !(redeemFailedAgain && t.status == tokenFailed) {
-		return failTitled(statusIllegalTransition, "Share token is "+t.status, "only a created share token can be redeemed")
-	}
-	if t.conn.status != connectionActive {
-		return failTitled(statusConnectionNotActive, "Connection is not active", "connection "+t.conn.id+" is "+t.conn.status)
-	}
 	src, destID := t.source.kind.info(), body.Data.Attributes.DestinationID
 	dest := s.visibleObjectLocked(q.org, destID) // nil for a clone, which names none
 	const destPointer = "/data/attributes/destination-id"
 	switch {
+	case t.status != tokenCreated && !(redeemFailedAgain && t.status == tokenFailed):
+		return failTitled(statusIllegalTransition, "Share token is "+t.status, "only a created share token can be redeemed")
+	case t.conn.status != connectionActive:
+		return failTitled(statusConnectionNotActive, "Connection is not active", "connection "+t.conn.id+" is "+t.conn.status)
 	case destID == "" && !src.cloneable:
 		return invalidAt(destPointer, src.name+" share tokens cannot be cloned: data.attributes.destination-id is required")
 	case destID == "" && len(mappings) > 0:
