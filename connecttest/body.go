@@ -58,7 +58,6 @@ func jsonKind(t reflect.Type) string {
 	return "an object"
 }
 
-// badRequest is a 400 answer whose details say what is wrong with the body.
 func badRequest(details string) *response {
 	r := fail(http.StatusBadRequest, details)
 	return &r

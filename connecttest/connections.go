@@ -54,10 +54,8 @@ func (c *connection) view() resource {
 	}}
 }
 
-// joins reports whether o is one of c's sides.
 func (c *connection) joins(o *org) bool { return c.src == o || c.dst == o }
 
-// visibleConnectionLocked returns connection id if the caller is one of its sides.
 func (s *Server) visibleConnectionLocked(q *request, id string) *connection {
 	if c := s.conns[id]; c != nil && c.joins(q.org) {
 		return c
@@ -105,7 +103,6 @@ func (s *Server) createConnection(q *request) response {
 	return ok(http.StatusCreated, document{Data: c.view()})
 }
 
-// getConnection: GET /connect/connections/{id}, for either side.
 func (s *Server) getConnection(q *request, c *connection) response {
 	return ok(http.StatusOK, document{Data: c.view()})
 }

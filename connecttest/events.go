@@ -76,7 +76,6 @@ func (s *Server) listEvents(q *request) response {
 		})
 }
 
-// visibleEventLocked returns event id if it is the caller's own.
 func (s *Server) visibleEventLocked(q *request, id string) *event {
 	if e := s.events[id]; e != nil && e.org == q.org {
 		return e
@@ -84,7 +83,6 @@ func (s *Server) visibleEventLocked(q *request, id string) *event {
 	return nil
 }
 
-// getEvent: GET /events/{id}, for the organization the event belongs to.
 func (s *Server) getEvent(q *request, e *event) response {
 	return ok(http.StatusOK, document{Data: e.view(false)})
 }

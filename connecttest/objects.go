@@ -9,7 +9,6 @@ import (
 // objectKind is what kind of object a source or destination is.
 type objectKind int
 
-// Object kinds.
 const (
 	kindInquiry objectKind = iota + 1
 	kindAccount
@@ -92,7 +91,6 @@ func (s *Server) visibleObjectLocked(o *org, id string) *sourceObject {
 	return obj
 }
 
-// setField sets name to value, adding the field when it is missing.
 func (obj *sourceObject) setField(name string, value any, presence bool) {
 	if i := slices.IndexFunc(obj.fields, func(f field) bool { return f.name == name }); i >= 0 {
 		obj.fields[i].value = value

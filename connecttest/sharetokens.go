@@ -77,7 +77,6 @@ func (t *shareToken) view(viewer *org, peek bool) resource {
 	return resource{Type: "connect/share-token", ID: t.id, Attributes: attrs, Relationships: rels}
 }
 
-// direction is outbound for the source organization, inbound for the destination.
 func (t *shareToken) direction(viewer *org) string {
 	if viewer == t.conn.src {
 		return "outbound"

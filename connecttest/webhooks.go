@@ -24,7 +24,6 @@ type webhookSecret struct {
 	expiresAt *time.Time
 }
 
-// subscribes reports whether wh receives events named name.
 func (wh *webhook) subscribes(name connect.EventName) bool {
 	return len(wh.events) == 0 || slices.Contains(wh.events, name)
 }
@@ -93,7 +92,6 @@ func (s *Server) webhookGivenLocked(secret string) (*webhook, int) {
 	return nil, -1
 }
 
-// live reports whether the secret still signs at now.
 func (sec webhookSecret) live(now time.Time) bool {
 	return sec.expiresAt == nil || now.Before(*sec.expiresAt)
 }

@@ -32,7 +32,6 @@ func (s *Server) rotateWebhookSecret(q *request, wh *webhook) response {
 	return ok(http.StatusOK, document{Data: wh.view(q.now)})
 }
 
-// visibleWebhookLocked returns webhook id if the caller owns it, or nil.
 func (s *Server) visibleWebhookLocked(q *request, id string) *webhook {
 	if wh := s.webhooks[id]; wh != nil && wh.org == q.org {
 		return wh

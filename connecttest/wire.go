@@ -44,7 +44,6 @@ type relationship struct {
 	Data *identifier `json:"data"`
 }
 
-// relation is the relationship to the resource typ id.
 func relation(typ, id string) *relationship {
 	return &relationship{&identifier{Type: typ, ID: id}}
 }
@@ -67,7 +66,6 @@ func timestamp(t time.Time) string {
 	return t.UTC().Format("2006-01-02T15:04:05.000Z")
 }
 
-// nullTime is timestamp(*t), or null when t is nil.
 func nullTime(t *time.Time) *string {
 	if t == nil {
 		return nil
@@ -76,7 +74,6 @@ func nullTime(t *time.Time) *string {
 	return &s
 }
 
-// nullable is s, or null when s is empty.
 func nullable(s string) *string {
 	if s == "" {
 		return nil
