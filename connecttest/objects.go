@@ -84,11 +84,10 @@ func (s *Server) newObjectLocked(o *org, k objectKind, fields []field) *sourceOb
 
 // visibleObjectLocked returns the live object id of o, or nil.
 func (s *Server) visibleObjectLocked(o *org, id string) *sourceObject {
-	obj := s.objects[id]
-	if obj == nil || obj.org != o || obj.deleted {
-		return nil
+	if obj := s.objects[id]; obj != nil && obj.org == o && !obj.deleted {
+		return obj
 	}
-	return obj
+	return nil
 }
 
 func (obj *sourceObject) setField(name string, value any, presence bool) {
