@@ -135,10 +135,9 @@ func (s *Server) sleep(ctx context.Context, d time.Duration) bool {
 	case <-t.C:
 		return true
 	case <-ctx.Done():
-		return false
 	case <-s.ctx.Done():
-		return false
 	}
+	return false
 }
 
 // request is one API call as the handlers see it.
