@@ -70,8 +70,7 @@ func nullTime(t *time.Time) *string {
 	if t == nil {
 		return nil
 	}
-	s := timestamp(*t)
-	return &s
+	return nullable(timestamp(*t))
 }
 
 func nullable(s string) *string {
