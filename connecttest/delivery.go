@@ -2,6 +2,7 @@ package connecttest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"io"
 	"net/http"
@@ -58,9 +59,7 @@ func (s *Server) deliver(wh *webhook, e *event, body []byte) {
 		if !newestSecretFirst {
 			slices.Reverse(secrets)
 		}
-		if firstAt == "" {
-			firstAt = timestamp(now)
-		}
+		firstAt = cmp.Or(firstAt, timestamp(now))
 		groups := make([]string, len(secrets))
 		for i, sec := range secrets {
 			groups[i] = connect.SignHeader(body, sec.value, now)
