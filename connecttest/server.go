@@ -167,19 +167,15 @@ func (s *Server) serve(method string, h handler) http.HandlerFunc {
 		if err != nil {
 			panic(http.ErrAbortHandler) // the client went away mid-body: nothing to answer
 		}
-		op := h
-		if r.Method != method {
-			op = nil // HEAD, which a GET pattern also takes
-		}
-		resp, f := s.handle(w.Header(), r, body, op)
+		resp, f := s.handle(w.Header(), r, body, method, h)
 		writeAnswer(w, resp, f)
 	}
 }
 
-// handle decides the answer to one request and sets its headers in hdr. It holds s.mu
-// throughout, so requests are applied one at a time, as if by a single database
-// transaction each.
-func (s *Server) handle(hdr http.Header, r *http.Request, body []byte, h handler) (response, faultStage) {
+// handle decides the answer to one request and sets its headers in hdr; h answers it
+// when it is method's operation. It holds s.mu throughout, so requests are applied one
+// at a time, as if by a single database transaction each.
+func (s *Server) handle(hdr http.Header, r *http.Request, body []byte, method string, h handler) (response, faultStage) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	hdr.Set("Content-Type", "application/json")
@@ -197,7 +193,7 @@ func (s *Server) handle(hdr http.Header, r *http.Request, body []byte, h handler
 	if len(body) > maxRequestBody {
 		return fail(http.StatusBadRequest, "request body is larger than 1 MiB"), noFault
 	}
-	if h == nil {
+	if h == nil || r.Method != method { // HEAD, which a GET pattern also takes
 		return unrouted(r), noFault
 	}
 	rel := strings.TrimPrefix(r.URL.Path, apiPrefix)
