@@ -103,9 +103,8 @@ func (sec webhookSecret) live(now time.Time) bool {
 func (wh *webhook) rotateLocked(i int, now time.Time, oldExpiresIn time.Duration) string {
 	until := now.Add(max(oldExpiresIn, 0))
 	wh.secrets[i].expiresAt = &until
-	newSecret := newID("wbhsec_")
-	wh.secrets = append([]webhookSecret{{value: newSecret}}, wh.secrets...)
-	return newSecret
+	wh.secrets = slices.Insert(wh.secrets, 0, webhookSecret{value: newID("wbhsec_")})
+	return wh.secrets[0].value
 }
 
 // rotateWebhookSecret: POST /webhooks/{id}/rotate-secret. The current secret keeps
@@ -127,9 +126,7 @@ func (s *Server) rotateWebhookSecret(q *request, wh *webhook) response {
 		}
 		expiresIn = time.Duration(*secs) * time.Second
 	}
-	// The current secret, the one that signs without an expiry, is always the newest:
-	// every rotation puts the new secret in front.
-	wh.rotateLocked(0, q.now, expiresIn)
+	wh.rotateLocked(0, q.now, expiresIn) // the current secret is the newest, wh.secrets[0]
 	return ok(http.StatusOK, document{Data: wh.view(q.now)})
 }
 
