@@ -148,10 +148,9 @@ type request struct {
 	body []byte
 }
 
-// serve is the pipeline of every request: latency, then (under the lock)
-// authentication, rate limit and either h, the handler of method's operation, with its
-// faults and idempotency, or the 404 or 405 of a request no operation takes (h nil);
-// then the answer is written, or dropped or cut short by a fault (writeAnswer).
+// serve is the pipeline of every request: the injected latency, the body, handle's
+// answer (under the lock), and writeAnswer, which writes it whole or, for a fault, drops
+// it or cuts it short.
 func (s *Server) serve(method string, h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
@@ -172,9 +171,10 @@ func (s *Server) serve(method string, h handler) http.HandlerFunc {
 	}
 }
 
-// handle decides the answer to one request and sets its headers in hdr; h answers it
-// when it is method's operation. It holds s.mu throughout, so requests are applied one
-// at a time, as if by a single database transaction each.
+// handle decides the answer to one request and sets its headers in hdr: authentication,
+// rate limit, then h's answer with its faults and idempotency if the request is method's
+// operation, else unrouted's 404 or 405. It holds s.mu throughout, so requests apply one
+// at a time, as if each were a single database transaction.
 func (s *Server) handle(hdr http.Header, r *http.Request, body []byte, method string, h handler) (response, faultStage) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
