@@ -43,14 +43,11 @@ func (s *Server) Deliveries() []Delivery {
 // webhookRetries times with a doubling wait. Each attempt is signed afresh with the
 // secrets active at that moment. It returns when the server closes.
 func (s *Server) deliver(wh *webhook, e *event, body []byte) {
-	delay := s.cfg.webhookRetryDelay
 	var firstAt string
 	for attempt := 1; attempt <= 1+webhookRetries; attempt++ {
-		if attempt > 1 {
-			if !s.sleep(s.ctx, delay) {
-				return
-			}
-			delay *= 2
+		// Retry n waits webhookRetryDelay·2^(n-1): each twice as long as the one before.
+		if attempt > 1 && !s.sleep(s.ctx, s.cfg.webhookRetryDelay<<(attempt-2)) {
+			return
 		}
 		s.mu.Lock()
 		now := s.nowLocked()
