@@ -218,3 +218,11 @@ func (s *Server) handle(hdr http.Header, r *http.Request, body []byte, method st
 	}
 	return resp, noFault
 }
+
+func (s *Server) authenticateLocked(r *http.Request) *org {
+	scheme, key, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return nil
+	}
+	return s.orgsByKey[key]
+}
