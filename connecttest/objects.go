@@ -42,7 +42,7 @@ func isSourceID(id string) bool {
 		func(k objectKind) bool { return strings.HasPrefix(id, k.info().prefix) })
 }
 
-// field is one user-space field of an object; visibility is what a peek shows of it.
+// field is one user-space field of an object.
 type field struct {
 	name     string // snake_case, as field mappings name fields
 	value    any
