@@ -40,7 +40,6 @@ func defaultTitle(status int) string {
 	return cmp.Or(http.StatusText(status), "Error")
 }
 
-// ok encodes a 2xx answer.
 func ok(status int, v any) response {
 	return response{status: status, body: marshal(v)}
 }
@@ -55,7 +54,6 @@ func fail(status int, details string) response {
 	return failTitled(status, defaultTitle(status), details)
 }
 
-// failTitled answers status with a specific title.
 func failTitled(status int, title, details string) response {
 	return failWith(status, errorItem{Title: title, Details: details})
 }

@@ -58,16 +58,18 @@ func jsonKind(t reflect.Type) string {
 	return "an object"
 }
 
-// badRequest is a 400 answer whose details say what is wrong with the body.
 func badRequest(details string) *response {
 	r := fail(http.StatusBadRequest, details)
 	return &r
 }
 
-// emptyBody is the body of operations whose spec has none: the fake accepts nothing,
-// {} or {"data":{"attributes":{}}}.
-type emptyBody struct {
+// attributesBody is a request body whose one member is data.attributes, of type A.
+type attributesBody[A any] struct {
 	Data struct {
-		Attributes struct{} `json:"attributes"`
+		Attributes A `json:"attributes"`
 	} `json:"data"`
 }
+
+// emptyBody is the body of operations whose spec has none: the fake accepts nothing,
+// {} or {"data":{"attributes":{}}}.
+type emptyBody = attributesBody[struct{}]

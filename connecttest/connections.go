@@ -54,10 +54,8 @@ func (c *connection) view() resource {
 	}}
 }
 
-// joins reports whether o is one of c's sides.
 func (c *connection) joins(o *org) bool { return c.src == o || c.dst == o }
 
-// visibleConnectionLocked returns connection id if the caller is one of its sides.
 func (s *Server) visibleConnectionLocked(q *request, id string) *connection {
 	if c := s.conns[id]; c != nil && c.joins(q.org) {
 		return c
@@ -67,46 +65,33 @@ func (s *Server) visibleConnectionLocked(q *request, id string) *connection {
 
 // listConnections: GET /connect/connections (connect_connections.yaml).
 func (s *Server) listConnections(q *request) response {
-	lq, bad := parseListQuery(q.URL.Query(), map[string][]string{
+	return listVisible(s, q, s.conns, (*Server).visibleConnectionLocked, map[string][]string{
 		"status":                      {connectionPending, connectionActive, connectionInactive},
 		"destination-organization-id": nil,
+	}, func(lq listQuery, c *connection) listItem {
+		match := lq.is("status", c.status) && lq.is("destination-organization-id", c.dst.pub.ID)
+		return listItem{c.seq, match, c.view()}
 	})
-	if bad != nil {
-		return *bad
-	}
-	var items []listItem
-	for _, c := range s.conns {
-		if c.joins(q.org) {
-			match := lq.is("status", c.status) && lq.is("destination-organization-id", c.dst.pub.ID)
-			items = append(items, listItem{c.seq, match, c.view()})
-		}
-	}
-	return lq.page(items, "/connect/connections")
 }
 
 // createConnection: POST /connect/connections. The new connection is pending until the
 // destination accepts it (AcceptConnection).
 func (s *Server) createConnection(q *request) response {
-	var body struct { // connect_connections.yaml, post
-		Data struct {
-			Attributes struct {
-				DestinationOrganizationID string `json:"destination-organization-id"`
-			} `json:"attributes"`
-		} `json:"data"`
-	}
+	var body attributesBody[struct { // connect_connections.yaml, post
+		DestinationOrganizationID string `json:"destination-organization-id"`
+	}]
 	if bad := decodeBody(q.body, &body); bad != nil {
 		return *bad
 	}
 	const pointer = "/data/attributes/destination-organization-id"
 	dstID := body.Data.Attributes.DestinationOrganizationID
-	if dstID == "" {
-		return invalidAt(pointer, "data.attributes.destination-organization-id is missing")
-	}
 	dst := s.orgs[dstID]
-	if dst == nil {
+	switch {
+	case dstID == "":
+		return invalidAt(pointer, "data.attributes.destination-organization-id is missing")
+	case dst == nil:
 		return fail(http.StatusNotFound, "data.attributes.destination-organization-id is not found")
-	}
-	if dst == q.org {
+	case dst == q.org:
 		return invalidAt(pointer, "a connection cannot lead to its own organization")
 	}
 	for _, c := range s.conns {
@@ -118,7 +103,6 @@ func (s *Server) createConnection(q *request) response {
 	return ok(http.StatusCreated, document{Data: c.view()})
 }
 
-// getConnection: GET /connect/connections/{id}, for either side.
 func (s *Server) getConnection(q *request, c *connection) response {
 	return ok(http.StatusOK, document{Data: c.view()})
 }

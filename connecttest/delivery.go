@@ -2,6 +2,7 @@ package connecttest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"io"
 	"net/http"
@@ -42,14 +43,11 @@ func (s *Server) Deliveries() []Delivery {
 // webhookRetries times with a doubling wait. Each attempt is signed afresh with the
 // secrets active at that moment. It returns when the server closes.
 func (s *Server) deliver(wh *webhook, e *event, body []byte) {
-	delay := s.cfg.webhookRetryDelay
 	var firstAt string
 	for attempt := 1; attempt <= 1+webhookRetries; attempt++ {
-		if attempt > 1 {
-			if !s.sleep(s.ctx, delay) {
-				return
-			}
-			delay *= 2
+		// Retry n waits webhookRetryDelay·2^(n-1): each twice as long as the one before.
+		if attempt > 1 && !s.sleep(s.ctx, s.cfg.webhookRetryDelay<<(attempt-2)) {
+			return
 		}
 		s.mu.Lock()
 		now := s.nowLocked()
@@ -58,9 +56,7 @@ func (s *Server) deliver(wh *webhook, e *event, body []byte) {
 		if !newestSecretFirst {
 			slices.Reverse(secrets)
 		}
-		if firstAt == "" {
-			firstAt = timestamp(now)
-		}
+		firstAt = cmp.Or(firstAt, timestamp(now))
 		groups := make([]string, len(secrets))
 		for i, sec := range secrets {
 			groups[i] = connect.SignHeader(body, sec.value, now)

@@ -1,7 +1,6 @@
 package connecttest
 
 import (
-	"encoding/json"
 	"net/http"
 	"time"
 
@@ -15,9 +14,8 @@ type event struct {
 	seq       int64
 	org       *org
 	name      connect.EventName
-	objectID  string
 	createdAt time.Time
-	data      json.RawMessage // payload.data, a snapshot (policy.go)
+	data      resource // payload.data, a snapshot (policy.go): the object it is about
 }
 
 // eventAttributes are an event's attributes (persona-openapi/components/schemas/event.yaml).
@@ -30,8 +28,8 @@ type eventAttributes struct {
 
 // eventPayload is the object the event is about, as its organization saw it.
 type eventPayload struct {
-	Data     json.RawMessage `json:"data"`
-	Included any             `json:"included,omitempty"`
+	Data     resource `json:"data"`
+	Included any      `json:"included,omitempty"`
 }
 
 // view is the event resource; withIncluded adds payload.included = [], as in webhook
@@ -49,16 +47,15 @@ func (e *event) view(withIncluded bool) resource {
 // emitLocked records for each side of t's connection its own event about t, as that
 // side sees t now: outbound for the source, inbound for the destination.
 func (s *Server) emitLocked(t *shareToken, outbound, inbound connect.EventName) {
-	s.recordLocked(t.conn.src, outbound, t.id, t.view(t.conn.src, false))
-	s.recordLocked(t.conn.dst, inbound, t.id, t.view(t.conn.dst, false))
+	s.recordLocked(t.conn.src, outbound, t.view(t.conn.src, false))
+	s.recordLocked(t.conn.dst, inbound, t.view(t.conn.dst, false))
 }
 
-// recordLocked records event name for o, about the object objectID whose resource is
-// data, and starts its deliveries to o's webhooks that subscribe to name.
-func (s *Server) recordLocked(o *org, name connect.EventName, objectID string, data resource) {
+// recordLocked records event name for o, about the object whose resource is data, and
+// starts its deliveries to o's webhooks that subscribe to name.
+func (s *Server) recordLocked(o *org, name connect.EventName, data resource) {
 	e := &event{
-		id: newID("evt_"), seq: s.nextSeqLocked(), org: o, name: name, objectID: objectID,
-		createdAt: s.nowLocked(), data: marshal(data),
+		id: newID("evt_"), seq: s.nextSeqLocked(), org: o, name: name, createdAt: s.nowLocked(), data: data,
 	}
 	s.events[e.id] = e
 	body := marshal(document{Data: e.view(true)})
@@ -72,21 +69,13 @@ func (s *Server) recordLocked(o *org, name connect.EventName, objectID string, d
 // listEvents: GET /events, the caller's own events, newest first. filter[name],
 // filter[object-id] and filter[id] take comma-separated lists.
 func (s *Server) listEvents(q *request) response {
-	lq, bad := parseListQuery(q.URL.Query(), map[string][]string{"name": nil, "object-id": nil, "id": nil})
-	if bad != nil {
-		return *bad
-	}
-	var items []listItem
-	for _, e := range s.events {
-		if e.org == q.org {
-			match := lq.anyOf("name", string(e.name)) && lq.anyOf("object-id", e.objectID) && lq.anyOf("id", e.id)
-			items = append(items, listItem{e.seq, match, e.view(false)})
-		}
-	}
-	return lq.page(items, "/events")
+	return listVisible(s, q, s.events, (*Server).visibleEventLocked, map[string][]string{"name": nil, "object-id": nil, "id": nil},
+		func(lq listQuery, e *event) listItem {
+			match := lq.anyOf("name", string(e.name)) && lq.anyOf("object-id", e.data.ID) && lq.anyOf("id", e.id)
+			return listItem{e.seq, match, e.view(false)}
+		})
 }
 
-// visibleEventLocked returns event id if it is the caller's own.
 func (s *Server) visibleEventLocked(q *request, id string) *event {
 	if e := s.events[id]; e != nil && e.org == q.org {
 		return e
@@ -94,7 +83,6 @@ func (s *Server) visibleEventLocked(q *request, id string) *event {
 	return nil
 }
 
-// getEvent: GET /events/{id}, for the organization the event belongs to.
 func (s *Server) getEvent(q *request, e *event) response {
 	return ok(http.StatusOK, document{Data: e.view(false)})
 }

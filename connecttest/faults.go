@@ -119,20 +119,15 @@ func (f *fault) answer() response {
 	return fail(f.status, "injected by connecttest")
 }
 
-// writeAnswer is the one place an answer is written: whole, not at all (faultDrop) or
-// cut (faultCut).
-func writeAnswer(w http.ResponseWriter, hdr http.Header, resp response, f faultStage) {
+// writeAnswer is the one place an answer is written, after the headers handle set: whole,
+// not at all (faultDrop) or cut (faultCut).
+func writeAnswer(w http.ResponseWriter, resp response, f faultStage) {
 	if f == faultDrop {
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				conn.Close()
-				return
-			}
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			conn.Close()
+			return
 		}
 		// Not hijackable (HTTP/2): answer after all.
-	}
-	for k, v := range hdr {
-		w.Header()[k] = v
 	}
 	if f != faultCut {
 		w.WriteHeader(resp.status)
@@ -144,9 +139,7 @@ func writeAnswer(w http.ResponseWriter, hdr http.Header, resp response, f faultS
 	w.Header().Set("Content-Length", strconv.Itoa(len(resp.body)))
 	w.WriteHeader(resp.status)
 	w.Write(resp.body[:len(resp.body)/2]) //nolint:errcheck // the client may be gone; nothing to do
-	if fl, ok := w.(http.Flusher); ok {
-		fl.Flush()
-	}
+	http.NewResponseController(w).Flush() //nolint:errcheck // as for Write
 	// net/http closes the connection without writing the rest.
 	panic(http.ErrAbortHandler)
 }

@@ -41,6 +41,20 @@ func (s *Server) NewOrganization(name string) *Organization {
 	return &pub
 }
 
+// NewClient returns an SDK client that acts as o on this server: connect.New with o's
+// API key and connect.WithBaseURL(s.URL), then opts, which come after and so may
+// replace either (a WithHTTPClient of the test's own, a WithLogger...). An invalid
+// option returns New's error. Like the other setup methods it panics when o belongs to
+// another server or the server is closed.
+func (s *Server) NewClient(o *Organization, opts ...connect.Option) (*connect.Client, error) {
+	key := func() string {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.mustOrgLocked(o).pub.APIKey
+	}()
+	return connect.New(key, append([]connect.Option{connect.WithBaseURL(s.URL)}, opts...)...)
+}
+
 // CreateConnection makes an active connection from src (the source organization) to
 // dst (the destination) and returns its cxn_ id, as if dst had accepted it in
 // Persona's dashboard.
@@ -104,7 +118,7 @@ func (s *Server) newObjectFixture(o *Organization, k objectKind) string {
 	defer s.mu.Unlock()
 	obj := s.newObjectLocked(s.mustOrgLocked(o), k, k.sampleFields())
 	if k == kindInquiry && inquiryCompletedEvent { // payload.data is the inquiry resource
-		s.recordLocked(obj.org, connect.EventInquiryCompleted, obj.id, obj.inquiryView())
+		s.recordLocked(obj.org, connect.EventInquiryCompleted, obj.inquiryView())
 	}
 	return obj.id
 }
@@ -114,7 +128,7 @@ func (s *Server) newObjectFixture(o *Organization, k objectKind) string {
 func (s *Server) RedactObject(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.mustObjectLocked(id).redacted = true
+	must(s.objects[id], "no object %q", id).redacted = true
 }
 
 // DeleteObject deletes a source object: redeeming a token over it fails with
@@ -122,7 +136,7 @@ func (s *Server) RedactObject(id string) {
 func (s *Server) DeleteObject(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.mustObjectLocked(id).deleted = true
+	must(s.objects[id], "no object %q", id).deleted = true
 }
 
 // ObjectInfo describes an object of the fake, e.g. one a clone created.
@@ -156,11 +170,7 @@ func (s *Server) FailRedemption(id string, reason connect.FailureReason) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := s.tokens[id]
-	if t == nil {
-		panic(fmt.Sprintf("connecttest: FailRedemption(%q): no such share token", id))
-	}
-	t.forcedFailure = reason
+	must(s.tokens[id], "FailRedemption(%q): no such share token", id).forcedFailure = reason
 }
 
 func (s *Server) mustBeOpenLocked() {
@@ -175,19 +185,16 @@ func (s *Server) mustOrgLocked(o *Organization) *org {
 	if o == nil {
 		panic("connecttest: nil organization")
 	}
-	rec := s.orgs[o.ID]
-	if rec == nil {
-		panic(fmt.Sprintf("connecttest: organization %q belongs to another server", o.ID))
-	}
-	return rec
+	return must(s.orgs[o.ID], "organization %q belongs to another server", o.ID)
 }
 
-func (s *Server) mustObjectLocked(id string) *sourceObject {
-	obj := s.objects[id]
-	if obj == nil {
-		panic(fmt.Sprintf("connecttest: no object %q", id))
+// must is v, what a setup method looked up, or when there is none a panic with the
+// message of format and args: a broken test setup.
+func must[T any](v *T, format string, args ...any) *T {
+	if v == nil {
+		panic(fmt.Sprintf("connecttest: "+format, args...))
 	}
-	return obj
+	return v
 }
 
 func (s *Server) nextSeqLocked() int64 {

@@ -13,10 +13,8 @@ func newID(prefix string) string {
 		// this); a fake server has nothing better to do than stop.
 		panic("connecttest: crypto/rand: " + err.Error())
 	}
-	b := make([]byte, 0, len(prefix)+len(raw))
-	b = append(b, prefix...)
-	for _, r := range raw {
-		b = append(b, idAlphabet[int(r)%len(idAlphabet)])
+	for i, r := range raw {
+		raw[i] = idAlphabet[int(r)%len(idAlphabet)]
 	}
-	return string(b)
+	return prefix + string(raw[:])
 }

@@ -9,7 +9,6 @@ import (
 // objectKind is what kind of object a source or destination is.
 type objectKind int
 
-// Object kinds.
 const (
 	kindInquiry objectKind = iota + 1
 	kindAccount
@@ -29,17 +28,12 @@ type kindInfo struct {
 }
 
 func (k objectKind) info() kindInfo {
-	switch k {
-	case kindInquiry:
-		return kindInfo{"inquiry", "inq_", "inquiry", true, true, "completed"}
-	case kindAccount:
-		return kindInfo{"account", "act_", "account", false, true, "active"}
-	case kindTransaction:
-		return kindInfo{"transaction", "txn_", "txn", false, true, "approved"}
-	case kindVerification:
-		return kindInfo{"verification", "ver_", "verification/database", true, false, "passed"}
-	}
-	return kindInfo{}
+	return [...]kindInfo{
+		kindInquiry:      {"inquiry", "inq_", "inquiry", true, true, "completed"},
+		kindAccount:      {"account", "act_", "account", false, true, "active"},
+		kindTransaction:  {"transaction", "txn_", "txn", false, true, "approved"},
+		kindVerification: {"verification", "ver_", "verification/database", true, false, "passed"},
+	}[k]
 }
 
 // isSourceID reports whether id's prefix names a kind of object a share token shares.
@@ -48,7 +42,7 @@ func isSourceID(id string) bool {
 		func(k objectKind) bool { return strings.HasPrefix(id, k.info().prefix) })
 }
 
-// field is one user-space field of an object; visibility is what a peek shows of it.
+// field is one user-space field of an object.
 type field struct {
 	name     string // snake_case, as field mappings name fields
 	value    any
@@ -90,14 +84,12 @@ func (s *Server) newObjectLocked(o *org, k objectKind, fields []field) *sourceOb
 
 // visibleObjectLocked returns the live object id of o, or nil.
 func (s *Server) visibleObjectLocked(o *org, id string) *sourceObject {
-	obj := s.objects[id]
-	if obj == nil || obj.org != o || obj.deleted {
-		return nil
+	if obj := s.objects[id]; obj != nil && obj.org == o && !obj.deleted {
+		return obj
 	}
-	return obj
+	return nil
 }
 
-// setField sets name to value, adding the field when it is missing.
 func (obj *sourceObject) setField(name string, value any, presence bool) {
 	if i := slices.IndexFunc(obj.fields, func(f field) bool { return f.name == name }); i >= 0 {
 		obj.fields[i].value = value

@@ -87,8 +87,27 @@ type listItem struct {
 	doc   resource
 }
 
+// listVisible answers a list request of q: the things of all that the caller can see,
+// looked up by visible as found looks up one, each made a listItem by item under the
+// filters allowed takes (parseListQuery), and paged.
+func listVisible[T any](s *Server, q *request, all map[string]*T, visible func(*Server, *request, string) *T,
+	allowed map[string][]string, item func(lq listQuery, it *T) listItem) response {
+	lq, bad := parseListQuery(q.URL.Query(), allowed)
+	if bad != nil {
+		return *bad
+	}
+	var items []listItem
+	for id := range all {
+		if it := visible(s, q, id); it != nil {
+			items = append(items, item(lq, it))
+		}
+	}
+	return lq.page(items, q.URL.Path)
+}
+
 // page answers the list: the page of matching items (newest first) that lq asks for,
-// with links to the neighbouring pages of path. An unknown cursor answers 400.
+// with links to the neighbouring pages of path (/api/v1 included). An unknown cursor
+// answers 400.
 func (lq listQuery) page(items []listItem, path string) response {
 	seqOf := map[string]int64{}
 	for _, it := range items {
@@ -144,6 +163,6 @@ func (lq listQuery) link(path, cursorKey, id string) *string {
 		parts = append(parts, url.QueryEscape("page[size]")+"="+strconv.Itoa(lq.size))
 	}
 	parts = append(parts, url.QueryEscape(cursorKey)+"="+url.QueryEscape(id))
-	link := apiPrefix + path + "?" + strings.Join(parts, "&")
+	link := path + "?" + strings.Join(parts, "&")
 	return &link
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -37,13 +36,4 @@ func rateLimitDetails(limit int, window time.Duration) string {
 		per = "min"
 	}
 	return fmt.Sprintf("You have hit your rate limit of %d requests / %s. Please reach out to support@withpersona.com if you need this changed.", limit, per)
-}
-
-// authenticateLocked returns the organization whose API key the request bears, or nil.
-func (s *Server) authenticateLocked(r *http.Request) *org {
-	scheme, key, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return nil
-	}
-	return s.orgsByKey[key]
 }

@@ -45,34 +45,27 @@ func (s *Server) redeemShareToken(q *request, t *shareToken) response {
 			pairs = append(pairs, [2]string{*m.SourceFieldName, *m.DestinationFieldName})
 		}
 	}
-	if t.status != tokenCreated && !(redeemFailedAgain && t.status == tokenFailed) {
-		return failTitled(statusIllegalTransition, "Share token is "+t.status, "only a created share token can be redeemed")
-	}
-	if t.conn.status != connectionActive {
-		return failTitled(statusConnectionNotActive, "Connection is not active", "connection "+t.conn.id+" is "+t.conn.status)
-	}
-	src := t.source.kind.info()
-	destID := body.Data.Attributes.DestinationID
+	src, destID := t.source.kind.info(), body.Data.Attributes.DestinationID
+	dest := s.visibleObjectLocked(q.org, destID) // nil for a clone, which names none
 	const destPointer = "/data/attributes/destination-id"
-	var dest *sourceObject
-	mode := "clone"
+	switch {
+	case t.status != tokenCreated && !(redeemFailedAgain && t.status == tokenFailed):
+		return failTitled(statusIllegalTransition, "Share token is "+t.status, "only a created share token can be redeemed")
+	case t.conn.status != connectionActive:
+		return failTitled(statusConnectionNotActive, "Connection is not active", "connection "+t.conn.id+" is "+t.conn.status)
+	case destID == "" && !src.cloneable:
+		return invalidAt(destPointer, src.name+" share tokens cannot be cloned: data.attributes.destination-id is required")
+	case destID == "" && len(mappings) > 0:
+		return failWith(fieldMappingsOnClone, pointed(defaultTitle(fieldMappingsOnClone),
+			"meta.field-mappings are only used when hydrating", "/meta/field-mappings"))
+	case destID != "" && !src.hydrates:
+		return invalidAt(destPointer, src.name+" share tokens can only be cloned: omit data.attributes.destination-id")
+	case destID != "" && (dest == nil || !dest.kind.info().hydrates):
+		return invalidAt(destPointer, "data.attributes.destination-id must be an account, inquiry or transaction of your organization")
+	}
+	mode := "hydrate"
 	if destID == "" {
-		if !src.cloneable {
-			return invalidAt(destPointer, src.name+" share tokens cannot be cloned: data.attributes.destination-id is required")
-		}
-		if len(mappings) > 0 {
-			return failWith(fieldMappingsOnClone, pointed(defaultTitle(fieldMappingsOnClone),
-				"meta.field-mappings are only used when hydrating", "/meta/field-mappings"))
-		}
-	} else {
-		mode = "hydrate"
-		if !src.hydrates {
-			return invalidAt(destPointer, src.name+" share tokens can only be cloned: omit data.attributes.destination-id")
-		}
-		dest = s.visibleObjectLocked(q.org, destID)
-		if dest == nil || !dest.kind.info().hydrates {
-			return invalidAt(destPointer, "data.attributes.destination-id must be an account, inquiry or transaction of your organization")
-		}
+		mode = "clone"
 	}
 	t.fieldMappings = pairs
 	now := q.now

@@ -41,7 +41,7 @@ type core struct {
 	conns       map[string]*connection
 	tokens      map[string]*shareToken
 	events      map[string]*event
-	webhooks    []*webhook
+	webhooks    map[string]*webhook
 	deliveries  []Delivery
 	faults      []*fault
 	latency     time.Duration
@@ -77,6 +77,7 @@ func NewServer(opts ...ServerOption) *Server {
 		conns:     map[string]*connection{},
 		tokens:    map[string]*shareToken{},
 		events:    map[string]*event{},
+		webhooks:  map[string]*webhook{},
 		hook: &http.Client{
 			Transport: &http.Transport{MaxIdleConnsPerHost: 4},
 			// A delivery's answer is the redirect itself: Persona does not follow.
@@ -134,10 +135,9 @@ func (s *Server) sleep(ctx context.Context, d time.Duration) bool {
 	case <-t.C:
 		return true
 	case <-ctx.Done():
-		return false
 	case <-s.ctx.Done():
-		return false
 	}
+	return false
 }
 
 // request is one API call as the handlers see it.
@@ -148,10 +148,9 @@ type request struct {
 	body []byte
 }
 
-// serve is the pipeline of every request: latency, then (under the lock)
-// authentication, rate limit and either h, the handler of method's operation, with its
-// faults and idempotency, or the 404 or 405 of a request no operation takes (h nil);
-// then the answer is written, or dropped or cut short by a fault (writeAnswer).
+// serve is the pipeline of every request: the injected latency, the body, handle's
+// answer (under the lock), and writeAnswer, which writes it whole or, for a fault, drops
+// it or cuts it short.
 func (s *Server) serve(method string, h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
@@ -167,41 +166,39 @@ func (s *Server) serve(method string, h handler) http.HandlerFunc {
 		if err != nil {
 			panic(http.ErrAbortHandler) // the client went away mid-body: nothing to answer
 		}
-		op := h
-		if r.Method != method {
-			op = nil // HEAD, which a GET pattern also takes
-		}
-		hdr, resp, f := s.handle(r, body, op)
-		writeAnswer(w, hdr, resp, f)
+		resp, f := s.handle(w.Header(), r, body, method, h)
+		writeAnswer(w, resp, f)
 	}
 }
 
-// handle decides the answer to one request. It holds s.mu throughout, so requests are
-// applied one at a time, as if by a single database transaction each.
-func (s *Server) handle(r *http.Request, body []byte, h handler) (http.Header, response, faultStage) {
+// handle decides the answer to one request and sets its headers in hdr: authentication,
+// rate limit, then h's answer with its faults and idempotency if the request is method's
+// operation, else unrouted's 404 or 405. It holds s.mu throughout, so requests apply one
+// at a time, as if each were a single database transaction.
+func (s *Server) handle(hdr http.Header, r *http.Request, body []byte, method string, h handler) (response, faultStage) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	hdr := http.Header{"Content-Type": {"application/json"}}
+	hdr.Set("Content-Type", "application/json")
 	o := s.authenticateLocked(r)
 	if o == nil {
-		return hdr, fail(http.StatusUnauthorized, ""), noFault
+		return fail(http.StatusUnauthorized, ""), noFault
 	}
 	now := s.nowLocked()
 	hdr.Set("Request-Id", newID("req_"))
 	hdr.Set("Persona-Environment-Id", o.envID)
 	hdr.Set("Persona-Organization-Id", o.pub.ID)
 	if limited := o.rate.take(now, s.cfg.rateLimit, s.cfg.rateWindow, hdr); limited {
-		return hdr, fail(http.StatusTooManyRequests, rateLimitDetails(s.cfg.rateLimit, s.cfg.rateWindow)), noFault
+		return fail(http.StatusTooManyRequests, rateLimitDetails(s.cfg.rateLimit, s.cfg.rateWindow)), noFault
 	}
 	if len(body) > maxRequestBody {
-		return hdr, fail(http.StatusBadRequest, "request body is larger than 1 MiB"), noFault
+		return fail(http.StatusBadRequest, "request body is larger than 1 MiB"), noFault
 	}
-	if h == nil {
-		return hdr, unrouted(r), noFault
+	if h == nil || r.Method != method { // HEAD, which a GET pattern also takes
+		return unrouted(r), noFault
 	}
 	rel := strings.TrimPrefix(r.URL.Path, apiPrefix)
 	if f := s.takeFaultLocked(r.Method, rel, faultBefore); f != nil {
-		return hdr, f.answer(), noFault
+		return f.answer(), noFault
 	}
 	q := &request{Request: r, org: o, now: now, body: body}
 	run := func() response {
@@ -217,7 +214,15 @@ func (s *Server) handle(r *http.Request, body []byte, h handler) (http.Header, r
 		resp = run()
 	}
 	if f := s.takeFaultLocked(r.Method, rel, faultDrop, faultCut); f != nil {
-		return hdr, resp, f.stage
+		return resp, f.stage
 	}
-	return hdr, resp, noFault
+	return resp, noFault
+}
+
+func (s *Server) authenticateLocked(r *http.Request) *org {
+	scheme, key, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return nil
+	}
+	return s.orgsByKey[key]
 }

@@ -77,7 +77,6 @@ func (t *shareToken) view(viewer *org, peek bool) resource {
 	return resource{Type: "connect/share-token", ID: t.id, Attributes: attrs, Relationships: rels}
 }
 
-// direction is outbound for the source organization, inbound for the destination.
 func (t *shareToken) direction(viewer *org) string {
 	if viewer == t.conn.src {
 		return "outbound"
@@ -122,41 +121,29 @@ func (s *Server) visibleTokenLocked(q *request, id string) *shareToken {
 
 // listShareTokens: GET /connect/share-tokens, both directions unless filtered.
 func (s *Server) listShareTokens(q *request) response {
-	lq, bad := parseListQuery(q.URL.Query(), map[string][]string{
+	return listVisible(s, q, s.tokens, (*Server).visibleTokenLocked, map[string][]string{
 		"connection-id": nil,
 		"status":        {tokenCreated, tokenPending, tokenRedeemed, tokenExpired, tokenFailed},
 		"direction":     {"inbound", "outbound"},
+	}, func(lq listQuery, t *shareToken) listItem {
+		match := lq.is("connection-id", t.conn.id) && lq.is("status", t.status) && lq.is("direction", t.direction(q.org))
+		return listItem{t.seq, match, t.view(q.org, false)}
 	})
-	if bad != nil {
-		return *bad
-	}
-	var items []listItem
-	for id := range s.tokens {
-		if t := s.visibleTokenLocked(q, id); t != nil {
-			match := lq.is("connection-id", t.conn.id) && lq.is("status", t.status) && lq.is("direction", t.direction(q.org))
-			items = append(items, listItem{t.seq, match, t.view(q.org, false)})
-		}
-	}
-	return lq.page(items, "/connect/share-tokens")
 }
 
 // createShareToken: POST /connect/share-tokens, by the connection's source.
 func (s *Server) createShareToken(q *request) response {
-	var body struct { // connect_share-tokens.yaml, post
-		Data struct {
-			Attributes struct {
-				ConnectionID     string `json:"connection-id"`
-				SourceID         string `json:"source-id"`
-				ExpiresInSeconds *int64 `json:"expires-in-seconds"`
-			} `json:"attributes"`
-		} `json:"data"`
-	}
+	var body attributesBody[struct { // connect_share-tokens.yaml, post
+		ConnectionID     string `json:"connection-id"`
+		SourceID         string `json:"source-id"`
+		ExpiresInSeconds *int64 `json:"expires-in-seconds"`
+	}]
 	if bad := decodeBody(q.body, &body); bad != nil {
 		return *bad
 	}
-	cxnID, srcID := body.Data.Attributes.ConnectionID, body.Data.Attributes.SourceID
+	attrs := body.Data.Attributes
 	var missing []errorItem
-	for _, m := range []struct{ name, value string }{{"connection-id", cxnID}, {"source-id", srcID}} {
+	for _, m := range []struct{ name, value string }{{"connection-id", attrs.ConnectionID}, {"source-id", attrs.SourceID}} {
 		if m.value == "" {
 			missing = append(missing, pointed(defaultTitle(http.StatusUnprocessableEntity),
 				"data.attributes."+m.name+" is missing", "/data/attributes/"+m.name))
@@ -165,31 +152,27 @@ func (s *Server) createShareToken(q *request) response {
 	if len(missing) > 0 {
 		return failWith(http.StatusUnprocessableEntity, missing...)
 	}
-	ttl := defaultTTL
-	if secs := body.Data.Attributes.ExpiresInSeconds; secs != nil {
-		if *secs < minTTLSeconds || *secs > maxTTLSeconds {
-			return invalidAt("/data/attributes/expires-in-seconds",
-				"data.attributes.expires-in-seconds must be between "+strconv.Itoa(minTTLSeconds)+" and "+strconv.Itoa(maxTTLSeconds))
-		}
-		ttl = time.Duration(*secs) * time.Second
-	}
-	if !isSourceID(srcID) {
+	secs := attrs.ExpiresInSeconds
+	c, src := s.visibleConnectionLocked(q, attrs.ConnectionID), s.visibleObjectLocked(q.org, attrs.SourceID)
+	switch {
+	case secs != nil && (*secs < minTTLSeconds || *secs > maxTTLSeconds):
+		return invalidAt("/data/attributes/expires-in-seconds",
+			"data.attributes.expires-in-seconds must be between "+strconv.Itoa(minTTLSeconds)+" and "+strconv.Itoa(maxTTLSeconds))
+	case !isSourceID(attrs.SourceID):
 		return invalidAt("/data/attributes/source-id", "data.attributes.source-id must be an account (act_), inquiry (inq_), transaction (txn_) or verification (ver_) id")
-	}
-	c := s.visibleConnectionLocked(q, cxnID)
-	if c == nil {
+	case c == nil:
 		return fail(http.StatusNotFound, "data.attributes.connection-id is not found")
-	}
-	if c.src != q.org {
+	case c.src != q.org:
 		return fail(statusWrongSide, "only the connection's source organization can create share tokens over it")
-	}
-	if c.status != connectionActive {
+	case c.status != connectionActive:
 		return failWith(statusConnectionNotActive, pointed("Connection is not active",
 			"connection "+c.id+" is "+c.status, "/data/attributes/connection-id"))
-	}
-	src := s.visibleObjectLocked(q.org, srcID)
-	if src == nil {
+	case src == nil:
 		return fail(http.StatusNotFound, "data.attributes.source-id is not found")
+	}
+	ttl := defaultTTL
+	if secs != nil {
+		ttl = time.Duration(*secs) * time.Second
 	}
 	t := &shareToken{
 		id: newID("cnst_"), seq: s.nextSeqLocked(), conn: c, source: src, status: tokenCreated,

@@ -44,7 +44,6 @@ type relationship struct {
 	Data *identifier `json:"data"`
 }
 
-// relation is the relationship to the resource typ id.
 func relation(typ, id string) *relationship {
 	return &relationship{&identifier{Type: typ, ID: id}}
 }
@@ -67,16 +66,13 @@ func timestamp(t time.Time) string {
 	return t.UTC().Format("2006-01-02T15:04:05.000Z")
 }
 
-// nullTime is timestamp(*t), or null when t is nil.
 func nullTime(t *time.Time) *string {
 	if t == nil {
 		return nil
 	}
-	s := timestamp(*t)
-	return &s
+	return nullable(timestamp(*t))
 }
 
-// nullable is s, or null when s is empty.
 func nullable(s string) *string {
 	if s == "" {
 		return nil
