@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -80,6 +81,24 @@ func TestShareTokenFormattingHidesSourceData(t *testing.T) {
 	// Code still reads SourceData whole.
 	if !bytes.Contains(tok.SourceData, []byte(piiName)) {
 		t.Error("SourceData lost its content")
+	}
+}
+
+// Format prints a mirror of the token (shareTokenFields), whose fields have the types
+// fmt must see; the mirror is kept by hand, so this proves it names every field of
+// ShareToken, in order: a field added to ShareToken and not to the mirror fails here.
+func TestShareTokenFormattingNamesEveryField(t *testing.T) {
+	t.Parallel()
+	out := fmt.Sprintf("%+v", connect.ShareToken{})
+	rest := out
+	typ := reflect.TypeFor[connect.ShareToken]()
+	for i := range typ.NumField() {
+		name := typ.Field(i).Name + ":"
+		at := strings.Index(rest, name)
+		if at < 0 {
+			t.Fatalf("%%+v = %s; want %s after the fields before it", out, name)
+		}
+		rest = rest[at+len(name):]
 	}
 }
 
