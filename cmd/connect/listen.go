@@ -16,6 +16,7 @@ import (
 	"github.com/cenkalti/backoff/v4"
 
 	connect "github.com/persona-connect/connect-go"
+	"github.com/persona-connect/connect-go/internal/retry"
 )
 
 // listen is "stripe listen --forward-to" for Persona: Persona has no channel that
@@ -158,13 +159,9 @@ func (l *listener) run(ctx context.Context) error {
 			}
 			fmt.Fprintf(l.log, "connect: listing events failed, trying again in %s: %v\n", l.interval, err)
 		}
-		t := time.NewTimer(l.interval)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if retry.Sleep(ctx, l.interval) != nil {
 			fmt.Fprintln(l.log, "connect: stopped")
 			return nil
-		case <-t.C:
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	connect "github.com/persona-connect/connect-go"
+	"github.com/persona-connect/connect-go/internal/retry"
 )
 
 // Poll intervals of share-tokens wait: the SDK's ShareTokens.Wait schedule (start
@@ -40,12 +41,8 @@ func (a *app) waitForToken(parent context.Context, c *connect.Client, id string,
 		if tok.Terminal() {
 			return tok, nil
 		}
-		t := time.NewTimer(interval)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if err := retry.Sleep(ctx, interval); err != nil {
 			return nil, waitEnded(parent, id, status, timeout)
-		case <-t.C:
 		}
 		interval = min(interval+interval/2, maxWaitPoll)
 	}
