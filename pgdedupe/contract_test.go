@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/persona-connect/connect-go"
 	"github.com/persona-connect/connect-go/internal/dedupetest"
 	"github.com/persona-connect/connect-go/pgdedupe"
@@ -13,21 +15,14 @@ import (
 // replicas in separate processes would be.
 func TestContract(t *testing.T) {
 	t.Parallel()
-	dedupetest.Run(t, func(t *testing.T, replicas int) []connect.Deduper {
-		first := newPool(t, nil)
-		table := uniqueTable(t, first)
-		ds := make([]connect.Deduper, replicas)
-		for i := range ds {
-			pool := first
-			if i > 0 {
-				pool = newPool(t, nil)
-			}
+	dedupetest.Run(t, dedupetest.Replicas(
+		func(t testing.TB) *pgxpool.Pool { return newPool(t, nil) },
+		uniqueTable,
+		func(t testing.TB, pool *pgxpool.Pool, table string) connect.Deduper {
 			d, err := pgdedupe.New(context.Background(), pool, pgdedupe.WithTable(table))
 			if err != nil {
 				t.Fatal(err)
 			}
-			ds[i] = d
-		}
-		return ds
-	})
+			return d
+		}))
 }

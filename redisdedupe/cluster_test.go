@@ -13,7 +13,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/persona-connect/connect-go"
 	"github.com/persona-connect/connect-go/internal/backendtest"
 	"github.com/persona-connect/connect-go/internal/dedupetest"
 	"github.com/persona-connect/connect-go/redisdedupe"
@@ -111,7 +110,7 @@ func freeClusterPort(t *testing.T) int {
 func TestCluster(t *testing.T) {
 	t.Parallel()
 	addrs := startCluster(t)
-	open := func(t *testing.T) redis.UniversalClient {
+	open := func(t testing.TB) redis.UniversalClient {
 		rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: addrs})
 		if _, ok := rdb.(*redis.ClusterClient); !ok {
 			t.Fatalf("NewUniversalClient with %d addresses made a %T", len(addrs), rdb)
@@ -119,19 +118,7 @@ func TestCluster(t *testing.T) {
 		reachable(t, rdb)
 		return rdb
 	}
-	dedupetest.Run(t, func(t *testing.T, replicas int) []connect.Deduper {
-		first := open(t)
-		prefix := uniquePrefix(t, first)
-		ds := make([]connect.Deduper, replicas)
-		for i := range ds {
-			rdb := first
-			if i > 0 {
-				rdb = open(t)
-			}
-			ds[i] = redisdedupe.New(rdb, redisdedupe.WithPrefix(prefix))
-		}
-		return ds
-	})
+	dedupetest.Run(t, dedupetest.Replicas(open, uniquePrefix, newDeduper))
 
 	ctx := context.Background()
 	rdb := open(t)

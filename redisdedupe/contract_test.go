@@ -15,26 +15,19 @@ func TestContract(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name string
-		open func(t *testing.T) redis.UniversalClient
+		dial func(t testing.TB) redis.UniversalClient
 	}{
-		{"Client", func(t *testing.T) redis.UniversalClient { return newClient(t, nil) }},
-		{"UniversalClient", func(t *testing.T) redis.UniversalClient { return newUniversal(t) }},
+		{"Client", func(t testing.TB) redis.UniversalClient { return newClient(t, nil) }},
+		{"UniversalClient", newUniversal},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			dedupetest.Run(t, func(t *testing.T, replicas int) []connect.Deduper {
-				first := tc.open(t)
-				prefix := uniquePrefix(t, first)
-				ds := make([]connect.Deduper, replicas)
-				for i := range ds {
-					rdb := first
-					if i > 0 {
-						rdb = tc.open(t)
-					}
-					ds[i] = redisdedupe.New(rdb, redisdedupe.WithPrefix(prefix))
-				}
-				return ds
-			})
+			dedupetest.Run(t, dedupetest.Replicas(tc.dial, uniquePrefix, newDeduper))
 		})
 	}
+}
+
+// newDeduper is a replica under prefix on rdb, for dedupetest.Replicas.
+func newDeduper(_ testing.TB, rdb redis.UniversalClient, prefix string) connect.Deduper {
+	return redisdedupe.New(rdb, redisdedupe.WithPrefix(prefix))
 }
