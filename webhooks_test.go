@@ -425,8 +425,10 @@ func TestVerifyAllocations(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
-		if allocs > 2 {
-			t.Errorf("Verify of %d bytes: %.1f allocations per call, want at most 2", size, allocs)
+		// The target is at most 2; Verify makes none, and one would mean that the
+		// SHA-256 digest of the MAC (webhook_mac.go) has left the stack.
+		if allocs != 0 {
+			t.Errorf("Verify of %d bytes: %.1f allocations per call, want 0", size, allocs)
 		}
 	}
 }
