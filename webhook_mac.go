@@ -28,8 +28,16 @@ import (
 // as such, with its key rules. The states are as secret as the key itself and are
 // never printed.
 type macKey struct {
+	states *keyedStates // nil in FIPS 140 mode
+	fips   *sync.Pool   // of *macState, in FIPS 140 mode only
+}
+
+// keyedStates are SHA-256's marshalled states after K^ipad and after K^opad. They are
+// kept behind a pointer so that fmt cannot print them: a Verifier printed with a verb
+// fmt does not expect (%s, %d) is shown in full down to its keys, but a pointer below
+// them only as an address.
+type keyedStates struct {
 	inner, outer []byte
-	fips         *sync.Pool // of *macState, in FIPS 140 mode only
 }
 
 // macState is one pooled crypto/hmac instance (FIPS 140 mode only), with scratch
@@ -53,11 +61,11 @@ func newMACKey(secret string) (*macKey, error) {
 		sum := sha256.Sum256(key) // RFC 2104: a key longer than a block is hashed first
 		key = sum[:]
 	}
-	k := &macKey{}
+	states := &keyedStates{}
 	for _, p := range []struct {
 		pad   byte
 		state *[]byte
-	}{{0x36, &k.inner}, {0x5c, &k.outer}} {
+	}{{0x36, &states.inner}, {0x5c, &states.outer}} {
 		var block [sha256.BlockSize]byte
 		for i := range block {
 			block[i] = p.pad
@@ -73,7 +81,7 @@ func newMACKey(secret string) (*macKey, error) {
 		}
 		*p.state = state
 	}
-	return k, nil
+	return &macKey{states: states}, nil
 }
 
 // newFIPSMACKey is newMACKey in FIPS 140 mode.
@@ -104,7 +112,7 @@ func (k *macKey) mac(ts string, payload []byte, sum *[sha256.Size]byte) {
 	// The states were made by MarshalBinary of the same type: restoring cannot fail.
 	d := sha256.New()
 	restore := d.(encoding.BinaryUnmarshaler)
-	if err := restore.UnmarshalBinary(k.inner); err != nil {
+	if err := restore.UnmarshalBinary(k.states.inner); err != nil {
 		panic("connect: restoring a SHA-256 state: " + err.Error())
 	}
 	// "<t>." and the start of the body make one whole block, which SHA-256 hashes in
@@ -122,7 +130,7 @@ func (k *macKey) mac(ts string, payload []byte, sum *[sha256.Size]byte) {
 	}
 	var inner [sha256.Size]byte
 	d.Sum(inner[:0])
-	if err := restore.UnmarshalBinary(k.outer); err != nil {
+	if err := restore.UnmarshalBinary(k.states.outer); err != nil {
 		panic("connect: restoring a SHA-256 state: " + err.Error())
 	}
 	d.Write(inner[:])

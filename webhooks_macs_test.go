@@ -126,7 +126,7 @@ func TestMACPathFollowsFIPSMode(t *testing.T) {
 		if got := k.fips != nil; got != fips140Enabled() {
 			t.Errorf("key %d: crypto/hmac path %v, FIPS 140 mode %v", i+1, got, fips140Enabled())
 		}
-		if got := k.inner != nil; got == fips140Enabled() {
+		if got := k.states != nil; got == fips140Enabled() {
 			t.Errorf("key %d: SHA-256 states kept %v in FIPS 140 mode %v", i+1, got, fips140Enabled())
 		}
 	}
