@@ -5,11 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"hash"
 	"math"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -72,7 +70,9 @@ func WithClock(now func() time.Time) VerifierOption {
 // NewVerifier returns a Verifier that accepts a delivery signed with any of secrets,
 // the webhook secrets as Persona shows them (wbhsec_...). Pass two while you rotate a
 // secret on your side. No secret, or an empty one, returns an error wrapping
-// ErrEmptySecret; an invalid option returns one wrapping ErrInvalidParams.
+// ErrEmptySecret; an invalid option returns one wrapping ErrInvalidParams. When Go
+// runs in FIPS 140-3 mode (GODEBUG=fips140=on), the MACs are computed by crypto/hmac,
+// and a secret it refuses in fips140=only mode is an error wrapping ErrInvalidParams.
 func NewVerifier(secrets []string, opts ...VerifierOption) (*Verifier, error) {
 	if len(secrets) == 0 {
 		return nil, wrapError("new verifier: no secret given", ErrEmptySecret)
@@ -265,86 +265,6 @@ func SignHeader(payload []byte, secret string, t time.Time) string {
 	mac.Write([]byte{'.'})
 	mac.Write(payload)
 	return "t=" + ts + ",v1=" + hex.EncodeToString(mac.Sum(nil))
-}
-
-// macKey is one secret's keyed HMAC-SHA256, ready to use. The pool keeps hmac
-// instances whose Reset restores the precomputed inner and outer states (crypto/hmac
-// saves them on the first Reset), so a delivery neither re-derives the key pads nor
-// allocates. The secret itself lives only inside the pool's constructor.
-type macKey struct {
-	pool sync.Pool // of *macState
-}
-
-// macState is one pooled HMAC with scratch space for the first block of the message
-// and for the sum, so that nothing escapes to the heap per call.
-type macState struct {
-	h     hash.Hash
-	first [sha256.BlockSize]byte // "<t>." and the body's first bytes
-	sum   [sha256.Size]byte
-}
-
-// newMACKey builds the pool and one instance up front, so that a key crypto/hmac
-// refuses (FIPS 140-only mode rejects keys under 112 bits by panicking) is an error
-// from NewVerifier rather than a panic in a request.
-func newMACKey(secret string) (k *macKey, err error) {
-	key := []byte(secret)
-	k = &macKey{}
-	k.pool.New = func() any {
-		st := &macState{h: hmac.New(sha256.New, key)}
-		st.h.Reset() // makes crypto/hmac marshal and keep the keyed states
-		return st
-	}
-	defer func() {
-		if p := recover(); p != nil {
-			k, err = nil, fmt.Errorf("%w: %v", ErrInvalidParams, p)
-		}
-	}()
-	k.pool.Put(k.pool.New())
-	return k, nil
-}
-
-// matches reports whether any v1 of any group in groups whose t is ts is the MAC of
-// "<ts>.<payload>", which it computes once.
-func (k *macKey) matches(ts string, groups []sigGroup, payload []byte) bool {
-	st := k.pool.Get().(*macState)
-	sum := st.mac(ts, payload)
-	found := false
-	for i := range groups {
-		if g := &groups[i]; g.ts == ts && g.matches(sum) {
-			found = true
-			break
-		}
-	}
-	k.pool.Put(st) // no defer: nothing above can panic, and a lost state is only garbage
-	return found
-}
-
-// matchesText reports whether sig, 64 bytes of a header, is the MAC of
-// "<ts>.<payload>" in hex of either case.
-func (k *macKey) matchesText(ts, sig string, payload []byte) bool {
-	st := k.pool.Get().(*macState)
-	found := equalHex(st.mac(ts, payload), sig)
-	k.pool.Put(st)
-	return found
-}
-
-// mac returns the MAC of "<ts>.<payload>", in st.sum.
-func (st *macState) mac(ts string, payload []byte) *[sha256.Size]byte {
-	st.h.Reset()
-	// "<t>." and the start of the body make one whole block, which SHA-256 hashes in
-	// place; the rest of the body follows from where it lies, not copied. (Written
-	// apart, the prefix and the body's first bytes would be copied into SHA-256's own
-	// buffer one after the other: one more Write and one more copy per delivery.)
-	n := copy(st.first[:], ts)
-	st.first[n] = '.'
-	n++
-	m := copy(st.first[n:], payload)
-	st.h.Write(st.first[:n+m])
-	if m < len(payload) {
-		st.h.Write(payload[m:])
-	}
-	st.h.Sum(st.sum[:0])
-	return &st.sum
 }
 
 // sameTimestampBefore reports whether a group of groups has t digits ts.
