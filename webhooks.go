@@ -26,8 +26,8 @@ const (
 	// at most two groups.
 	maxSignatureGroups = 8
 
-	// maxTimestampDigits keeps t inside an int64 (and "<t>." inside the first block of
-	// macState) without overflow checks; 18 digits reach the year 31 billion.
+	// maxTimestampDigits keeps t inside an int64 (and "<t>." inside the MAC's first
+	// block) without overflow checks; 18 digits reach the year 31 billion.
 	maxTimestampDigits = 18
 )
 
