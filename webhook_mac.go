@@ -15,8 +15,8 @@ import (
 
 // macKey is one secret's HMAC-SHA256 key, ready to use.
 //
-// HMAC (RFC 2104) is SHA-256(K^opad || SHA-256(K^ipad || message)). inner and outer
-// hold SHA-256's state after the block K^ipad and after K^opad, marshalled, so a MAC
+// HMAC (RFC 2104) is SHA-256(K^opad || SHA-256(K^ipad || message)). states holds
+// SHA-256's state after the block K^ipad and after K^opad, marshalled, so a MAC
 // restores them into a digest on the stack instead of hashing the key's two blocks
 // again. That is what crypto/hmac does after its first Reset too, but a crypto/hmac
 // instance lives on the heap and so has to be pooled per call, and its wrappers add
