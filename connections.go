@@ -39,11 +39,11 @@ type connectionWire struct {
 	Type       string `json:"type"`
 	ID         string `json:"id"`
 	Attributes struct {
-		Status                    string    `json:"status"`
-		SourceOrganizationID      string    `json:"source-organization-id"`
-		DestinationOrganizationID string    `json:"destination-organization-id"`
-		CreatedAt                 time.Time `json:"created-at"`
-		UpdatedAt                 time.Time `json:"updated-at"`
+		Status                    string `json:"status"`
+		SourceOrganizationID      string `json:"source-organization-id"`
+		DestinationOrganizationID string `json:"destination-organization-id"`
+		CreatedAt                 string `json:"created-at"` // parsed by decode: see timestamps.go
+		UpdatedAt                 string `json:"updated-at"`
 	} `json:"attributes"`
 	Relationships struct {
 		Creator ref `json:"creator"`
@@ -55,15 +55,22 @@ func (w *connectionWire) decode() (*Connection, error) {
 		return nil, fmt.Errorf("connect: decode connection: no id")
 	}
 	a := &w.Attributes
-	return &Connection{
+	c := &Connection{
 		ID:                        w.ID,
 		Status:                    ConnectionStatus(a.Status),
 		SourceOrganizationID:      a.SourceOrganizationID,
 		DestinationOrganizationID: a.DestinationOrganizationID,
-		CreatedAt:                 a.CreatedAt.UTC(),
-		UpdatedAt:                 a.UpdatedAt.UTC(),
 		Creator:                   w.Relationships.Creator.Data,
-	}, nil
+	}
+	what := "decode connection " + w.ID
+	var err error
+	if c.CreatedAt, err = parseTime(what, "created-at", a.CreatedAt); err != nil {
+		return nil, err
+	}
+	if c.UpdatedAt, err = parseTime(what, "updated-at", a.UpdatedAt); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // CreateConnectionParams are the parameters of ConnectionsService.Create.

@@ -94,12 +94,9 @@ func (w *eventWire) decode() (*Event, error) {
 		return nil, fmt.Errorf("connect: parse event %s: attribute name is missing", w.ID)
 	}
 	ev := &Event{ID: w.ID, Name: EventName(a.Name), Included: a.Payload.Included}
-	if a.CreatedAt != "" {
-		t, err := time.Parse(time.RFC3339Nano, a.CreatedAt)
-		if err != nil {
-			return nil, fmt.Errorf("connect: parse event %s: created-at is not an RFC 3339 time", w.ID)
-		}
-		ev.CreatedAt = t.UTC()
+	var err error
+	if ev.CreatedAt, err = parseTime("parse event "+w.ID, "created-at", a.CreatedAt); err != nil {
+		return nil, err
 	}
 	if !jsonapi.IsNull(a.Context) {
 		ev.Context = a.Context

@@ -120,12 +120,12 @@ type shareTokenWire struct {
 		Direction     string          `json:"direction"`
 		RedeemMode    string          `json:"redeem-mode"`
 		FailureReason string          `json:"failure-reason"`
-		CreatedAt     time.Time       `json:"created-at"`
-		UpdatedAt     time.Time       `json:"updated-at"`
-		PendingAt     *time.Time      `json:"pending-at"`
-		RedeemedAt    *time.Time      `json:"redeemed-at"`
-		ExpiresAt     *time.Time      `json:"expires-at"`
-		FailedAt      *time.Time      `json:"failed-at"`
+		CreatedAt     string          `json:"created-at"` // parsed by decode: see timestamps.go
+		UpdatedAt     string          `json:"updated-at"`
+		PendingAt     string          `json:"pending-at"`
+		RedeemedAt    string          `json:"redeemed-at"`
+		ExpiresAt     string          `json:"expires-at"`
+		FailedAt      string          `json:"failed-at"`
 		SourceData    json.RawMessage `json:"source-data"`
 	} `json:"attributes"`
 	Relationships struct {
@@ -150,15 +150,31 @@ func (w *shareTokenWire) decode() (*ShareToken, error) {
 		Direction:     Direction(a.Direction),
 		RedeemMode:    RedeemMode(a.RedeemMode),
 		FailureReason: FailureReason(a.FailureReason),
-		CreatedAt:     a.CreatedAt.UTC(),
-		UpdatedAt:     a.UpdatedAt.UTC(),
-		PendingAt:     utc(a.PendingAt),
-		RedeemedAt:    utc(a.RedeemedAt),
-		ExpiresAt:     utc(a.ExpiresAt),
-		FailedAt:      utc(a.FailedAt),
 		Creator:       r.Creator.Data,
 		Source:        r.Source.Data,
 		Destination:   r.Destination.Data,
+	}
+	what := "decode share token " + w.ID
+	var err error
+	if t.CreatedAt, err = parseTime(what, "created-at", a.CreatedAt); err != nil {
+		return nil, err
+	}
+	if t.UpdatedAt, err = parseTime(what, "updated-at", a.UpdatedAt); err != nil {
+		return nil, err
+	}
+	for _, f := range []struct {
+		name string
+		s    string
+		dst  **time.Time
+	}{
+		{"pending-at", a.PendingAt, &t.PendingAt},
+		{"redeemed-at", a.RedeemedAt, &t.RedeemedAt},
+		{"expires-at", a.ExpiresAt, &t.ExpiresAt},
+		{"failed-at", a.FailedAt, &t.FailedAt},
+	} {
+		if *f.dst, err = parseOptionalTime(what, f.name, f.s); err != nil {
+			return nil, err
+		}
 	}
 	if !jsonapi.IsNull(a.SourceData) {
 		t.SourceData = a.SourceData
@@ -169,14 +185,6 @@ func (w *shareTokenWire) decode() (*ShareToken, error) {
 		t.ConnectionID = c.ID
 	}
 	return t, nil
-}
-
-// utc puts a decoded timestamp in UTC, in place.
-func utc(t *time.Time) *time.Time {
-	if t != nil {
-		*t = t.UTC()
-	}
-	return t
 }
 
 // CreateShareTokenParams are the parameters of ShareTokensService.Create.

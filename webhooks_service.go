@@ -167,10 +167,7 @@ type webhookWire struct {
 		PayloadFilter            json.RawMessage `json:"payload-filter"`
 		IncludedAllowlist        json.RawMessage `json:"included-allowlist"`
 		RelationshipAllowlist    json.RawMessage `json:"relationship-allowlist"`
-		// Timestamps are parsed by decode, not by encoding/json: time's parse errors
-		// quote the text they could not read, and an error must never quote a body
-		// that holds secrets.
-		CreatedAt string `json:"created-at"`
+		CreatedAt                string          `json:"created-at"` // parsed by decode: see timestamps.go
 	} `json:"attributes"`
 }
 
@@ -186,12 +183,10 @@ func (w *webhookWire) decode() (*Webhook, error) {
 		APIVersion:       a.APIVersion,
 		APIKeyInflection: a.APIKeyInflection,
 	}
-	if a.CreatedAt != "" {
-		t, err := time.Parse(time.RFC3339Nano, a.CreatedAt)
-		if err != nil {
-			return nil, fmt.Errorf("connect: decode webhook %s: created-at is not an RFC 3339 time", w.ID)
-		}
-		wh.CreatedAt = t.UTC()
+	what := "decode webhook " + w.ID
+	var err error
+	if wh.CreatedAt, err = parseTime(what, "created-at", a.CreatedAt); err != nil {
+		return nil, err
 	}
 	if a.Name != nil {
 		wh.Name = *a.Name
@@ -200,14 +195,9 @@ func (w *webhookWire) decode() (*Webhook, error) {
 		wh.Description = *a.Description
 	}
 	for i, s := range a.Secrets {
-		var expiresAt *time.Time
-		if s.ExpiresAt != "" {
-			t, err := time.Parse(time.RFC3339Nano, s.ExpiresAt)
-			if err != nil {
-				return nil, fmt.Errorf("connect: decode webhook %s: secrets[%d].expires-at is not an RFC 3339 time", w.ID, i)
-			}
-			t = t.UTC()
-			expiresAt = &t
+		expiresAt, err := parseOptionalTime(what, fmt.Sprintf("secrets[%d].expires-at", i), s.ExpiresAt)
+		if err != nil {
+			return nil, err
 		}
 		wh.Secrets = append(wh.Secrets, newWebhookSecret(s.Value, expiresAt))
 	}
