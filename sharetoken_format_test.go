@@ -35,7 +35,7 @@ func assertNoPII(t *testing.T, what, s string) {
 	t.Helper()
 	for _, leak := range []string{piiName, "peekable", hex.EncodeToString([]byte(piiName)), strings.ToUpper(hex.EncodeToString([]byte(piiName)))} {
 		if strings.Contains(s, leak) {
-			t.Errorf("%s shows SourceData (%q): %s", what, leak, s)
+			t.Errorf("%s shows end-user data (%q): %s", what, leak, s)
 		}
 	}
 }
