@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strings"
 
 	connect "github.com/persona-connect/connect-go"
 )
@@ -49,28 +48,6 @@ func (a *app) client() (*connect.Client, error) {
 		opts = append(opts, connect.WithLogger(slog.New(h)))
 	}
 	return connect.New(key, opts...)
-}
-
-// apiKey reads the key from --api-key-file (which wins, being explicit) or from
-// PERSONA_API_KEY. A file loses one trailing newline, as editors and `echo` add one;
-// an empty key is refused here rather than sent.
-func (a *app) apiKey() (string, error) {
-	if path := a.global.apiKeyFile; path != "" {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			// The path's error, never the file's content.
-			return "", fmt.Errorf("connect: read --api-key-file: %v", err) // %v: see exitCode
-		}
-		key := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
-		if strings.TrimSpace(key) == "" {
-			return "", usagef("--api-key-file %s is empty", path)
-		}
-		return key, nil
-	}
-	if key := a.getenv(envAPIKey); key != "" {
-		return key, nil
-	}
-	return "", usagef("no API key: set %s or pass --api-key-file FILE", envAPIKey)
 }
 
 // isTerminal reports whether w is a terminal, by the character-device bit of its mode

@@ -31,6 +31,10 @@ func TestAPIKeyFromFileOrEnvironment(t *testing.T) {
 		{"file with only a newline", []string{base}, []string{"--api-key-file", file("newline", "\n")}, exitUsage, "is empty"},
 		{"file with two lines", []string{base}, []string{"--api-key-file", file("two", w.src.APIKey+"\n\n")}, exitUsage, "API key must not contain control characters"},
 		{"missing file", []string{base}, []string{"--api-key-file", filepath.Join(dir, "absent")}, exitError, "no such file"},
+		// A key pasted where the file's path belongs is not repeated.
+		{"a key in place of the path", []string{base}, []string{"--api-key-file", w.src.APIKey}, exitError, "no such file or directory (the value given looks like a key"},
+		{"a key in place of the path, in a folder", []string{base}, []string{"--api-key-file", filepath.Join(dir, "absent", w.src.APIKey)}, exitError, "looks like a key"},
+		{"an empty file named like a key", []string{base}, []string{"--api-key-file", file(w.src.APIKey, "")}, exitUsage, "--api-key-file: the file is empty"},
 		{"no key at all", []string{base}, nil, exitUsage, "no API key: set PERSONA_API_KEY or pass --api-key-file FILE"},
 	} {
 		tc.check(t, runHiding(t, tc.env, []string{w.src.APIKey}, "", append([]string{"connections", "get", w.cxn}, tc.args...)...))

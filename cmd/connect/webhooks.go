@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strconv"
 	"time"
 
 	connect "github.com/persona-connect/connect-go"
@@ -103,17 +102,4 @@ tolerance) when it is not. Repeat --secret-env while you rotate a secret.`,
 			}
 		},
 	}
-}
-
-// secretFrom reads a webhook secret from the environment variable name. The message
-// for an unset one names the variable, never a value.
-func (a *app) secretFrom(name string) (string, error) {
-	if name == "" {
-		return "", usagef("--secret-env is required")
-	}
-	secret := a.getenv(name)
-	if secret == "" {
-		return "", usagef("the environment variable %s (--secret-env) is unset or empty", strconv.Quote(name))
-	}
-	return secret, nil
 }

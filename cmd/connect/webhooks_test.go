@@ -73,10 +73,15 @@ func TestWebhooksUsageErrors(t *testing.T) {
 	}{
 		{"sign without --secret-env", []string{"webhooks", "sign"}, "--secret-env is required"},
 		{"sign with an unset variable", []string{"webhooks", "sign", "--secret-env", "NOT_SET_ANYWHERE"}, `"NOT_SET_ANYWHERE"`},
+		// A secret pasted where the variable's name belongs is not repeated, nor is
+		// what cannot be a name (runHiding below checks both).
+		{"sign with a secret for the name", []string{"webhooks", "sign", "--secret-env", "wbhsec_0123456789abcdef"}, "not the secret"},
+		{"verify with a secret for the name", []string{"webhooks", "verify", "--secret-env", "WBHSEC_0123456789abcdef", "--header", "x"}, "not the secret"},
+		{"sign with what is not a name", []string{"webhooks", "sign", "--secret-env", "s3cr3t-v@lue"}, "(letters, digits and _)"},
 		{"verify without --header", []string{"webhooks", "verify", "--secret-env", "HOOK_SECRET"}, "--header are required"},
 		{"verify with a zero tolerance", []string{"webhooks", "verify", "--secret-env", "HOOK_SECRET", "--header", "x", "--tolerance", "0s"}, "--tolerance must be positive"},
 	} {
-		r := run(t, []string{"HOOK_SECRET=wbhsec_x"}, testBody, tc.args...)
+		r := runHiding(t, []string{"HOOK_SECRET=wbhsec_x"}, []string{"0123456789abcdef", "s3cr3t-v@lue"}, testBody, tc.args...)
 		if r.code != exitUsage || !strings.Contains(r.stderr, tc.want) {
 			t.Errorf("%s: want exit 2 with %q: %s", tc.name, tc.want, r)
 		}
