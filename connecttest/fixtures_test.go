@@ -1,7 +1,9 @@
 package connecttest_test
 
 import (
+	"bytes"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -45,5 +47,37 @@ func TestSetupMethodsPanicOnABrokenSetup(t *testing.T) {
 		if got := panicOf(setup); got != "connecttest: server is closed" {
 			t.Errorf("%s on a closed server: panic %q", name, got)
 		}
+	}
+}
+
+// An organization prints and logs without its API key, under every verb, alone or
+// inside a slice; its id and name still show, and code still reads the key.
+func TestOrganizationFormattingHidesKey(t *testing.T) {
+	t.Parallel()
+	srv := connecttest.NewServer()
+	t.Cleanup(srv.Close)
+	o := srv.NewOrganization("Source Bank")
+	var logged bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("org", "o", o, "v", *o)
+	slog.New(slog.NewTextHandler(&logged, nil)).Info("org", "o", o)
+	outs := []string{logged.String()}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d"} {
+		for _, arg := range []any{o, *o, []*connecttest.Organization{o}} {
+			outs = append(outs, fmt.Sprintf(verb, arg))
+		}
+	}
+	for _, out := range outs {
+		if strings.Contains(out, o.APIKey) || strings.Contains(out, fmt.Sprintf("%x", o.APIKey)) {
+			t.Errorf("output shows the API key: %s", out)
+		}
+	}
+	if got := fmt.Sprintf("%+v", o); got != "{ID:"+o.ID+" Name:Source Bank APIKey:[redacted]}" {
+		t.Errorf("%%+v = %s", got)
+	}
+	if got := fmt.Sprintf("%#v", *o); got != `connecttest.Organization{ID:"`+o.ID+`", Name:"Source Bank", APIKey:"[redacted]"}` {
+		t.Errorf("%%#v = %s", got)
+	}
+	if !strings.HasPrefix(o.APIKey, "persona_sandbox_") {
+		t.Errorf("APIKey = %q; want the key itself", o.APIKey)
 	}
 }
