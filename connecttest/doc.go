@@ -19,7 +19,8 @@
 // The fake serves every operation of Persona's Connect spec (share tokens, connections)
 // plus the Events API and the rotation of a webhook's secret (POST
 // /webhooks/{id}/rotate-secret: WebhookID tells a test its webhook's id), with the
-// spec's status codes, JSON:API bodies in kebab case, error bodies and response headers.
+// spec's status codes, JSON:API bodies (kebab case, or camel or snake as a request's
+// Key-Inflection asks, and read in any of the three), error bodies and response headers.
 // Each organization sees only its own share tokens, from its own side (direction and
 // relationships follow the viewer). Redemption is asynchronous and can be made to fail;
 // tokens expire by their TTL on the server's clock, which a test can move with Advance.

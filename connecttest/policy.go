@@ -174,3 +174,17 @@ const (
 //     Persona-Version DefaultAPIVersion, kebab keys, no blocklist and no payload filter.
 //   - Event payloads are snapshots: payload.data is the token as the receiving
 //     organization saw it when the event was recorded.
+//   - Key-Inflection (the spec: "Determines casing for the API response"; Persona's Key
+//     Inflection page: requests are accepted "using camelCase, kebab-case, and
+//     snake_case"): camel or snake writes every object key of the answer in that case,
+//     payload data and source data included; string values stay as they are, so links
+//     and error pointers ("/data/attributes/connection-id") keep kebab names. No header
+//     or kebab answers kebab, as does an API key, whose own default inflection (a
+//     dashboard setting) the fake does not model; any other value answers 400. Request
+//     bodies may use any of the three: their keys are folded to kebab before anything
+//     reads them, so Idempotency-Key sees a retry in another case as the same request
+//     and error details name members in kebab. Query parameters keep the spec's kebab
+//     names. Webhook deliveries are kebab whatever a request asked. The rekeying is the
+//     SDK's internal/jsonapi.Rekey; the SDK sends and reads kebab only, for which it
+//     changes nothing, so the spec tests still hold the fake's bodies to the spec on
+//     their own.
