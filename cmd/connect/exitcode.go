@@ -39,7 +39,7 @@ type signatureError struct{ err error }
 func (e *signatureError) Error() string { return e.err.Error() }
 func (e *signatureError) Unwrap() error { return e.err }
 
-// exitCode classifies err. API statuses come first: an error that wraps both a
+// exitCode classifies err. An interrupt comes first, then API statuses: an error that wraps both a
 // deadline and the last *APIError (the SDK's "context ended while waiting to retry")
 // is described by the status Persona gave. Transport failures are recognised by the
 // standard library's types only (net.Error, *url.Error, context.DeadlineExceeded), so
@@ -57,6 +57,11 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.As(err, &ue), errors.Is(err, connect.ErrInvalidParams):
 		return exitUsage
+	case errors.Is(err, context.Canceled):
+		// An interrupt (Ctrl-C, SIGTERM) ends the run's context, and the SDK's error
+		// then wraps a *url.Error or the last answer too: the person stopped it, which
+		// is no failure worth retrying whatever was in flight.
+		return exitError
 	case errors.As(err, &se):
 		return exitInvalidSignature
 	case errors.Is(err, connect.ErrNotFound):

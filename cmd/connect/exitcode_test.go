@@ -99,6 +99,8 @@ func TestExitCodeClassification(t *testing.T) {
 		{"net error", refused, exitRetryable},
 		{"transport error under another SDK type", &outcomeUnknown{err: &url.Error{Op: "Post", URL: "http://x", Err: refused}}, exitRetryable},
 		{"interrupted", fmt.Errorf("w: %w", context.Canceled), exitError},
+		{"interrupted in flight", &url.Error{Op: "Get", URL: "http://x", Err: context.Canceled}, exitError},
+		{"interrupted while waiting to retry a 503", fmt.Errorf("%w after %w", context.Canceled, &connect.APIError{StatusCode: 503}), exitError},
 		{"hinted", &hintedError{err: &connect.APIError{StatusCode: 503}, hint: "retry"}, exitRetryable},
 		{"plain", errors.New("connect: something"), exitError},
 	} {
