@@ -100,10 +100,10 @@ func checkClaimArgs(eventID, owner string) error {
 
 // MemoryDeduper is a bounded in-process Deduper with the same lease semantics as the
 // shared ones. It remembers up to capacity event ids; to take a new id when full it
-// forgets, first, the oldest claim whose lease has expired (its next delivery would take
-// it over anyway), then the event completed longest ago; when every slot holds a live
-// lease, Claim fails (the handler answers 500 and Persona retries) rather than forget a
-// running event. Done events are also forgotten after DefaultDedupeRetention. It starts
+// forgets, first, the oldest claim if its lease has expired (its next delivery would
+// take it over anyway), then the event completed longest ago, then any other claim
+// whose lease has expired; only when every slot holds a live lease does Claim fail (the
+// handler answers 500 and Persona retries) rather than forget a running event. Done events are also forgotten after DefaultDedupeRetention. It starts
 // no goroutine and never blocks on I/O.
 //
 // Its limit: it holds per process. Replicas behind a load balancer need a Deduper they
@@ -213,10 +213,12 @@ func (d *MemoryDeduper) settle(op, eventID, owner string, fn func(*memoryEntry) 
 	return wrapError(op+" event "+eventID, ErrClaimNotHeld)
 }
 
-// evict forgets one entry to make room, preferring an expired lease, then the oldest
-// done event; false when every entry is a live lease. The oldest claim is the one
-// most likely expired; a later claim with a shorter lease may have expired first, and
-// is then simply not chosen this time.
+// evict forgets one entry to make room: the oldest claim if its lease has expired,
+// else the oldest done event, else any claim whose lease has expired; false when every
+// entry is a live lease. The oldest claim is the one most likely expired, so looking at
+// it alone keeps eviction O(1); a later claim with a shorter lease may have expired
+// first, and the walk over every claim, on the path that would otherwise refuse, finds
+// it.
 func (d *MemoryDeduper) evict(now time.Time) bool {
 	if front := d.leased.Front(); front != nil {
 		if e := front.Value.(*memoryEntry); !now.Before(e.until) {
@@ -227,6 +229,12 @@ func (d *MemoryDeduper) evict(now time.Time) bool {
 	if front := d.done.Front(); front != nil {
 		d.forget(front.Value.(*memoryEntry))
 		return true
+	}
+	for el := d.leased.Front(); el != nil; el = el.Next() {
+		if e := el.Value.(*memoryEntry); !now.Before(e.until) {
+			d.forget(e)
+			return true
+		}
 	}
 	return false
 }

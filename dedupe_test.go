@@ -66,6 +66,32 @@ func TestMemoryDeduperIsBounded(t *testing.T) {
 	}
 }
 
+// A claim whose lease expired behind one still live makes room too: Claim fails only
+// when every slot holds a live lease.
+func TestMemoryDeduperFindsAnExpiredLeaseBehindALiveOne(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d, clock := newClockedMemoryDeduper(2)
+	for _, c := range []struct {
+		id    string
+		lease time.Duration
+	}{{"e1", time.Hour}, {"e2", time.Millisecond}} {
+		if got, err := d.Claim(ctx, c.id, "o-"+c.id, c.lease); err != nil || got != ClaimAcquired {
+			t.Fatalf("Claim(%s) = %v, %v", c.id, got, err)
+		}
+	}
+	clock.advance(time.Second)
+	if got, err := d.Claim(ctx, "e3", "o-e3", time.Hour); err != nil || got != ClaimAcquired {
+		t.Fatalf("Claim(e3) with e2's lease expired = %v, %v; want it to take e2's slot", got, err)
+	}
+	if got, _ := d.Claim(ctx, "e1", "o-other", time.Hour); got != ClaimInProgress {
+		t.Errorf("e1, whose lease is live, was forgotten: Claim = %v", got)
+	}
+	if _, err := d.Claim(ctx, "e4", "o-e4", time.Hour); err == nil {
+		t.Error("Claim(e4) succeeded with every slot a live lease")
+	}
+}
+
 func TestMemoryDeduperForgetsDoneEventsAfterTheRetention(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
