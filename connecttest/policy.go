@@ -156,7 +156,10 @@ const (
 //   - Connections carry no relationships, as in every spec example (the schema would
 //     allow a creator).
 //   - Single-resource answers carry only `data` (as in the spec's examples); lists carry
-//     `data` and `links`. Events carry context = {}; in webhook deliveries their payload
+//     `data` and `links`. Not modeled, though the spec lists them: `include` on a
+//     single-resource operation and sparse fieldsets (`fields[TYPE]`) are accepted and
+//     ignored, so an answer never carries `included` (not even the empty array the
+//     spec promises for an empty `include`) and always carries every attribute. Events carry context = {}; in webhook deliveries their payload
 //     also carries included = [] (API-NOTES), in the Events API only data (event.yaml).
 //   - Idempotency-Key is honoured on POSTs only; on GETs it is ignored. The stored answer
 //     is replayed with the same status and body, a new Request-Id and fresh RateLimit
