@@ -62,12 +62,11 @@ func (w *connectionWire) decode() (*Connection, error) {
 		DestinationOrganizationID: a.DestinationOrganizationID,
 		Creator:                   w.Relationships.Creator.Data,
 	}
-	what := "decode connection " + w.ID
-	var err error
-	if c.CreatedAt, err = parseTime(what, "created-at", a.CreatedAt); err != nil {
-		return nil, err
-	}
-	if c.UpdatedAt, err = parseTime(what, "updated-at", a.UpdatedAt); err != nil {
+	err := parseTimes("decode connection "+w.ID,
+		timeField{name: "created-at", s: a.CreatedAt, t: &c.CreatedAt},
+		timeField{name: "updated-at", s: a.UpdatedAt, t: &c.UpdatedAt},
+	)
+	if err != nil {
 		return nil, err
 	}
 	return c, nil

@@ -3,7 +3,6 @@ package connect
 import (
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 )
 
@@ -12,15 +11,10 @@ import (
 // 900 bytes]"), never their values: an inquiry's or a share token's payload holds
 // end-user data, which must not reach a log line. Code reads them whole as before.
 func (e Event) Format(f fmt.State, verb rune) {
-	v := eventFields{
+	formatMirror(f, verb, eventFields{
 		ID: e.ID, Name: e.Name, CreatedAt: e.CreatedAt, Object: e.Object,
 		Data: rawSize(len(e.Data)), Included: sizeOfRawList(e.Included), Context: rawSize(len(e.Context)),
-	}
-	s := fmt.Sprintf(fmt.FormatString(f, verb), v)
-	if verb == 'v' && f.Flag('#') {
-		s = strings.Replace(s, "connect.eventFields{", "connect.Event{", 1)
-	}
-	_, _ = f.Write([]byte(s))
+	}, "connect.eventFields", "connect.Event")
 }
 
 // LogValue makes slog show the event's id, name, time and object, with the sizes of

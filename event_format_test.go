@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -69,42 +68,11 @@ func TestEventFormattingHidesPayloads(t *testing.T) {
 	}
 }
 
-// The mirror Format prints (eventFields) is kept by hand: a field added to Event and
-// not to the mirror fails here.
-func TestEventFormattingNamesEveryField(t *testing.T) {
-	t.Parallel()
-	out := fmt.Sprintf("%+v", connect.Event{})
-	rest := out
-	typ := reflect.TypeFor[connect.Event]()
-	for i := range typ.NumField() {
-		name := typ.Field(i).Name + ":"
-		at := strings.Index(rest, name)
-		if at < 0 {
-			t.Fatalf("%%+v = %s; want %s after the fields before it", out, name)
-		}
-		rest = rest[at+len(name):]
-	}
-}
-
 // slog, text and JSON, shows the event through LogValue: what it is and how large its
 // payloads are, never their values.
 func TestEventLogValueHidesPayloads(t *testing.T) {
 	t.Parallel()
 	ev := inquiryEventWithPII()
-	for name, newHandler := range map[string]func(*bytes.Buffer) slog.Handler{
-		"text": func(b *bytes.Buffer) slog.Handler { return slog.NewTextHandler(b, nil) },
-		"json": func(b *bytes.Buffer) slog.Handler { return slog.NewJSONHandler(b, nil) },
-	} {
-		var buf bytes.Buffer
-		log := slog.New(newHandler(&buf))
-		log.Info("received", "event", ev)
-		log.Info("received", slog.Any("event", *ev))
-		out := buf.String()
-		assertNoPII(t, name, out)
-		for _, want := range []string{"evt_FMT123", "inquiry.completed", "inq_FMT456", "data_bytes", fmt.Sprint(len(ev.Data)), "included_documents"} {
-			if !strings.Contains(out, want) {
-				t.Errorf("%s log %s; want it to show %q", name, out, want)
-			}
-		}
-	}
+	checkLogged(t, []any{"event", ev, slog.Any("event", *ev)},
+		"evt_FMT123", "inquiry.completed", "inq_FMT456", "data_bytes", fmt.Sprint(len(ev.Data)), "included_documents")
 }

@@ -94,8 +94,7 @@ func (w *eventWire) decode() (*Event, error) {
 		return nil, fmt.Errorf("connect: parse event %s: attribute name is missing", w.ID)
 	}
 	ev := &Event{ID: w.ID, Name: EventName(a.Name), Included: a.Payload.Included}
-	var err error
-	if ev.CreatedAt, err = parseTime("parse event "+w.ID, "created-at", a.CreatedAt); err != nil {
+	if err := parseTimes("parse event "+w.ID, timeField{name: "created-at", s: a.CreatedAt, t: &ev.CreatedAt}); err != nil {
 		return nil, err
 	}
 	if !jsonapi.IsNull(a.Context) {

@@ -4,10 +4,23 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // The pieces ShareToken's and Event's Format methods print their fields with: fields
 // that hold end-user data show as their size, pointers as what they point to.
+
+// formatMirror prints mirror, a struct that copies a value field by field with the
+// fields that hold end-user data replaced, as the default formatting would print the
+// value under f's verb and flags: %#v names the value's type (typeName,
+// "connect.ShareToken") where the mirror's (mirrorName) would stand.
+func formatMirror(f fmt.State, verb rune, mirror any, mirrorName, typeName string) {
+	s := fmt.Sprintf(fmt.FormatString(f, verb), mirror)
+	if verb == 'v' && f.Flag('#') {
+		s = strings.Replace(s, mirrorName+"{", typeName+"{", 1)
+	}
+	_, _ = f.Write([]byte(s))
+}
 
 // optional prints what p points to with the same verb and flags, or <nil> (nil for
 // %#v): fmt prints a pointer inside a struct as an address.

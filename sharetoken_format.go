@@ -3,7 +3,6 @@ package connect
 import (
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 )
 
@@ -22,11 +21,7 @@ func (t ShareToken) Format(f fmt.State, verb rune) {
 		Creator:      optional[Ref]{t.Creator}, Source: optional[Ref]{t.Source}, Destination: optional[Ref]{t.Destination},
 		SourceData: rawSize(len(t.SourceData)),
 	}
-	s := fmt.Sprintf(fmt.FormatString(f, verb), v)
-	if verb == 'v' && f.Flag('#') {
-		s = strings.Replace(s, "connect.shareTokenFields{", "connect.ShareToken{", 1)
-	}
-	_, _ = f.Write([]byte(s))
+	formatMirror(f, verb, v, "connect.shareTokenFields", "connect.ShareToken")
 }
 
 // LogValue makes slog show the token's fields, with source_data_bytes in place of

@@ -154,27 +154,16 @@ func (w *shareTokenWire) decode() (*ShareToken, error) {
 		Source:        r.Source.Data,
 		Destination:   r.Destination.Data,
 	}
-	what := "decode share token " + w.ID
-	var err error
-	if t.CreatedAt, err = parseTime(what, "created-at", a.CreatedAt); err != nil {
+	err := parseTimes("decode share token "+w.ID,
+		timeField{name: "created-at", s: a.CreatedAt, t: &t.CreatedAt},
+		timeField{name: "updated-at", s: a.UpdatedAt, t: &t.UpdatedAt},
+		timeField{name: "pending-at", s: a.PendingAt, p: &t.PendingAt},
+		timeField{name: "redeemed-at", s: a.RedeemedAt, p: &t.RedeemedAt},
+		timeField{name: "expires-at", s: a.ExpiresAt, p: &t.ExpiresAt},
+		timeField{name: "failed-at", s: a.FailedAt, p: &t.FailedAt},
+	)
+	if err != nil {
 		return nil, err
-	}
-	if t.UpdatedAt, err = parseTime(what, "updated-at", a.UpdatedAt); err != nil {
-		return nil, err
-	}
-	for _, f := range []struct {
-		name string
-		s    string
-		dst  **time.Time
-	}{
-		{"pending-at", a.PendingAt, &t.PendingAt},
-		{"redeemed-at", a.RedeemedAt, &t.RedeemedAt},
-		{"expires-at", a.ExpiresAt, &t.ExpiresAt},
-		{"failed-at", a.FailedAt, &t.FailedAt},
-	} {
-		if *f.dst, err = parseOptionalTime(what, f.name, f.s); err != nil {
-			return nil, err
-		}
 	}
 	if !jsonapi.IsNull(a.SourceData) {
 		t.SourceData = a.SourceData

@@ -184,8 +184,7 @@ func (w *webhookWire) decode() (*Webhook, error) {
 		APIKeyInflection: a.APIKeyInflection,
 	}
 	what := "decode webhook " + w.ID
-	var err error
-	if wh.CreatedAt, err = parseTime(what, "created-at", a.CreatedAt); err != nil {
+	if err := parseTimes(what, timeField{name: "created-at", s: a.CreatedAt, t: &wh.CreatedAt}); err != nil {
 		return nil, err
 	}
 	if a.Name != nil {
@@ -195,8 +194,8 @@ func (w *webhookWire) decode() (*Webhook, error) {
 		wh.Description = *a.Description
 	}
 	for i, s := range a.Secrets {
-		expiresAt, err := parseOptionalTime(what, fmt.Sprintf("secrets[%d].expires-at", i), s.ExpiresAt)
-		if err != nil {
+		var expiresAt *time.Time
+		if err := parseTimes(what, timeField{name: fmt.Sprintf("secrets[%d].expires-at", i), s: s.ExpiresAt, p: &expiresAt}); err != nil {
 			return nil, err
 		}
 		wh.Secrets = append(wh.Secrets, newWebhookSecret(s.Value, expiresAt))
