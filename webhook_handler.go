@@ -56,8 +56,9 @@ type WebhookHandler struct {
 	lease   time.Duration
 	onError func(context.Context, error)
 
-	mu  sync.RWMutex
-	fns map[EventName]func(context.Context, *Event) error
+	mu   sync.RWMutex
+	fns  map[EventName]func(context.Context, *Event) error // what handle runs for a name
+	regs map[EventName]registration                        // what fns is made of (workflows.go)
 
 	// No in-process set of running events: the Deduper's lease answers
 	// ClaimInProgress to a duplicate while the first delivery runs, and only the owner
@@ -138,6 +139,7 @@ func NewWebhookHandler(v *Verifier, opts ...HandlerOption) *WebhookHandler {
 		lease:   cfg.lease,
 		onError: cfg.onError,
 		fns:     make(map[EventName]func(context.Context, *Event) error),
+		regs:    make(map[EventName]registration),
 	}
 }
 
@@ -148,10 +150,12 @@ func NewWebhookHandler(v *Verifier, opts ...HandlerOption) *WebhookHandler {
 func (h *WebhookHandler) On(name EventName, fn func(context.Context, *Event) error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	delete(h.regs, name) // the workflows' functions for name go too
 	if fn == nil {
 		delete(h.fns, name)
 		return
 	}
+	h.regs[name] = registration{own: fn}
 	h.fns[name] = fn
 }
 

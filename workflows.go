@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -67,10 +68,14 @@ type AutoShareConfig struct {
 // An event whose payload is not an inquiry is an error of the function: the delivery
 // answers 500. Errors of Create and of Shared do the same, so Persona retries.
 //
-// AutoShare adds to what h runs: a function registered before for the same event (by
-// On, OnShareToken, another AutoShare for another partner or AutoRedeem) still runs,
-// first; the delivery fails when any of them fails, and the retry runs them all again.
-// A later On or OnShareToken for the same name replaces them all.
+// AutoShare adds to what h runs: the functions of another AutoShare for another
+// partner, or of AutoRedeem, for the same event all run, whatever each returns; a
+// function registered before by On or OnShareToken runs after them, and only when they
+// all succeeded, so that one which marks the event done in its own transaction
+// (pgdedupe's CompleteTx) does so only once nothing else for the event can fail. The
+// delivery fails when any of them fails, and the retry runs them all again. A later On
+// or OnShareToken for the same name replaces them all. Mark the event done only from
+// that function, never from Shared: another partner's function may still fail after it.
 //
 // A bad config is refused with an error wrapping ErrInvalidParams that names the
 // field: a nil h or c, an empty or malformed ConnectionID, an empty or repeating On or
@@ -328,17 +333,35 @@ func checkWorkflowArgs(h *WebhookHandler, c *Client) error {
 	return nil
 }
 
-// addFunction adds fn to what h runs for name: after the function registered before,
-// if any, and whatever that one returns, so that one partner's failure does not hold
-// back another's share. Both errors reach the handler.
+// registration is what a WebhookHandler runs for one event name: the function of On
+// or OnShareToken, and those the workflows added.
+type registration struct {
+	own       func(context.Context, *Event) error
+	workflows []func(context.Context, *Event) error
+}
+
+// run runs every workflow function, whatever each returns, so that one partner's
+// failure does not hold back another's share; then, only when they all succeeded, own.
+// own comes last because it may mark the event done in its own transaction
+// (pgdedupe's CompleteTx): run before a workflow function that then failed, it would
+// have made the retry find the event done and skip that function for good.
+func (r registration) run(ctx context.Context, ev *Event) error {
+	errs := make([]error, 0, len(r.workflows))
+	for _, fn := range r.workflows {
+		errs = append(errs, fn(ctx, ev))
+	}
+	if err := errors.Join(errs...); err != nil || r.own == nil {
+		return err
+	}
+	return r.own(ctx, ev)
+}
+
+// addFunction adds a workflow's fn to what h runs for name (registration.run).
 func addFunction(h *WebhookHandler, name EventName, fn func(context.Context, *Event) error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if prev := h.fns[name]; prev != nil {
-		next := fn
-		fn = func(ctx context.Context, ev *Event) error {
-			return errors.Join(prev(ctx, ev), next(ctx, ev))
-		}
-	}
-	h.fns[name] = fn
+	r := h.regs[name]
+	r.workflows = append(slices.Clip(r.workflows), fn)
+	h.regs[name] = r
+	h.fns[name] = r.run
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/persona-connect/connect-go"
+	"github.com/persona-connect/connect-go/connecttest"
 	"github.com/persona-connect/connect-go/internal/backendtest"
 	"github.com/persona-connect/connect-go/internal/poll"
 	"github.com/persona-connect/connect-go/pgdedupe"
@@ -168,5 +169,57 @@ func TestCompleteTxRefusesBadArguments(t *testing.T) {
 	defer func() { _ = tx.Rollback(context.Background()) }()
 	if err := d.CompleteTx(context.Background(), tx, ""); !errors.Is(err, connect.ErrInvalidParams) {
 		t.Errorf("empty id: %v", err)
+	}
+}
+
+// A function that marks the event done in its own transaction, registered by On before
+// an AutoShare whose Shared fails once: the workflow runs first and the function only
+// once it succeeded, so the retry still finds the event claimable, shares again, and
+// the function's effect is written once.
+func TestCompleteTxAfterAWorkflowThatFailed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	r := newTxRig(t, nil)
+	persona := connecttest.NewServer()
+	t.Cleanup(persona.Close)
+	src, dst := persona.NewOrganization("Source Bank"), persona.NewOrganization("Dest Lender")
+	cxn, inq := persona.CreateConnection(src, dst), persona.CreateInquiry(src)
+	client, err := persona.NewClient(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := connect.NewWebhookHandler(nil, connect.WithDeduper(r.d))
+	h.On(connect.EventInquiryCompleted, func(ctx context.Context, ev *connect.Event) error {
+		return r.run(ctx, ev.ID, nil)
+	})
+	var shared []string
+	err = connect.AutoShare(h, client, connect.AutoShareConfig{ConnectionID: cxn, Shared: func(_ context.Context, _ *connect.Event, tok *connect.ShareToken) error {
+		shared = append(shared, tok.ID)
+		if len(shared) == 1 {
+			return errors.New("the partner's API is down")
+		}
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := &connect.Event{ID: "evt_" + r.effects, Name: connect.EventInquiryCompleted, CreatedAt: time.Now(), Object: connect.Ref{Type: "inquiry", ID: inq}}
+	if err := h.Process(ctx, ev); err == nil {
+		t.Fatal("the first delivery succeeded with Shared failing")
+	}
+	if n := r.count(t, ev.ID); n != 0 {
+		t.Fatalf("the function ran before the workflow succeeded: %d effects", n)
+	}
+	if err := h.Process(ctx, ev); err != nil {
+		t.Fatalf("the retry: %v", err)
+	}
+	if len(shared) != 2 || shared[0] != shared[1] {
+		t.Errorf("Shared saw %v; want the same token twice", shared)
+	}
+	if n := r.count(t, ev.ID); n != 1 {
+		t.Errorf("%d effects; want 1", n)
+	}
+	if err := h.Process(ctx, ev); err != nil || len(shared) != 2 || r.count(t, ev.ID) != 1 {
+		t.Errorf("a third delivery of a done event ran something: %v, Shared %v", err, shared)
 	}
 }
