@@ -122,3 +122,55 @@ func TestReplayRefusesBadArguments(t *testing.T) {
 		t.Errorf("zero since: %v", err)
 	}
 }
+
+// A token that expired during the outage cannot be redeemed by any replay: AutoRedeem
+// hands it to Unredeemable and the event counts as done, so Replay goes on to the
+// events after it instead of stopping there every time.
+func TestReplayGoesPastATokenThatExpiredDuringTheOutage(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv := newPersona(t)
+	src, err := srv.NewClient(srv.src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst, err := srv.NewClient(srv.dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	since := srv.Now()
+	srv.Advance(time.Second)
+	expired, err := src.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: srv.cxn, SourceID: srv.inq, ExpiresIn: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Advance(2 * time.Minute)
+	later, err := src.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: srv.cxn, SourceID: srv.CreateInquiry(srv.src)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := connect.NewWebhookHandler(nil)
+	var unredeemable []string
+	err = connect.AutoRedeem(h, dst, connect.AutoRedeemConfig{Unredeemable: func(_ context.Context, _ *connect.Event, tok *connect.ShareToken) {
+		unredeemable = append(unredeemable, tok.ID+" "+string(tok.Status))
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := h.Replay(ctx, dst.Events, since)
+	if err != nil {
+		t.Fatalf("Replay: %v", err)
+	}
+	if diff := cmp.Diff(connect.ReplayResult{Ran: 2}, res); diff != "" {
+		t.Errorf("Replay result (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{expired.ID + " expired"}, unredeemable); diff != "" {
+		t.Errorf("Unredeemable saw (-want +got):\n%s", diff)
+	}
+	if tok, err := dst.ShareTokens.Get(ctx, later.ID); err != nil || tok.Status == connect.ShareTokenCreated {
+		t.Errorf("the token made after the expired one: %+v, %v; want it redeemed", tok, err)
+	}
+	if res, err := h.Replay(ctx, dst.Events, since); err != nil || res != (connect.ReplayResult{AlreadyDone: 2}) || len(unredeemable) != 1 {
+		t.Errorf("second Replay: %+v, %v, Unredeemable %v; want both done and nothing run", res, err, unredeemable)
+	}
+}

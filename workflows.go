@@ -233,6 +233,12 @@ type AutoRedeemConfig struct {
 	// delivery and Persona retries, so make it safe to repeat. nil registers nothing
 	// for that event.
 	Redeemed func(ctx context.Context, ev *Event, tok *ShareToken) error
+	// Unredeemable is called with the token, as Get read it back, when Persona refused
+	// the redeem because the token is expired or failed. No retry could change that,
+	// so the event then counts as done, and Replay goes on past it, instead of failing
+	// every delivery until Persona gives up. nil hands the refusal to the handler's
+	// error handler (WithErrorHandler) instead.
+	Unredeemable func(ctx context.Context, ev *Event, tok *ShareToken)
 }
 
 // AutoRedeem registers on h a function that redeems, with c, every token announced by
@@ -243,8 +249,9 @@ type AutoRedeemConfig struct {
 // A redeem that Persona refuses with 409 or 422 counts as done only when the token
 // turns out, read back with Get, to be pending or redeemed already: an earlier
 // delivery whose answer was lost, another replica, a Workflow or a redeem by hand got
-// there first. Any other refusal (the token expired or failed, the connection is not
-// active, the hydrate target is wrong) is an error: the delivery answers 500 and
+// there first. A token read back expired or failed can never be redeemed: it goes to
+// cfg.Unredeemable, and the event counts as done. Any other refusal (the connection is
+// not active, the hydrate target is wrong) is an error: the delivery answers 500 and
 // Persona retries. Each redeem goes out under a fresh Idempotency-Key on purpose:
 // Persona replays a stored 5xx for 24 hours, so a key fixed per token would turn one
 // server error into a day of failures, and the token's own status already makes a
@@ -260,6 +267,13 @@ func AutoRedeem(h *WebhookHandler, c *Client, cfg AutoRedeemConfig) error {
 		return err
 	}
 	r := &autoRedeem{tokens: c.ShareTokens, params: cfg.Params, accepted: cfg.Accepted, redeemed: cfg.Redeemed}
+	r.unredeemable = func(ctx context.Context, ev *Event, tok *ShareToken, refused error) {
+		if cfg.Unredeemable != nil {
+			cfg.Unredeemable(ctx, ev, tok)
+		} else {
+			h.report(ctx, refused)
+		}
+	}
 	addFunction(h, EventShareTokenInboundCreated, r.redeem)
 	if cfg.Redeemed != nil {
 		addFunction(h, EventShareTokenInboundRedeemed, r.notify)
@@ -273,6 +287,9 @@ type autoRedeem struct {
 	params   func(context.Context, *ShareToken) (RedeemShareTokenParams, error)
 	accepted func(context.Context, *Event, *ShareToken)
 	redeemed func(context.Context, *Event, *ShareToken) error
+	// unredeemable hears of a token that expired or failed first (cfg.Unredeemable,
+	// or the handler's error handler).
+	unredeemable func(context.Context, *Event, *ShareToken, error)
 }
 
 // redeem is the function AutoRedeem registers for inbound-created.
@@ -303,11 +320,15 @@ func (r *autoRedeem) redeem(ctx context.Context, ev *Event) error {
 	if gerr != nil {
 		return wrapError(fmt.Sprintf("auto-redeem %s (reading it back failed too: %s)", tok.ID, strings.TrimPrefix(gerr.Error(), "connect: ")), err)
 	}
+	refused := wrapError(fmt.Sprintf("auto-redeem %s (status %s)", tok.ID, now.Status), err)
 	switch now.Status {
 	case ShareTokenPending, ShareTokenRedeemed:
 		return nil
+	case ShareTokenExpired, ShareTokenFailed:
+		r.unredeemable(ctx, ev, now, refused)
+		return nil
 	}
-	return wrapError(fmt.Sprintf("auto-redeem %s (status %s)", tok.ID, now.Status), err)
+	return refused
 }
 
 // notify is the function AutoRedeem registers for inbound-redeemed.
