@@ -18,7 +18,12 @@ type ReplayResult struct {
 // through the handler, oldest first, with the same claims and functions as deliveries
 // (see Process): use it after an outage longer than Persona's retries (about 51 hours),
 // or to catch up a new endpoint. Events done before are skipped, so running Replay
-// again, or on several replicas at once, runs nothing twice.
+// again, or on several replicas at once, runs nothing twice: as long as the Deduper
+// still remembers them. It forgets a done event after its retention (72 hours by
+// default: DefaultDedupeRetention, pgdedupe's and redisdedupe's WithRetention), and
+// Replay would run such an event again. So choose since no earlier than the first
+// event that did not run (the start of the outage), and before a catch-up that reaches
+// further back than the retention, raise it.
 //
 // It stops at the first event that fails, with an error naming the event id (and
 // wrapping the function's error, or ErrEventInProgress when another delivery is
