@@ -9,10 +9,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/persona-connect/connect-go/internal/jsonapi"
@@ -142,7 +144,7 @@ func (c *Client) classify(ctx context.Context, cl *call, resp *http.Response, er
 			// refused): another attempt would fail the same way.
 			return outcome{err: err}
 		}
-		if mayHaveBeenSent(te.err) {
+		if te.wrote || mayHaveBeenSent(te.err) {
 			cl.mayHaveApplied = true
 		}
 		if ctx.Err() != nil {
@@ -166,6 +168,11 @@ func (c *Client) classify(ctx context.Context, cl *call, resp *http.Response, er
 		}
 		return outcome{err: err}
 	default:
+		if s := resp.StatusCode; s == http.StatusBadGateway || s == http.StatusGatewayTimeout {
+			// A gateway in front of Persona answered: it may have passed the request on
+			// and then lost, or given up waiting for, Persona's answer.
+			cl.mayHaveApplied = true
+		}
 		apiErr := newAPIError(resp, cl)
 		o := outcome{err: apiErr, retry: retry.Retryable(cl.method, resp.StatusCode)}
 		if resp.StatusCode == http.StatusTooManyRequests {
@@ -204,7 +211,19 @@ func (c *Client) attempt(ctx context.Context, cl *call, attempt int) (*http.Resp
 	}
 	// The attempt number rides in the request's context, next to the Operation the
 	// service put there, for transports that trace or measure (operation.go).
-	req, err := http.NewRequestWithContext(withAttempt(ctx, attempt), cl.method, cl.url.String(), body)
+	ctx = withAttempt(ctx, attempt)
+	var wrote *atomic.Bool
+	if cl.method == http.MethodPost {
+		// Whether any of the request went out decides, for a POST that gets no answer,
+		// whether it may have been applied. The error alone cannot tell: net/http
+		// resends a request that carries an Idempotency-Key on its own when a reused
+		// connection breaks, and reports only how the resend failed (a refused dial,
+		// say) although the first try was written; and a TLS record error may come
+		// after the request as well as during the handshake.
+		wrote = new(atomic.Bool)
+		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteHeaders: func() { wrote.Store(true) }})
+	}
+	req, err := http.NewRequestWithContext(ctx, cl.method, cl.url.String(), body)
 	if err != nil {
 		return nil, err
 	}
@@ -230,7 +249,7 @@ func (c *Client) attempt(ctx context.Context, cl *call, attempt int) (*http.Resp
 			c.debug(ctx, "connect: request failed", slog.String("method", cl.method), slog.String("path", cl.path),
 				slog.Int("attempt", attempt))
 		}
-		return nil, &transportError{err: err}
+		return nil, &transportError{err: err, wrote: wrote != nil && wrote.Load()}
 	}
 	if c.logger != nil {
 		c.debug(ctx, "connect: response", slog.String("method", cl.method), slog.String("path", cl.path),
@@ -241,8 +260,12 @@ func (c *Client) attempt(ctx context.Context, cl *call, attempt int) (*http.Resp
 }
 
 // transportError marks a failure to get any HTTP response, as opposed to a request
-// that could not be built. err is net/http's *url.Error.
-type transportError struct{ err error }
+// that could not be built. err is net/http's *url.Error; wrote is set when the trace
+// of a POST saw its headers written (on any of net/http's own tries).
+type transportError struct {
+	err   error
+	wrote bool
+}
 
 func (e *transportError) Error() string { return causeText(e.err) }
 

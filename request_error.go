@@ -14,7 +14,8 @@ import (
 // ErrOutcomeUnknown is matched (errors.Is) by the error of a POST that may have been
 // applied although no answer said so: the connection broke after the request was
 // sent, more often than the retries allowed; the context ended while the request was
-// in flight; or a 2xx answer could not be read or decoded. Such an error is a
+// in flight; a 2xx answer could not be read or decoded; or a gateway in front of
+// Persona answered 502 or 504, having perhaps passed the request on. Such an error is a
 // *RequestError: retry the call with WithIdempotencyKey(reqErr.IdempotencyKey) and
 // Persona replays the first outcome instead of applying the call twice.
 var ErrOutcomeUnknown = errors.New("connect: outcome unknown")
@@ -134,7 +135,9 @@ func causeText(err error) string {
 // reached the server. Only failures that happen before a byte is written say no: a
 // dial that failed (refused, unreachable, DNS) or a TLS handshake that did. Anything
 // else (a reset, an EOF, a timeout while waiting for the answer) may come after the
-// server read and applied the request.
+// server read and applied the request. The error is the last of net/http's tries, so
+// for a POST the request's trace has the last word (transportError.wrote): a refused
+// dial, or a record error, after an earlier try was written says nothing of that try.
 func mayHaveBeenSent(err error) bool {
 	var opErr *net.OpError
 	var dnsErr *net.DNSError

@@ -79,6 +79,19 @@ func TestPostFailuresCarryTheIdempotencyKey(t *testing.T) {
 			},
 		},
 		{
+			// A gateway's 502 or 504 may come after it passed the request on.
+			name: "504 from a gateway until the retries ran out", answer: respond(504, []byte("<html>504 Gateway Time-out</html>")),
+			attempts: 3, unknown: true,
+			check: func(t *testing.T, err error) {
+				var apiErr *connect.APIError
+				if !errors.As(err, &apiErr) || apiErr.StatusCode != 504 {
+					t.Errorf("error %v does not wrap the 504 *APIError", err)
+				}
+			},
+		},
+		{name: "502 from a gateway until the retries ran out", answer: respond(502, []byte("Bad Gateway")), attempts: 3, unknown: true},
+		{name: "503 until the retries ran out", answer: respond(503, errorBody(503)), attempts: 3, unknown: false},
+		{
 			// Persona answered the retry with the same key: whatever attempt 1 did, this
 			// answer is the outcome.
 			name: "dropped, then 422", answer: httpmock.Responder(dropConnection).Then(respond(422, errorBody(422))),
