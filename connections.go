@@ -39,11 +39,11 @@ type connectionWire struct {
 	Type       string `json:"type"`
 	ID         string `json:"id"`
 	Attributes struct {
-		Status                    string `json:"status"`
-		SourceOrganizationID      string `json:"source-organization-id"`
-		DestinationOrganizationID string `json:"destination-organization-id"`
-		CreatedAt                 string `json:"created-at"` // parsed by decode: see timestamps.go
-		UpdatedAt                 string `json:"updated-at"`
+		Status                    string   `json:"status"`
+		SourceOrganizationID      string   `json:"source-organization-id"`
+		DestinationOrganizationID string   `json:"destination-organization-id"`
+		CreatedAt                 wireTime `json:"created-at"` // see timestamps.go
+		UpdatedAt                 wireTime `json:"updated-at"`
 	} `json:"attributes"`
 	Relationships struct {
 		Creator ref `json:"creator"`
@@ -62,9 +62,9 @@ func (w *connectionWire) decode() (*Connection, error) {
 		DestinationOrganizationID: a.DestinationOrganizationID,
 		Creator:                   w.Relationships.Creator.Data,
 	}
-	err := parseTimes("decode connection "+w.ID,
-		timeField{name: "created-at", s: a.CreatedAt, t: &c.CreatedAt},
-		timeField{name: "updated-at", s: a.UpdatedAt, t: &c.UpdatedAt},
+	err := parseTimes("decode connection", w.ID,
+		timeField{name: "created-at", w: &a.CreatedAt, t: &c.CreatedAt},
+		timeField{name: "updated-at", w: &a.UpdatedAt, t: &c.UpdatedAt},
 	)
 	if err != nil {
 		return nil, err

@@ -73,7 +73,7 @@ type eventWire struct {
 	Attributes struct {
 		Name      string          `json:"name"`
 		Payload   eventPayload    `json:"payload"`
-		CreatedAt string          `json:"created-at"`
+		CreatedAt wireTime        `json:"created-at"`
 		Context   json.RawMessage `json:"context"`
 	} `json:"attributes"`
 }
@@ -94,7 +94,7 @@ func (w *eventWire) decode() (*Event, error) {
 		return nil, fmt.Errorf("connect: parse event %s: attribute name is missing", w.ID)
 	}
 	ev := &Event{ID: w.ID, Name: EventName(a.Name), Included: a.Payload.Included}
-	if err := parseTimes("parse event "+w.ID, timeField{name: "created-at", s: a.CreatedAt, t: &ev.CreatedAt}); err != nil {
+	if err := parseTimes("parse event", w.ID, timeField{name: "created-at", w: &a.CreatedAt, t: &ev.CreatedAt}); err != nil {
 		return nil, err
 	}
 	if !jsonapi.IsNull(a.Context) {
@@ -146,7 +146,7 @@ func ParseEvent(payload []byte) (*Event, error) {
 	if doc.Data == nil {
 		return nil, fmt.Errorf("connect: parse event: no data")
 	}
-	if doc.Data.Attributes.CreatedAt == "" {
+	if time.Time(doc.Data.Attributes.CreatedAt).IsZero() { // absent or null, not bad
 		// Camel or snake keys (a webhook's inflection is set in Persona's dashboard):
 		// created-at is read from the folded keys.
 		var folded eventDocument

@@ -120,12 +120,12 @@ type shareTokenWire struct {
 		Direction     string          `json:"direction"`
 		RedeemMode    string          `json:"redeem-mode"`
 		FailureReason string          `json:"failure-reason"`
-		CreatedAt     string          `json:"created-at"` // parsed by decode: see timestamps.go
-		UpdatedAt     string          `json:"updated-at"`
-		PendingAt     string          `json:"pending-at"`
-		RedeemedAt    string          `json:"redeemed-at"`
-		ExpiresAt     string          `json:"expires-at"`
-		FailedAt      string          `json:"failed-at"`
+		CreatedAt     wireTime        `json:"created-at"` // see timestamps.go
+		UpdatedAt     wireTime        `json:"updated-at"`
+		PendingAt     *wireTime       `json:"pending-at"`
+		RedeemedAt    *wireTime       `json:"redeemed-at"`
+		ExpiresAt     *wireTime       `json:"expires-at"`
+		FailedAt      *wireTime       `json:"failed-at"`
 		SourceData    json.RawMessage `json:"source-data"`
 	} `json:"attributes"`
 	Relationships struct {
@@ -154,13 +154,13 @@ func (w *shareTokenWire) decode() (*ShareToken, error) {
 		Source:        r.Source.Data,
 		Destination:   r.Destination.Data,
 	}
-	err := parseTimes("decode share token "+w.ID,
-		timeField{name: "created-at", s: a.CreatedAt, t: &t.CreatedAt},
-		timeField{name: "updated-at", s: a.UpdatedAt, t: &t.UpdatedAt},
-		timeField{name: "pending-at", s: a.PendingAt, p: &t.PendingAt},
-		timeField{name: "redeemed-at", s: a.RedeemedAt, p: &t.RedeemedAt},
-		timeField{name: "expires-at", s: a.ExpiresAt, p: &t.ExpiresAt},
-		timeField{name: "failed-at", s: a.FailedAt, p: &t.FailedAt},
+	err := parseTimes("decode share token", w.ID,
+		timeField{name: "created-at", w: &a.CreatedAt, t: &t.CreatedAt},
+		timeField{name: "updated-at", w: &a.UpdatedAt, t: &t.UpdatedAt},
+		timeField{name: "pending-at", w: a.PendingAt, p: &t.PendingAt},
+		timeField{name: "redeemed-at", w: a.RedeemedAt, p: &t.RedeemedAt},
+		timeField{name: "expires-at", w: a.ExpiresAt, p: &t.ExpiresAt},
+		timeField{name: "failed-at", w: a.FailedAt, p: &t.FailedAt},
 	)
 	if err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	connect "github.com/persona-connect/connect-go"
 )
@@ -52,6 +53,15 @@ func TestBadTimestampErrorsNameTheFieldNotTheText(t *testing.T) {
 				return err
 			},
 		},
+		{
+			name: "connection created-at not a string", path: "/connect/connections/cxn_TS1",
+			body: `{"data":{"type":"connect/connection","id":"cxn_TS1","attributes":{"created-at":19770717,"updated-at":""}}}`,
+			want: "decode connection cxn_TS1: created-at is not an RFC 3339 time",
+			call: func(c *connect.Client) error {
+				_, err := c.Connections.Get(context.Background(), "cxn_TS1")
+				return err
+			},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -65,7 +75,7 @@ func TestBadTimestampErrorsNameTheFieldNotTheText(t *testing.T) {
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %q does not say %q", err, tc.want)
 			}
-			assertNoText(t, err, pii)
+			assertNoText(t, err, pii+" 19770717")
 		})
 	}
 
@@ -105,5 +115,23 @@ func assertNoText(t *testing.T, err error, text string) {
 				t.Errorf("error shows %q: %s", word, out)
 			}
 		}
+	}
+}
+
+// Null, "" and an absent field all read as no time: decoding is lenient.
+func TestMissingTimestampsAreZero(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	mt.RegisterResponder(http.MethodGet, mockURL("/connect/share-tokens/cnst_TS2"), respond(http.StatusOK, []byte(
+		`{"data":{"type":"connect/share-token","id":"cnst_TS2","attributes":{"status":"created","created-at":"","pending-at":null,"expires-at":"2025-12-22T10:00:00.000+01:00"}}}`)))
+	tok, err := c.ShareTokens.Get(context.Background(), "cnst_TS2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tok.CreatedAt.IsZero() || !tok.UpdatedAt.IsZero() || tok.PendingAt != nil || tok.RedeemedAt != nil {
+		t.Errorf("missing times: %+v", tok)
+	}
+	if want := time.Date(2025, 12, 22, 9, 0, 0, 0, time.UTC); tok.ExpiresAt == nil || !tok.ExpiresAt.Equal(want) || tok.ExpiresAt.Location() != time.UTC {
+		t.Errorf("ExpiresAt = %v; want %v in UTC", tok.ExpiresAt, want)
 	}
 }

@@ -156,8 +156,8 @@ type webhookWire struct {
 		// when Secrets is absent.
 		Secret  string `json:"secret"`
 		Secrets []struct {
-			Value     string `json:"value"`
-			ExpiresAt string `json:"expires-at"`
+			Value     string    `json:"value"`
+			ExpiresAt *wireTime `json:"expires-at"`
 		} `json:"secrets"`
 		APIVersion               string          `json:"api-version"`
 		APIKeyInflection         string          `json:"api-key-inflection"`
@@ -167,7 +167,7 @@ type webhookWire struct {
 		PayloadFilter            json.RawMessage `json:"payload-filter"`
 		IncludedAllowlist        json.RawMessage `json:"included-allowlist"`
 		RelationshipAllowlist    json.RawMessage `json:"relationship-allowlist"`
-		CreatedAt                string          `json:"created-at"` // parsed by decode: see timestamps.go
+		CreatedAt                wireTime        `json:"created-at"` // see timestamps.go
 	} `json:"attributes"`
 }
 
@@ -183,8 +183,7 @@ func (w *webhookWire) decode() (*Webhook, error) {
 		APIVersion:       a.APIVersion,
 		APIKeyInflection: a.APIKeyInflection,
 	}
-	what := "decode webhook " + w.ID
-	if err := parseTimes(what, timeField{name: "created-at", s: a.CreatedAt, t: &wh.CreatedAt}); err != nil {
+	if err := parseTimes("decode webhook", w.ID, timeField{name: "created-at", w: &a.CreatedAt, t: &wh.CreatedAt}); err != nil {
 		return nil, err
 	}
 	if a.Name != nil {
@@ -195,7 +194,7 @@ func (w *webhookWire) decode() (*Webhook, error) {
 	}
 	for i, s := range a.Secrets {
 		var expiresAt *time.Time
-		if err := parseTimes(what, timeField{name: fmt.Sprintf("secrets[%d].expires-at", i), s: s.ExpiresAt, p: &expiresAt}); err != nil {
+		if err := parseTimes("decode webhook", w.ID, timeField{name: fmt.Sprintf("secrets[%d].expires-at", i), w: s.ExpiresAt, p: &expiresAt}); err != nil {
 			return nil, err
 		}
 		wh.Secrets = append(wh.Secrets, newWebhookSecret(s.Value, expiresAt))
