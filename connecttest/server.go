@@ -169,8 +169,8 @@ func (s *Server) serve(method string, h handler) http.HandlerFunc {
 			panic(http.ErrAbortHandler) // the client went away mid-body: nothing to answer
 		}
 		resp, f := s.handle(w.Header(), r, body, method, h)
-		if to, ok := jsonapi.ParseInflection(r.Header.Get("Key-Inflection")); ok {
-			resp.body = jsonapi.Rekey(resp.body, to) // policy.go: Key-Inflection
+		if to, ok := jsonapi.ParseInflection(r.Header.Get("Key-Inflection")); ok && to != jsonapi.Kebab {
+			resp.body = jsonapi.Rekey(resp.body, to) // policy.go: Key-Inflection; answers are kebab already
 		}
 		writeAnswer(w, resp, f)
 	}
