@@ -187,7 +187,7 @@ const (
 //     bodies may use any of the three: their keys are folded to kebab before anything
 //     reads them, so Idempotency-Key sees a retry in another case as the same request
 //     and error details name members in kebab. Query parameters keep the spec's kebab
-//     names. Webhook deliveries are kebab whatever a request asked. The rekeying is the
-//     SDK's internal/jsonapi.Rekey; the SDK sends and reads kebab only, for which it
-//     changes nothing, so the spec tests still hold the fake's bodies to the spec on
-//     their own.
+//     names. Webhook deliveries are kebab whatever a request asked. Answers are
+//     rewritten by the fake's own code (inflection.go); request bodies are folded by
+//     the SDK's internal/jsonapi.KebabKeys, which changes nothing in the kebab bodies
+//     the SDK sends, so the spec tests still hold the fake to the spec on their own.

@@ -169,8 +169,8 @@ func (s *Server) serve(method string, h handler) http.HandlerFunc {
 			panic(http.ErrAbortHandler) // the client went away mid-body: nothing to answer
 		}
 		resp, f := s.handle(w.Header(), r, body, method, h)
-		if to, ok := jsonapi.ParseInflection(r.Header.Get("Key-Inflection")); ok && to != jsonapi.Kebab {
-			resp.body = jsonapi.Rekey(resp.body, to) // policy.go: Key-Inflection; answers are kebab already
+		if to, ok := parseInflection(r.Header.Get("Key-Inflection")); ok && to != "" && len(resp.body) > 0 {
+			resp.body = to.rekey(resp.body) // policy.go: Key-Inflection
 		}
 		writeAnswer(w, resp, f)
 	}
@@ -198,14 +198,12 @@ func (s *Server) handle(hdr http.Header, r *http.Request, body []byte, method st
 	if len(body) > maxRequestBody {
 		return fail(http.StatusBadRequest, "request body is larger than 1 MiB"), noFault
 	}
-	if v := r.Header.Get("Key-Inflection"); v != "" {
-		if _, ok := jsonapi.ParseInflection(v); !ok {
-			return fail(http.StatusBadRequest, "Key-Inflection must be camel, kebab or snake"), noFault
-		}
+	if _, ok := parseInflection(r.Header.Get("Key-Inflection")); !ok {
+		return fail(http.StatusBadRequest, "Key-Inflection must be camel, kebab or snake"), noFault
 	}
 	// Persona accepts request keys in any of the three inflections (policy.go): the
 	// handlers, and the idempotency check, see them in kebab case.
-	body = jsonapi.Rekey(body, jsonapi.Kebab)
+	body = jsonapi.KebabKeys(body)
 	if h == nil || r.Method != method { // HEAD, which a GET pattern also takes
 		return unrouted(r), noFault
 	}

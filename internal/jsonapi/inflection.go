@@ -6,50 +6,23 @@ import "encoding/json"
 // kebab), but a webhook's keys follow the inflection chosen in Persona's dashboard, and
 // an event's payload the organization's setting: kebab, camel or snake. Unmarshal is
 // the one place where the SDK folds keys, so that one set of kebab-case struct tags
-// decodes all three; Rekey, under it, is also how connecttest answers a client that
-// asks for camel or snake keys, and reads request bodies in any of the three.
+// decodes all three.
 
 // Unmarshal decodes doc into v, whose struct tags spell keys in kebab case, whatever
 // the inflection of doc's keys: camel and snake keys are folded to kebab first
 // ("createdAt" and "created_at" become "created-at"). A json.RawMessage in v holds the
 // folded text. On a kebab document folding costs one scan and no allocation.
 func Unmarshal(doc []byte, v any) error {
-	return json.Unmarshal(kebabKeys(doc), v)
+	return json.Unmarshal(KebabKeys(doc), v)
 }
 
-// kebabKeys is Rekey(doc, Kebab), the folding Unmarshal does.
-func kebabKeys(doc []byte) []byte { return Rekey(doc, Kebab) }
-
-// Inflection is a case for the keys of a JSON document, as Persona's Key-Inflection
-// header names them.
-type Inflection uint8
-
-const (
-	Kebab Inflection = iota // "created-at", Persona's default
-	Camel                   // "createdAt"
-	Snake                   // "created_at"
-)
-
-// ParseInflection reads a Key-Inflection value: "kebab", "camel" or "snake".
-func ParseInflection(s string) (Inflection, bool) {
-	switch s {
-	case "kebab":
-		return Kebab, true
-	case "camel":
-		return Camel, true
-	case "snake":
-		return Snake, true
-	}
-	return Kebab, false
-}
-
-// Rekey returns doc with every object key rewritten in the inflection to, from any of
-// the three: the fake server answers a client that asks for camel or snake keys with
-// it. String values are left alone, and so are escape sequences inside keys. When no
-// key needs a change, doc itself is returned and nothing is allocated. doc must be
-// valid JSON; on invalid input the result is unspecified but never panics, and the
-// decoder that reads it reports the error.
-func Rekey(doc []byte, to Inflection) []byte {
+// KebabKeys returns doc with every object key rewritten in kebab case. String values
+// are left alone, and so are escape sequences inside keys. When no key needs a change,
+// doc itself is returned and nothing is allocated: the API's own answers take that
+// path. doc must be valid JSON; on invalid input the result is unspecified but never
+// panics, and the decoder that reads it reports the error. connecttest folds the
+// request bodies it reads with it, as Persona accepts keys in any of the three cases.
+func KebabKeys(doc []byte) []byte {
 	var out []byte // nil until the first key that changes
 	copied := 0    // doc[:copied] has been copied to out
 	// stack of containers: true for an object. A string starts a key when the innermost
@@ -80,8 +53,12 @@ func Rekey(doc []byte, to Inflection) []byte {
 				i = end
 				break
 			}
-			if expectKey && (to != Kebab || mayNeedKebab(doc[i+1:end])) && needsRekey(doc[i+1:end], to) {
-				out = rewriteKey(out, doc, copied, i, end, to)
+			if expectKey && needsKebab(doc[i+1:end]) {
+				if out == nil {
+					out = make([]byte, 0, len(doc)+len(doc)/8)
+				}
+				out = append(out, doc[copied:i+1]...)
+				out = appendKebab(out, doc[i+1:end])
 				copied = end
 			}
 			expectKey = false
@@ -92,17 +69,6 @@ func Rekey(doc []byte, to Inflection) []byte {
 		return doc
 	}
 	return append(out, doc[copied:]...)
-}
-
-// rewriteKey appends to out what doc holds from copied to the key's opening quote at
-// start, and the key rewritten. It is kept out of Rekey's loop, which a kebab document
-// runs through without ever calling it.
-func rewriteKey(out, doc []byte, copied, start, end int, to Inflection) []byte {
-	if out == nil {
-		out = make([]byte, 0, len(doc)+len(doc)/8)
-	}
-	out = append(out, doc[copied:start+1]...)
-	return appendKey(out, doc[start+1:end], to)
 }
 
 // stringEnd returns the index of the closing quote of the string opening at start,
@@ -119,23 +85,10 @@ func stringEnd(doc []byte, start int) int {
 	return len(doc)
 }
 
-// escapeLen is how many bytes of key, from i, an escape sequence takes: 6 for \uXXXX,
-// 2 for the others, 0 when key[i] does not start one. Escapes are copied as they are:
-// their hex digits are not letters of the key.
-func escapeLen(key []byte, i int) int {
-	switch {
-	case key[i] != '\\':
-		return 0
-	case i+1 < len(key) && key[i+1] == 'u':
-		return min(6, len(key)-i)
-	}
-	return min(2, len(key)-i)
-}
-
-// mayNeedKebab is needsRekey's quick test for Kebab, small enough to be inlined in
-// Rekey's loop: the SDK folds every answer, nearly always already kebab, and only a key
-// with an underscore, an upper-case letter or an escape is looked at again.
-func mayNeedKebab(key []byte) bool {
+// needsKebab reports whether a raw key may need a change: it has an underscore, an
+// upper-case ASCII letter, or an escape (whose hex digits appendKebab leaves alone, and
+// which may hold nothing to change: the copy is then equal).
+func needsKebab(key []byte) bool {
 	for _, c := range key {
 		if c == '_' || c == '\\' || (c >= 'A' && c <= 'Z') {
 			return true
@@ -144,70 +97,27 @@ func mayNeedKebab(key []byte) bool {
 	return false
 }
 
-// needsRekey reports whether a raw key has a byte that appendKey would change for to:
-// an upper-case ASCII letter or the other inflection's separator for kebab and snake,
-// any separator for camel.
-func needsRekey(key []byte, to Inflection) bool {
+// appendKebab appends key in kebab case: "_" becomes "-", and an upper-case letter
+// becomes "-" and its lower case (not at the start, nor after a separator); escape
+// sequences are copied as they are.
+func appendKebab(out, key []byte) []byte {
 	for i := 0; i < len(key); i++ {
-		switch c := key[i]; {
-		case c >= 'a' && c <= 'z': // most bytes of a key: checked first
+		c := key[i]
+		switch {
 		case c == '\\':
-			i += escapeLen(key, i) - 1
-		case c == '-':
-			if to != Kebab {
-				return true
+			// An escape is copied whole: "\u004A" is a "J", not a "-a".
+			n := 2
+			if i+1 < len(key) && key[i+1] == 'u' {
+				n = 6
 			}
-		case c == '_':
-			if to != Snake {
-				return true
-			}
-		case c >= 'A' && c <= 'Z':
-			if to != Camel {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// appendKey appends key in the inflection to. Kebab and snake: a separator becomes
-// to's, and an upper-case letter becomes to's separator and its lower case (not at the
-// start, nor after a separator). Camel: a separator after the start is dropped and the
-// letter after it upper-cased; everything else is kept.
-func appendKey(out, key []byte, to Inflection) []byte {
-	sep := byte('-')
-	if to == Snake {
-		sep = '_'
-	}
-	upNext := false // camel: the letter after a separator starts a word
-	for i := 0; i < len(key); i++ {
-		if n := escapeLen(key, i); n > 0 {
+			n = min(n, len(key)-i)
 			out = append(out, key[i:i+n]...)
 			i += n - 1
-			upNext = false
-			continue
-		}
-		c := key[i]
-		isSep := c == '-' || c == '_'
-		if to == Camel {
-			switch {
-			case isSep && i > 0:
-				upNext = true
-			case upNext && c >= 'a' && c <= 'z':
-				out = append(out, c-('a'-'A'))
-				upNext = false
-			default:
-				out = append(out, c)
-				upNext = false
-			}
-			continue
-		}
-		switch {
-		case isSep:
-			out = append(out, sep)
+		case c == '_':
+			out = append(out, '-')
 		case c >= 'A' && c <= 'Z':
 			if i > 0 && key[i-1] != '_' && key[i-1] != '-' {
-				out = append(out, sep)
+				out = append(out, '-')
 			}
 			out = append(out, c+('a'-'A'))
 		default:

@@ -26,80 +26,43 @@ func TestKebabKeys(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := string(kebabKeys([]byte(tt.in)))
+			got := string(KebabKeys([]byte(tt.in)))
 			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("kebabKeys(%s) mismatch (-want +got):\n%s", tt.in, diff)
+				t.Errorf("KebabKeys(%s) mismatch (-want +got):\n%s", tt.in, diff)
 			}
 			if json.Valid([]byte(tt.in)) && !json.Valid([]byte(got)) {
-				t.Errorf("kebabKeys made invalid JSON: %s", got)
+				t.Errorf("KebabKeys made invalid JSON: %s", got)
 			}
 		})
 	}
 }
 
-// Rekey writes kebab answers in the case a client asks for, from any of the three.
-func TestRekey(t *testing.T) {
-	t.Parallel()
-	doc := `{"data":{"type":"connect/share-token","attributes":{"created-at":"x-y","source-data":{"name-first":"a_b"},"address-line-1":null},"relationships":{"connect-connection":{"data":null}}},"links":{"next":"/x?page%5Bafter%5D=y"}}`
-	tests := []struct {
-		to   Inflection
-		in   string
-		want string
-	}{
-		{Camel, doc, `{"data":{"type":"connect/share-token","attributes":{"createdAt":"x-y","sourceData":{"nameFirst":"a_b"},"addressLine1":null},"relationships":{"connectConnection":{"data":null}}},"links":{"next":"/x?page%5Bafter%5D=y"}}`},
-		{Snake, doc, `{"data":{"type":"connect/share-token","attributes":{"created_at":"x-y","source_data":{"name_first":"a_b"},"address_line_1":null},"relationships":{"connect_connection":{"data":null}}},"links":{"next":"/x?page%5Bafter%5D=y"}}`},
-		{Kebab, doc, doc},
-		{Snake, `{"createdAt":1,"a-b":2,"c_d":3}`, `{"created_at":1,"a_b":2,"c_d":3}`},
-		{Camel, `{"created_at":1,"a-b":2,"cD":3,"-x":4}`, `{"createdAt":1,"aB":2,"cD":3,"-x":4}`},
-		{Camel, `{"\u0061-b":1}`, `{"\u0061B":1}`},
-	}
-	for _, tt := range tests {
-		got := string(Rekey([]byte(tt.in), tt.to))
-		if diff := cmp.Diff(tt.want, got); diff != "" {
-			t.Errorf("Rekey(%s, %d) mismatch (-want +got):\n%s", tt.in, tt.to, diff)
-		}
-		if !json.Valid([]byte(got)) {
-			t.Errorf("Rekey made invalid JSON: %s", got)
-		}
-	}
-	for _, s := range []string{"kebab", "camel", "snake"} {
-		if _, ok := ParseInflection(s); !ok {
-			t.Errorf("ParseInflection(%q) refused", s)
-		}
-	}
-	for _, s := range []string{"", "Kebab", "pascal"} {
-		if _, ok := ParseInflection(s); ok {
-			t.Errorf("ParseInflection(%q) accepted", s)
-		}
-	}
-}
-
 func TestKebabKeysReturnsInputWhenUnchanged(t *testing.T) {
 	in := []byte(`{"data":{"type":"connect/share-token","attributes":{"created-at":"2023-08-17T23:18:13.000Z"}}}`)
-	if got := kebabKeys(in); &got[0] != &in[0] {
-		t.Error("kebabKeys copied a document that needed no change")
+	if got := KebabKeys(in); &got[0] != &in[0] {
+		t.Error("KebabKeys copied a document that needed no change")
 	}
-	if n := testing.AllocsPerRun(100, func() { kebabKeys(in) }); n != 0 {
-		t.Errorf("kebabKeys allocated %v times on a kebab document, want 0", n)
+	if n := testing.AllocsPerRun(100, func() { KebabKeys(in) }); n != 0 {
+		t.Errorf("KebabKeys allocated %v times on a kebab document, want 0", n)
 	}
 }
 
-// Valid JSON stays valid in every inflection, and rekeying twice changes nothing more.
+// Valid JSON stays valid, and folding twice changes nothing more.
 func FuzzKebabKeys(f *testing.F) {
 	f.Add([]byte(`{"createdAt":"x","a_b":[{"cD":"e_F"}]}`))
 	f.Add([]byte(`{"a":"\"","b_c":"\\"}`))
 	f.Add([]byte(`[[[{`))
 	f.Add([]byte(`{"\u004Ab-c":{"d\\E_f":[{"g-h":1}]}}`))
 	f.Fuzz(func(t *testing.T, doc []byte) {
-		valid := json.Valid(doc)
-		for _, to := range []Inflection{Kebab, Camel, Snake} {
-			out := Rekey(doc, to)
-			if valid && !json.Valid(out) {
-				t.Fatalf("valid %q became invalid %q in %d", doc, out, to)
-			}
-			if again := Rekey(out, to); valid && string(again) != string(out) {
-				t.Fatalf("Rekey(%q, %d) = %q, and again %q", doc, to, out, again)
-			}
+		out := KebabKeys(doc)
+		if !json.Valid(doc) {
+			return
+		}
+		if !json.Valid(out) {
+			t.Fatalf("valid %q became invalid %q", doc, out)
+		}
+		if again := KebabKeys(out); string(again) != string(out) {
+			t.Fatalf("KebabKeys(%q) = %q, and again %q", doc, out, again)
 		}
 	})
 }
