@@ -103,8 +103,9 @@ func checkClaimArgs(eventID, owner string) error {
 // forgets, first, the oldest claim if its lease has expired (its next delivery would
 // take it over anyway), then the event completed longest ago, then any other claim
 // whose lease has expired; only when every slot holds a live lease does Claim fail (the
-// handler answers 500 and Persona retries) rather than forget a running event. Done events are also forgotten after DefaultDedupeRetention. It starts
-// no goroutine and never blocks on I/O.
+// handler answers 500 and Persona retries) rather than forget a running event. Done
+// events are also forgotten after DefaultDedupeRetention. It starts no goroutine and
+// never blocks on I/O.
 //
 // Its limit: it holds per process. Replicas behind a load balancer need a Deduper they
 // share (pgdedupe, redisdedupe), and a restart forgets everything.

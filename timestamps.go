@@ -11,10 +11,10 @@ import (
 // end-user data included. These errors name the object and the field, never the text.
 
 // wireTime is an RFC 3339 timestamp of a response: the zero time for null, "" or
-// absent, badTime for anything else that is not a time. Its decoding never fails, so that
-// encoding/json has no error to quote; decode reports badTime. It is a time.Time, and
-// parses the bytes in place as time.Time does, so a timestamp costs no allocation and
-// no more room than before.
+// absent, badTime for anything else that is not a time. Its decoding never fails, so
+// that encoding/json has no error to quote; decode reports badTime. It is a time.Time,
+// and parses the bytes in place as time.Time does, so a timestamp costs no allocation
+// and no more room than before.
 type wireTime time.Time
 
 // badTimeZone marks badTime; nothing else uses it.

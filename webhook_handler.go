@@ -57,8 +57,7 @@ type WebhookHandler struct {
 	onError func(context.Context, error)
 
 	mu   sync.RWMutex
-	fns  map[EventName]func(context.Context, *Event) error // what handle runs for a name
-	regs map[EventName]registration                        // what fns is made of (workflows.go)
+	regs map[EventName]registration // what handle runs for a name (workflows.go)
 
 	// No in-process set of running events: the Deduper's lease answers
 	// ClaimInProgress to a duplicate while the first delivery runs, and only the owner
@@ -138,7 +137,6 @@ func NewWebhookHandler(v *Verifier, opts ...HandlerOption) *WebhookHandler {
 		dedupe:  cfg.dedupe,
 		lease:   cfg.lease,
 		onError: cfg.onError,
-		fns:     make(map[EventName]func(context.Context, *Event) error),
 		regs:    make(map[EventName]registration),
 	}
 }
@@ -150,13 +148,11 @@ func NewWebhookHandler(v *Verifier, opts ...HandlerOption) *WebhookHandler {
 func (h *WebhookHandler) On(name EventName, fn func(context.Context, *Event) error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	delete(h.regs, name) // the workflows' functions for name go too
 	if fn == nil {
-		delete(h.fns, name)
+		delete(h.regs, name) // the workflows' functions for name go too
 		return
 	}
 	h.regs[name] = registration{own: fn}
-	h.fns[name] = fn
 }
 
 // OnShareToken registers fn for a share-token event (the EventShareToken* names),
@@ -262,9 +258,9 @@ const (
 // then answer from the claim. The error is set for outcomeInProgress and outcomeFailed.
 func (h *WebhookHandler) handle(ctx context.Context, ev *Event) (handling, error) {
 	h.mu.RLock()
-	fn := h.fns[ev.Name]
+	reg, registered := h.regs[ev.Name]
 	h.mu.RUnlock()
-	if fn == nil {
+	if !registered {
 		// Not claimed on purpose: claiming would spend a dedupe slot, and would make a
 		// redelivery that arrives after the name is registered do nothing.
 		return outcomeUnregistered, nil
@@ -293,7 +289,7 @@ func (h *WebhookHandler) handle(ctx context.Context, ev *Event) (handling, error
 	run := &runningDelivery{eventID: ev.ID}
 	runCtx, cancel := context.WithDeadlineCause(context.WithValue(ctx, runningDeliveryKey{}, run), leaseEnd, errLeaseEnded)
 	defer cancel()
-	if err := h.dispatch(runCtx, fn, ev, owner); err != nil {
+	if err := h.dispatch(runCtx, reg.run, ev, owner); err != nil {
 		if rerr := h.release(ctx, ev.ID, owner); rerr != nil {
 			err = errors.Join(err, rerr)
 		}

@@ -384,5 +384,4 @@ func addFunction(h *WebhookHandler, name EventName, fn func(context.Context, *Ev
 	r := h.regs[name]
 	r.workflows = append(slices.Clip(r.workflows), fn)
 	h.regs[name] = r
-	h.fns[name] = r.run
 }

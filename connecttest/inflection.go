@@ -13,7 +13,8 @@ import (
 // not the SDK's: the SDK only ever reads kebab, so a bug shared with it could not hide
 // here, and the fake's speed does not matter.
 
-// inflection is a Key-Inflection value other than kebab: "camel" or "snake".
+// inflection is a Key-Inflection the fake rewrites answers for: "camel" or "snake";
+// "" stands for kebab, in which the fake writes them.
 type inflection string
 
 // parseInflection reads a Key-Inflection header: "" and "kebab" ask for nothing

@@ -158,9 +158,10 @@ const (
 //   - Single-resource answers carry only `data` (as in the spec's examples); lists carry
 //     `data` and `links`. Not modeled, though the spec lists them: `include` on a
 //     single-resource operation and sparse fieldsets (`fields[TYPE]`) are accepted and
-//     ignored, so an answer never carries `included` (not even the empty array the
-//     spec promises for an empty `include`) and always carries every attribute. Events carry context = {}; in webhook deliveries their payload
-//     also carries included = [] (API-NOTES), in the Events API only data (event.yaml).
+//     ignored, so an answer never carries `included` (not even the empty array the spec
+//     promises for an empty `include`) and always carries every attribute. Events carry
+//     context = {}; in webhook deliveries their payload also carries included = []
+//     (API-NOTES), in the Events API only data (event.yaml).
 //   - Idempotency-Key is honoured on POSTs only; on GETs it is ignored. The stored answer
 //     is replayed with the same status and body, a new Request-Id and fresh RateLimit
 //     headers. Bodies are compared as JSON (key order and spacing do not matter).

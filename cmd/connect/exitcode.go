@@ -39,15 +39,15 @@ type signatureError struct{ err error }
 func (e *signatureError) Error() string { return e.err.Error() }
 func (e *signatureError) Unwrap() error { return e.err }
 
-// exitCode classifies err. An interrupt comes first, then API statuses: an error that wraps both a
-// deadline and the last *APIError (the SDK's "context ended while waiting to retry")
-// is described by the status Persona gave. Transport failures are recognised by the
-// standard library's types only (net.Error, *url.Error, context.DeadlineExceeded), so
-// that the SDK may wrap them in its own error types (a request error, an outcome that
-// is unknown) without changing the exit code. That test is broad: a syscall.Errno has
-// Timeout and Temporary methods too, so errors of local I/O (reading a key file or
-// stdin, binding the fake's port) are formatted with %v, not wrapped, lest a missing
-// file read as a network failure worth retrying.
+// exitCode classifies err. An interrupt comes first, then API statuses: an error that
+// wraps both a deadline and the last *APIError (the SDK's "context ended while waiting
+// to retry") is described by the status Persona gave. Transport failures are recognised
+// by the standard library's types only (net.Error, *url.Error,
+// context.DeadlineExceeded), so that the SDK may wrap them in its own error types (a
+// request error, an outcome that is unknown) without changing the exit code. That test
+// is broad: a syscall.Errno has Timeout and Temporary methods too, so errors of local
+// I/O (reading a key file or stdin, binding the fake's port) are formatted with %v, not
+// wrapped, lest a missing file read as a network failure worth retrying.
 func exitCode(err error) int {
 	var ue *usageError
 	var se *signatureError
