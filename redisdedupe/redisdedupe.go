@@ -42,14 +42,10 @@ func WithPrefix(p string) Option {
 }
 
 // WithRetention sets how long a done event is remembered (default 72 h, beyond
-// Persona's retries of about 51 hours); d <= 0 keeps the default. Redis rounds it up to
-// whole milliseconds.
+// Persona's retries of about 51 hours). A retention <= 0 is refused, as by pgdedupe.
+// Redis rounds it up to whole milliseconds.
 func WithRetention(d time.Duration) Option {
-	return func(c *config) {
-		if d > 0 {
-			c.retention = d
-		}
-	}
+	return func(c *config) { c.retention = d }
 }
 
 // Values of an event's key: "r:" + owner while a delivery runs it, "d:" + owner once
@@ -107,8 +103,8 @@ end
 return 0
 `
 
-// New returns a Deduper on rdb. A nil rdb, or a prefix with '{' or '}', makes every
-// method return an error wrapping connect.ErrInvalidParams.
+// New returns a Deduper on rdb. A nil rdb, a prefix with '{' or '}', or a retention
+// <= 0 makes every method return an error wrapping connect.ErrInvalidParams.
 func New(rdb redis.UniversalClient, opts ...Option) *Deduper {
 	cfg := config{prefix: DefaultPrefix, retention: connect.DefaultDedupeRetention}
 	for _, opt := range opts {
@@ -127,6 +123,8 @@ func New(rdb redis.UniversalClient, opts ...Option) *Deduper {
 		d.err = fmt.Errorf("%w: redisdedupe: the Redis client must not be nil", connect.ErrInvalidParams)
 	case strings.ContainsAny(cfg.prefix, "{}"):
 		d.err = fmt.Errorf("%w: redisdedupe: WithPrefix %q must not contain '{' or '}'", connect.ErrInvalidParams, cfg.prefix)
+	case cfg.retention <= 0:
+		d.err = fmt.Errorf("%w: redisdedupe: WithRetention must be positive", connect.ErrInvalidParams)
 	}
 	return d
 }

@@ -73,14 +73,21 @@ func TestBadConfiguration(t *testing.T) {
 	ctx := context.Background()
 	unused := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}) // never reached: refused before any I/O
 	defer unused.Close()
-	for name, d := range map[string]*redisdedupe.Deduper{
-		"nil client":   redisdedupe.New(nil),
-		"brace prefix": redisdedupe.New(unused, redisdedupe.WithPrefix("app:{x}:")),
+	for name, tc := range map[string]struct {
+		d     *redisdedupe.Deduper
+		names string // what the error must name
+	}{
+		"nil client":   {redisdedupe.New(nil), "Redis client"},
+		"brace prefix": {redisdedupe.New(unused, redisdedupe.WithPrefix("app:{x}:")), "WithPrefix"},
+		// pgdedupe refuses these too: a zero left by a misread setting must not pass
+		// silently as the default.
+		"zero retention":     {redisdedupe.New(unused, redisdedupe.WithRetention(0)), "WithRetention"},
+		"negative retention": {redisdedupe.New(unused, redisdedupe.WithRetention(-time.Hour)), "WithRetention"},
 	} {
-		_, err := d.Claim(ctx, "evt_1", "a", time.Minute)
-		for op, err := range map[string]error{"Claim": err, "Complete": d.Complete(ctx, "evt_1", "a"), "Release": d.Release(ctx, "evt_1", "a")} {
-			if !errors.Is(err, connect.ErrInvalidParams) {
-				t.Errorf("%s: %s = %v, want ErrInvalidParams", name, op, err)
+		_, err := tc.d.Claim(ctx, "evt_1", "a", time.Minute)
+		for op, err := range map[string]error{"Claim": err, "Complete": tc.d.Complete(ctx, "evt_1", "a"), "Release": tc.d.Release(ctx, "evt_1", "a")} {
+			if !errors.Is(err, connect.ErrInvalidParams) || !strings.Contains(err.Error(), tc.names) {
+				t.Errorf("%s: %s = %v, want ErrInvalidParams naming %s", name, op, err, tc.names)
 			}
 		}
 	}
