@@ -14,7 +14,7 @@ type webhook struct {
 	id        string
 	org       *org
 	url       string
-	events    []connect.EventName // empty: every event
+	events    []connect.EventName // empty, or holding allEvents: every event
 	secrets   []webhookSecret     // newest first
 	createdAt time.Time
 }
@@ -25,8 +25,13 @@ type webhookSecret struct {
 	expiresAt *time.Time
 }
 
+// allEvents in enabled-events subscribes to every event
+// (persona-openapi/components/schemas/webhook-request-attributes.yaml: "Set `*` to
+// enable all events"); the view of a webhook made with no names shows it too.
+const allEvents connect.EventName = "*"
+
 func (wh *webhook) subscribes(name connect.EventName) bool {
-	return len(wh.events) == 0 || slices.Contains(wh.events, name)
+	return len(wh.events) == 0 || slices.Contains(wh.events, allEvents) || slices.Contains(wh.events, name)
 }
 
 // liveSecrets are the secrets that sign at now, newest first.
@@ -34,10 +39,10 @@ func (wh *webhook) liveSecrets(now time.Time) []webhookSecret {
 	return slices.DeleteFunc(slices.Clone(wh.secrets), func(sec webhookSecret) bool { return !sec.live(now) })
 }
 
-// AddWebhook subscribes o to events (none: every event) at url, which may be plain
-// http on loopback, and returns the webhook's signing secret (wbhsec_...). Events
-// recorded from now on are delivered with Persona-Signature, retried on non-2xx
-// answers and timeouts.
+// AddWebhook subscribes o to events (none, or "*" as in Persona's enabled-events:
+// every event) at url, which may be plain http on loopback, and returns the webhook's
+// signing secret (wbhsec_...). Events recorded from now on are delivered with
+// Persona-Signature, retried on non-2xx answers and timeouts.
 func (s *Server) AddWebhook(o *Organization, url string, events ...connect.EventName) (secret string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -143,7 +148,7 @@ func (s *Server) visibleWebhookLocked(q *request, id string) *webhook {
 func (wh *webhook) view(now time.Time) resource {
 	enabled := wh.events
 	if len(enabled) == 0 {
-		enabled = []connect.EventName{"*"} // every event
+		enabled = []connect.EventName{allEvents}
 	}
 	attrs := webhookAttributes{
 		Status:                   webhookStatus,

@@ -319,3 +319,22 @@ func TestCreateInquiryDeliversInquiryCompleted(t *testing.T) {
 		t.Errorf("%d deliveries, want 1", n)
 	}
 }
+
+// Persona's enabled-events takes "*" for every event (webhook-request-attributes.yaml),
+// and the fake shows a webhook of every event as ["*"]: AddWebhook with "*" is the same
+// webhook.
+func TestWebhookSubscribedToStarReceivesEveryEvent(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	rc := newReceiver(t, nil)
+	w.srv.AddWebhook(w.src, rc.URL, "*")
+	id := w.create(t)
+	got := rc.waitFor(t, 1)[0]
+	var doc map[string]any
+	if err := json.Unmarshal(got.body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if name, about := walk(doc, "data", "attributes", "name"), walk(doc, "data", "attributes", "payload", "data", "id"); name != string(connect.EventShareTokenOutboundCreated) || about != id {
+		t.Errorf("delivery of %v about %v, want %s about %s", name, about, connect.EventShareTokenOutboundCreated, id)
+	}
+}
