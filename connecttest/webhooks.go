@@ -57,11 +57,12 @@ func (s *Server) AddWebhook(o *Organization, url string, events ...connect.Event
 }
 
 // RotateWebhookSecret gives the webhook that signs with secret a new secret and
-// returns it. The old secret keeps signing, next to the new one (two t=..,v1=.. groups
-// separated by a space, newest first), until oldExpiresIn has passed on the server
-// clock; 0 or less retires it at once. It panics when no webhook signs with secret.
-// The API's POST /webhooks/{id}/rotate-secret (connect's WebhooksService.RotateSecret)
-// rotates the same way.
+// returns it. The webhook's current secret (the newest, which secret usually is) keeps
+// signing, next to the new one (two t=..,v1=.. groups separated by a space, newest
+// first), until oldExpiresIn has passed on the server clock; 0 or less retires it at
+// once. Secrets already being retired keep their own expiry. It panics when no webhook
+// signs with secret. The API's POST /webhooks/{id}/rotate-secret (connect's
+// WebhooksService.RotateSecret) rotates the same way.
 func (s *Server) RotateWebhookSecret(secret string, oldExpiresIn time.Duration) (newSecret string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -70,7 +71,7 @@ func (s *Server) RotateWebhookSecret(secret string, oldExpiresIn time.Duration) 
 	if wh == nil || !wh.secrets[i].live(now) {
 		panic("connecttest: RotateWebhookSecret: no webhook signs with the given secret")
 	}
-	return wh.rotateLocked(i, now, oldExpiresIn)
+	return wh.rotateLocked(now, oldExpiresIn)
 }
 
 // WebhookID returns the id (wbh_...) of the webhook that was given secret, by AddWebhook
@@ -102,12 +103,13 @@ func (sec webhookSecret) live(now time.Time) bool {
 	return sec.expiresAt == nil || now.Before(*sec.expiresAt)
 }
 
-// rotateLocked retires secret i after oldExpiresIn (at once when <= 0), puts a new
-// secret in front and returns it. Secrets already expiring keep their own expiry.
-// Callers hold s.mu.
-func (wh *webhook) rotateLocked(i int, now time.Time, oldExpiresIn time.Duration) string {
+// rotateLocked retires the current secret, wh.secrets[0] (the newest, the only one
+// without an expiry), after oldExpiresIn (at once when <= 0), puts a new secret in
+// front and returns it. Secrets already expiring keep their own expiry. Callers hold
+// s.mu.
+func (wh *webhook) rotateLocked(now time.Time, oldExpiresIn time.Duration) string {
 	until := now.Add(max(oldExpiresIn, 0))
-	wh.secrets[i].expiresAt = &until
+	wh.secrets[0].expiresAt = &until
 	wh.secrets = slices.Insert(wh.secrets, 0, webhookSecret{value: newID("wbhsec_")})
 	return wh.secrets[0].value
 }
@@ -131,7 +133,7 @@ func (s *Server) rotateWebhookSecret(q *request, wh *webhook) response {
 		}
 		expiresIn = time.Duration(*secs) * time.Second
 	}
-	wh.rotateLocked(0, q.now, expiresIn) // the current secret is the newest, wh.secrets[0]
+	wh.rotateLocked(q.now, expiresIn)
 	return ok(http.StatusOK, document{Data: wh.view(q.now)})
 }
 

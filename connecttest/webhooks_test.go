@@ -338,3 +338,29 @@ func TestWebhookSubscribedToStarReceivesEveryEvent(t *testing.T) {
 		t.Errorf("delivery of %v about %v, want %s about %s", name, about, connect.EventShareTokenOutboundCreated, id)
 	}
 }
+
+// RotateWebhookSecret named by a secret that is already being retired rotates the
+// webhook's current secret, as POST /webhooks/{id}/rotate-secret does: the retiring one
+// keeps its own expiry, and no secret but the newest is left signing for ever.
+func TestRotateWebhookSecretByARetiringSecret(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, fixedClock())
+	rc := newReceiver(t, nil)
+	first := w.srv.AddWebhook(w.src, rc.URL)
+	second := w.srv.RotateWebhookSecret(first, time.Hour)
+	third := w.srv.RotateWebhookSecret(first, 2*time.Hour) // first still signs, for an hour
+	for i, c := range []struct {
+		after time.Duration
+		want  []string
+	}{
+		{90 * time.Minute, []string{third, second}}, // first's hour is over; second has two
+		{time.Hour, []string{third}},                // and now second's two are over too
+	} {
+		w.srv.Advance(c.after)
+		w.create(t)
+		got := rc.waitFor(t, i+1)[i]
+		if signers := verifySignature(t, got.header.Get("Persona-Signature"), got.body, first, second, third); strings.Join(signers, " ") != strings.Join(c.want, " ") {
+			t.Errorf("delivery %d signed by %v, want %v (first %s, second %s, third %s)", i+1, signers, c.want, first, second, third)
+		}
+	}
+}
