@@ -94,10 +94,8 @@ func (s *Server) createConnection(q *request) response {
 	case dst == q.org:
 		return invalidAt(pointer, "a connection cannot lead to its own organization")
 	}
-	for _, c := range s.conns {
-		if c.src == q.org && c.dst == dst && c.status != connectionInactive {
-			return fail(http.StatusConflict, "Resource already exists as an active resource")
-		}
+	if s.liveConnectionLocked(q.org, dst) != nil {
+		return duplicateConnection()
 	}
 	c := s.newConnectionLocked(q.org, dst, connectionPending)
 	return ok(http.StatusCreated, document{Data: c.view()})
@@ -132,6 +130,25 @@ func (s *Server) reactivateConnection(q *request, c *connection) response {
 	if c.status != connectionInactive {
 		return failTitled(statusIllegalTransition, "Connection is "+c.status, "only an inactive connection can be reactivated")
 	}
+	if s.liveConnectionLocked(c.src, c.dst) != nil {
+		return duplicateConnection() // it would be a second live one, as a create would
+	}
 	c.status, c.updatedAt = connectionPending, q.now
 	return ok(http.StatusOK, document{Data: c.view()})
+}
+
+// liveConnectionLocked returns a pending or active connection from src to dst, or nil.
+func (s *Server) liveConnectionLocked(src, dst *org) *connection {
+	for _, c := range s.conns {
+		if c.src == src && c.dst == dst && c.status != connectionInactive {
+			return c
+		}
+	}
+	return nil
+}
+
+// duplicateConnection answers a create or a reactivation that would make a second live
+// connection, in the words of the spec's conflict example.
+func duplicateConnection() response {
+	return fail(http.StatusConflict, "Resource already exists as an active resource")
 }

@@ -361,3 +361,22 @@ func TestConnectionLifecycle(t *testing.T) {
 	}
 	rb.do("GET", "/connect/connections?filter%5Bstatus%5D=bogus", "").must(t, 400)
 }
+
+// Reactivating a connection while another one from the same source to the same
+// destination is pending or active would leave two live ones, which creating the second
+// refuses (policy.go): it answers 409 too, and leaves the connection inactive.
+func TestReactivateRefusesASecondLiveConnection(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.s.do("POST", "/connect/connections/"+w.cxn+"/deactivate", "").must(t, 200)
+	newer := w.s.do("POST", "/connect/connections", `{"data":{"attributes":{"destination-organization-id":"`+w.dst.ID+`"}}}`).must(t, 201).str("data", "id")
+	if r := w.s.do("POST", "/connect/connections/"+w.cxn+"/reactivate", "").must(t, 409); r.str("errors", 0, "details") != "Resource already exists as an active resource" {
+		t.Errorf("409 body: %s", r.body)
+	}
+	if got := w.s.do("GET", "/connect/connections/"+w.cxn, "").must(t, 200).str("data", "attributes", "status"); got != "inactive" {
+		t.Errorf("refused reactivation left the connection %s", got)
+	}
+	// Once the newer one is inactive too, the older one may come back.
+	w.d.do("POST", "/connect/connections/"+newer+"/deactivate", "").must(t, 200)
+	w.s.do("POST", "/connect/connections/"+w.cxn+"/reactivate", "").must(t, 200)
+}

@@ -148,7 +148,9 @@ const (
 //     expires").
 //   - Creating a connection to your own organization answers 422; a second connection
 //     to an organization with a pending or active one answers 409 ("Resource already
-//     exists as an active resource", the spec's conflict example).
+//     exists as an active resource", the spec's conflict example), and so does
+//     reactivating an inactive one while another to the same organization is pending or
+//     active: by API an organization has at most one live connection to another.
 //   - page[after] and page[before] take the id of any object of the listed kind the
 //     caller can see, also one the filters exclude; an unknown id, both cursors at
 //     once, a page[size] outside 1..100 or not an integer, an unknown filter key, an
