@@ -88,7 +88,7 @@ func (s *Server) createConnection(q *request) response {
 	dst := s.orgs[dstID]
 	switch {
 	case dstID == "":
-		return invalidAt(pointer, "data.attributes.destination-organization-id is missing")
+		return *badRequest("data.attributes.destination-organization-id is missing")
 	case dst == nil:
 		return fail(http.StatusNotFound, "data.attributes.destination-organization-id is not found")
 	case dst == q.org:

@@ -211,9 +211,11 @@ func TestCreateValidatesLikePersona(t *testing.T) {
 		{"string id", `{"data":{"attributes":{"connection-id":5,"source-id":"` + w.inq + `"}}}`, 400, nil},
 		{"fractional ttl", createBody(w.cxn, w.inq, `"expires-in-seconds":60.5`), 400, nil},
 		{"string ttl", createBody(w.cxn, w.inq, `"expires-in-seconds":"60"`), 400, nil},
-		{"both missing", `{"data":{"attributes":{}}}`, 422, []string{"/data/attributes/connection-id", "/data/attributes/source-id"}},
-		{"empty body", ``, 422, []string{"/data/attributes/connection-id", "/data/attributes/source-id"}},
-		{"source missing", `{"data":{"attributes":{"connection-id":"` + w.cxn + `"}}}`, 422, []string{"/data/attributes/source-id"}},
+		// A missing attribute is a 400 naming it in details, as the spec's bad-request
+		// examples ("data.attributes.name is missing") show; 400 items carry no pointer.
+		{"both missing", `{"data":{"attributes":{}}}`, 400, nil},
+		{"empty body", ``, 400, nil},
+		{"source missing", `{"data":{"attributes":{"connection-id":"` + w.cxn + `"}}}`, 400, nil},
 		{"ttl too short", createBody(w.cxn, w.inq, `"expires-in-seconds":59`), 422, []string{"/data/attributes/expires-in-seconds"}},
 		{"ttl too long", createBody(w.cxn, w.inq, `"expires-in-seconds":1814401`), 422, []string{"/data/attributes/expires-in-seconds"}},
 		{"ttl shortest", createBody(w.cxn, w.inq, `"expires-in-seconds":60`), 201, nil},
@@ -240,8 +242,17 @@ func TestCreateValidatesLikePersona(t *testing.T) {
 			t.Errorf("%s: pointers %v, want %v", tc.name, pointers, tc.pointers)
 		}
 	}
+	// Each missing attribute is its own item, named in details.
+	var details []string
+	r := w.s.do("POST", "/connect/share-tokens", `{"data":{"attributes":{}}}`).must(t, 400)
+	for i := range asList(r.get("errors")) {
+		details = append(details, fmt.Sprint(r.get("errors", i, "details")))
+	}
+	if want := "[data.attributes.connection-id is missing data.attributes.source-id is missing]"; fmt.Sprint(details) != want {
+		t.Errorf("missing attributes' details %v, want %s", details, want)
+	}
 	// The default TTL is 14 days.
-	r := w.s.do("POST", "/connect/share-tokens", createBody(w.cxn, w.inq)).must(t, 201)
+	r = w.s.do("POST", "/connect/share-tokens", createBody(w.cxn, w.inq)).must(t, 201)
 	created, _ := time.Parse(time.RFC3339, r.str("data", "attributes", "created-at"))
 	expires, _ := time.Parse(time.RFC3339, r.str("data", "attributes", "expires-at"))
 	if expires.Sub(created) != 14*24*time.Hour {
@@ -337,8 +348,8 @@ func TestConnectionLifecycle(t *testing.T) {
 	create(b.ID).must(t, 409)
 	create(a.ID).must(t, 422)
 	create("org_nope").must(t, 404)
-	if r := ra.do("POST", "/connect/connections", `{"data":{"attributes":{}}}`).must(t, 422); walk(r.firstError(), "source", "pointer") != "/data/attributes/destination-organization-id" {
-		t.Errorf("pointer: %s", r.body)
+	if r := ra.do("POST", "/connect/connections", `{"data":{"attributes":{}}}`).must(t, 400); r.firstError()["details"] != "data.attributes.destination-organization-id is missing" {
+		t.Errorf("missing destination: %s", r.body)
 	}
 	ra.do("POST", "/connect/connections", `{"data":{"attributes":{"destination-organization-id":"`+b.ID+`","x":1}}}`).must(t, 400)
 	ra.do("POST", "/connect/share-tokens", createBody(id, inq)).must(t, 422)

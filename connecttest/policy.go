@@ -120,9 +120,13 @@ const (
 
 // Behaviour choices written as prose, because they shape code rather than a value:
 //
-//   - Missing connection-id or source-id on create answers 422 with source.pointer, one
-//     error item per missing attribute; an attribute of the wrong JSON type, an unknown
-//     attribute or member anywhere in a body, or a body that is not JSON answers 400.
+//   - A missing required attribute (connection-id or source-id on a share token,
+//     destination-organization-id on a connection) answers 400 Bad Request, one error
+//     item per missing attribute with details "data.attributes.<name> is missing", as
+//     the spec's bad-request examples show (its 400 items have no source.pointer). So
+//     does an attribute of the wrong JSON type, an unknown attribute or member anywhere
+//     in a body, or a body that is not JSON. A present value that is not acceptable
+//     (a TTL out of range, a source-id of the wrong kind) answers 422 with a pointer.
 //     JSON null counts as absent for optional members. Bodies are decoded by
 //     encoding/json, so a member name that matches only without regard to case
 //     ("Data") counts as that member, and an unknown member's details name it without

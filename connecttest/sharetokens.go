@@ -145,12 +145,12 @@ func (s *Server) createShareToken(q *request) response {
 	var missing []errorItem
 	for _, m := range []struct{ name, value string }{{"connection-id", attrs.ConnectionID}, {"source-id", attrs.SourceID}} {
 		if m.value == "" {
-			missing = append(missing, pointed(defaultTitle(http.StatusUnprocessableEntity),
-				"data.attributes."+m.name+" is missing", "/data/attributes/"+m.name))
+			missing = append(missing, errorItem{Title: defaultTitle(http.StatusBadRequest),
+				Details: "data.attributes." + m.name + " is missing"})
 		}
 	}
 	if len(missing) > 0 {
-		return failWith(http.StatusUnprocessableEntity, missing...)
+		return failWith(http.StatusBadRequest, missing...)
 	}
 	secs := attrs.ExpiresInSeconds
 	c, src := s.visibleConnectionLocked(q, attrs.ConnectionID), s.visibleObjectLocked(q.org, attrs.SourceID)

@@ -238,6 +238,9 @@ func TestErrorBodiesMatchTheSpec(t *testing.T) {
 		{400, "bad-request.yaml", func(t *testing.T, w *world) rawResp {
 			return w.s.do("POST", "/connect/share-tokens", createBody(w.cxn, w.inq, `"color":"red"`))
 		}},
+		{400, "bad-request.yaml", func(t *testing.T, w *world) rawResp { // a missing attribute
+			return w.s.do("POST", "/connect/share-tokens", `{"data":{"attributes":{"connection-id":"`+w.cxn+`"}}}`)
+		}},
 		{401, "unauthorized.yaml", func(t *testing.T, w *world) rawResp {
 			return rawClient{t: t, srv: w.srv, key: "persona_sandbox_wrong"}.do("GET", "/connect/share-tokens", "")
 		}},
@@ -253,7 +256,7 @@ func TestErrorBodiesMatchTheSpec(t *testing.T) {
 			return w.s.do("POST", "/connect/share-tokens/"+id+"/expire", "")
 		}},
 		{422, "unprocessable-entity.yaml", func(t *testing.T, w *world) rawResp {
-			return w.s.do("POST", "/connect/share-tokens", `{"data":{"attributes":{"connection-id":"`+w.cxn+`"}}}`)
+			return w.s.do("POST", "/connect/share-tokens", createBody(w.cxn, w.inq, `"expires-in-seconds":59`))
 		}},
 		{429, "too-many-requests.yaml", func(t *testing.T, w *world) rawResp {
 			w.s.do("GET", "/connect/share-tokens", "").must(t, 200)
@@ -283,7 +286,7 @@ func TestErrorBodiesMatchTheSpec(t *testing.T) {
 			if e := r.firstError(); e["title"] == "" || e["title"] == nil {
 				t.Errorf("error without a title: %s", r.body)
 			}
-			if tc.status == 422 && walk(r.firstError(), "source", "pointer") != "/data/attributes/source-id" {
+			if tc.status == 422 && walk(r.firstError(), "source", "pointer") != "/data/attributes/expires-in-seconds" {
 				t.Errorf("422 pointer: %s", r.body)
 			}
 			if tc.status == 429 && r.firstError()["title"] != "Rate limit exceeded" {
