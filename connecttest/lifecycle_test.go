@@ -391,3 +391,33 @@ func TestReactivateRefusesASecondLiveConnection(t *testing.T) {
 	w.d.do("POST", "/connect/connections/"+newer+"/deactivate", "").must(t, 200)
 	w.s.do("POST", "/connect/connections/"+w.cxn+"/reactivate", "").must(t, 200)
 }
+
+// Deactivation "prevents further access through the connection" (the spec's
+// deactivate operation): the destination can no longer peek at the source's data, and
+// a redemption still pending when the connection went inactive fails instead of
+// copying it. The source still reads its own token, and the destination the token
+// without its data.
+func TestDeactivationEndsAccessThroughTheConnection(t *testing.T) {
+	t.Parallel()
+	// The delay leaves the redemption pending while the connection is deactivated; the
+	// rate limit is raised for the polling that waits it out.
+	w := newWorld(t, connecttest.WithRedeemDelay(time.Second), connecttest.WithRateLimit(1<<20, time.Minute))
+	peeked, pending := w.create(t), w.create(t)
+	w.d.do("GET", "/connect/share-tokens/"+peeked+"?peek-source-data=true", "").must(t, 200)
+	w.d.do("POST", "/connect/share-tokens/"+pending+"/redeem", "").must(t, 202)
+	w.d.do("POST", "/connect/connections/"+w.cxn+"/deactivate", "").must(t, 200)
+
+	if r := w.d.do("GET", "/connect/share-tokens/"+peeked+"?peek-source-data=true", "").must(t, 422); r.firstError()["title"] != "Connection is not active" {
+		t.Errorf("peek over an inactive connection: %s", r.body)
+	}
+	w.d.do("GET", "/connect/share-tokens/"+peeked, "").must(t, 200)
+	w.s.do("GET", "/connect/share-tokens/"+peeked+"?peek-source-data=true", "").must(t, 200)
+
+	r := waitStatus(t, w.d, pending, "failed")
+	if got := r.str("data", "attributes", "failure-reason"); got != string(connect.FailureUnrecoverableError) {
+		t.Errorf("failure-reason %q, want %q", got, connect.FailureUnrecoverableError)
+	}
+	if r.get("data", "relationships", "destination", "data") != nil {
+		t.Errorf("a redemption over an inactive connection cloned the source: %s", r.body)
+	}
+}

@@ -143,9 +143,15 @@ const (
 //   - Clone creates a new object of the source's kind in the destination organization
 //     and sets `destination` when the redemption finishes; a failed clone leaves it null.
 //   - A redemption fails, in this order: with a reason forced by FailRedemption or
-//     WithRedeemFailure; with source_not_found when the source was deleted
-//     (DeleteObject); with source_redacted when it was redacted (RedactObject); with
-//     import_failed when a hydrate's destination object was deleted while pending.
+//     WithRedeemFailure; with unrecoverable_error when the connection is no longer
+//     active; with source_not_found when the source was deleted (DeleteObject); with
+//     source_redacted when it was redacted (RedactObject); with import_failed when a
+//     hydrate's destination object was deleted while pending.
+//   - Deactivation "prevents further access through the connection" (spec): beyond
+//     refusing new tokens and redemptions, the destination's peek-source-data answers
+//     422 "Connection is not active" while the connection is not active, and a
+//     redemption still pending fails as above. Reading the token without its data, and
+//     the source's own peek, still work.
 //   - A token past its expires-at reads as `expired` with updated-at = expires-at, on
 //     every read; pending tokens do not expire. expires-at is always set (the spec's
 //     examples show null in places; the schema calls it "When this share token

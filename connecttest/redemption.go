@@ -92,6 +92,8 @@ func (s *Server) finishRedemption(t *shareToken) {
 	reason := cmp.Or(t.forcedFailure, s.cfg.redeemFailure) // FailRedemption, then WithRedeemFailure
 	switch {
 	case reason != "":
+	case t.conn.status != connectionActive: // deactivated while pending: no further access
+		reason = connect.FailureUnrecoverableError
 	case t.source.deleted:
 		reason = connect.FailureSourceNotFound
 	case t.source.redacted:

@@ -189,6 +189,10 @@ func (s *Server) getShareToken(q *request, t *shareToken) response {
 	if err != nil {
 		return fail(http.StatusBadRequest, "peek-source-data must be true or false")
 	}
+	if peek && t.conn.dst == q.org && t.conn.status != connectionActive {
+		// Deactivation prevents further access through the connection (spec).
+		return failTitled(statusConnectionNotActive, "Connection is not active", "connection "+t.conn.id+" is "+t.conn.status)
+	}
 	return ok(http.StatusOK, document{Data: t.view(q.org, peek)})
 }
 
