@@ -14,7 +14,8 @@ type ReplayResult struct {
 	Unregistered int // no function registered for the name: not claimed
 }
 
-// Replay feeds the events the organization's Events API lists as created after since
+// Replay feeds the events the organization's Events API lists as created at or after
+// since (in since's millisecond or later: Persona's timestamps are whole milliseconds)
 // through the handler, oldest first, with the same claims and functions as deliveries
 // (see Process): use it after an outage longer than Persona's retries (about 51 hours),
 // or to catch up a new endpoint. Events done before are skipped, so running Replay
@@ -41,8 +42,15 @@ func (h *WebhookHandler) Replay(ctx context.Context, events *EventsService, sinc
 		// A zero time would replay the organization's whole history: say so instead.
 		return res, invalidParam("since", "must be set")
 	}
+	// since itself is in: an event created in the outage's first instant was missed
+	// too (and since given as the first missed event's CreatedAt must not skip it),
+	// while one delivered before is done in the Deduper and skipped. Persona's
+	// timestamps are whole milliseconds, so an event listed in the millisecond since
+	// falls in may have been made after it: the listing starts at that millisecond.
+	// CreatedAfter is strict, hence the nanosecond before it.
+	after := since.Truncate(time.Millisecond).Add(-time.Nanosecond)
 	var list []*Event
-	for ev, err := range events.List(ctx, &ListEventsParams{CreatedAfter: since, PageSize: maxPageSize}) {
+	for ev, err := range events.List(ctx, &ListEventsParams{CreatedAfter: after, PageSize: maxPageSize}) {
 		if err != nil {
 			return res, wrapError("replay: list events", err)
 		}

@@ -174,3 +174,51 @@ func TestReplayGoesPastATokenThatExpiredDuringTheOutage(t *testing.T) {
 		t.Errorf("second Replay: %+v, %v, Unredeemable %v; want both done and nothing run", res, err, unredeemable)
 	}
 }
+
+// An event created at the very instant since names (the outage's first millisecond:
+// Persona's timestamps have no finer precision) was missed like the ones after it, and
+// so is one listed in the millisecond a finer since falls in: it may have been made
+// after since. Replay runs both; one created a millisecond before since stays out.
+func TestReplayIncludesTheEventsAtSince(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	// A clock that stands still between Advances, so that start is the inquiry's time.
+	frozen := time.Date(2025, 12, 8, 10, 0, 0, 0, time.UTC)
+	srv := connecttest.NewServer(connecttest.WithClock(func() time.Time { return frozen }))
+	t.Cleanup(srv.Close)
+	org := srv.NewOrganization("Source")
+	c, err := srv.NewClient(org)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := srv.CreateInquiry(org)
+	srv.Advance(time.Millisecond)
+	start := srv.Now()
+	atStart := srv.CreateInquiry(org) // created at start itself
+	srv.Advance(time.Second)
+	later := srv.CreateInquiry(org)
+	for _, tc := range []struct {
+		name  string
+		since time.Time
+	}{
+		{"since is the event's time", start},
+		{"since falls inside the event's millisecond", start.Add(600 * time.Microsecond)},
+	} {
+		h := connect.NewWebhookHandler(nil)
+		var ran []string
+		h.On(connect.EventInquiryCompleted, func(_ context.Context, ev *connect.Event) error {
+			ran = append(ran, ev.Object.ID)
+			return nil
+		})
+		res, err := h.Replay(ctx, c.Events, tc.since)
+		if err != nil {
+			t.Fatalf("%s: Replay: %v", tc.name, err)
+		}
+		if diff := cmp.Diff([]string{atStart, later}, ran); diff != "" {
+			t.Errorf("%s: ran (-want +got), %s created before since:\n%s", tc.name, before, diff)
+		}
+		if res != (connect.ReplayResult{Ran: 2}) {
+			t.Errorf("%s: Replay = %+v, want Ran 2", tc.name, res)
+		}
+	}
+}
