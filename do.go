@@ -21,11 +21,12 @@ import (
 //
 // method is GET, POST, PUT, PATCH or DELETE. path is relative to the base URL and may
 // carry a query, which is sent as given: "/inquiries/inq_123?include=verifications".
-// An absolute URL is accepted only under the base URL (a links.next Persona returned,
-// say); one to another origin is refused before any I/O, since the request would carry
-// the API key there, and so are dot segments ("." or "..", escaped or not), control
-// characters, backslashes and fragments. Errors wrap ErrInvalidParams and name the
-// field.
+// A path that already starts with the base URL's path is relative to its host, as
+// Persona's links are: a links.next such as "/api/v1/inquiries?page%5Bafter%5D=inq_123"
+// is called as it comes. An absolute URL is accepted only under the base URL; one to
+// another origin is refused before any I/O, since the request would carry the API key
+// there, and so are dot segments ("." or "..", escaped or not), control characters,
+// backslashes and fragments. Errors wrap ErrInvalidParams and name the field.
 //
 // body is nil for no body; a []byte or json.RawMessage, sent as is (it must be valid
 // JSON); or any other value, encoded with encoding/json. GET takes no body. out
@@ -126,8 +127,15 @@ func (c *Client) resolvePath(path string) (*url.URL, string, error) {
 			return nil, "", invalidParam("path", `must start with "/" (it is relative to the base URL)`)
 		}
 		// Appending the caller's text to the base URL keeps its escaping and its query
-		// exactly as given.
-		if u, err = url.Parse(c.base.String() + path); err != nil {
+		// exactly as given. Persona's links (links.next, "/api/v1/events?page%5Bafter%5D=...")
+		// are relative to its host and already hold the base URL's path: such a path is
+		// appended to the origin instead, as paginate resolves them, or it would be sent
+		// to /api/v1/api/v1/...
+		prefix := c.base.String()
+		if bp := c.base.EscapedPath(); bp != "" && strings.HasPrefix(path, bp+"/") {
+			prefix = c.base.Scheme + "://" + c.base.Host
+		}
+		if u, err = url.Parse(prefix + path); err != nil {
 			return nil, "", invalidParam("path", "is not a valid URL path")
 		}
 	}

@@ -230,7 +230,7 @@ func TestDoRefusesBeforeIO(t *testing.T) {
 	}
 }
 
-// An absolute URL under the base URL (a links.next Persona returned) is called as is.
+// An absolute URL under the base URL is called as is.
 func TestDoAbsoluteURLUnderTheBase(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
@@ -315,5 +315,53 @@ func TestDoOnConnecttest(t *testing.T) {
 	}
 	if r := rec.take(); len(r) != 1 || r[0].Op != (connect.Operation{Name: "Do"}) || r[0].Attempt != 1 {
 		t.Errorf("unnamed Do request carries %+v", r)
+	}
+}
+
+// Persona's links are relative to its host, "/api/v1/connect/share-tokens?page%5Bafter%5D=...",
+// not to the base URL: Do takes one as it comes, so that an endpoint the SDK has no List
+// for can be paged through with Do alone.
+func TestDoFollowsPersonasLinks(t *testing.T) {
+	t.Parallel()
+	srv := newPersona(t)
+	c, err := srv.NewClient(srv.src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := ctxT(t)
+	var want []string
+	for range 2 {
+		tok, err := c.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: srv.cxn, SourceID: srv.inq})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append([]string{tok.ID}, want...) // newest first
+	}
+	var got []string
+	path := "/connect/share-tokens?page[size]=1"
+	for range 3 {
+		var page struct {
+			Data []struct {
+				ID string `json:"id"`
+			} `json:"data"`
+			Links struct {
+				Next string `json:"next"`
+			} `json:"links"`
+		}
+		if err := c.Do(ctx, http.MethodGet, path, nil, &page); err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		for _, d := range page.Data {
+			got = append(got, d.ID)
+		}
+		if path = page.Links.Next; path == "" {
+			break
+		}
+		if !strings.HasPrefix(path, "/api/v1/") {
+			t.Fatalf("links.next = %q, want Persona's host-relative form", path)
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("tokens listed through Do (-want +got):\n%s", diff)
 	}
 }
