@@ -29,7 +29,9 @@ type ReplayResult struct {
 // It stops at the first event that fails, with an error naming the event id (and
 // wrapping the function's error, or ErrEventInProgress when another delivery is
 // running that event right now), and returns the counts so far: the events after it
-// wait for the next Replay, so they never run before an older one that failed.
+// wait for the next Replay, so they never run before an older one that failed. When
+// ctx ends it stops the same way, before the next event, with an error wrapping
+// ctx.Err().
 // events is a Client's Events service; the listing's errors are returned as they come.
 // A nil events, or a zero since (which would replay the organization's whole history),
 // is an error wrapping ErrInvalidParams.
@@ -61,6 +63,12 @@ func (h *WebhookHandler) Replay(ctx context.Context, events *EventsService, sinc
 	slices.Reverse(list)
 	slices.SortStableFunc(list, func(a, b *Event) int { return a.CreatedAt.Compare(b.CreatedAt) })
 	for _, ev := range list {
+		// Checked here, not left to the Deduper and the functions, which may not look
+		// at ctx (MemoryDeduper does not): a cancelled Replay stops before the next
+		// event, which waits for the next Replay.
+		if err := ctx.Err(); err != nil {
+			return res, wrapError(fmt.Sprintf("replay stopped before event %s (%s)", ev.ID, ev.Name), err)
+		}
 		out, err := h.process(ctx, ev)
 		if err != nil {
 			return res, wrapError(fmt.Sprintf("replay stopped at event %s (%s)", ev.ID, ev.Name), err)

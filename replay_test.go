@@ -222,3 +222,38 @@ func TestReplayIncludesTheEventsAtSince(t *testing.T) {
 		}
 	}
 }
+
+// A Replay whose context ends stops before the next event, even when neither the
+// Deduper nor the functions look at the context: the events after it wait for the
+// next Replay, which runs them.
+func TestReplayStopsWhenItsContextEnds(t *testing.T) {
+	t.Parallel()
+	srv := newPersona(t)
+	srv.Advance(time.Second)
+	since := srv.Now()
+	for range 3 {
+		srv.Advance(time.Second)
+		srv.CreateInquiry(srv.src)
+	}
+	c, err := srv.NewClient(srv.src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := connect.NewWebhookHandler(nil) // MemoryDeduper: it ignores the context
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	runs := 0
+	h.On(connect.EventInquiryCompleted, func(context.Context, *connect.Event) error {
+		runs++
+		cancel() // the operator's Ctrl-C, while the first event runs
+		return nil
+	})
+	res, err := h.Replay(ctx, c.Events, since)
+	if !errors.Is(err, context.Canceled) || runs != 1 || res.Ran != 1 {
+		t.Fatalf("cancelled replay: %+v, %v after %d runs; want context.Canceled after 1", res, err, runs)
+	}
+	res, err = h.Replay(context.Background(), c.Events, since)
+	if err != nil || runs != 3 || res != (connect.ReplayResult{Ran: 2, AlreadyDone: 1}) {
+		t.Errorf("next replay: %+v, %v, %d runs in all; want the other 2 run", res, err, runs)
+	}
+}
