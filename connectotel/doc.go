@@ -21,8 +21,9 @@
 // Each attempt is also recorded in the http.client.request.duration histogram (seconds,
 // the semantic conventions' bucket boundaries), by persona.operation,
 // http.request.method, http.response.status_code, error.type, server.address and
-// server.port. The span ends when the response body is closed or read to its end; the
-// duration is taken when the response headers arrive, as otelhttp does.
+// server.port. The span ends when the response body is closed or read to its end (at
+// once when the response has no body); the duration is taken when the response headers
+// arrive, as otelhttp does.
 //
 // Nothing that identifies a person, an object or a credential is recorded: no header
 // value (so neither the API key nor the Authorization header), no body, no query, no path

@@ -66,7 +66,8 @@ func NewTransport(base http.RoundTripper, opts ...Option) http.RoundTripper {
 }
 
 // RoundTrip implements http.RoundTripper. The span ends when the response body is
-// closed or read to its end, or at once when no response came.
+// closed or read to its end, or at once when no response came or it has no body (nil
+// or http.NoBody).
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	start := time.Now()
 	op, hasOp := connect.OperationFromContext(req.Context())
@@ -130,6 +131,13 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		span.SetStatus(codes.Error, http.StatusText(resp.StatusCode))
 	}
 	t.duration.Inst().Record(ctx, elapsed, metric.WithAttributeSet(attribute.NewSet(metricAttrs...)))
+	if resp.Body == nil || resp.Body == http.NoBody {
+		// Nothing to read: the attempt is over. A nil Body stays nil, so that net/http's
+		// Client puts its empty one in its place (a base transport in a test often
+		// answers so); wrapping it would hand the caller a body whose Read panics.
+		span.End()
+		return resp, nil
+	}
 	resp.Body = wrapBody(resp.Body, span)
 	return resp, nil
 }

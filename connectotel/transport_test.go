@@ -3,6 +3,7 @@ package connectotel_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/propagation"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
@@ -531,5 +533,41 @@ func TestSpansOfDo(t *testing.T) {
 				t.Errorf("%s: %s holds the connection id", s.Name(), kv.Key)
 			}
 		}
+	}
+}
+
+// roundTripFunc is a base transport written inline, as tests of a RoundTripper do.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// A base transport may answer with a nil Body (net/http's Client puts an empty one in
+// its place, as many test transports rely on) or with http.NoBody: the call succeeds
+// and the attempt's span ends all the same.
+func TestResponseWithoutBody(t *testing.T) {
+	t.Parallel()
+	for name, body := range map[string]io.ReadCloser{"nil": nil, "NoBody": http.NoBody} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			spans := tracetest.NewSpanRecorder()
+			tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+			t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+			base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				return &http.Response{StatusCode: http.StatusNoContent, Header: http.Header{}, Body: body, Request: r}, nil
+			})
+			hc := &http.Client{Transport: connectotel.NewTransport(base, connectotel.WithTracerProvider(tp),
+				connectotel.WithMeterProvider(metricnoop.NewMeterProvider()))}
+			client, err := connect.New("persona_sandbox_test", connect.WithBaseURL("http://127.0.0.1:1/api/v1"), connect.WithHTTPClient(hc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := client.Do(ctxT(t), http.MethodPost, "/connect/share-tokens/cnst_1/expire", nil, nil); err != nil {
+				t.Fatalf("Do: %v", err)
+			}
+			ended := spans.Ended()
+			if len(ended) != 1 || attrs(ended[0])["http.response.status_code"].AsInt64() != http.StatusNoContent {
+				t.Fatalf("%d spans ended, want 1 with status 204", len(ended))
+			}
+		})
 	}
 }
