@@ -43,7 +43,8 @@ type transport struct {
 // NewTransport returns an http.RoundTripper that sends each request through base (nil:
 // http.DefaultTransport) inside a client span named after its connect.Operation, and
 // records its duration; see the package documentation for what is recorded and what
-// never is. It is safe for concurrent use, as base must be.
+// never is. It is safe for concurrent use, as base must be. http.Client's
+// CloseIdleConnections reaches base through it.
 func NewTransport(base http.RoundTripper, opts ...Option) http.RoundTripper {
 	if base == nil {
 		base = http.DefaultTransport
@@ -140,6 +141,14 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	resp.Body = wrapBody(resp.Body, span)
 	return resp, nil
+}
+
+// CloseIdleConnections closes the idle connections of the base transport, when it has
+// the method: http.Client.CloseIdleConnections reaches the base through this one.
+func (t *transport) CloseIdleConnections() {
+	if c, ok := t.base.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
 }
 
 // methodAttr returns http.request.method for a method the semantic conventions name,

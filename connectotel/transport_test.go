@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -570,4 +571,28 @@ func TestResponseWithoutBody(t *testing.T) {
 			}
 		})
 	}
+}
+
+// idleCloser is a base transport that counts the CloseIdleConnections calls it gets.
+type idleCloser struct {
+	roundTripFunc
+	closed atomic.Int32
+}
+
+func (c *idleCloser) CloseIdleConnections() { c.closed.Add(1) }
+
+// http.Client.CloseIdleConnections reaches the base transport through NewTransport's,
+// as it would reach the base without it: otherwise the base's idle connections, and
+// the two goroutines each holds, outlive a program's (or a goleak test's) cleanup. A
+// base without the method is left alone.
+func TestCloseIdleConnectionsReachesTheBase(t *testing.T) {
+	t.Parallel()
+	base := &idleCloser{}
+	hc := &http.Client{Transport: connectotel.NewTransport(base, connectotel.WithMeterProvider(metricnoop.NewMeterProvider()))}
+	hc.CloseIdleConnections()
+	if n := base.closed.Load(); n != 1 {
+		t.Errorf("the base got %d CloseIdleConnections calls, want 1", n)
+	}
+	bare := &http.Client{Transport: connectotel.NewTransport(roundTripFunc(nil), connectotel.WithMeterProvider(metricnoop.NewMeterProvider()))}
+	bare.CloseIdleConnections() // must not panic
 }
