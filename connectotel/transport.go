@@ -129,7 +129,8 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		metricAttrs = append(metricAttrs, errType)
 	}
 	if resp.StatusCode >= 500 {
-		span.SetStatus(codes.Error, http.StatusText(resp.StatusCode))
+		// No description: the conventions ask for none when the status code tells it.
+		span.SetStatus(codes.Error, "")
 	}
 	t.duration.Inst().Record(ctx, elapsed, metric.WithAttributeSet(attribute.NewSet(metricAttrs...)))
 	if resp.Body == nil || resp.Body == http.NoBody {

@@ -596,3 +596,21 @@ func TestCloseIdleConnectionsReachesTheBase(t *testing.T) {
 	bare := &http.Client{Transport: connectotel.NewTransport(roundTripFunc(nil), connectotel.WithMeterProvider(metricnoop.NewMeterProvider()))}
 	bare.CloseIdleConnections() // must not panic
 }
+
+// A 5xx attempt's span status is Error without a description: the conventions ask for
+// none when http.response.status_code already tells the reason.
+func TestStatusOfA5xxHasNoDescription(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.srv.FailNext(http.MethodGet, "/connect/connections/*", 1, http.StatusServiceUnavailable)
+	if _, err := w.s.Connections.Get(ctxT(t), w.cxn); err != nil {
+		t.Fatal(err)
+	}
+	spans := w.ended()
+	if len(spans) != 2 {
+		t.Fatalf("%d spans, want 2", len(spans))
+	}
+	if st := spans[0].Status(); st.Code != codes.Error || st.Description != "" {
+		t.Errorf("503 attempt: status %v %q, want Error without a description", st.Code, st.Description)
+	}
+}
