@@ -7,11 +7,12 @@
 //	hc := &http.Client{Transport: connectotel.NewTransport(nil), Timeout: time.Minute}
 //	client, err := connect.New(key, connect.WithHTTPClient(hc))
 //
-// Every attempt of every call becomes one client span, named after the SDK operation
-// ("ShareTokens.Create", "Events.List", ...: connect.OperationFromContext) and parented
-// on the span in the call's context, with the HTTP semantic-convention attributes
-// http.request.method, url.template (the operation's route, "/connect/share-tokens/{id}"),
-// server.address, server.port, url.scheme, http.response.status_code and, on retries,
+// Every attempt of every call becomes one client span (and each redirect it follows one
+// more), named after the SDK operation ("ShareTokens.Create", "Events.List", ...:
+// connect.OperationFromContext) and parented on the span in the call's context, with
+// the HTTP semantic-convention attributes http.request.method, url.template (the
+// operation's route, "/connect/share-tokens/{id}"), server.address, server.port,
+// url.scheme, http.response.status_code and, on retries and followed redirects,
 // http.request.resend_count; plus persona.operation and persona.request_id (the
 // Request-Id to quote to Persona support). A failed attempt sets error.type (the status
 // code, or the kind of transport error); a 5xx or a transport error also sets the span's

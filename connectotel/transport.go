@@ -95,8 +95,8 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if hasOp && op.Route != "" {
 		spanAttrs = append(spanAttrs, semconv.URLTemplate(op.Route))
 	}
-	if attempt, ok := connect.AttemptFromContext(req.Context()); ok && attempt > 1 {
-		spanAttrs = append(spanAttrs, semconv.HTTPRequestResendCount(attempt-1))
+	if resends := resendCount(req); resends > 0 {
+		spanAttrs = append(spanAttrs, semconv.HTTPRequestResendCount(resends))
 	}
 
 	ctx, span := t.tracer.Start(req.Context(), name, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(spanAttrs...))
@@ -150,6 +150,26 @@ func (t *transport) CloseIdleConnections() {
 	if c, ok := t.base.(interface{ CloseIdleConnections() }); ok {
 		c.CloseIdleConnections()
 	}
+}
+
+// resendCount is http.request.resend_count: the requests sent before this one for the
+// same call, which the conventions count whatever the cause. Those are the SDK's
+// earlier attempts (AttemptFromContext) and the redirects followed to reach this
+// request (net/http's Client links each redirected request to the response that caused
+// it). Redirects of the earlier attempts are not known here, so they are not counted.
+func resendCount(req *http.Request) int {
+	n := 0
+	if attempt, ok := connect.AttemptFromContext(req.Context()); ok && attempt > 1 {
+		n = attempt - 1
+	}
+	for resp := req.Response; resp != nil; {
+		n++
+		if resp.Request == nil {
+			break
+		}
+		resp = resp.Request.Response
+	}
+	return n
 }
 
 // methodAttr returns http.request.method for a method the semantic conventions name,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -612,5 +613,52 @@ func TestStatusOfA5xxHasNoDescription(t *testing.T) {
 	}
 	if st := spans[0].Status(); st.Code != codes.Error || st.Description != "" {
 		t.Errorf("503 attempt: status %v %q, want Error without a description", st.Code, st.Description)
+	}
+}
+
+// A redirect the client follows is a resend too: the conventions count it in
+// http.request.resend_count, as they count the SDK's retries.
+func TestRedirectIsAResend(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/api/v1/connect/share-tokens/cnst_1":
+			http.Redirect(w, r, "/api/v1/connect/share-tokens/cnst_2", http.StatusFound)
+		case "/api/v1/connect/share-tokens/cnst_2":
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"data":{"type":"connect/share-token","id":"cnst_2","attributes":{"status":"created"}}}`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	base := &http.Transport{}
+	t.Cleanup(base.CloseIdleConnections)
+	spans := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	hc := &http.Client{Transport: connectotel.NewTransport(base, connectotel.WithTracerProvider(tp),
+		connectotel.WithMeterProvider(metricnoop.NewMeterProvider()))}
+	client, err := connect.New("persona_sandbox_test", connect.WithBaseURL(srv.URL+"/api/v1"), connect.WithHTTPClient(hc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.ShareTokens.Get(ctxT(t), "cnst_1"); err != nil {
+		t.Fatal(err)
+	}
+	ended := spans.Ended()
+	if len(ended) != 2 {
+		t.Fatalf("%d spans, want 2", len(ended))
+	}
+	first, second := attrs(ended[0]), attrs(ended[1])
+	if first["http.response.status_code"].AsInt64() != http.StatusFound {
+		t.Errorf("first span: %v", first)
+	}
+	if v, ok := first["http.request.resend_count"]; ok {
+		t.Errorf("first request has http.request.resend_count %v", v.AsInt64())
+	}
+	if second["http.response.status_code"].AsInt64() != http.StatusOK || second["http.request.resend_count"].AsInt64() != 1 {
+		t.Errorf("redirected request: status %v, resend_count %v; want 200, 1",
+			second["http.response.status_code"].AsInt64(), second["http.request.resend_count"].AsInt64())
 	}
 }
