@@ -11,13 +11,13 @@
 // more), named after the SDK operation ("ShareTokens.Create", "Events.List", ...:
 // connect.OperationFromContext) and parented on the span in the call's context, with
 // the HTTP semantic-convention attributes http.request.method, url.template (the
-// operation's route, "/connect/share-tokens/{id}"), server.address, server.port,
-// url.scheme, http.response.status_code and, on retries and followed redirects,
-// http.request.resend_count; plus persona.operation and persona.request_id (the
-// Request-Id to quote to Persona support). A failed attempt sets error.type (the status
-// code, or the kind of transport error); a 5xx or a transport error also sets the span's
-// status to Error. 4xx answers leave the status unset: a 404 from Get or a 409 from a
-// repeated Redeem is an answer a caller handles, not an outage.
+// operation's route under the base URL's path, "/api/v1/connect/share-tokens/{id}"),
+// server.address, server.port, url.scheme, http.response.status_code and, on retries
+// and followed redirects, http.request.resend_count; plus persona.operation and
+// persona.request_id (the Request-Id to quote to Persona support). A failed attempt sets
+// error.type (the status code, or the kind of transport error); a 5xx or a transport
+// error also sets the span's status to Error. 4xx answers leave the status unset: a 404
+// from Get or a 409 from a repeated Redeem is an answer a caller handles, not an outage.
 //
 // Each attempt is also recorded in the http.client.request.duration histogram (seconds,
 // the semantic conventions' bucket boundaries), by persona.operation,
@@ -29,8 +29,9 @@
 // Nothing that identifies a person, an object or a credential is recorded: no header
 // value (so neither the API key nor the Authorization header), no body, no query, no path
 // (url.full and url.path are left out, since Persona's paths hold ids), no idempotency
-// key. Span names and url.template come from the Operation's route, which never holds an
-// id; for requests that carry no Operation (not sent by the SDK) the span is named after
+// key. Span names and url.template come from the Operation, which never holds an id
+// (url.template puts its route under the base URL's path, the client's configuration);
+// for requests that carry no Operation (not sent by the SDK) the span is named after
 // the method and url.template is left out. For Client.Do, the operation is "Do" unless
 // the call names it with connect.WithOperation.
 //

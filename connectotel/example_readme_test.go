@@ -33,7 +33,7 @@ func readmeTracing(use func(*connect.Client)) error {
 var _ = readmeTracing
 
 // Each attempt becomes a client span named after the SDK operation, with the route
-// template and never the id.
+// template under the base URL's path and never the id.
 func ExampleNewTransport() {
 	srv := connecttest.NewServer()
 	defer srv.Close()
@@ -61,6 +61,6 @@ func ExampleNewTransport() {
 		}
 	}
 	// Output:
-	// Connections.Get url.template /connect/connections/{id}
+	// Connections.Get url.template /api/v1/connect/connections/{id}
 	// Connections.Get http.response.status_code 200
 }

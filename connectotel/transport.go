@@ -93,7 +93,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		metricAttrs = append(metricAttrs, operationKey.String(op.Name))
 	}
 	if hasOp && op.Route != "" {
-		spanAttrs = append(spanAttrs, semconv.URLTemplate(op.Route))
+		spanAttrs = append(spanAttrs, semconv.URLTemplate(urlTemplate(req.URL.Path, op.Route)))
 	}
 	if resends := resendCount(req); resends > 0 {
 		spanAttrs = append(spanAttrs, semconv.HTTPRequestResendCount(resends))
@@ -150,6 +150,32 @@ func (t *transport) CloseIdleConnections() {
 	if c, ok := t.base.(interface{ CloseIdleConnections() }); ok {
 		c.CloseIdleConnections()
 	}
+}
+
+// urlTemplate is url.template, which the conventions define as the template of the
+// request's absolute path: route (relative to the base URL) under the part of path
+// before it, the base URL's path ("/api/v1/connect/share-tokens/{id}" for
+// "/api/v1/connect/share-tokens/cnst_..."). That prefix is the client's configuration,
+// never an id. When path does not end in route's shape (a Client.Do route that does
+// not describe its path, a next link elsewhere), route is returned as it is.
+func urlTemplate(path, route string) string {
+	rs := strings.Split(strings.TrimPrefix(route, "/"), "/")
+	ps := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	off := len(ps) - len(rs)
+	if off <= 0 || !strings.HasPrefix(route, "/") || !strings.HasPrefix(path, "/") {
+		return route
+	}
+	for i, seg := range rs {
+		p := ps[off+i]
+		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
+			if p == "" {
+				return route
+			}
+		} else if seg != p {
+			return route
+		}
+	}
+	return "/" + strings.Join(ps[:off], "/") + route
 }
 
 // resendCount is http.request.resend_count: the requests sent before this one for the

@@ -169,10 +169,10 @@ func TestSpansOfEachAttempt(t *testing.T) {
 		return m
 	}
 	want := []view{
-		{"ShareTokens.Create", trace.SpanKindClient, codes.Unset, base("POST", "ShareTokens.Create", "/connect/share-tokens", "http.response.status_code", "201")},
-		{"ShareTokens.Get", trace.SpanKindClient, codes.Error, base("GET", "ShareTokens.Get", "/connect/share-tokens/{id}", "http.response.status_code", "503", "error.type", "503")},
-		{"ShareTokens.Get", trace.SpanKindClient, codes.Unset, base("GET", "ShareTokens.Get", "/connect/share-tokens/{id}", "http.response.status_code", "200", "http.request.resend_count", "1")},
-		{"ShareTokens.Get", trace.SpanKindClient, codes.Unset, base("GET", "ShareTokens.Get", "/connect/share-tokens/{id}", "http.response.status_code", "404", "error.type", "404")},
+		{"ShareTokens.Create", trace.SpanKindClient, codes.Unset, base("POST", "ShareTokens.Create", "/api/v1/connect/share-tokens", "http.response.status_code", "201")},
+		{"ShareTokens.Get", trace.SpanKindClient, codes.Error, base("GET", "ShareTokens.Get", "/api/v1/connect/share-tokens/{id}", "http.response.status_code", "503", "error.type", "503")},
+		{"ShareTokens.Get", trace.SpanKindClient, codes.Unset, base("GET", "ShareTokens.Get", "/api/v1/connect/share-tokens/{id}", "http.response.status_code", "200", "http.request.resend_count", "1")},
+		{"ShareTokens.Get", trace.SpanKindClient, codes.Unset, base("GET", "ShareTokens.Get", "/api/v1/connect/share-tokens/{id}", "http.response.status_code", "404", "error.type", "404")},
 	}
 	var got []view
 	for _, s := range w.ended() {
@@ -526,7 +526,7 @@ func TestSpansOfDo(t *testing.T) {
 	if _, ok := first["url.template"]; ok {
 		t.Errorf("unnamed Do has url.template %v", first["url.template"])
 	}
-	if spans[1].Name() != named.Name || second["url.template"].AsString() != named.Route {
+	if spans[1].Name() != named.Name || second["url.template"].AsString() != "/api/v1"+named.Route {
 		t.Errorf("named Do: span %q, %v", spans[1].Name(), second)
 	}
 	for _, s := range spans {
@@ -660,5 +660,48 @@ func TestRedirectIsAResend(t *testing.T) {
 	if second["http.response.status_code"].AsInt64() != http.StatusOK || second["http.request.resend_count"].AsInt64() != 1 {
 		t.Errorf("redirected request: status %v, resend_count %v; want 200, 1",
 			second["http.response.status_code"].AsInt64(), second["http.request.resend_count"].AsInt64())
+	}
+}
+
+// url.template is, as the conventions define it, the template of the request's absolute
+// path: the operation's route under the base URL's path ("/api/v1" on connecttest). A
+// Do route that does not describe the path it is sent with is recorded as given.
+func TestURLTemplateIsAnAbsolutePath(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := ctxT(t)
+	tok, err := w.s.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: w.cxn, SourceID: w.inq})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.s.ShareTokens.Expire(ctx, tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range w.s.Connections.List(ctx, nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.s.Do(ctx, http.MethodGet, "/connect/connections/"+w.cxn, nil, nil,
+		connect.WithOperation(connect.Operation{Name: "Connections.GetRaw", Route: "/connect/connections/{id}"})); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.s.Do(ctx, http.MethodGet, "/connect/connections/"+w.cxn, nil, nil,
+		connect.WithOperation(connect.Operation{Name: "Connections.Odd", Route: "/connections/{id}/elsewhere"})); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range w.ended() {
+		got = append(got, s.Name()+" "+attrs(s)["url.template"].AsString())
+	}
+	want := []string{
+		"ShareTokens.Create /api/v1/connect/share-tokens",
+		"ShareTokens.Expire /api/v1/connect/share-tokens/{id}/expire",
+		"Connections.List /api/v1/connect/connections",
+		"Connections.GetRaw /api/v1/connect/connections/{id}",
+		"Connections.Odd /connections/{id}/elsewhere",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("url.template (-want +got):\n%s", diff)
 	}
 }
