@@ -155,9 +155,11 @@ func (t *transport) CloseIdleConnections() {
 // urlTemplate is url.template, which the conventions define as the template of the
 // request's absolute path: route (relative to the base URL) under the part of path
 // before it, the base URL's path ("/api/v1/connect/share-tokens/{id}" for
-// "/api/v1/connect/share-tokens/cnst_..."). That prefix is the client's configuration,
-// never an id. When path does not end in route's shape (a Client.Do route that does
-// not describe its path, a next link elsewhere), route is returned as it is.
+// "/api/v1/connect/share-tokens/cnst_..."). On the requests the SDK builds that prefix is
+// the base URL's path, the client's configuration; only a same-origin redirect or a
+// next link, both Persona's own, could put other segments before the route. When path
+// does not end in route's shape (a Client.Do route that does not describe its path, a
+// next link elsewhere), route is returned as it is.
 func urlTemplate(path, route string) string {
 	rs := strings.Split(strings.TrimPrefix(route, "/"), "/")
 	ps := strings.Split(strings.TrimPrefix(path, "/"), "/")
