@@ -15,8 +15,11 @@
 // server.address, server.port, url.scheme, http.response.status_code and, on retries
 // and followed redirects, http.request.resend_count; plus persona.operation and
 // persona.request_id (the Request-Id to quote to Persona support). A failed attempt sets
-// error.type (the status code, or the kind of transport error); a 5xx or a transport
-// error also sets the span's status to Error. 4xx answers leave the status unset: a 404
+// error.type to one of: the status code of a 4xx or 5xx ("404", "503"); "timeout" (a
+// deadline or a network timeout); "canceled" (the context); "connection_closed" (the
+// connection ended mid-answer); or else the Go type of the transport error, as
+// semconv.ErrorType gives it ("*net.OpError"). A 5xx or a transport error also sets the
+// span's status to Error. 4xx answers leave the status unset: a 404
 // from Get or a 409 from a repeated Redeem is an answer a caller handles, not an outage.
 //
 // Each attempt is also recorded in the http.client.request.duration histogram (seconds,
@@ -26,8 +29,10 @@
 // once when the response has no body); the duration is taken when the response headers
 // arrive, as otelhttp does.
 //
-// Nothing that identifies a person, an object or a credential is recorded: no header
-// value (so neither the API key nor the Authorization header), no body, no query, no path
+// Nothing that identifies a person, an object or a credential is recorded: no request
+// header value (so neither the API key nor the Authorization header) and no response
+// header but Request-Id (Persona's id of the request itself, not of a person or an
+// object), no body, no query, no path
 // (url.full and url.path are left out, since Persona's paths hold ids), no idempotency
 // key. Span names and url.template come from the Operation, which never holds an id
 // (url.template puts its route under the base URL's path, the client's configuration);
