@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/url"
 
 	"github.com/persona-connect/connect-go/connecttest"
 )
@@ -49,9 +50,10 @@ func fakeCmd() *command {
 		long: `Runs connecttest, the SDK's in-memory Persona Connect, as a server on --addr,
 seeded with a source and a destination organization, an active connection between
 them and a completed inquiry of the source. Prints one line of JSON on stdout:
-url (the API root), source.id, source.api_key, destination.id, destination.api_key,
-connection_id, inquiry_id, and with --forward-to webhook_secret: that URL then receives
-the destination's webhook deliveries, signed with it. Serves until Ctrl-C or SIGTERM,
+url (the API root, on loopback when --addr is every interface, such as :8099),
+source.id, source.api_key, destination.id, destination.api_key, connection_id,
+inquiry_id, and with --forward-to webhook_secret: that URL then receives the
+destination's webhook deliveries, signed with it. Serves until Ctrl-C or SIGTERM,
 then closes cleanly and exits 0.`,
 		example: `connect fake --addr 127.0.0.1:8099 > fake.json &
 curl -H "Authorization: Bearer $(jq -r .source.api_key fake.json)" -H 'Content-Type: application/json' \
@@ -74,7 +76,7 @@ curl -H "Authorization: Bearer $(jq -r .source.api_key fake.json)" -H 'Content-T
 				defer srv.Close()
 				s := seedFake(srv)
 				info := fakeInfo{
-					URL:          srv.URL,
+					URL:          reachableURL(srv.URL, *addr),
 					Source:       fakeOrg{ID: s.src.ID, APIKey: s.src.APIKey},
 					Destination:  fakeOrg{ID: s.dst.ID, APIKey: s.dst.APIKey},
 					ConnectionID: s.cxn,
@@ -86,11 +88,40 @@ curl -H "Authorization: Bearer $(jq -r .source.api_key fake.json)" -H 'Content-T
 				if err := printJSON(a.stdout, info); err != nil {
 					return err
 				}
-				fmt.Fprintf(a.stderr, "connect: fake Persona Connect at %s; Ctrl-C stops it\n", srv.URL)
+				listening := ""
+				if info.URL != srv.URL {
+					listening = fmt.Sprintf(" (listening on %s)", l.Addr())
+				}
+				fmt.Fprintf(a.stderr, "connect: fake Persona Connect at %s%s; Ctrl-C stops it\n", info.URL, listening)
 				<-ctx.Done()
 				fmt.Fprintln(a.stderr, "connect: fake stopped")
 				return nil
 			}
 		},
 	}
+}
+
+// reachableURL is the fake's URL as this machine reaches it. A listener on every
+// interface (--addr :8099, 0.0.0.0:8099 or [::]:8099) has the wildcard address, which
+// is no address to connect to, and which the SDK (plain http only on loopback) and so
+// the command refuse as a base URL: the loopback address stands in for it, ::1 when
+// addr asked for IPv6's wildcard, 127.0.0.1 otherwise (Go listens on both families
+// for a wildcard, whatever Addr then says).
+func reachableURL(srvURL, addr string) string {
+	u, err := url.Parse(srvURL)
+	if err != nil {
+		return srvURL
+	}
+	ip := net.ParseIP(u.Hostname())
+	if ip == nil || !ip.IsUnspecified() {
+		return srvURL
+	}
+	loopback := "127.0.0.1"
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		if asked := net.ParseIP(host); asked != nil && asked.To4() == nil {
+			loopback = "::1"
+		}
+	}
+	u.Host = net.JoinHostPort(loopback, u.Port())
+	return u.String()
 }

@@ -142,3 +142,40 @@ func TestFakeAddr(t *testing.T) {
 		t.Fatalf("exit %d; stderr:\n%s", code, p.stderr)
 	}
 }
+
+// On every interface (--addr 0.0.0.0:port or :port), the url printed is one that
+// reaches the fake from this machine, loopback, and that the SDK and the command
+// accept: the wildcard address itself is neither.
+func TestFakeOnEveryInterfacePrintsALoopbackURL(t *testing.T) {
+	t.Parallel()
+	for _, addr := range []string{"0.0.0.0:0", ":0"} {
+		p, info := startFake(t, "--addr", addr)
+		if !strings.HasPrefix(info.URL, "http://127.0.0.1:") || !strings.HasSuffix(info.URL, "/api/v1") {
+			t.Errorf("--addr %s: url = %q, want http://127.0.0.1:<port>/api/v1", addr, info.URL)
+		}
+		src := []string{"PERSONA_BASE_URL=" + info.URL, "PERSONA_API_KEY=" + info.Source.APIKey}
+		if r := run(t, src, "", "connections", "get", info.ConnectionID); r.code != exitOK {
+			t.Errorf("--addr %s: the printed url does not serve: %s", addr, r)
+		}
+		if code := p.stop(os.Interrupt); code != exitOK {
+			t.Fatalf("--addr %s: exit %d; stderr:\n%s", addr, code, p.stderr)
+		}
+	}
+}
+
+func TestReachableURL(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ url, addr, want string }{
+		{"http://127.0.0.1:8099/api/v1", "127.0.0.1:8099", "http://127.0.0.1:8099/api/v1"},
+		{"http://[::1]:8099/api/v1", "[::1]:8099", "http://[::1]:8099/api/v1"},
+		{"http://[::]:8099/api/v1", ":8099", "http://127.0.0.1:8099/api/v1"},
+		{"http://[::]:8099/api/v1", "0.0.0.0:8099", "http://127.0.0.1:8099/api/v1"},
+		{"http://0.0.0.0:8099/api/v1", "0.0.0.0:8099", "http://127.0.0.1:8099/api/v1"},
+		{"http://[::]:8099/api/v1", "[::]:8099", "http://[::1]:8099/api/v1"},
+		{"http://192.0.2.7:8099/api/v1", "192.0.2.7:8099", "http://192.0.2.7:8099/api/v1"},
+	} {
+		if got := reachableURL(tc.url, tc.addr); got != tc.want {
+			t.Errorf("reachableURL(%q, %q) = %q, want %q", tc.url, tc.addr, got, tc.want)
+		}
+	}
+}
