@@ -4,8 +4,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
+	"sync"
+	"time"
 
 	"github.com/persona-connect/connect-go/connecttest"
 )
@@ -54,7 +57,7 @@ url (the API root, on loopback when --addr is every interface, such as :8099),
 source.id, source.api_key, destination.id, destination.api_key, connection_id,
 inquiry_id, and with --forward-to webhook_secret: that URL then receives the
 destination's webhook deliveries, signed with it. Serves until Ctrl-C or SIGTERM,
-then closes cleanly and exits 0.`,
+then closes (cutting off, after 2 seconds, requests still in flight) and exits 0.`,
 		example: `connect fake --addr 127.0.0.1:8099 > fake.json &
 curl -H "Authorization: Bearer $(jq -r .source.api_key fake.json)" -H 'Content-Type: application/json' \
   -d '{"data":{"attributes":{"connection-id":"'$(jq -r .connection_id fake.json)'","source-id":"'$(jq -r .inquiry_id fake.json)'"}}}' \
@@ -68,12 +71,13 @@ curl -H "Authorization: Bearer $(jq -r .source.api_key fake.json)" -H 'Content-T
 						return err
 					}
 				}
-				l, err := net.Listen("tcp", *addr)
+				nl, err := net.Listen("tcp", *addr)
 				if err != nil {
 					return fmt.Errorf("connect: fake: %v", err) // %v: see exitCode
 				}
+				l := &connTracker{Listener: nl, conns: map[*trackedConn]struct{}{}}
 				srv := connecttest.NewServer(connecttest.WithListener(l))
-				defer srv.Close()
+				defer srv.Close() // on the way out early; a second Close does nothing
 				s := seedFake(srv)
 				info := fakeInfo{
 					URL:          reachableURL(srv.URL, *addr),
@@ -94,6 +98,7 @@ curl -H "Authorization: Bearer $(jq -r .source.api_key fake.json)" -H 'Content-T
 				}
 				fmt.Fprintf(a.stderr, "connect: fake Persona Connect at %s%s; Ctrl-C stops it\n", info.URL, listening)
 				<-ctx.Done()
+				stopFake(a.stderr, srv, l)
 				fmt.Fprintln(a.stderr, "connect: fake stopped")
 				return nil
 			}
@@ -124,4 +129,83 @@ func reachableURL(srvURL, addr string) string {
 	}
 	u.Host = net.JoinHostPort(loopback, u.Port())
 	return u.String()
+}
+
+// fakeStopGrace is how long a stop waits for the requests in flight. It is short of the
+// 5 s after which httptest's Close starts logging the connections it waits for.
+const fakeStopGrace = 2 * time.Second
+
+// stopFake closes srv, and cuts off the connections still busy after fakeStopGrace:
+// Close waits for every request in flight, and a client that stopped halfway through
+// sending one (a test killed mid-request, a body that never ends) would keep the fake
+// from ever stopping, a second Ctrl-C included.
+func stopFake(stderr io.Writer, srv *connecttest.Server, l *connTracker) {
+	closed := make(chan struct{})
+	go func() {
+		defer close(closed)
+		srv.Close()
+	}()
+	select {
+	case <-closed:
+	case <-time.After(fakeStopGrace):
+		n := l.closeAll()
+		fmt.Fprintf(stderr, "connect: fake: cut off %d connection(s) still busy %s after the stop\n", n, fakeStopGrace)
+		<-closed // a handler whose connection is closed returns at once
+	}
+}
+
+// connTracker is the fake's listener: it keeps each connection it accepted until the
+// connection closes, so that a stop can close those that a client keeps busy.
+type connTracker struct {
+	net.Listener
+	mu    sync.Mutex
+	conns map[*trackedConn]struct{}
+}
+
+func (l *connTracker) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	tc := &trackedConn{Conn: c, l: l}
+	l.mu.Lock()
+	l.conns[tc] = struct{}{}
+	l.mu.Unlock()
+	return tc, nil
+}
+
+// closeAll closes every connection still open and returns how many there were.
+func (l *connTracker) closeAll() int {
+	l.mu.Lock()
+	conns := make([]*trackedConn, 0, len(l.conns))
+	for c := range l.conns {
+		conns = append(conns, c)
+	}
+	l.mu.Unlock()
+	for _, c := range conns {
+		c.Close()
+	}
+	return len(conns)
+}
+
+// trackedConn is a connection that leaves its tracker when it closes.
+type trackedConn struct {
+	net.Conn
+	l *connTracker
+}
+
+func (c *trackedConn) Close() error {
+	c.l.mu.Lock()
+	delete(c.l.conns, c)
+	c.l.mu.Unlock()
+	return c.Conn.Close()
+}
+
+// CloseWrite keeps the TCP half-close net/http uses to end a connection after an
+// error answer (the wrapper would otherwise hide *net.TCPConn's).
+func (c *trackedConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
 }

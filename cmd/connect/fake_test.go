@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net"
+	"net/url"
 	"os"
 	"strings"
 	"syscall"
@@ -177,5 +181,41 @@ func TestReachableURL(t *testing.T) {
 		if got := reachableURL(tc.url, tc.addr); got != tc.want {
 			t.Errorf("reachableURL(%q, %q) = %q, want %q", tc.url, tc.addr, got, tc.want)
 		}
+	}
+}
+
+// A client that stops halfway through a request (a test killed while it sent one)
+// does not keep the fake from stopping: SIGTERM still ends it, exit 0.
+func TestFakeStopsWhileARequestHangs(t *testing.T) {
+	t.Parallel()
+	p, info := startFake(t)
+	u, err := url.Parse(info.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// Expect: 100-continue makes the server say when the handler starts reading the
+	// body, which then never comes whole.
+	fmt.Fprintf(conn, "POST %s/connect/share-tokens HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n"+
+		"Content-Type: application/json\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n",
+		u.Path, u.Host, info.Source.APIKey)
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil || !strings.Contains(line, "100 Continue") {
+		t.Fatalf("want the server reading the body, got %q, %v", line, err)
+	}
+	if _, err := io.WriteString(conn, `{"data":`); err != nil {
+		t.Fatal(err)
+	}
+	if code := p.stop(syscall.SIGTERM); code != exitOK {
+		t.Fatalf("exit %d after SIGTERM; stderr:\n%s", code, p.stderr)
+	}
+	stderr := p.stderr.String()
+	if !strings.Contains(stderr, "cut off 1 connection(s) still busy") || !strings.Contains(stderr, "connect: fake stopped") ||
+		strings.Contains(stderr, "blocked in Close") {
+		t.Errorf("stderr:\n%s", stderr)
 	}
 }
