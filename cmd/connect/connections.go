@@ -41,31 +41,31 @@ func connectionsGetCmd() *command {
 		name: "connections get", args: "cxn_..", short: "show a connection",
 		long:    "Prints one connection: its status and its source and destination organizations.",
 		example: "connect connections get cxn_ABC123",
-	}, (*connect.ConnectionsService).Get)
+	}, (*connect.ConnectionsService).Get, false)
 }
 
 func connectionsDeactivateCmd() *command {
 	return connectionCmd(&command{
-		name: "connections deactivate", args: "cxn_..", short: "stop sharing through a connection",
+		name: "connections deactivate", args: "cxn_.. [--idempotency-key K]", short: "stop sharing through a connection",
 		long: `Deactivates a pending or active connection (either side may): no token can be
 created or redeemed over it until it is reactivated and accepted again.`,
 		example: "connect connections deactivate cxn_ABC123",
-	}, (*connect.ConnectionsService).Deactivate)
+	}, (*connect.ConnectionsService).Deactivate, true)
 }
 
 func connectionsReactivateCmd() *command {
 	return connectionCmd(&command{
-		name: "connections reactivate", args: "cxn_..", short: "return an inactive connection to pending (source organization)",
+		name: "connections reactivate", args: "cxn_.. [--idempotency-key K]", short: "return an inactive connection to pending (source organization)",
 		long: `Reactivates an inactive connection: it becomes pending until the destination accepts
 it again in Persona's dashboard.`,
 		example: "connect connections reactivate cxn_ABC123",
-	}, (*connect.ConnectionsService).Reactivate)
+	}, (*connect.ConnectionsService).Reactivate, true)
 }
 
 func connectionsCreateCmd() *command {
 	return &command{
 		name:  "connections create",
-		args:  "--destination-org org_..",
+		args:  "--destination-org org_.. [--idempotency-key K]",
 		short: "ask another organization for a connection",
 		long: `Creates a pending connection from your organization to a destination organization
 and prints it. It becomes active when the destination accepts it in Persona's
@@ -73,6 +73,7 @@ dashboard; then share tokens can be created over it.`,
 		example: "connect connections create --destination-org org_XYZ789",
 		setup: func(fs *flag.FlagSet) runFunc {
 			destination := fs.String("destination-org", "", "the destination `org_..`, the organization that will receive data (required)")
+			idempotencyKey := idempotencyKeyFlag(fs)
 			return func(ctx context.Context, a *app, _ string) error {
 				if *destination == "" {
 					return usagef("--destination-org is required")
@@ -81,9 +82,13 @@ dashboard; then share tokens can be created over it.`,
 				if err != nil {
 					return err
 				}
-				cxn, err := c.Connections.Create(ctx, connect.CreateConnectionParams{DestinationOrganizationID: *destination})
+				key, err := idempotencyKey()
 				if err != nil {
 					return err
+				}
+				cxn, err := c.Connections.Create(ctx, connect.CreateConnectionParams{DestinationOrganizationID: *destination}, connect.WithIdempotencyKey(key))
+				if err != nil {
+					return withRetryKey(err, "the create", key, "without asking for a second connection")
 				}
 				return a.printConnection(cxn)
 			}

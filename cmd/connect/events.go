@@ -60,5 +60,5 @@ func eventsGetCmd() *command {
 		name: "events get", args: "evt_..", argName: "event id", short: "show one event with its payload",
 		long:    "Prints one event: its name, creation time, the object it is about and its payload.",
 		example: "connect events get evt_ABC123 --json",
-	}, func(c *connect.Client) *connect.EventsService { return c.Events }, (*connect.EventsService).Get, (*app).printEvent)
+	}, func(c *connect.Client) *connect.EventsService { return c.Events }, (*connect.EventsService).Get, (*app).printEvent, false)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"iter"
+	"strings"
 
 	connect "github.com/persona-connect/connect-go"
 )
@@ -13,15 +14,32 @@ import (
 
 // byIDCmd completes cmd as a command that takes one id and prints, with print, what
 // call returns for it: a method, as a method expression, of the client's service that
-// service picks.
-func byIDCmd[S, T any](cmd *command, service func(*connect.Client) S, call func(S, context.Context, string, ...connect.RequestOption) (T, error), print func(*app, T) error) *command {
-	cmd.setup = func(*flag.FlagSet) runFunc {
+// service picks. When post is set the call is a POST: the command takes
+// --idempotency-key, and a failure says which key to retry with (see retrykey.go).
+func byIDCmd[S, T any](cmd *command, service func(*connect.Client) S, call func(S, context.Context, string, ...connect.RequestOption) (T, error), print func(*app, T) error, post bool) *command {
+	cmd.setup = func(fs *flag.FlagSet) runFunc {
+		var idempotencyKey func() (string, error)
+		if post {
+			idempotencyKey = idempotencyKeyFlag(fs)
+		}
 		return func(ctx context.Context, a *app, id string) error {
 			c, err := a.client()
 			if err != nil {
 				return err
 			}
-			v, err := call(service(c), ctx, id)
+			var opts []connect.RequestOption
+			var key string
+			if post {
+				if key, err = idempotencyKey(); err != nil {
+					return err
+				}
+				opts = append(opts, connect.WithIdempotencyKey(key))
+			}
+			v, err := call(service(c), ctx, id, opts...)
+			if err != nil && post {
+				verb := cmd.name[strings.LastIndexByte(cmd.name, ' ')+1:] // "expire"
+				return withRetryKey(err, "the "+verb, key, "and get its first answer, not an error about the state it left")
+			}
 			if err != nil {
 				return err
 			}
@@ -32,17 +50,19 @@ func byIDCmd[S, T any](cmd *command, service func(*connect.Client) S, call func(
 }
 
 // shareTokenCmd completes cmd as a share-tokens command that takes a token id and
-// prints the token that call, a ShareTokensService method, returns for it.
-func shareTokenCmd(cmd *command, call func(*connect.ShareTokensService, context.Context, string, ...connect.RequestOption) (*connect.ShareToken, error)) *command {
+// prints the token that call, a ShareTokensService method, returns for it; post says
+// that call is a POST.
+func shareTokenCmd(cmd *command, call func(*connect.ShareTokensService, context.Context, string, ...connect.RequestOption) (*connect.ShareToken, error), post bool) *command {
 	cmd.argName = "share token id"
-	return byIDCmd(cmd, func(c *connect.Client) *connect.ShareTokensService { return c.ShareTokens }, call, (*app).printShareToken)
+	return byIDCmd(cmd, func(c *connect.Client) *connect.ShareTokensService { return c.ShareTokens }, call, (*app).printShareToken, post)
 }
 
 // connectionCmd completes cmd as a connections command that takes a connection id and
-// prints the connection that call, a ConnectionsService method, returns for it.
-func connectionCmd(cmd *command, call func(*connect.ConnectionsService, context.Context, string, ...connect.RequestOption) (*connect.Connection, error)) *command {
+// prints the connection that call, a ConnectionsService method, returns for it; post
+// says that call is a POST.
+func connectionCmd(cmd *command, call func(*connect.ConnectionsService, context.Context, string, ...connect.RequestOption) (*connect.Connection, error), post bool) *command {
 	cmd.argName = "connection id"
-	return byIDCmd(cmd, func(c *connect.Client) *connect.ConnectionsService { return c.Connections }, call, (*app).printConnection)
+	return byIDCmd(cmd, func(c *connect.Client) *connect.ConnectionsService { return c.Connections }, call, (*app).printConnection, post)
 }
 
 // lister is a list command once its flags are defined: limit is its --limit (print at

@@ -188,7 +188,7 @@ func (c *command) positional(args []string) (string, error) {
 }
 
 // hintedError is an error with a line of advice printed after it, such as the
-// Idempotency-Key to retry a failed create with.
+// Idempotency-Key to retry a failed POST with.
 type hintedError struct {
 	err  error
 	hint string

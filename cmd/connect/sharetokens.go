@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"iter"
 	"strings"
 	"time"
@@ -33,7 +32,7 @@ is printed: pass it back with --idempotency-key to retry without risking a secon
 			connection := fs.String("connection", "", "share over this active `cxn_..` connection (required)")
 			source := fs.String("source", "", "share this `inq_..` object, or an act_, txn_ or ver_ one (required)")
 			expiresIn := fs.Duration("expires-in", 0, "the token's time to live, 1m to 504h in whole seconds (default Persona's, 14 days)")
-			idemKey := fs.String("idempotency-key", "", "send this Idempotency-Key `K` (default a random one, printed when the create fails)")
+			idempotencyKey := idempotencyKeyFlag(fs)
 			return func(ctx context.Context, a *app, _ string) error {
 				if *connection == "" || *source == "" {
 					return usagef("--connection and --source are required")
@@ -42,25 +41,15 @@ is printed: pass it back with --idempotency-key to retry without risking a secon
 				if err != nil {
 					return err
 				}
-				key := *idemKey
-				if key == "" {
-					// Made here rather than left to the SDK, so that it is known however the
-					// create fails: an *APIError carries it, but a lost answer (a network
-					// failure, when nobody knows whether the token was made) is exactly when
-					// a retry needs the same key.
-					if key, err = randomHex128(); err != nil {
-						return err
-					}
+				key, err := idempotencyKey()
+				if err != nil {
+					return err
 				}
 				tok, err := c.ShareTokens.Create(ctx, connect.CreateShareTokenParams{
 					ConnectionID: *connection, SourceID: *source, ExpiresIn: *expiresIn,
 				}, connect.WithIdempotencyKey(key))
 				if err != nil {
-					if errors.Is(err, connect.ErrInvalidParams) {
-						return err // refused before sending: nothing to retry
-					}
-					return &hintedError{err: err, hint: fmt.Sprintf(
-						"connect: the create was sent with Idempotency-Key %s; to retry it without making a second token, add --idempotency-key %s", key, key)}
+					return withRetryKey(err, "the create", key, "without making a second token")
 				}
 				return a.printShareToken(tok)
 			}
@@ -74,7 +63,7 @@ func shareTokensGetCmd() *command {
 		long: `Prints a share token as the calling organization sees it: its status, its direction
 (outbound for the source, inbound for the destination) and its relationships.`,
 		example: "connect share-tokens get cnst_ABC123",
-	}, (*connect.ShareTokensService).Get)
+	}, (*connect.ShareTokensService).Get, false)
 }
 
 func shareTokensPeekCmd() *command {
@@ -85,22 +74,22 @@ object Persona shows a destination organization with the peek capability, so tha
 can decide whether to redeem it. The snapshot is end-user data: handle the output
 accordingly.`,
 		example: "connect share-tokens peek cnst_ABC123 --json",
-	}, (*connect.ShareTokensService).Peek)
+	}, (*connect.ShareTokensService).Peek, false)
 }
 
 func shareTokensExpireCmd() *command {
 	return shareTokenCmd(&command{
-		name: "share-tokens expire", args: "cnst_..", short: "expire a created token before its time (source organization)",
+		name: "share-tokens expire", args: "cnst_.. [--idempotency-key K]", short: "expire a created token before its time (source organization)",
 		long: `Ends a share token that has not been redeemed, before its time to live runs out.
 Only the source organization may expire a token.`,
 		example: "connect share-tokens expire cnst_ABC123",
-	}, (*connect.ShareTokensService).Expire)
+	}, (*connect.ShareTokensService).Expire, true)
 }
 
 func shareTokensRedeemCmd() *command {
 	return &command{
 		name:    "share-tokens redeem",
-		args:    "cnst_.. [--destination inq_..] [--map SOURCE_FIELD=DEST_FIELD]...",
+		args:    "cnst_.. [--destination inq_..] [--map SOURCE_FIELD=DEST_FIELD]... [--idempotency-key K]",
 		argName: "share token id",
 		short:   "start redeeming a token (destination organization)",
 		long: `Starts the redemption of a share token and prints it, pending. Without
@@ -121,16 +110,21 @@ connect share-tokens redeem cnst_ABC123 --destination inq_XYZ789 --map address_s
 				mappings = append(mappings, connect.FieldMapping{SourceFieldName: src, DestinationFieldName: dst})
 				return nil
 			})
+			idempotencyKey := idempotencyKeyFlag(fs)
 			return func(ctx context.Context, a *app, id string) error {
 				c, err := a.client()
 				if err != nil {
 					return err
 				}
-				tok, err := c.ShareTokens.Redeem(ctx, id, connect.RedeemShareTokenParams{
-					DestinationID: *destination, FieldMappings: mappings,
-				})
+				key, err := idempotencyKey()
 				if err != nil {
 					return err
+				}
+				tok, err := c.ShareTokens.Redeem(ctx, id, connect.RedeemShareTokenParams{
+					DestinationID: *destination, FieldMappings: mappings,
+				}, connect.WithIdempotencyKey(key))
+				if err != nil {
+					return withRetryKey(err, "the redeem", key, "and get its first answer, not an error about the state it left")
 				}
 				return a.printShareToken(tok)
 			}

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/persona-connect/connect-go/connecttest"
+)
+
+// Every command that POSTs, not only share-tokens create, prints the Idempotency-Key
+// it was sent with when its answer is lost, and takes it back with --idempotency-key:
+// the retry gets Persona's first answer instead of an error (the token is no longer
+// created, the connection no longer active) or a second object.
+func TestEveryPOSTPrintsTheKeyToRetryWith(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	other := w.srv.NewOrganization("Other")
+	for _, tc := range []struct {
+		name    string
+		as      *connecttest.Organization
+		pattern string
+		args    func() []string
+		want    string // the status printed by the retry
+	}{
+		{"connections create", w.src, "/connect/connections", func() []string {
+			return []string{"connections", "create", "--destination-org", other.ID}
+		}, "pending"},
+		{"share-tokens redeem", w.dst, "/connect/share-tokens/*/redeem", func() []string {
+			return []string{"share-tokens", "redeem", w.createToken(t).ID}
+		}, "pending"},
+		{"share-tokens expire", w.src, "/connect/share-tokens/*/expire", func() []string {
+			return []string{"share-tokens", "expire", w.createToken(t).ID}
+		}, "expired"},
+		{"connections deactivate", w.src, "/connect/connections/*/deactivate", func() []string {
+			return []string{"connections", "deactivate", w.cxn}
+		}, "inactive"},
+		{"connections reactivate", w.src, "/connect/connections/*/reactivate", func() []string {
+			return []string{"connections", "reactivate", w.cxn} // inactive since the case above
+		}, "pending"},
+	} {
+		args := tc.args()
+		w.srv.DropAfterCommit("POST", tc.pattern, 3) // the first try and the SDK's 2 retries
+		r := run(t, w.as(tc.as), "", args...)
+		m := regexp.MustCompile(`--idempotency-key (\S+)`).FindStringSubmatch(r.stderr)
+		if r.code != exitRetryable || m == nil {
+			t.Errorf("%s: want exit 5 and the key to retry with on stderr: %s", tc.name, r)
+			continue
+		}
+		retried := run(t, w.as(tc.as), "", append(args, "--idempotency-key", m[1], "--json")...)
+		if retried.code != exitOK {
+			t.Errorf("%s: the retry with the key printed: %s", tc.name, retried)
+			continue
+		}
+		if got := decodeOne[struct{ Status string }](t, retried.stdout); got.Status != tc.want {
+			t.Errorf("%s: the retry printed status %q, want %q", tc.name, got.Status, tc.want)
+		}
+	}
+	// One connection to other, however many tries.
+	r := mustRun(t, w.as(w.src), "connections", "list", "--destination-org", other.ID)
+	if n := strings.Count(r.stdout, other.ID); n != 1 {
+		t.Errorf("%d connections to %s, want 1:\n%s", n, other.ID, r.stdout)
+	}
+}
