@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -73,6 +74,12 @@ curl -H "Authorization: Bearer $(jq -r .source.api_key fake.json)" -H 'Content-T
 				}
 				nl, err := net.Listen("tcp", *addr)
 				if err != nil {
+					// An address that is no host:port (no port, one out of range) is a
+					// mistake in the flag; one that cannot be bound (in use, not this
+					// machine's) is not.
+					if addrErr := new(net.AddrError); errors.As(err, &addrErr) {
+						return usagef("--addr must be host:port, e.g. 127.0.0.1:8099 (%v)", addrErr)
+					}
 					return fmt.Errorf("connect: fake: %v", err) // %v: see exitCode
 				}
 				l := &connTracker{Listener: nl, conns: map[*trackedConn]struct{}{}}

@@ -119,9 +119,16 @@ func TestFakeForwardsTheDestinationsWebhooks(t *testing.T) {
 	}
 }
 
-// --addr puts the fake on a given address; one that cannot be bound is an error.
+// --addr puts the fake on a given address; one that cannot be bound is an error, and
+// one that is no host:port at all is a usage mistake (exit 2).
 func TestFakeAddr(t *testing.T) {
 	t.Parallel()
+	for _, bad := range []string{"nonsense", "127.0.0.1", "127.0.0.1:99999", "::1:8099"} {
+		r := run(t, nil, "", "fake", "--addr", bad)
+		if r.code != exitUsage || !strings.Contains(r.stderr, "--addr must be host:port") || r.stdout != "" {
+			t.Errorf("fake --addr %s: want exit 2 naming --addr, got %s", bad, r)
+		}
+	}
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
