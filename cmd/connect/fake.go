@@ -68,7 +68,7 @@ curl -H "Authorization: Bearer $(jq -r .source.api_key fake.json)" -H 'Content-T
 			forwardTo := fs.String("forward-to", "", "deliver the destination's webhooks to `URL`")
 			return func(ctx context.Context, a *app, _ string) error {
 				if *forwardTo != "" {
-					if err := checkForwardURL(*forwardTo); err != nil {
+					if _, err := checkForwardURL(*forwardTo); err != nil {
 						return err
 					}
 				}

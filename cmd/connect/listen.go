@@ -63,7 +63,8 @@ WEBHOOK_SECRET=wbhsec_local connect listen --forward-to http://localhost:8080/we
 			interval := fs.Duration("interval", 2*time.Second, "time between two polls of the Events API")
 			secretEnv := fs.String("secret-env", "", "sign with the webhook secret in the environment variable `VAR` (default a generated one, printed at start)")
 			return func(ctx context.Context, a *app, _ string) error {
-				if err := checkForwardURL(*forwardTo); err != nil {
+				target, err := checkForwardURL(*forwardTo)
+				if err != nil {
 					return err
 				}
 				if *interval <= 0 || *since < 0 {
@@ -74,7 +75,7 @@ WEBHOOK_SECRET=wbhsec_local connect listen --forward-to http://localhost:8080/we
 					return err
 				}
 				l := &listener{
-					client: c, target: *forwardTo, interval: *interval,
+					client: c, target: *forwardTo, shown: target.Redacted(), interval: *interval,
 					after: time.Now().Add(-*since), log: a.stderr, seen: map[string]bool{},
 					http: &http.Client{
 						Transport: http.DefaultTransport.(*http.Transport).Clone(), // closed with the run
@@ -90,14 +91,14 @@ WEBHOOK_SECRET=wbhsec_local connect listen --forward-to http://localhost:8080/we
 					if l.secret, err = a.secretFrom(*secretEnv); err != nil {
 						return err
 					}
-					fmt.Fprintf(a.stderr, "connect: forwarding events to %s, signed with the secret in $%s\n", l.target, *secretEnv)
+					fmt.Fprintf(a.stderr, "connect: forwarding events to %s, signed with the secret in $%s\n", l.shown, *secretEnv)
 				} else {
 					if l.secret, err = generateWebhookSecret(); err != nil {
 						return err
 					}
 					// Printed on purpose: the endpoint needs it to verify, and it is this
 					// run's own secret, not one of Persona's.
-					fmt.Fprintf(a.stderr, "connect: forwarding events to %s, signed with the local webhook secret %s\n", l.target, l.secret)
+					fmt.Fprintf(a.stderr, "connect: forwarding events to %s, signed with the local webhook secret %s\n", l.shown, l.secret)
 				}
 				fmt.Fprintf(a.stderr, "connect: polling every %s for events since %s; Ctrl-C stops\n", l.interval, l.after.UTC().Format(textTime))
 				return l.run(ctx)
@@ -106,16 +107,17 @@ WEBHOOK_SECRET=wbhsec_local connect listen --forward-to http://localhost:8080/we
 	}
 }
 
-// checkForwardURL accepts an absolute http or https URL.
-func checkForwardURL(s string) error {
+// checkForwardURL accepts an absolute http or https URL, and returns it parsed. Its
+// messages never repeat s: a password may stand in it.
+func checkForwardURL(s string) (*url.URL, error) {
 	if s == "" {
-		return usagef("--forward-to is required")
+		return nil, usagef("--forward-to is required")
 	}
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return usagef("--forward-to must be an http or https URL, e.g. http://localhost:8080/webhooks/persona")
+		return nil, usagef("--forward-to must be an http or https URL, e.g. http://localhost:8080/webhooks/persona")
 	}
-	return nil
+	return u, nil
 }
 
 // generateWebhookSecret makes a secret shaped like Persona's (wbhsec_...).
@@ -132,6 +134,7 @@ type listener struct {
 	client   *connect.Client
 	http     *http.Client // forwards: plain net/http to the user's own endpoint
 	target   string
+	shown    string // target as messages show it: without the password of its user info
 	secret   string
 	names    []connect.EventName
 	after    time.Time // CreatedAfter of every poll: the start minus --since

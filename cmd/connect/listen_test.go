@@ -278,3 +278,33 @@ func jsonEqual(t *testing.T, a, b []byte) bool {
 	}
 	return cmp.Equal(x, y)
 }
+
+// A password in --forward-to (http://user:password@host/...) is the endpoint's
+// credential: it is sent, as Basic auth, but never printed, and stderr ends up in
+// logs.
+func TestListenDoesNotPrintTheForwardURLsPassword(t *testing.T) {
+	t.Parallel()
+	const password = "forward-password-x7"
+	w := newWorld(t) // one event: the inquiry's inquiry.completed
+	ep := newEndpoint(t, 1)
+	u, err := url.Parse(ep.srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User, u.Path = url.UserPassword("hook", password), "/webhooks/persona"
+	p := start(t, w.as(w.src), "listen", "--forward-to", u.String(), "--interval", "100ms")
+	poll.Until(t, "the event, after a retry", func() bool { return len(ep.accepted()) == 1 })
+	if code := p.stop(os.Interrupt); code != exitOK {
+		t.Fatalf("exit %d after SIGINT; stderr:\n%s", code, p.stderr)
+	}
+	if user, pass, ok := (&http.Request{Header: ep.attempts()[0].header}).BasicAuth(); !ok || user != "hook" || pass != password {
+		t.Errorf("the endpoint got no Basic auth from the URL's user info: %q %q %v", user, pass, ok)
+	}
+	stderr := p.stderr.String()
+	if strings.Contains(stderr, password) {
+		t.Errorf("stderr holds the password of --forward-to:\n%s", stderr)
+	}
+	if !strings.Contains(stderr, "forwarding events to http://hook:xxxxx@") {
+		t.Errorf("stderr does not say where it forwards:\n%s", stderr)
+	}
+}
