@@ -100,6 +100,16 @@ func newWorld(t *testing.T, opts ...connectotel.Option) *world {
 	return w
 }
 
+// createToken has the source create a share token of w.inq, in ctx's trace.
+func (w *world) createToken(t *testing.T, ctx context.Context) *connect.ShareToken {
+	t.Helper()
+	tok, err := w.s.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: w.cxn, SourceID: w.inq})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
 func ctxT(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
@@ -146,10 +156,7 @@ func TestSpansOfEachAttempt(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	ctx := ctxT(t)
-	tok, err := w.s.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: w.cxn, SourceID: w.inq})
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := w.createToken(t, ctx)
 	w.srv.FailNext(http.MethodGet, "/connect/share-tokens/*", 1, http.StatusServiceUnavailable)
 	if _, err := w.d.ShareTokens.Get(ctx, tok.ID); err != nil {
 		t.Fatal(err)
@@ -229,9 +236,7 @@ func TestSpansJoinTheCallersTrace(t *testing.T) {
 	parentTP := sdktrace.NewTracerProvider()
 	t.Cleanup(func() { _ = parentTP.Shutdown(context.Background()) })
 	ctx, parent := parentTP.Tracer("test").Start(ctxT(t), "handle inquiry.completed")
-	if _, err := w.s.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: w.cxn, SourceID: w.inq}); err != nil {
-		t.Fatal(err)
-	}
+	w.createToken(t, ctx)
 	parent.End()
 	spans := w.ended()
 	if len(spans) != 1 {
@@ -290,9 +295,7 @@ func TestRequestDurationHistogram(t *testing.T) {
 	w := newWorld(t)
 	ctx := ctxT(t)
 	for range 2 {
-		if _, err := w.s.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: w.cxn, SourceID: w.inq}); err != nil {
-			t.Fatal(err)
-		}
+		w.createToken(t, ctx)
 	}
 	if _, err := w.s.ShareTokens.Get(ctx, "cnst_doesnotexist"); err == nil {
 		t.Fatal("Get of an unknown token succeeded")
@@ -670,10 +673,7 @@ func TestURLTemplateIsAnAbsolutePath(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	ctx := ctxT(t)
-	tok, err := w.s.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: w.cxn, SourceID: w.inq})
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := w.createToken(t, ctx)
 	if _, err := w.s.ShareTokens.Expire(ctx, tok.ID); err != nil {
 		t.Fatal(err)
 	}
