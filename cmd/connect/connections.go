@@ -78,17 +78,13 @@ dashboard; then share tokens can be created over it.`,
 				if *destination == "" {
 					return usagef("--destination-org is required")
 				}
-				c, err := a.client()
+				params := connect.CreateConnectionParams{DestinationOrganizationID: *destination}
+				cxn, err := post(a, idempotencyKey, "the create", "without asking for a second connection",
+					func(c *connect.Client, key connect.RequestOption) (*connect.Connection, error) {
+						return c.Connections.Create(ctx, params, key)
+					})
 				if err != nil {
 					return err
-				}
-				key, err := idempotencyKey()
-				if err != nil {
-					return err
-				}
-				cxn, err := c.Connections.Create(ctx, connect.CreateConnectionParams{DestinationOrganizationID: *destination}, connect.WithIdempotencyKey(key))
-				if err != nil {
-					return withRetryKey(err, "the create", key, "without asking for a second connection")
 				}
 				return a.printConnection(cxn)
 			}

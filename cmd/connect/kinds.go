@@ -14,31 +14,26 @@ import (
 
 // byIDCmd completes cmd as a command that takes one id and prints, with print, what
 // call returns for it: a method, as a method expression, of the client's service that
-// service picks. When post is set the call is a POST: the command takes
+// service picks. When isPost is set the call is a POST: the command takes
 // --idempotency-key, and a failure says which key to retry with (see retrykey.go).
-func byIDCmd[S, T any](cmd *command, service func(*connect.Client) S, call func(S, context.Context, string, ...connect.RequestOption) (T, error), print func(*app, T) error, post bool) *command {
+func byIDCmd[S, T any](cmd *command, service func(*connect.Client) S, call func(S, context.Context, string, ...connect.RequestOption) (T, error), print func(*app, T) error, isPost bool) *command {
 	cmd.setup = func(fs *flag.FlagSet) runFunc {
-		var idempotencyKey func() (string, error)
-		if post {
-			idempotencyKey = idempotencyKeyFlag(fs)
+		var key retryKey
+		if isPost {
+			key = idempotencyKeyFlag(fs)
 		}
 		return func(ctx context.Context, a *app, id string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			var opts []connect.RequestOption
-			var key string
-			if post {
-				if key, err = idempotencyKey(); err != nil {
-					return err
-				}
-				opts = append(opts, connect.WithIdempotencyKey(key))
-			}
-			v, err := call(service(c), ctx, id, opts...)
-			if err != nil && post {
+			var v T
+			var err error
+			if isPost {
 				verb := cmd.name[strings.LastIndexByte(cmd.name, ' ')+1:] // "expire"
-				return withRetryKey(err, "the "+verb, key, "and get its first answer, not an error about the state it left")
+				v, err = post(a, key, "the "+verb, "and get its first answer, not an error about the state it left",
+					func(c *connect.Client, key connect.RequestOption) (T, error) { return call(service(c), ctx, id, key) })
+			} else {
+				var c *connect.Client
+				if c, err = a.client(); err == nil {
+					v, err = call(service(c), ctx, id)
+				}
 			}
 			if err != nil {
 				return err

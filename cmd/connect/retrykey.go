@@ -15,28 +15,36 @@ import (
 // took effect: a create run again without the key makes a second object, a redeem or
 // an expire fails on the state the first one left.
 
-// idempotencyKeyFlag defines --idempotency-key on fs and returns what gives the key to
-// send: the flag's value, else a fresh random one.
-func idempotencyKeyFlag(fs *flag.FlagSet) func() (string, error) {
-	given := fs.String("idempotency-key", "", "send this Idempotency-Key `K` (default a random one, printed when the call fails)")
-	return func() (string, error) {
-		if *given != "" {
-			return *given, nil
-		}
-		// Made here rather than left to the SDK, so that it is known however the call
-		// fails.
-		return randomHex128()
-	}
+// retryKey is a POST command's --idempotency-key.
+type retryKey struct{ given *string }
+
+// idempotencyKeyFlag defines --idempotency-key on fs.
+func idempotencyKeyFlag(fs *flag.FlagSet) retryKey {
+	return retryKey{fs.String("idempotency-key", "", "send this Idempotency-Key `K` (default a random one, printed when the call fails)")}
 }
 
-// withRetryKey adds to err, the failure of a POST sent with Idempotency-Key key, the
+// post makes the command's one POST: call, with a's client and the Idempotency-Key to
+// send (the flag's value, else a fresh random one). When it fails, the error gets the
 // line that says how to retry it: what names the call ("the redeem") and without what
-// a retry with the key goes. Input refused before sending needs no key: it is
-// returned as it is, like nil.
-func withRetryKey(err error, what, key, without string) error {
-	if err == nil || errors.Is(err, connect.ErrInvalidParams) {
-		return err
+// a retry with the key goes. Input refused before sending needs no key and gets none.
+func post[T any](a *app, k retryKey, what, without string, call func(*connect.Client, connect.RequestOption) (T, error)) (T, error) {
+	var zero T
+	c, err := a.client()
+	if err != nil {
+		return zero, err
 	}
-	return &hintedError{err: err, hint: fmt.Sprintf(
+	key := *k.given
+	if key == "" {
+		// Made here rather than left to the SDK, so that it is known however the call
+		// fails: a lost answer is exactly when the retry needs it.
+		if key, err = randomHex128(); err != nil {
+			return zero, err
+		}
+	}
+	v, err := call(c, connect.WithIdempotencyKey(key))
+	if err == nil || errors.Is(err, connect.ErrInvalidParams) {
+		return v, err
+	}
+	return v, &hintedError{err: err, hint: fmt.Sprintf(
 		"connect: %s was sent with Idempotency-Key %s; to retry it %s, add --idempotency-key %s", what, key, without, key)}
 }

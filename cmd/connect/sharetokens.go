@@ -37,19 +37,13 @@ is printed: pass it back with --idempotency-key to retry without risking a secon
 				if *connection == "" || *source == "" {
 					return usagef("--connection and --source are required")
 				}
-				c, err := a.client()
+				params := connect.CreateShareTokenParams{ConnectionID: *connection, SourceID: *source, ExpiresIn: *expiresIn}
+				tok, err := post(a, idempotencyKey, "the create", "without making a second token",
+					func(c *connect.Client, key connect.RequestOption) (*connect.ShareToken, error) {
+						return c.ShareTokens.Create(ctx, params, key)
+					})
 				if err != nil {
 					return err
-				}
-				key, err := idempotencyKey()
-				if err != nil {
-					return err
-				}
-				tok, err := c.ShareTokens.Create(ctx, connect.CreateShareTokenParams{
-					ConnectionID: *connection, SourceID: *source, ExpiresIn: *expiresIn,
-				}, connect.WithIdempotencyKey(key))
-				if err != nil {
-					return withRetryKey(err, "the create", key, "without making a second token")
 				}
 				return a.printShareToken(tok)
 			}
@@ -112,19 +106,13 @@ connect share-tokens redeem cnst_ABC123 --destination inq_XYZ789 --map address_s
 			})
 			idempotencyKey := idempotencyKeyFlag(fs)
 			return func(ctx context.Context, a *app, id string) error {
-				c, err := a.client()
+				params := connect.RedeemShareTokenParams{DestinationID: *destination, FieldMappings: mappings}
+				tok, err := post(a, idempotencyKey, "the redeem", "and get its first answer, not an error about the state it left",
+					func(c *connect.Client, key connect.RequestOption) (*connect.ShareToken, error) {
+						return c.ShareTokens.Redeem(ctx, id, params, key)
+					})
 				if err != nil {
 					return err
-				}
-				key, err := idempotencyKey()
-				if err != nil {
-					return err
-				}
-				tok, err := c.ShareTokens.Redeem(ctx, id, connect.RedeemShareTokenParams{
-					DestinationID: *destination, FieldMappings: mappings,
-				}, connect.WithIdempotencyKey(key))
-				if err != nil {
-					return withRetryKey(err, "the redeem", key, "and get its first answer, not an error about the state it left")
 				}
 				return a.printShareToken(tok)
 			}
