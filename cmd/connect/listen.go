@@ -75,7 +75,7 @@ WEBHOOK_SECRET=wbhsec_local connect listen --forward-to http://localhost:8080/we
 					return err
 				}
 				l := &listener{
-					client: c, target: *forwardTo, shown: target.Redacted(), interval: *interval,
+					client: c, target: *forwardTo, interval: *interval,
 					after: time.Now().Add(-*since), log: a.stderr, seen: map[string]bool{},
 					http: &http.Client{
 						Transport: http.DefaultTransport.(*http.Transport).Clone(), // closed with the run
@@ -91,14 +91,14 @@ WEBHOOK_SECRET=wbhsec_local connect listen --forward-to http://localhost:8080/we
 					if l.secret, err = a.secretFrom(*secretEnv); err != nil {
 						return err
 					}
-					fmt.Fprintf(a.stderr, "connect: forwarding events to %s, signed with the secret in $%s\n", l.shown, *secretEnv)
+					fmt.Fprintf(a.stderr, "connect: forwarding events to %s, signed with the secret in $%s\n", target.Redacted(), *secretEnv)
 				} else {
 					if l.secret, err = generateWebhookSecret(); err != nil {
 						return err
 					}
 					// Printed on purpose: the endpoint needs it to verify, and it is this
 					// run's own secret, not one of Persona's.
-					fmt.Fprintf(a.stderr, "connect: forwarding events to %s, signed with the local webhook secret %s\n", l.shown, l.secret)
+					fmt.Fprintf(a.stderr, "connect: forwarding events to %s, signed with the local webhook secret %s\n", target.Redacted(), l.secret)
 				}
 				fmt.Fprintf(a.stderr, "connect: polling every %s for events since %s; Ctrl-C stops\n", l.interval, l.after.UTC().Format(textTime))
 				return l.run(ctx)
@@ -134,7 +134,6 @@ type listener struct {
 	client   *connect.Client
 	http     *http.Client // forwards: plain net/http to the user's own endpoint
 	target   string
-	shown    string // target as messages show it: without the password of its user info
 	secret   string
 	names    []connect.EventName
 	after    time.Time // CreatedAfter of every poll: the start minus --since
