@@ -28,7 +28,7 @@ func byIDCmd[S, T any](cmd *command, service func(*connect.Client) S, call func(
 			if isPost {
 				verb := cmd.name[strings.LastIndexByte(cmd.name, ' ')+1:] // "expire"
 				v, err = post(a, key, "the "+verb, "and get its first answer, not an error about the state it left",
-					func(c *connect.Client, key connect.RequestOption) (T, error) { return call(service(c), ctx, id, key) })
+					func(c *connect.Client, idem connect.RequestOption) (T, error) { return call(service(c), ctx, id, idem) })
 			} else {
 				var c *connect.Client
 				if c, err = a.client(); err == nil {
