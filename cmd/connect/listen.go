@@ -33,9 +33,15 @@ const (
 	// endpoint that restarts is back within seconds, and the events behind it wait.
 	forwardFirstRetry = 500 * time.Millisecond
 	forwardMaxRetry   = 30 * time.Second
-	// listenPageSize is small because a poll usually stops at the first event of its
-	// first page: the newest one, already forwarded.
+	// listenPageSize is small because a poll after the first lists only the events of
+	// the last listenLookback, which usually fit on one page.
 	listenPageSize = 25
+	// listenLookback is how far behind the newest forwarded event each poll looks
+	// again. The Events API lists newest first, but an event can become visible after
+	// a newer one (Persona writes them asynchronously): a poll that stopped at the first
+	// event it had already forwarded would never reach it. Each poll lists the window
+	// again and skips what it has forwarded, so such an event is still forwarded, late.
+	listenLookback = time.Minute
 )
 
 func listenCmd() *command {
@@ -52,7 +58,9 @@ to your endpoint's verifier.
 
 Events from the last --since are forwarded first. A forward that fails (no 2xx within 5
 seconds) is retried with backoff, up to 8 attempts in all, and said so on stderr. No
-event is forwarded twice in one run. Ctrl-C (or SIGTERM) stops it, exiting 0.`,
+event is forwarded twice in one run, and one the Events API lists late, after a newer
+one, is still forwarded: each poll looks a minute back. Ctrl-C (or SIGTERM) stops it,
+exiting 0.`,
 		example: `connect listen --forward-to http://localhost:8080/webhooks/persona --name connect/share-token.inbound-created
 WEBHOOK_SECRET=wbhsec_local connect listen --forward-to http://localhost:8080/webhooks/persona --secret-env WEBHOOK_SECRET --since 1h`,
 		setup: func(fs *flag.FlagSet) runFunc {
@@ -76,7 +84,7 @@ WEBHOOK_SECRET=wbhsec_local connect listen --forward-to http://localhost:8080/we
 				}
 				l := &listener{
 					client: c, target: *forwardTo, interval: *interval,
-					after: time.Now().Add(-*since), log: a.stderr, seen: map[string]bool{},
+					after: time.Now().Add(-*since), log: a.stderr, seen: map[string]time.Time{},
 					http: &http.Client{
 						Transport: http.DefaultTransport.(*http.Transport).Clone(), // closed with the run
 						// Persona does not follow a redirect: it is a failed delivery.
@@ -136,13 +144,15 @@ type listener struct {
 	target   string
 	secret   string
 	names    []connect.EventName
-	after    time.Time // CreatedAfter of every poll: the start minus --since
+	after    time.Time // the start minus --since: no poll lists anything older
 	interval time.Duration
 	log      io.Writer
-	// seen holds every event forwarded (or given up on) in this run. The Events API
-	// lists newest first, so a poll stops at the first seen event: everything behind
-	// it was handled by an earlier poll.
-	seen map[string]bool
+	// newest is the creation time of the newest event forwarded (or given up on).
+	newest time.Time
+	// seen holds the events forwarded (or given up on) that a poll can still list,
+	// with their creation times: those inside the window. What falls behind it is
+	// forgotten, so a long run keeps a minute's events, not every one.
+	seen map[string]time.Time
 }
 
 // run polls until ctx ends (SIGINT or SIGTERM), which is a clean stop: it returns nil.
@@ -168,23 +178,20 @@ func (l *listener) run(ctx context.Context) error {
 	}
 }
 
-// poll lists the events newer than the newest one seen and forwards them, oldest
+// poll lists the events of the window and forwards those not forwarded yet, oldest
 // first.
 func (l *listener) poll(ctx context.Context) error {
 	var fresh []*connect.Event
 	queued := map[string]bool{}
-	params := &connect.ListEventsParams{Names: l.names, CreatedAfter: l.after, PageSize: listenPageSize}
+	params := &connect.ListEventsParams{Names: l.names, CreatedAfter: l.windowStart(), PageSize: listenPageSize}
 	for ev, err := range l.client.Events.List(ctx, params) {
 		if err != nil {
 			// The events listed so far are dropped, not forwarded: they are the newest
-			// ones, and once seen they would stop the next poll before it reached the
-			// older ones this listing did not get to.
+			// ones, and forwarding them would move the window past older ones this
+			// listing did not get to.
 			return err
 		}
-		if l.seen[ev.ID] {
-			break
-		}
-		if !queued[ev.ID] {
+		if _, done := l.seen[ev.ID]; !done && !queued[ev.ID] {
 			queued[ev.ID] = true
 			fresh = append(fresh, ev)
 		}
@@ -195,9 +202,29 @@ func (l *listener) poll(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		l.seen[ev.ID] = true
+		l.seen[ev.ID] = ev.CreatedAt
+		if ev.CreatedAt.After(l.newest) {
+			l.newest = ev.CreatedAt
+		}
+	}
+	// The window only moves forward, and List yields only events created after its
+	// start: an event at or before it is never listed again.
+	start := l.windowStart()
+	for id, created := range l.seen {
+		if !created.After(start) {
+			delete(l.seen, id)
+		}
 	}
 	return nil
+}
+
+// windowStart is the CreatedAfter of the next poll: listenLookback before the newest
+// event forwarded, but never before the start minus --since.
+func (l *listener) windowStart() time.Time {
+	if w := l.newest.Add(-listenLookback); w.After(l.after) {
+		return w
+	}
+	return l.after
 }
 
 // forward delivers one event, retrying a failed attempt with backoff, and reports the
