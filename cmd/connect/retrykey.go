@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/http"
 
 	connect "github.com/persona-connect/connect-go"
 )
@@ -13,7 +14,8 @@ import (
 // then answers it with the first call's answer (for 24 hours) instead of running it
 // again. That matters most when the answer was lost and nobody knows whether the call
 // took effect: a create run again without the key makes a second object, a redeem or
-// an expire fails on the state the first one left.
+// an expire fails on the state the first one left. A refusal is the exception: the
+// key would only replay it, so the command says to run it again without the key.
 
 // retryKey is a POST command's --idempotency-key.
 type retryKey struct{ given *string }
@@ -45,6 +47,28 @@ func post[T any](a *app, k retryKey, what, without string, call func(*connect.Cl
 	if err == nil || errors.Is(err, connect.ErrInvalidParams) {
 		return v, err
 	}
+	if refused(err) {
+		return v, &hintedError{err: err, hint: fmt.Sprintf(
+			"connect: Persona refused %s and replays that answer to Idempotency-Key %s for 24 hours; nothing was made, so once the cause is fixed, run it again without --idempotency-key", what, key)}
+	}
 	return v, &hintedError{err: err, hint: fmt.Sprintf(
 		"connect: %s was sent with Idempotency-Key %s; to retry it %s, add --idempotency-key %s", what, key, without, key)}
+}
+
+// refused reports whether err is Persona's answer that it did not apply the call: a
+// 4xx that the idempotency layer stores and replays for the key (API-NOTES: all but
+// 401 and 429, which come before it). A 409 is left out, as it may mean that a call
+// with the same key is still in flight, which the same key is the way to wait for;
+// and so is any answer after which the call may still have been applied (an
+// ErrOutcomeUnknown, which wraps the last answer).
+func refused(err error) bool {
+	var ae *connect.APIError
+	if errors.Is(err, connect.ErrOutcomeUnknown) || !errors.As(err, &ae) {
+		return false
+	}
+	switch ae.StatusCode {
+	case http.StatusUnauthorized, http.StatusConflict, http.StatusTooManyRequests:
+		return false
+	}
+	return ae.StatusCode >= 400 && ae.StatusCode < 500
 }

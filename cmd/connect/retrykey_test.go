@@ -62,3 +62,30 @@ func TestEveryPOSTPrintsTheKeyToRetryWith(t *testing.T) {
 		t.Errorf("%d connections to %s, want 1:\n%s", n, other.ID, r.stdout)
 	}
 }
+
+// A refusal (here 422: the connection is not active) is stored under its
+// Idempotency-Key and replayed for 24 hours, so the key is no way to retry it: the
+// line after the error says to run the command again without it, once the cause is
+// fixed, and that run succeeds where one with the key gets the refusal again.
+func TestARefusedPOSTSaysToRetryWithoutTheKey(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	mustRun(t, w.as(w.src), "connections", "deactivate", w.cxn)
+	args := []string{"share-tokens", "create", "--connection", w.cxn, "--source", w.inq}
+	const key = "refused-key-1"
+	r := run(t, w.as(w.src), "", append(args, "--idempotency-key", key)...)
+	if r.code != exitError || !strings.Contains(r.stderr, "Connection is not active") {
+		t.Fatalf("want exit 1 and the 422: %s", r)
+	}
+	if !strings.Contains(r.stderr, "run it again without --idempotency-key") || strings.Contains(r.stderr, "add --idempotency-key") {
+		t.Errorf("the line after a refusal does not say to run it again without the key:\n%s", r.stderr)
+	}
+
+	// The cause fixed, the key gets the stored refusal and a run without it a token.
+	mustRun(t, w.as(w.src), "connections", "reactivate", w.cxn)
+	w.srv.AcceptConnection(w.cxn)
+	if again := run(t, w.as(w.src), "", append(args, "--idempotency-key", key)...); again.code != exitError {
+		t.Errorf("the key's stored refusal was not replayed: %s", again)
+	}
+	mustRun(t, w.as(w.src), args...)
+}
