@@ -47,9 +47,16 @@ func post[T any](a *app, k retryKey, what, without string, call func(*connect.Cl
 	if err == nil || errors.Is(err, connect.ErrInvalidParams) {
 		return v, err
 	}
-	if refused(err) {
+	switch {
+	case refused(err) && *k.given == "":
+		// A key made for this call carried nothing before: the refusal is its answer.
 		return v, &hintedError{err: err, hint: fmt.Sprintf(
-			"connect: Persona refused %s and replays that answer to Idempotency-Key %s for 24 hours; nothing was made, so once the cause is fixed, run it again without --idempotency-key", what, key)}
+			"connect: Persona refused %s and replays that refusal to Idempotency-Key %s for 24 hours; nothing was made, so once the cause is fixed, run it again without --idempotency-key", what, key)}
+	case refused(err):
+		// A given key may have carried another call first (Persona refuses its reuse
+		// with other parameters), whose object then exists.
+		return v, &hintedError{err: err, hint: fmt.Sprintf(
+			"connect: Persona refused %s sent with Idempotency-Key %s. A key carries one call: with the flags of the run that printed it, it replays that run's answer; if this refusal is that answer, fix its cause and run it again without --idempotency-key", what, key)}
 	}
 	return v, &hintedError{err: err, hint: fmt.Sprintf(
 		"connect: %s was sent with Idempotency-Key %s; to retry it %s, add --idempotency-key %s", what, key, without, key)}

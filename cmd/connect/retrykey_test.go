@@ -72,20 +72,42 @@ func TestARefusedPOSTSaysToRetryWithoutTheKey(t *testing.T) {
 	w := newWorld(t)
 	mustRun(t, w.as(w.src), "connections", "deactivate", w.cxn)
 	args := []string{"share-tokens", "create", "--connection", w.cxn, "--source", w.inq}
-	const key = "refused-key-1"
-	r := run(t, w.as(w.src), "", append(args, "--idempotency-key", key)...)
+	r := run(t, w.as(w.src), "", args...)
 	if r.code != exitError || !strings.Contains(r.stderr, "Connection is not active") {
 		t.Fatalf("want exit 1 and the 422: %s", r)
 	}
-	if !strings.Contains(r.stderr, "run it again without --idempotency-key") || strings.Contains(r.stderr, "add --idempotency-key") {
-		t.Errorf("the line after a refusal does not say to run it again without the key:\n%s", r.stderr)
+	m := regexp.MustCompile(`Persona refused the create and replays that refusal to Idempotency-Key (\S+) for 24 hours; ` +
+		`nothing was made, so once the cause is fixed, run it again without --idempotency-key\n`).FindStringSubmatch(r.stderr)
+	if m == nil || strings.Contains(r.stderr, "add --idempotency-key") {
+		t.Fatalf("the line after a refusal does not say to run it again without the key:\n%s", r.stderr)
 	}
 
 	// The cause fixed, the key gets the stored refusal and a run without it a token.
 	mustRun(t, w.as(w.src), "connections", "reactivate", w.cxn)
 	w.srv.AcceptConnection(w.cxn)
-	if again := run(t, w.as(w.src), "", append(args, "--idempotency-key", key)...); again.code != exitError {
+	if again := run(t, w.as(w.src), "", append(args, "--idempotency-key", m[1])...); again.code != exitError {
 		t.Errorf("the key's stored refusal was not replayed: %s", again)
 	}
 	mustRun(t, w.as(w.src), args...)
+}
+
+// A key given with --idempotency-key may be refused because it first carried another
+// call (here, other flags): then that call's object may exist, and "nothing was made"
+// would be wrong. The line says how the key is meant to be used instead.
+func TestARefusedGivenKeyIsNotSaidToHaveMadeNothing(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	const key = "given-key-1"
+	args := []string{"share-tokens", "create", "--connection", w.cxn, "--source", w.inq, "--idempotency-key", key}
+	mustRun(t, w.as(w.src), args...)
+	r := run(t, w.as(w.src), "", append(args, "--expires-in", "1h")...)
+	if r.code != exitError || !strings.Contains(r.stderr, "422") {
+		t.Fatalf("want exit 1 and a 422 for the key's reuse: %s", r)
+	}
+	want := "connect: Persona refused the create sent with Idempotency-Key " + key + ". A key carries one call: " +
+		"with the flags of the run that printed it, it replays that run's answer; if this refusal is that answer, " +
+		"fix its cause and run it again without --idempotency-key\n"
+	if !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+	}
 }
