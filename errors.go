@@ -40,7 +40,7 @@ type APIError struct {
 	RequestID  string // the Request-Id header: quote it to Persona support
 	// IdempotencyKey is the key the request was sent with (POST only), so a caller can
 	// retry the same logical call later without creating a second object. Persona
-	// stores a refusal under the key too (any 4xx but 401, 409 and 429) and replays it
+	// stores a refusal under the key too (a 400, 403, 404 or 422) and replays it
 	// for 24 hours: once its cause is fixed, such a call goes through only with a new key.
 	IdempotencyKey string
 	// RateLimitReset is the RateLimit-Reset header: the time until the rate window
