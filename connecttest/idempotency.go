@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
+	"io"
 	"maps"
 	"time"
 )
@@ -42,7 +44,8 @@ func (st idempotencyStore) do(now time.Time, key, method, path string, body []by
 }
 
 // canonicalSum hashes a body as JSON, so that key order and spacing do not make two
-// equal requests differ; a body that is not JSON is hashed as bytes.
+// equal requests differ; a body that is not one JSON value (data after it included)
+// is hashed as bytes.
 func canonicalSum(body []byte) [32]byte {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
@@ -52,9 +55,11 @@ func canonicalSum(body []byte) [32]byte {
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
 	dec.UseNumber()
 	if err := dec.Decode(&v); err == nil {
-		// encoding/json writes map keys sorted: a canonical form.
-		if canon, err := json.Marshal(v); err == nil {
-			return sha256.Sum256(canon)
+		if _, next := dec.Token(); errors.Is(next, io.EOF) {
+			// encoding/json writes map keys sorted: a canonical form.
+			if canon, err := json.Marshal(v); err == nil {
+				return sha256.Sum256(canon)
+			}
 		}
 	}
 	return sha256.Sum256(body)

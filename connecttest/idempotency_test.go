@@ -51,6 +51,9 @@ func TestIdempotencyKeyReusedForAnotherRequest(t *testing.T) {
 	for _, c := range []struct{ method, path, body string }{
 		{"POST", "/connect/share-tokens", createBody(w.cxn, w.srv.CreateInquiry(w.src))},
 		{"POST", "/connect/share-tokens/" + id + "/expire", ""},
+		// The first request's JSON with data after it is another body: a reuse of
+		// the key, not a replay of the first answer.
+		{"POST", "/connect/share-tokens", createBody(w.cxn, w.inq) + `{"more":1}`},
 	} {
 		r := w.s.do(c.method, c.path, c.body, "Idempotency-Key", "k").must(t, 422)
 		if r.firstError()["title"] != "Idempotency key reused" {
