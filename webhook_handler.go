@@ -49,7 +49,7 @@ const maxWebhookBody = 1 << 20
 // return. Response bodies are short fixed texts that never echo the request.
 //
 // A WebhookHandler is safe for concurrent use, including registering functions while
-// it serves.
+// it serves. The zero value is not usable: call NewWebhookHandler.
 type WebhookHandler struct {
 	v       *Verifier
 	dedupe  Deduper
