@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -112,7 +113,7 @@ func WithLease(d time.Duration) HandlerOption {
 // WithErrorHandler is a HandlerOption for NewWebhookHandler: it sets a function told
 // why a delivery was not answered with 200: a verification or parse error (400), an
 // event in progress elsewhere (409), or a failed claim, callback error, callback panic
-// or failed release (500); and why a delivery answered 200 could not be marked done (a
+// (a *PanicError, with the stack) or failed release (500); and why a delivery answered 200 could not be marked done (a
 // failed Complete). Use it to log; it runs before the answer is written, so keep it
 // quick. The errors never contain a signature, a secret or the body.
 func WithErrorHandler(fn func(ctx context.Context, err error)) HandlerOption {
@@ -225,7 +226,8 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // events are not signed, and need no verifier). It returns nil when the function ran
 // and succeeded, when the event was done before, and when no function is registered
 // for its name; an error wrapping ErrEventInProgress when another delivery holds a live
-// lease on it; the function's error (its claim released) otherwise. A nil event, or
+// lease on it; the function's error, or a *PanicError for its panic (its claim
+// released), otherwise. A nil event, or
 // one without an id, is an error wrapping ErrInvalidParams.
 func (h *WebhookHandler) Process(ctx context.Context, ev *Event) error {
 	_, err := h.process(ctx, ev)
@@ -331,6 +333,23 @@ func newClaimOwner() (string, error) {
 	return hex.EncodeToString(b[:]), nil
 }
 
+// PanicError is the error a WebhookHandler reports (WithErrorHandler) when a function
+// it ran panicked. The delivery answered 500, so Persona retries it. Its text is the
+// event and the panic value; the stack, which net/http would have logged for a panic
+// it caught, is kept apart in Stack, for a log that wants it.
+type PanicError struct {
+	EventName EventName
+	EventID   string
+	Value     any    // what the function panicked with
+	Stack     []byte // the goroutine's stack at the panic, as runtime/debug.Stack writes it
+}
+
+// Error implements error: "connect: webhook function for inquiry.completed (event
+// evt_...) panicked: boom".
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("connect: webhook function for %s (event %s) panicked: %v", e.EventName, e.EventID, e.Value)
+}
+
 // dispatch runs fn, turning a panic into an error so that the claim is released and
 // Persona retries. http.ErrAbortHandler is re-raised after the release, since it is
 // how a handler asks net/http to drop the connection on purpose.
@@ -346,7 +365,7 @@ func (h *WebhookHandler) dispatch(ctx context.Context, fn func(context.Context, 
 			}
 			panic(p)
 		}
-		err = fmt.Errorf("connect: webhook function for %s (event %s) panicked: %v", ev.Name, ev.ID, p)
+		err = &PanicError{EventName: ev.Name, EventID: ev.ID, Value: p, Stack: debug.Stack()}
 	}()
 	if err := fn(ctx, ev); err != nil {
 		return wrapError(fmt.Sprintf("webhook function for %s (event %s)", ev.Name, ev.ID), err)

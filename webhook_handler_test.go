@@ -602,6 +602,34 @@ func TestWebhookHandlerDeduperFailures(t *testing.T) {
 	})
 }
 
+// panicInWebhookFunction is a named function, so that the stack can be searched for it.
+func panicInWebhookFunction(context.Context, *Event) error { panic("boom") }
+
+// A panic reaches the error handler as a *PanicError: the value and the event in its
+// text, and the stack of the panic, which net/http would have logged, in Stack.
+func TestWebhookHandlerReportsAPanicWithItsStack(t *testing.T) {
+	t.Parallel()
+	var reported error
+	h := newTestHandler(t, WithErrorHandler(func(_ context.Context, err error) { reported = err }))
+	h.On(EventInquiryCompleted, panicInWebhookFunction)
+	if status, _ := serve(h, delivery(t, eventBody("evt_panic", EventInquiryCompleted))); status != http.StatusInternalServerError {
+		t.Fatalf("status = %d, want 500", status)
+	}
+	var pe *PanicError
+	if !errors.As(reported, &pe) {
+		t.Fatalf("reported %v (%T), want a *PanicError", reported, reported)
+	}
+	if pe.Value != "boom" || pe.EventID != "evt_panic" || pe.EventName != EventInquiryCompleted {
+		t.Errorf("PanicError = %+v", pe)
+	}
+	if want := "connect: webhook function for inquiry.completed (event evt_panic) panicked: boom"; pe.Error() != want {
+		t.Errorf("text %q, want %q", pe.Error(), want)
+	}
+	if !bytes.Contains(pe.Stack, []byte("panicInWebhookFunction")) {
+		t.Errorf("the stack does not show where it panicked:\n%s", pe.Stack)
+	}
+}
+
 func TestWebhookHandlerAbortHandlerPanicPropagates(t *testing.T) {
 	t.Parallel()
 	d := newFailingDeduper()
