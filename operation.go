@@ -33,8 +33,9 @@ func OperationFromContext(ctx context.Context) (op Operation, ok bool) {
 
 // AttemptFromContext returns which attempt of its call a request the SDK sends is: 1
 // for the first, 2 for the first retry, and so on. A transport reads it to tell a
-// retry from a new call (connectotel's http.request.resend_count is attempt - 1). ok
-// is false for requests the SDK did not send.
+// retry from a new call (connectotel's http.request.resend_count is attempt - 1, plus
+// the redirects followed to reach the request). ok is false for requests the SDK did
+// not send.
 func AttemptFromContext(ctx context.Context) (attempt int, ok bool) {
 	attempt, ok = ctx.Value(attemptKey{}).(int)
 	return attempt, ok
