@@ -82,7 +82,8 @@
 // the RateLimit-Reset the server sent, else its Retry-After. A wait longer than
 // [WithMaxRetryWait] (default 60s) or past the context's deadline is not started: the
 // error comes back at once. When the context ends during a wait, the error wraps both
-// the context's error and the last *APIError.
+// the context's error and the failure it was waiting to retry (the last *APIError, or
+// the network error).
 //
 // Every POST carries one Idempotency-Key per call, the same on each of its retries, so
 // a retried Create never makes a second token. Within one process that is automatic.
