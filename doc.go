@@ -39,8 +39,14 @@
 //		SourceID:     "inq_...",
 //		ExpiresIn:    24 * time.Hour, // 0 = Persona's default, 14 days
 //	})
+//	if err != nil {
+//		return err
+//	}
 //	// ... tok.ID reaches the destination, by your API or its webhook ...
 //	tok, err = destination.ShareTokens.Redeem(ctx, tok.ID, connect.RedeemShareTokenParams{})
+//	if err != nil {
+//		return err
+//	}
 //	tok, err = destination.ShareTokens.Wait(ctx, tok.ID) // redeemed, expired or failed
 //
 // Bad input (an empty id, a cnst_ id passed as SourceID, a TTL outside one minute to 21
@@ -171,6 +177,9 @@
 // never prints its value: read it with [WebhookSecret.Value].
 //
 //	wh, err := client.Webhooks.RotateSecret(ctx, "wbh_...", connect.RotateWebhookSecretParams{ExpiresIn: 2 * time.Hour})
+//	if err != nil {
+//		return err
+//	}
 //	verifier, err := connect.NewVerifier(wh.ActiveSecrets(time.Now()))
 //
 // # Webhooks: exactly once across replicas
@@ -263,5 +272,11 @@
 //	src, dst := srv.NewOrganization("Source"), srv.NewOrganization("Destination")
 //	cxn, inq := srv.CreateConnection(src, dst), srv.CreateInquiry(src)
 //	client, err := srv.NewClient(src)
+//	if err != nil {
+//		t.Fatal(err)
+//	}
 //	tok, err := client.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: cxn, SourceID: inq})
+//	if err != nil {
+//		t.Fatal(err)
+//	}
 package connect

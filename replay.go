@@ -32,6 +32,7 @@ type ReplayResult struct {
 // wait for the next Replay, so they never run before an older one that failed. When
 // ctx ends it stops the same way, before the next event, with an error wrapping
 // ctx.Err().
+//
 // events is a Client's Events service; the listing's errors are returned as they come.
 // A nil events, or a zero since (which would replay the organization's whole history),
 // is an error wrapping ErrInvalidParams.

@@ -13,8 +13,14 @@
 //	cxn := srv.CreateConnection(src, dst)
 //	inq := srv.CreateInquiry(src)
 //	secret := srv.AddWebhook(dst, receiver.URL) // every event, signed with secret
-//	client, _ := srv.NewClient(src) // connect.New with src's key and srv.URL
-//	tok, _ := client.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: cxn, SourceID: inq})
+//	client, err := srv.NewClient(src) // connect.New with src's key and srv.URL
+//	if err != nil {
+//		t.Fatal(err)
+//	}
+//	tok, err := client.ShareTokens.Create(ctx, connect.CreateShareTokenParams{ConnectionID: cxn, SourceID: inq})
+//	if err != nil {
+//		t.Fatal(err)
+//	}
 //
 // The fake serves every operation of Persona's Connect spec (share tokens, connections)
 // plus the Events API and the rotation of a webhook's secret (POST
