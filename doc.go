@@ -256,7 +256,9 @@
 //
 // Other packages of the module have their own: connecttest's With functions are
 // ServerOptions for connecttest.NewServer (its WithClock is the fake Persona's clock),
-// and connectotel's are Options for its NewTransport.
+// connectotel's are Options for its NewTransport, and pgdedupe's (WithTable,
+// WithRetention) and redisdedupe's (WithPrefix, WithRetention) are Options for their
+// New.
 //
 // # Testing with connecttest
 //
