@@ -21,7 +21,8 @@ func exampleWorld() (srv *connecttest.Server, client *connect.Client, cxn, inq s
 	return srv, mustClient(srv, source), cxn, inq
 }
 
-// List ranges over every token, fetching pages lazily: here two pages of two.
+// List ranges over every token, fetching pages lazily: here three tokens, on pages of
+// two.
 func ExampleShareTokensService_List() {
 	srv, client, cxn, inq := exampleWorld()
 	defer srv.Close()
