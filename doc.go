@@ -162,7 +162,8 @@
 //   - 409 for a duplicate whose first delivery is still running: a 2xx would tell
 //     Persona it was handled, and it would be lost if that run then failed;
 //   - 500 when the function fails or panics: its claim is released and Persona retries
-//     (a panic reaches [WithErrorHandler] as a [*PanicError], with its stack);
+//     (a panic reaches [WithErrorHandler] as a [*PanicError], with its stack), and
+//     when the Deduper cannot be reached to claim the event;
 //   - 200 when the function returns nil.
 //
 // Persona waits 5 seconds for an answer and retries up to 7 times over about two days:
