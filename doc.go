@@ -163,7 +163,7 @@
 //     Persona it was handled, and it would be lost if that run then failed;
 //   - 500 when the function fails or panics: its claim is released and Persona retries
 //     (a panic reaches [WithErrorHandler] as a [*PanicError], with its stack), and
-//     when the Deduper cannot be reached to claim the event;
+//     when the Deduper fails to claim the event;
 //   - 200 when the function returns nil.
 //
 // Persona waits 5 seconds for an answer and retries up to 7 times over about two days:
