@@ -229,8 +229,8 @@
 // ("/connect/share-tokens/{id}/redeem", never an id), with the attempt number beside it
 // ([AttemptFromContext]). Any http.RoundTripper given with [WithHTTPClient] can read
 // them. The nested module github.com/persona-connect/connect-go/connectotel is one:
-// its NewTransport makes an OpenTelemetry client span per attempt, named after the
-// operation, with the HTTP semantic-convention attributes and the Request-Id, and
+// its NewTransport makes an OpenTelemetry client span per attempt (and per redirect
+// followed), named after the operation, with the HTTP semantic-convention attributes and the Request-Id, and
 // records the http.client.request.duration histogram by operation, method and status;
 // it records no key, request header, body, query or id (the one response header it
 // records is Request-Id, the request's own id).
