@@ -56,7 +56,8 @@ var tablePart = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,49}$`)
 // "conn" in ASCII, so that it is recognisable in pg_locks.
 const lockClass = 0x636f6e6e
 
-// New returns a Deduper on pool, creating its table and index if missing. Many
+// New returns a Deduper on pool, creating its table and index if missing (a role
+// without the privilege to create them may use them once they exist). Many
 // processes may call it at once: the creation runs under a transaction-scoped advisory
 // lock, since CREATE TABLE IF NOT EXISTS alone can still fail on a concurrent creation.
 // A nil pool or a bad option is an error wrapping connect.ErrInvalidParams.
@@ -89,7 +90,17 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Deduper, err
 	return d, nil
 }
 
+// createTable creates the table and its index unless both are there already: only then
+// does it take the lock and send DDL, so that a role that may use the table but not
+// create it (its schema migrated by another) can still call New.
 func (d *Deduper) createTable(ctx context.Context, name string) error {
+	var exists bool
+	if err := d.pool.QueryRow(ctx, d.q.exists, d.q.table, d.q.index).Scan(&exists); err != nil {
+		return fmt.Errorf("connect: pgdedupe: look for table %s: %w", name, err)
+	}
+	if exists {
+		return nil
+	}
 	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1, hashtext($2))", lockClass, name); err != nil {
 			return err

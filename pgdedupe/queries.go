@@ -16,6 +16,8 @@ const (
 // queries are the statements of one table, its name quoted once in New.
 type queries struct {
 	createTable, createIndex        string
+	exists                          string // $1 the table, quoted; true when it and its index are there
+	table, index                    string // the table's name, quoted, and its index's, bare
 	claim, complete, release, purge string
 	completeTx                      string
 }
@@ -24,8 +26,16 @@ type queries struct {
 // or table), each already checked against tablePart.
 func newQueries(parts []string) queries {
 	t := pgx.Identifier(parts).Sanitize()
-	index := pgx.Identifier{parts[len(parts)-1] + "_purge_idx"}.Sanitize()
+	bareIndex := parts[len(parts)-1] + "_purge_idx"
+	index := pgx.Identifier{bareIndex}.Sanitize()
 	return queries{
+		table: t, index: bareIndex,
+		// Read before any DDL: CREATE TABLE IF NOT EXISTS needs CREATE on the schema,
+		// and CREATE INDEX IF NOT EXISTS ownership of the table, even when both exist,
+		// which a role that may only read and write them has not. to_regclass is null
+		// for a table that is missing (or in a schema the role cannot use).
+		exists: `SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+			WHERE i.indrelid = to_regclass($1) AND c.relname = $2)`,
 		createTable: `CREATE TABLE IF NOT EXISTS ` + t + ` (
 			event_id    text PRIMARY KEY,
 			state       text NOT NULL CHECK (state IN ('running', 'done')),
