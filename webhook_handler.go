@@ -40,7 +40,8 @@ const maxWebhookBody = 1 << 20
 //     retries. If Complete itself fails after the function succeeded, the error goes to
 //     the error handler and the answer is still 200: the work is done, and at worst a
 //     redelivery or Replay after the lease runs it again;
-//   - 500 when claiming fails.
+//   - 500 when claiming fails; a claim the store made even so (its answer was lost)
+//     is released, so that the retry runs the event.
 //
 // Each delivery claims under a fresh random owner, so a replica whose lease ran out and
 // was taken over cannot complete or release the event under the new holder's feet.
@@ -276,7 +277,18 @@ func (h *WebhookHandler) handle(ctx context.Context, ev *Event) (handling, error
 	leaseEnd := time.Now().Add(h.lease)
 	res, err := h.dedupe.Claim(ctx, ev.ID, owner, h.lease)
 	if err != nil {
-		return outcomeFailed, wrapError("claim event "+ev.ID, err)
+		// A failed Claim may still have taken the event: what was lost can be its
+		// answer, not its write (the request's context ended, or the connection
+		// dropped, after the store acted). Nobody runs the event under this owner, so
+		// give back whatever it took, or every retry would be told 409 until the lease
+		// ends. A Claim that took nothing makes the Release ErrClaimNotHeld: no news.
+		err = wrapError("claim event "+ev.ID, err)
+		if !errors.Is(err, ErrInvalidParams) {
+			if rerr := h.release(ctx, ev.ID, owner); rerr != nil && !errors.Is(rerr, ErrClaimNotHeld) {
+				err = errors.Join(err, rerr)
+			}
+		}
+		return outcomeFailed, err
 	}
 	switch res {
 	case ClaimDone:

@@ -251,3 +251,62 @@ func TestWebhookHandlerProcess(t *testing.T) {
 		t.Errorf("ran (-want +got):\n%s", diff)
 	}
 }
+
+// A Claim whose answer is lost after the store took the event (the request's context
+// ended mid-round-trip, a connection dropped) is given back: nobody will run the event
+// under that owner, so Persona's retry runs it rather than being told 409 until the
+// lease ends.
+func TestWebhookHandlerReleasesAClaimWhoseAnswerWasLost(t *testing.T) {
+	t.Parallel()
+	d := newFailingDeduper()
+	d.claimAnswerLost = context.Canceled
+	var reported []error
+	var mu sync.Mutex
+	h := newTestHandler(t, WithDeduper(d), WithErrorHandler(func(_ context.Context, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		reported = append(reported, err)
+	}))
+	var runs atomic.Int32
+	h.On(EventInquiryCompleted, func(context.Context, *Event) error { runs.Add(1); return nil })
+	body := eventBody("evt_lost", EventInquiryCompleted)
+	if status, _ := serve(h, delivery(t, body)); status != http.StatusInternalServerError {
+		t.Fatalf("status %d with the claim's answer lost, want 500", status)
+	}
+	d.claimAnswerLost = nil
+	if status, _ := serve(h, delivery(t, body)); status != http.StatusOK || runs.Load() != 1 {
+		t.Fatalf("the retry: status %d, %d runs; want 200 and one run", status, runs.Load())
+	}
+	if diff := cmp.Diff([]string{"claim evt_lost", "release evt_lost", "claim evt_lost", "complete evt_lost"}, d.ops()); diff != "" {
+		t.Errorf("deduper calls (-want +got):\n%s", diff)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(reported) != 1 || !errors.Is(reported[0], context.Canceled) {
+		t.Errorf("reported %v, want the Claim's error alone", reported)
+	}
+}
+
+// When the failed Claim took nothing, the Release that follows it is refused
+// (ErrClaimNotHeld): that is no news, and is not reported.
+func TestWebhookHandlerFailedClaimReportsOnlyItsError(t *testing.T) {
+	t.Parallel()
+	d := newFailingDeduper()
+	d.claimErr = errors.New("store down")
+	var reported []error
+	var mu sync.Mutex
+	h := newTestHandler(t, WithDeduper(d), WithErrorHandler(func(_ context.Context, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		reported = append(reported, err)
+	}))
+	h.On(EventInquiryCompleted, func(context.Context, *Event) error { return nil })
+	if status, _ := serve(h, delivery(t, eventBody("evt_down", EventInquiryCompleted))); status != http.StatusInternalServerError {
+		t.Fatalf("status %d, want 500", status)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(reported) != 1 || errors.Is(reported[0], ErrClaimNotHeld) || !strings.Contains(reported[0].Error(), "store down") {
+		t.Errorf("reported %v, want the Claim's error alone", reported)
+	}
+}

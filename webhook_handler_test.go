@@ -496,6 +496,7 @@ func TestWebhookHandlerConcurrentRegistrationAndServing(t *testing.T) {
 type failingDeduper struct {
 	claimErr, completeErr, releaseErr error
 	claimResult                       ClaimResult // when set, Claim answers it without asking the memory
+	claimAnswerLost                   error       // when set, Claim claims in the memory, then answers this error
 
 	mem           *MemoryDeduper
 	mu            sync.Mutex
@@ -524,7 +525,11 @@ func (d *failingDeduper) Claim(ctx context.Context, id, owner string, lease time
 	if d.claimResult != 0 {
 		return d.claimResult, nil
 	}
-	return d.mem.Claim(ctx, id, owner, lease)
+	res, err := d.mem.Claim(ctx, id, owner, lease)
+	if d.claimAnswerLost != nil {
+		return 0, d.claimAnswerLost
+	}
+	return res, err
 }
 
 func (d *failingDeduper) Complete(ctx context.Context, id, owner string) error {
