@@ -3,6 +3,7 @@ package redisdedupe
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 
@@ -103,7 +104,7 @@ end
 return 0
 `
 
-// New returns a Deduper on rdb. A nil rdb, a prefix with '{' or '}', or a retention
+// New returns a Deduper on rdb. A nil rdb (or a nil *redis.Client in it), a prefix with '{' or '}', or a retention
 // <= 0 makes every method return an error wrapping connect.ErrInvalidParams.
 func New(rdb redis.UniversalClient, opts ...Option) *Deduper {
 	cfg := config{prefix: DefaultPrefix, retention: connect.DefaultDedupeRetention}
@@ -119,7 +120,7 @@ func New(rdb redis.UniversalClient, opts ...Option) *Deduper {
 		release:  redis.NewScript(releaseScript),
 	}
 	switch {
-	case rdb == nil:
+	case isNil(rdb):
 		d.err = fmt.Errorf("%w: redisdedupe: the Redis client must not be nil", connect.ErrInvalidParams)
 	case strings.ContainsAny(cfg.prefix, "{}"):
 		d.err = fmt.Errorf("%w: redisdedupe: WithPrefix %q must not contain '{' or '}'", connect.ErrInvalidParams, cfg.prefix)
@@ -200,6 +201,16 @@ func (d *Deduper) check(eventID, owner string) error {
 		return fmt.Errorf("%w: redisdedupe: owner must not be empty", connect.ErrInvalidParams)
 	}
 	return nil
+}
+
+// isNil reports whether rdb is no client: nil, or an interface holding a nil pointer
+// (a *redis.Client variable never assigned), whose first command would dereference it.
+func isNil(rdb redis.UniversalClient) bool {
+	if rdb == nil {
+		return true
+	}
+	v := reflect.ValueOf(rdb)
+	return v.Kind() == reflect.Pointer && v.IsNil()
 }
 
 // millis rounds d up to whole milliseconds, the unit of PX.

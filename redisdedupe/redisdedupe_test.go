@@ -77,8 +77,12 @@ func TestBadConfiguration(t *testing.T) {
 		d     *redisdedupe.Deduper
 		names string // what the error must name
 	}{
-		"nil client":   {redisdedupe.New(nil), "Redis client"},
-		"brace prefix": {redisdedupe.New(unused, redisdedupe.WithPrefix("app:{x}:")), "WithPrefix"},
+		"nil client": {redisdedupe.New(nil), "Redis client"},
+		// A nil *redis.Client in the interface (a client variable never assigned) is
+		// no client either: refused, not a nil dereference at the first Claim.
+		"typed nil client":  {redisdedupe.New((*redis.Client)(nil)), "Redis client"},
+		"typed nil cluster": {redisdedupe.New((*redis.ClusterClient)(nil)), "Redis client"},
+		"brace prefix":      {redisdedupe.New(unused, redisdedupe.WithPrefix("app:{x}:")), "WithPrefix"},
 		// pgdedupe refuses these too: a zero left by a misread setting must not pass
 		// silently as the default.
 		"zero retention":     {redisdedupe.New(unused, redisdedupe.WithRetention(0)), "WithRetention"},
