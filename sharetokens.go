@@ -373,7 +373,8 @@ func (s *ShareTokensService) Wait(ctx context.Context, id string, opts ...Reques
 			return tok, nil
 		}
 		if err := retry.Sleep(ctx, interval); err != nil {
-			return nil, fmt.Errorf("connect: wait for share token %s (last status %s): %w", id, tok.Status, err)
+			// The status is the server's text, an open enum: escaped (errors.go, printable).
+			return nil, fmt.Errorf("connect: wait for share token %s (last status %s): %w", id, printable(string(tok.Status)), err)
 		}
 		// Grow by half up to 5s, but never below the caller's own interval.
 		if next := interval + max(interval/2, time.Millisecond); next <= maxPollInterval {

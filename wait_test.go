@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,4 +94,26 @@ func TestWaitEnds(t *testing.T) {
 			t.Errorf("Persona saw %d polls, want 1", n)
 		}
 	})
+}
+
+// A status Persona sent is an open string and may hold anything: Wait's error quotes
+// it escaped, so a hostile or broken answer cannot forge a log line through it.
+func TestWaitErrorEscapesTheStatus(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t, connect.WithPollInterval(time.Hour))
+	body := strings.Replace(string(specFixture(t, "connect-share-token-clone-object-pending.json")),
+		`"pending"`, `"pending\nlevel=ERROR msg=forged"`, 1)
+	if !strings.Contains(body, `forged`) {
+		t.Fatal("the fixture has no pending status to replace")
+	}
+	mt.RegisterResponder(http.MethodGet, mockURL(getTokenPath), respond(http.StatusOK, []byte(body)))
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err := c.ShareTokens.Wait(ctx, "cnst_ABC123")
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Wait error = %v, want one wrapping context.DeadlineExceeded", err)
+	}
+	if msg := err.Error(); strings.ContainsAny(msg, "\n\r") || !strings.Contains(msg, `pending\nlevel=ERROR msg=forged`) {
+		t.Errorf("Wait error %q: want the status quoted with its line break escaped", msg)
+	}
 }
