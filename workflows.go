@@ -160,11 +160,15 @@ func (s *autoShare) share(ctx context.Context, ev *Event) error {
 	if err := validateID("payload inquiry id", ev.Object.ID, []string{"inq_"}); err != nil {
 		return wrapError("auto-share event "+ev.ID, err)
 	}
+	// The inquiry id and the token's id are Persona's text, quoted escaped in the
+	// errors below (errors.go, printable): validateID lets a format character such as
+	// a bidi override through.
+	inq := printable(ev.Object.ID)
 	var tok *ShareToken
 	if !ev.CreatedAt.IsZero() && time.Since(ev.CreatedAt) > lookupAfter {
 		found, err := s.madeSince(ctx, ev)
 		if err != nil {
-			return wrapError(fmt.Sprintf("auto-share %s over %s: look for a token made since event %s", ev.Object.ID, s.connectionID, ev.ID), err)
+			return wrapError(fmt.Sprintf("auto-share %s over %s: look for a token made since event %s", inq, s.connectionID, ev.ID), err)
 		}
 		tok = found
 	}
@@ -175,7 +179,7 @@ func (s *autoShare) share(ctx context.Context, ev *Event) error {
 			ExpiresIn:    s.expiresIn,
 		}, WithIdempotencyKey(autoShareKey(ev.ID, s.connectionID)))
 		if err != nil {
-			return wrapError(fmt.Sprintf("auto-share %s over %s", ev.Object.ID, s.connectionID), err)
+			return wrapError(fmt.Sprintf("auto-share %s over %s", inq, s.connectionID), err)
 		}
 		tok = made
 	}
@@ -183,7 +187,7 @@ func (s *autoShare) share(ctx context.Context, ev *Event) error {
 		return nil
 	}
 	if err := s.shared(ctx, ev, tok); err != nil {
-		return wrapError(fmt.Sprintf("auto-share %s over %s: Shared(%s)", ev.Object.ID, s.connectionID, tok.ID), err)
+		return wrapError(fmt.Sprintf("auto-share %s over %s: Shared(%s)", inq, s.connectionID, printable(tok.ID)), err)
 	}
 	return nil
 }
@@ -298,10 +302,14 @@ func (r *autoRedeem) redeem(ctx context.Context, ev *Event) error {
 	if err != nil {
 		return err
 	}
+	// The id and the status are Persona's text, quoted escaped in the errors below
+	// (errors.go, printable): Redeem refuses an id with a line break, but its error
+	// would have quoted it as it came.
+	id := printable(tok.ID)
 	var params RedeemShareTokenParams
 	if r.params != nil {
 		if params, err = r.params(ctx, tok); err != nil {
-			return wrapError("auto-redeem "+tok.ID+": Params", err)
+			return wrapError("auto-redeem "+id+": Params", err)
 		}
 	}
 	pending, err := r.tokens.Redeem(ctx, tok.ID, params)
@@ -312,15 +320,15 @@ func (r *autoRedeem) redeem(ctx context.Context, ev *Event) error {
 		}
 		return nil
 	case !errors.Is(err, ErrConflict) && !errors.Is(err, ErrUnprocessable):
-		return wrapError("auto-redeem "+tok.ID, err)
+		return wrapError("auto-redeem "+id, err)
 	}
 	// The status code alone does not say why: a 422 also answers a connection that is
 	// not active. The token's status does.
 	now, gerr := r.tokens.Get(ctx, tok.ID)
 	if gerr != nil {
-		return wrapError(fmt.Sprintf("auto-redeem %s (reading it back failed too: %s)", tok.ID, strings.TrimPrefix(gerr.Error(), "connect: ")), err)
+		return wrapError(fmt.Sprintf("auto-redeem %s (reading it back failed too: %s)", id, strings.TrimPrefix(gerr.Error(), "connect: ")), err)
 	}
-	refused := wrapError(fmt.Sprintf("auto-redeem %s (status %s)", tok.ID, now.Status), err)
+	refused := wrapError(fmt.Sprintf("auto-redeem %s (status %s)", id, printable(string(now.Status))), err)
 	switch now.Status {
 	case ShareTokenPending, ShareTokenRedeemed:
 		return nil
@@ -338,7 +346,7 @@ func (r *autoRedeem) notify(ctx context.Context, ev *Event) error {
 		return err
 	}
 	if err := r.redeemed(ctx, ev, tok); err != nil {
-		return wrapError("auto-redeem "+tok.ID+": Redeemed", err)
+		return wrapError("auto-redeem "+printable(tok.ID)+": Redeemed", err)
 	}
 	return nil
 }

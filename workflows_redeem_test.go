@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -264,4 +266,54 @@ func TestAutoRedeemConfig(t *testing.T) {
 	if code := deliver(h, body, "wbhsec_config"); code != http.StatusInternalServerError {
 		t.Errorf("inbound-created about an inquiry answered %d, want 500", code)
 	}
+}
+
+// TestAutoRedeemErrorsEscapeWhatPersonaSent: the token id of the payload and the
+// status read back are Persona's text; AutoRedeem's errors quote them escaped, so a
+// hostile or broken answer cannot forge a log line through them.
+func TestAutoRedeemErrorsEscapeWhatPersonaSent(t *testing.T) {
+	t.Parallel()
+	const forged = "\nlevel=ERROR msg=forged"
+	inbound, err := os.ReadFile("testdata/share_token_inbound_created.kebab.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	event := func(t *testing.T, id string) *connect.Event {
+		t.Helper()
+		body := strings.Replace(string(inbound), `"cnst_ABC123"`, strconv.Quote(id), 1)
+		ev, err := connect.ParseEvent([]byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ev
+	}
+	check := func(t *testing.T, err error, escaped string) {
+		t.Helper()
+		if err == nil {
+			t.Fatal("Process succeeded, want the refusal")
+		}
+		if msg := err.Error(); strings.ContainsAny(msg, "\n\r") || !strings.Contains(msg, escaped) {
+			t.Errorf("error %q: want %s in it, its line break escaped", msg, escaped)
+		}
+	}
+	t.Run("status read back", func(t *testing.T) {
+		t.Parallel()
+		c, mt := setup(t)
+		mt.RegisterResponder(http.MethodPost, mockURL(getTokenPath+"/redeem"), respond(http.StatusConflict, errorBody(http.StatusConflict)))
+		token := strings.Replace(string(specFixture(t, "connect-share-token.json")), `"created"`, strconv.Quote("created"+forged), 1)
+		mt.RegisterResponder(http.MethodGet, mockURL(getTokenPath), respond(http.StatusOK, []byte(token)))
+		h := connect.NewWebhookHandler(nil)
+		if err := connect.AutoRedeem(h, c, connect.AutoRedeemConfig{}); err != nil {
+			t.Fatal(err)
+		}
+		check(t, h.Process(ctxT(t), event(t, "cnst_ABC123")), `created\nlevel=ERROR msg=forged`)
+	})
+	t.Run("token id of the payload", func(t *testing.T) {
+		t.Parallel()
+		h := connect.NewWebhookHandler(nil)
+		if err := connect.AutoRedeem(h, noIOClient(t), connect.AutoRedeemConfig{}); err != nil {
+			t.Fatal(err)
+		}
+		check(t, h.Process(ctxT(t), event(t, "cnst_ABC"+forged)), `cnst_ABC\nlevel=ERROR msg=forged`)
+	})
 }

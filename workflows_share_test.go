@@ -383,3 +383,36 @@ func TestAutoShareConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestAutoShareErrorsEscapeWhatPersonaSent: the id of the token Create answered with,
+// and the inquiry id of the payload, are Persona's text; AutoShare's errors quote them
+// escaped, so a hostile or broken answer cannot forge a log line or reorder a
+// terminal's text through them.
+func TestAutoShareErrorsEscapeWhatPersonaSent(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	token := strings.Replace(string(specFixture(t, "connect-share-token.json")), `"cnst_ABC123"`, `"cnst_ABC\nlevel=ERROR msg=forged"`, 1)
+	mt.RegisterResponder(http.MethodPost, mockURL(createTokenPath), respond(http.StatusCreated, []byte(token)))
+	h := connect.NewWebhookHandler(nil)
+	failing := func(context.Context, *connect.Event, *connect.ShareToken) error { return errors.New("partner down") }
+	if err := connect.AutoShare(h, c, connect.AutoShareConfig{ConnectionID: "cxn_ABC123", Shared: failing}); err != nil {
+		t.Fatal(err)
+	}
+	ev, err := connect.ParseEvent(inquiryEvent("evt_E1", connect.EventInquiryCompleted, "inquiry", "inq_AB\u202eC", time.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = h.Process(ctxT(t), ev)
+	if err == nil {
+		t.Fatal("Process succeeded, want Shared's error")
+	}
+	msg := err.Error()
+	for _, want := range []string{`cnst_ABC\nlevel=ERROR msg=forged`, `inq_AB\u202eC`} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q: want %s in it, escaped", msg, want)
+		}
+	}
+	if strings.ContainsAny(msg, "\n\u202e") {
+		t.Errorf("error %q holds a line break or a bidi override", msg)
+	}
+}
