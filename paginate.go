@@ -116,7 +116,10 @@ func (c *Client) nextCall(prev *call, next string, query url.Values) (*call, err
 	}
 	u.RawQuery = q.Encode()
 	u.Fragment, u.RawFragment = "", "" // never sent; only pageKey would have seen it
-	return &call{method: http.MethodGet, url: u, path: strings.TrimPrefix(u.Path, c.base.Path)}, nil
+	// The path errors and logs name is the escaped one, as Do's is: the link is
+	// Persona's text, and its decoded path may hold a line break (%0A) that would
+	// forge a log line through the error of the page it leads to.
+	return &call{method: http.MethodGet, url: u, path: strings.TrimPrefix(u.EscapedPath(), c.base.EscapedPath())}, nil
 }
 
 // pageKey names the page a URL asks for, for the cycle check: links that differ only

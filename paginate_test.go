@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -323,5 +324,24 @@ func TestListCycleCheckNormalisesNextLinks(t *testing.T) {
 				t.Errorf("listed %d pages before refusing the cycle, want 2", listed)
 			}
 		})
+	}
+}
+
+// A next link is Persona's text: the path an error names for the page it leads to is
+// the escaped one, as Do names its path, so a link whose path holds an escaped line
+// break cannot forge a log line through the error of that page.
+func TestListNextLinkPathIsEscapedInErrors(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	const hostile = "/connect/share-tokens%0Alevel=ERROR%20msg=forged"
+	servePages(mt, map[string][]string{"": {"cnst_1"}}, map[string]string{"": "/api/v1" + hostile + "?page%5Bafter%5D=cnst_1"})
+	mt.RegisterRegexpResponder(http.MethodGet, regexp.MustCompile(`level=ERROR`), respond(http.StatusNotFound, errorBody(http.StatusNotFound)))
+	err := firstErr(c.ShareTokens.List(ctxT(t), nil), 10)
+	apiErr := mustAPIError(t, err)
+	if apiErr.Path != hostile {
+		t.Errorf("APIError.Path = %q, want %q", apiErr.Path, hostile)
+	}
+	if msg := err.Error(); strings.ContainsAny(msg, "\n\r") {
+		t.Errorf("error %q holds a line break", msg)
 	}
 }
