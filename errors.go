@@ -5,11 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/persona-connect/connect-go/internal/safetext"
 )
 
 // Sentinels for the HTTP statuses Persona answers with. Match them with errors.Is; the
@@ -88,45 +87,10 @@ func (e *APIError) answer() string {
 	return b.String()
 }
 
-// printable returns s with every rune that could change how a log line or a terminal
-// shows it escaped as in a Go literal: control characters (line breaks, ESC, NUL, DEL,
-// C1), format characters (bidi overrides), line and paragraph separators, and bytes
-// that are not UTF-8. Text from Persona's answers goes into error texts, which end up in
-// logs; a hostile answer must not forge a log line or recolour a terminal.
-func printable(s string) string {
-	clean := true
-	for _, r := range s {
-		// range yields utf8.RuneError for a bad byte: the loop below tells it from a
-		// real U+FFFD.
-		if r == utf8.RuneError || !printableRune(r) {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case !printableRune(r):
-			q := strconv.QuoteRuneToASCII(r) // '\n', '\x1b', '\u202e'
-			b.WriteString(q[1 : len(q)-1])
-		default:
-			b.WriteString(s[i : i+size])
-		}
-		i += size
-	}
-	return b.String()
-}
-
-// printableRune reports whether r shows as itself.
-func printableRune(r rune) bool {
-	return !unicode.IsControl(r) && !unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp)
-}
+// printable escapes text from Persona's answers for an error text (see safetext):
+// error texts end up in logs, and a hostile answer must not forge a log line or
+// recolour a terminal.
+func printable(s string) string { return safetext.Escape(s) }
 
 // statusSentinels are the sentinels of single statuses, by status; ErrServer stands for
 // every 5xx.
