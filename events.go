@@ -10,8 +10,10 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/persona-connect/connect-go/internal/jsonapi"
+	"github.com/persona-connect/connect-go/internal/safetext"
 )
 
 // EventName is the name of a Persona event. Names are open: an event this SDK does not
@@ -88,6 +90,11 @@ func (w *eventWire) decode() (*Event, error) {
 		// Only the type, cut short, goes into the error: the body may not even be
 		// authentic.
 		return nil, fmt.Errorf("connect: parse event: data is not an event with an id (type %.40q)", w.Type)
+	}
+	if strings.IndexFunc(w.ID, unicode.IsSpace) >= 0 || !safetext.IsClean(w.ID) {
+		// The id goes into error texts, log lines and Deduper keys as it is, so one
+		// that could forge a line or show as another is refused, and not repeated.
+		return nil, fmt.Errorf("connect: parse event: its id holds whitespace, control or format characters")
 	}
 	a := &w.Attributes
 	if a.Name == "" {

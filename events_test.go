@@ -88,6 +88,11 @@ func TestParseEventRejects(t *testing.T) {
 		{"payload not an object", `{"data":{"type":"event","id":"evt_1","attributes":{"name":"a","payload":[]}}}`},
 		{"payload.data not an object", `{"data":{"type":"event","id":"evt_1","attributes":{"name":"a","payload":{"data":"x"}}}}`},
 		{"trailing garbage", `{"data":{"type":"event","id":"evt_1","attributes":{"name":"a"}}}x`},
+		// An id goes into error texts, log lines and Deduper keys as it is: one that
+		// could forge a line, or show as another, is no Persona id.
+		{"id with a line break", `{"data":{"type":"event","id":"evt_1\nlevel=ERROR","attributes":{"name":"a"}}}`},
+		{"id with a bidi override", `{"data":{"type":"event","id":"evt_\u202e1","attributes":{"name":"a"}}}`},
+		{"id with a space", `{"data":{"type":"event","id":"evt_1 2","attributes":{"name":"a"}}}`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -68,11 +68,11 @@ func (h *WebhookHandler) Replay(ctx context.Context, events *EventsService, sinc
 		// at ctx (MemoryDeduper does not): a cancelled Replay stops before the next
 		// event, which waits for the next Replay.
 		if err := ctx.Err(); err != nil {
-			return res, wrapError(fmt.Sprintf("replay stopped before event %s (%s)", ev.ID, ev.Name), err)
+			return res, wrapError(fmt.Sprintf("replay stopped before event %s (%s)", ev.ID, printable(string(ev.Name))), err)
 		}
 		out, err := h.process(ctx, ev)
 		if err != nil {
-			return res, wrapError(fmt.Sprintf("replay stopped at event %s (%s)", ev.ID, ev.Name), err)
+			return res, wrapError(fmt.Sprintf("replay stopped at event %s (%s)", ev.ID, printable(string(ev.Name))), err)
 		}
 		switch out {
 		case outcomeRan:

@@ -359,7 +359,7 @@ type PanicError struct {
 // Error implements error: "connect: webhook function for inquiry.completed (event
 // evt_...) panicked: boom".
 func (e *PanicError) Error() string {
-	return fmt.Sprintf("connect: webhook function for %s (event %s) panicked: %v", e.EventName, e.EventID, e.Value)
+	return fmt.Sprintf("connect: webhook function for %s (event %s) panicked: %v", printable(string(e.EventName)), printable(e.EventID), e.Value)
 }
 
 // dispatch runs fn, turning a panic into an error so that the claim is released and
@@ -380,7 +380,7 @@ func (h *WebhookHandler) dispatch(ctx context.Context, fn func(context.Context, 
 		err = &PanicError{EventName: ev.Name, EventID: ev.ID, Value: p, Stack: debug.Stack()}
 	}()
 	if err := fn(ctx, ev); err != nil {
-		return wrapError(fmt.Sprintf("webhook function for %s (event %s)", ev.Name, ev.ID), err)
+		return wrapError(fmt.Sprintf("webhook function for %s (event %s)", printable(string(ev.Name)), ev.ID), err)
 	}
 	return nil
 }

@@ -635,6 +635,28 @@ func TestWebhookHandlerReportsAPanicWithItsStack(t *testing.T) {
 	}
 }
 
+// An event name is an open string, so the error texts escape it: a name holding a line
+// break does not forge a line in the error handler's log.
+func TestWebhookHandlerErrorsEscapeTheEventName(t *testing.T) {
+	t.Parallel()
+	const name = EventName("inquiry.completed\nlevel=ERROR msg=forged")
+	var reported []error
+	h := newTestHandler(t, WithErrorHandler(func(_ context.Context, err error) { reported = append(reported, err) }))
+	inJSON := EventName(strings.ReplaceAll(string(name), "\n", `\n`))
+	h.On(name, func(context.Context, *Event) error { return errors.New("boom") })
+	serve(h, delivery(t, eventBody("evt_named", inJSON)))
+	h.On(name, panicInWebhookFunction)
+	serve(h, delivery(t, eventBody("evt_named2", inJSON)))
+	if len(reported) != 2 {
+		t.Fatalf("reported %d errors, want 2: %v", len(reported), reported)
+	}
+	for _, err := range reported {
+		if text := err.Error(); strings.Contains(text, "\n") || !strings.Contains(text, `inquiry.completed\nlevel=ERROR`) {
+			t.Errorf("the name is not escaped in %q", text)
+		}
+	}
+}
+
 func TestWebhookHandlerAbortHandlerPanicPropagates(t *testing.T) {
 	t.Parallel()
 	d := newFailingDeduper()
