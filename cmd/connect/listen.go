@@ -17,6 +17,7 @@ import (
 
 	connect "github.com/persona-connect/connect-go"
 	"github.com/persona-connect/connect-go/internal/retry"
+	"github.com/persona-connect/connect-go/internal/safetext"
 )
 
 // listen is "stripe listen --forward-to" for Persona: Persona has no channel that
@@ -236,6 +237,7 @@ func (l *listener) forward(ctx context.Context, ev *connect.Event) {
 		fmt.Fprintf(l.log, "connect: cannot forward %s: %v\n", ev.ID, err)
 		return
 	}
+	name := safetext.Escape(string(ev.Name)) // an open string, printed on a terminal
 	firstAt := time.Now()
 	attempt, status := 0, 0
 	b := backoff.NewExponentialBackOff()
@@ -248,13 +250,13 @@ func (l *listener) forward(ctx context.Context, ev *connect.Event) {
 		return postErr
 	}, schedule, func(err error, wait time.Duration) {
 		fmt.Fprintf(l.log, "connect: forwarding %s (%s) failed on attempt %d of %d: %v; retrying in %s\n",
-			ev.ID, ev.Name, attempt, forwardAttempts, err, wait.Round(time.Millisecond))
+			ev.ID, name, attempt, forwardAttempts, err, wait.Round(time.Millisecond))
 	})
 	switch {
 	case err == nil:
-		fmt.Fprintf(l.log, "connect: forwarded %s (%s): %d, attempt %d\n", ev.ID, ev.Name, status, attempt)
+		fmt.Fprintf(l.log, "connect: forwarded %s (%s): %d, attempt %d\n", ev.ID, name, status, attempt)
 	case ctx.Err() == nil:
-		fmt.Fprintf(l.log, "connect: gave up forwarding %s (%s) after %d attempts: %v\n", ev.ID, ev.Name, attempt, err)
+		fmt.Fprintf(l.log, "connect: gave up forwarding %s (%s) after %d attempts: %v\n", ev.ID, name, attempt, err)
 	}
 }
 

@@ -4,11 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"net/http/httptest"
 	"slices"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,39 +13,6 @@ import (
 
 	connect "github.com/persona-connect/connect-go"
 )
-
-// eventsAPI is an Events API whose listing the test sets event by event, to show
-// events in an order connecttest never does.
-type eventsAPI struct {
-	mu     sync.Mutex
-	events []listedEvent
-}
-
-type listedEvent struct {
-	id      string
-	created time.Time
-}
-
-func (e *eventsAPI) show(id string, created time.Time) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.events = append(e.events, listedEvent{id, created})
-}
-
-// ServeHTTP lists every event shown, newest first, on one page.
-func (e *eventsAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	e.mu.Lock()
-	events := slices.Clone(e.events)
-	e.mu.Unlock()
-	slices.SortFunc(events, func(a, b listedEvent) int { return b.created.Compare(a.created) })
-	resources := make([]string, len(events))
-	for i, ev := range events {
-		resources[i] = fmt.Sprintf(`{"type":"event","id":%q,"attributes":{"name":"inquiry.completed",`+
-			`"payload":{"data":{"type":"inquiry","id":"inq_window"}},"created-at":%q}}`, ev.id, ev.created.UTC().Format(jsonTime))
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = io.WriteString(w, `{"data":[`+strings.Join(resources, ",")+`],"links":{"next":null}}`)
-}
 
 // newWindowListener is a listener on api that forwards to ep, started at start.
 func newWindowListener(t *testing.T, api *eventsAPI, ep *endpoint, start time.Time) *listener {

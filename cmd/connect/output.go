@@ -10,6 +10,7 @@ import (
 	"time"
 
 	connect "github.com/persona-connect/connect-go"
+	"github.com/persona-connect/connect-go/internal/safetext"
 )
 
 // Output: a table for lists and a key/value block for one resource, or with --json one
@@ -154,7 +155,10 @@ func printJSON(w io.Writer, v any) error {
 	return err
 }
 
-// printResource prints one resource: JSON, or the key/value pairs of text.
+// printResource prints one resource: JSON, or the key/value pairs of text. Text escapes
+// what Persona sent (printList's cells too): a value holding ESC or a line break would
+// otherwise recolour the terminal or forge a line. JSON escapes control characters
+// itself.
 func (a *app) printResource(v any, pairs [][2]string) error {
 	if a.global.json {
 		return printJSON(a.stdout, v)
@@ -162,7 +166,7 @@ func (a *app) printResource(v any, pairs [][2]string) error {
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 	for _, p := range pairs {
 		if p[1] != "" {
-			fmt.Fprintf(tw, "%s:\t%s\n", p[0], p[1])
+			fmt.Fprintf(tw, "%s:\t%s\n", p[0], safetext.Escape(p[1]))
 		}
 	}
 	return tw.Flush()
@@ -226,7 +230,11 @@ func (a *app) printList(what string, items []any, header []string, rows [][]stri
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.Join(header, "\t"))
 	for _, r := range rows {
-		fmt.Fprintln(tw, strings.Join(r, "\t"))
+		cells := make([]string, len(r))
+		for i, c := range r {
+			cells[i] = safetext.Escape(c)
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
 	return tw.Flush()
 }

@@ -9,6 +9,7 @@ import (
 
 	connect "github.com/persona-connect/connect-go"
 	"github.com/persona-connect/connect-go/internal/retry"
+	"github.com/persona-connect/connect-go/internal/safetext"
 )
 
 // Poll intervals of share-tokens wait: the SDK's ShareTokens.Wait schedule (start
@@ -36,7 +37,7 @@ func (a *app) waitForToken(parent context.Context, c *connect.Client, id string,
 			}
 			return nil, waitEnded(parent, id, status, timeout)
 		}
-		status = string(tok.Status)
+		status = safetext.Escape(string(tok.Status)) // shown on a terminal as Persona sent it
 		p.show(status)
 		if tok.Terminal() {
 			return tok, nil
