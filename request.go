@@ -187,12 +187,15 @@ func (c *Client) classify(ctx context.Context, cl *call, resp *http.Response, er
 // failure is the error that ends cl with err. An *APIError stands as it is, unless an
 // earlier attempt of a POST may have been applied and this answer cannot tell: 401,
 // 429 and the gateway statuses come from in front of Persona's idempotency layer, so
-// they say nothing of what the earlier attempt did. Anything else is a *RequestError.
+// they say nothing of what the earlier attempt did, and a 409 may say that it is still
+// running under the same key (a "concurrent change", API-NOTES). Anything else is a
+// *RequestError.
 func (cl *call) failure(err error) error {
 	unknown := cl.method == http.MethodPost && cl.mayHaveApplied
 	if apiErr, ok := err.(*APIError); ok {
 		s := apiErr.StatusCode
-		if !unknown || !(s == http.StatusUnauthorized || retry.Retryable(http.MethodPost, s)) {
+		silent := s == http.StatusUnauthorized || s == http.StatusConflict || retry.Retryable(http.MethodPost, s)
+		if !unknown || !silent {
 			return apiErr
 		}
 	}

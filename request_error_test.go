@@ -97,6 +97,19 @@ func TestPostFailuresCarryTheIdempotencyKey(t *testing.T) {
 			name: "dropped, then 422", answer: httpmock.Responder(dropConnection).Then(respond(422, errorBody(422))),
 			attempts: 2, unknown: false,
 		},
+		{
+			// A 409 to the retry may mean that attempt 1 is still running under the
+			// same key ("concurrent change", API-NOTES): it says nothing of what
+			// attempt 1 will have done.
+			name: "504 from a gateway, then 409", answer: respond(504, []byte("Gateway Time-out")).Then(respond(409, errorBody(409))),
+			attempts: 2, unknown: true,
+			check: func(t *testing.T, err error) {
+				if !errors.Is(err, connect.ErrConflict) {
+					t.Errorf("error %v does not wrap the 409", err)
+				}
+			},
+		},
+		{name: "409 on the first attempt", answer: respond(409, errorBody(409)), attempts: 1, unknown: false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
