@@ -257,7 +257,9 @@ func ConstructEvent(payload []byte, header, secret string) (*Event, error) {
 
 // SignHeader returns a Persona-Signature header value ("t=<unix>,v1=<hex>") for payload
 // signed with secret at time t, as Persona signs a delivery. Use it to test your own
-// webhook endpoint.
+// webhook endpoint. It signs through crypto/hmac, which under GODEBUG=fips140=only
+// panics on a secret shorter than 112 bits (14 bytes); Persona's wbhsec_ secrets are
+// longer, and NewVerifier refuses such a secret with an error instead.
 func SignHeader(payload []byte, secret string, t time.Time) string {
 	ts := strconv.FormatInt(t.Unix(), 10)
 	mac := hmac.New(sha256.New, []byte(secret))
