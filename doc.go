@@ -74,7 +74,9 @@
 // broke off) returns a [*RequestError] with the method, the path, the number of
 // attempts and, for a POST, its Idempotency-Key; errors.Is(err, [ErrOutcomeUnknown])
 // says that a POST may have been applied, as it also does for a POST that a gateway
-// answered 502 or 504. No error text, log line or fmt verb ever shows the API key;
+// answered 502 or 504. Test it before the status sentinels: such an error wraps the
+// last answer and matches its sentinel too (a 429 after a lost answer is also
+// [ErrRateLimited]). No error text, log line or fmt verb ever shows the API key;
 // webhook errors never show a signature. End-user data stays out of them as well: fmt
 // and slog show [ShareToken.SourceData] and [Event]'s payloads as their sizes, and a
 // decode error names the field it could not read, not its text.

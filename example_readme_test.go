@@ -80,11 +80,11 @@ func readmeErrors(ctx context.Context, client *connect.Client, id string) {
 	_, err := client.ShareTokens.Redeem(ctx, id, connect.RedeemShareTokenParams{})
 	var apiErr *connect.APIError
 	switch {
+	case errors.Is(err, connect.ErrOutcomeUnknown): // may have been applied: see "After a failed Create"
 	case errors.Is(err, connect.ErrNotFound): // not visible to this organization
 	case errors.Is(err, connect.ErrRateLimited) && errors.As(err, &apiErr):
 		log.Printf("retry in %s", apiErr.RateLimitReset)
 	case errors.Is(err, connect.ErrInvalidParams): // refused locally: nothing was sent
-	case errors.Is(err, connect.ErrOutcomeUnknown): // may have been applied: see "After a failed Create"
 	}
 }
 
