@@ -57,6 +57,10 @@ func post[T any](a *app, k retryKey, what, without string, call func(*connect.Cl
 		// with other parameters), whose object then exists.
 		return v, &hintedError{err: err, hint: fmt.Sprintf(
 			"connect: Persona refused %s sent with Idempotency-Key %s. A key carries one call: with the flags of the run that printed it, it replays that run's answer; if this refusal is that answer, fix its cause and run it again without --idempotency-key", what, key)}
+	case *k.given != "":
+		// The run already carries the key: "add" it would send the user in a circle.
+		return v, &hintedError{err: err, hint: fmt.Sprintf(
+			"connect: %s was sent with the Idempotency-Key you gave, %s; to retry it %s, run it again with the same --idempotency-key %s", what, key, without, key)}
 	}
 	return v, &hintedError{err: err, hint: fmt.Sprintf(
 		"connect: %s was sent with Idempotency-Key %s; to retry it %s, add --idempotency-key %s", what, key, without, key)}

@@ -111,3 +111,26 @@ func TestARefusedGivenKeyIsNotSaidToHaveMadeNothing(t *testing.T) {
 		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 	}
 }
+
+// A run that already carries --idempotency-key K and fails again (here 409: the token
+// is pending, redeemed by an earlier run) must not tell its user to "add
+// --idempotency-key K": it is there. The line says to run it again with the same key.
+func TestAFailedRunWithAGivenKeyDoesNotSayToAddIt(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	id := w.createToken(t).ID
+	mustRun(t, w.as(w.dst), "share-tokens", "redeem", id)
+	const key = "given-key-2"
+	r := run(t, w.as(w.dst), "", "share-tokens", "redeem", id, "--idempotency-key", key)
+	if r.code != exitError || !strings.Contains(r.stderr, "409") {
+		t.Fatalf("want exit 1 and a 409: %s", r)
+	}
+	if strings.Contains(r.stderr, "add --idempotency-key") {
+		t.Errorf("stderr says to add the key the run already has:\n%s", r.stderr)
+	}
+	want := "connect: the redeem was sent with the Idempotency-Key you gave, " + key +
+		"; to retry it and get its first answer, not an error about the state it left, run it again with the same --idempotency-key " + key + "\n"
+	if !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+	}
+}
