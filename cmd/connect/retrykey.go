@@ -47,39 +47,52 @@ func post[T any](a *app, k retryKey, what, without string, call func(*connect.Cl
 	if err == nil || errors.Is(err, connect.ErrInvalidParams) {
 		return v, err
 	}
+	return v, &hintedError{err: err, hint: retryHint(err, key, *k.given != "", what, without)}
+}
+
+// retryHint is the line printed after a POST that failed with err: how to run it
+// again safely, given that Persona replays to key whatever it answered first.
+func retryHint(err error, key string, given bool, what, without string) string {
 	switch {
-	case refused(err) && *k.given == "":
+	case refused(err) && !given:
 		// A key made for this call carried nothing before: the refusal is its answer.
-		return v, &hintedError{err: err, hint: fmt.Sprintf(
-			"connect: Persona refused %s and replays that refusal to Idempotency-Key %s for 24 hours; nothing was made, so once the cause is fixed, run it again without --idempotency-key", what, key)}
+		return fmt.Sprintf("connect: Persona refused %s and replays that refusal to Idempotency-Key %s for 24 hours; "+
+			"nothing was made, so once the cause is fixed, run it again without --idempotency-key", what, key)
 	case refused(err):
 		// A given key may have carried another call first (Persona refuses its reuse
 		// with other parameters), whose object then exists.
-		return v, &hintedError{err: err, hint: fmt.Sprintf(
-			"connect: Persona refused %s sent with Idempotency-Key %s. A key carries one call: with the flags of the run that printed it, it replays that run's answer; if this refusal is that answer, fix its cause and run it again without --idempotency-key", what, key)}
-	case *k.given != "":
+		return fmt.Sprintf("connect: Persona refused %s sent with Idempotency-Key %s. A key carries one call: "+
+			"with the flags of the run that printed it, it replays that run's answer; if this refusal is that answer, "+
+			"fix its cause and run it again without --idempotency-key", what, key)
+	case isStatus(err, http.StatusInternalServerError):
+		// Stored and replayed like a refusal, but not a promise that nothing was made.
+		return fmt.Sprintf("connect: Persona answered %s with a 500 and replays it to Idempotency-Key %s for 24 hours; "+
+			"it most likely made nothing: look (list, get) before running it again without --idempotency-key", what, key)
+	case given:
 		// The run already carries the key: "add" it would send the user in a circle.
-		return v, &hintedError{err: err, hint: fmt.Sprintf(
-			"connect: %s was sent with the Idempotency-Key you gave, %s; to retry it %s, run it again with the same --idempotency-key %s", what, key, without, key)}
+		return fmt.Sprintf("connect: %s was sent with the Idempotency-Key you gave, %s; to retry it %s, "+
+			"run it again with the same --idempotency-key %s", what, key, without, key)
 	}
-	return v, &hintedError{err: err, hint: fmt.Sprintf(
-		"connect: %s was sent with Idempotency-Key %s; to retry it %s, add --idempotency-key %s", what, key, without, key)}
+	return fmt.Sprintf("connect: %s was sent with Idempotency-Key %s; to retry it %s, add --idempotency-key %s", what, key, without, key)
+}
+
+// isStatus reports whether err is Persona's answer with status, and the call was not
+// possibly applied by an earlier attempt (ErrOutcomeUnknown wraps the last answer).
+func isStatus(err error, status int) bool {
+	var ae *connect.APIError
+	return !errors.Is(err, connect.ErrOutcomeUnknown) && errors.As(err, &ae) && ae.StatusCode == status
 }
 
 // refused reports whether err is Persona's answer that it did not apply the call: a
-// 4xx that the idempotency layer stores and replays for the key (API-NOTES: all but
-// 401 and 429, which come before it). A 409 is left out, as it may mean that a call
-// with the same key is still in flight, which the same key is the way to wait for;
-// and so is any answer after which the call may still have been applied (an
-// ErrOutcomeUnknown, which wraps the last answer).
+// 400, 403, 404 or 422, which the idempotency layer stores and replays for the key
+// (API-NOTES: a 401 and a 429 come before it). A 409 is left out, as it may mean that
+// a call with the same key is still in flight, which the same key is the way to wait
+// for; and so is any answer after which the call may still have been applied.
 func refused(err error) bool {
-	var ae *connect.APIError
-	if errors.Is(err, connect.ErrOutcomeUnknown) || !errors.As(err, &ae) {
-		return false
+	for _, status := range []int{http.StatusBadRequest, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity} {
+		if isStatus(err, status) {
+			return true
+		}
 	}
-	switch ae.StatusCode {
-	case http.StatusUnauthorized, http.StatusConflict, http.StatusTooManyRequests:
-		return false
-	}
-	return ae.StatusCode >= 400 && ae.StatusCode < 500
+	return false
 }

@@ -134,3 +134,23 @@ func TestAFailedRunWithAGivenKeyDoesNotSayToAddIt(t *testing.T) {
 		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 	}
 }
+
+// A 500 is stored under its key too, so the key would only replay it: the line says
+// so, and to look before running the command again without the key.
+func TestAServerErrorSaysTheKeyReplaysIt(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.srv.FailNextStored("POST", "/connect/share-tokens", 1, 500)
+	r := run(t, w.as(w.src), "", "share-tokens", "create", "--connection", w.cxn, "--source", w.inq)
+	if r.code != exitRetryable || !strings.Contains(r.stderr, "500") {
+		t.Fatalf("want exit 5 and the 500: %s", r)
+	}
+	m := regexp.MustCompile(`Persona answered the create with a 500 and replays it to Idempotency-Key (\S+) for 24 hours; ` +
+		`it most likely made nothing: look \(list, get\) before running it again without --idempotency-key\n`).FindStringSubmatch(r.stderr)
+	if m == nil || strings.Contains(r.stderr, "add --idempotency-key") {
+		t.Fatalf("the line after a 500 does not say that the key replays it:\n%s", r.stderr)
+	}
+	if again := run(t, w.as(w.src), "", "share-tokens", "create", "--connection", w.cxn, "--source", w.inq, "--idempotency-key", m[1]); again.code != exitRetryable {
+		t.Errorf("the key's stored 500 was not replayed: %s", again)
+	}
+}
