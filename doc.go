@@ -103,7 +103,7 @@
 //
 //	tok, err := client.ShareTokens.Create(ctx, params)
 //	var reqErr *connect.RequestError
-//	if errors.As(err, &reqErr) && reqErr.IdempotencyKey != "" {
+//	if errors.As(err, &reqErr) && errors.Is(err, connect.ErrOutcomeUnknown) {
 //		tok, err = client.ShareTokens.Create(ctx, params, connect.WithIdempotencyKey(reqErr.IdempotencyKey))
 //	}
 //

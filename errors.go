@@ -39,8 +39,10 @@ type APIError struct {
 	RequestID  string // the Request-Id header: quote it to Persona support
 	// IdempotencyKey is the key the request was sent with (POST only), so a caller can
 	// retry the same logical call later without creating a second object. Persona
-	// stores a refusal under the key too (a 400, 403, 404 or 422) and replays it
-	// for 24 hours: once its cause is fixed, such a call goes through only with a new key.
+	// stores a refusal under the key too (a 400, 403, 404 or 422), and a 500, and
+	// replays it for 24 hours: once its cause is fixed, such a call goes through only
+	// with a new key. A refusal made nothing; after a 500, look first for what the
+	// call would have made (README, "After a failed Create").
 	IdempotencyKey string
 	// RateLimitReset is the RateLimit-Reset header: the time until the rate window
 	// resets. A value too large for a Duration (or Inf, NaN) is the largest Duration;
