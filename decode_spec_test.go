@@ -535,3 +535,55 @@ func TestEventsAPIPayloadInflections(t *testing.T) {
 		})
 	}
 }
+
+// The Events API answers an event as a webhook delivers it: Get and List keep
+// payload.data, payload.included and context verbatim, as ParseEvent does, whatever
+// their keys' case. A handler that reads Data with snake_case tags must see the same
+// keys from a Replay as from a delivery.
+func TestEventsAPIKeepsPayloadVerbatim(t *testing.T) {
+	t.Parallel()
+	const resource = `{"type":"event","id":"evt_1","attributes":{"name":"inquiry.completed",` +
+		`"created_at":"2024-01-02T03:04:06.000Z",` +
+		`"payload":{"data":{"type":"inquiry","id":"inq_1","attributes":{"name_first":"Ada","fields":{"favoriteColor":{"type":"string","value":"teal"}}}},` +
+		`"included":[{"type":"account","id":"act_1","attributes":{"reference_id":"r-1"}}]},` +
+		`"context":{"inquiry_template_id":"itmpl_1"}}}`
+	want, err := connect.ParseEvent([]byte(`{"data":` + resource + `}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(t *testing.T, got *connect.Event) {
+		t.Helper()
+		testJSON(t, "Data", got.Data, want.Data)
+		testJSON(t, "Context", got.Context, want.Context)
+		if len(got.Included) != 1 {
+			t.Fatalf("Included has %d members, want 1", len(got.Included))
+		}
+		testJSON(t, "Included[0]", got.Included[0], want.Included[0])
+		if !got.CreatedAt.Equal(*ptime(t, "2024-01-02T03:04:06.000Z")) {
+			t.Errorf("CreatedAt = %v", got.CreatedAt)
+		}
+	}
+	t.Run("Get", func(t *testing.T) {
+		t.Parallel()
+		c, mt := setup(t)
+		mt.RegisterResponder(http.MethodGet, mockURL("/events/evt_1"), respond(http.StatusOK, []byte(`{"data":`+resource+`}`)))
+		got, err := c.Events.Get(ctxT(t), "evt_1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(t, got)
+	})
+	t.Run("List", func(t *testing.T) {
+		t.Parallel()
+		c, mt := setup(t)
+		mt.RegisterResponder(http.MethodGet, mockURL("/events"), respond(http.StatusOK, []byte(`{"data":[`+resource+`],"links":{"prev":null,"next":null}}`)))
+		got, err := collectAll(c.Events.List(ctxT(t), nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 {
+			t.Fatalf("listed %d events, want 1", len(got))
+		}
+		check(t, got[0])
+	})
+}

@@ -80,6 +80,30 @@ type eventWire struct {
 	} `json:"attributes"`
 }
 
+// verbatimKeys makes eventWire a verbatimWire (request.go): the Events API's answers
+// are decoded as delivered, as ParseEvent decodes a delivery, so that Data, Included
+// and Context hold the keys Persona sent, in the organization's inflection, and a
+// replayed event reads as its delivery did.
+func (*eventWire) verbatimKeys() {}
+
+// UnmarshalJSON decodes an event resource without folding its keys: those of the
+// event's own are single words but created-at, which is read from the folded keys
+// when the kebab spelling is absent (a webhook's inflection is set in Persona's
+// dashboard: createdAt, created_at).
+func (w *eventWire) UnmarshalJSON(b []byte) error {
+	type plain eventWire // without this method
+	if err := json.Unmarshal(b, (*plain)(w)); err != nil {
+		return err
+	}
+	if time.Time(w.Attributes.CreatedAt).IsZero() { // absent or null, not bad
+		var folded plain
+		if err := jsonapi.Unmarshal(b, &folded); err == nil {
+			w.Attributes.CreatedAt = folded.Attributes.CreatedAt
+		}
+	}
+	return nil
+}
+
 type eventPayload struct {
 	Data     json.RawMessage   `json:"data"`
 	Included []json.RawMessage `json:"included"`
@@ -144,22 +168,13 @@ func (e *Event) ShareToken() (*ShareToken, error) {
 // use Verifier.ConstructEvent. Keys may be in kebab, camel or snake case.
 func ParseEvent(payload []byte) (*Event, error) {
 	// The body is decoded as delivered, not folded, so that Data, Included and Context
-	// stay verbatim: their keys, and every key of the event's own but created-at, are
-	// single words, the same in every inflection.
+	// stay verbatim (eventWire.UnmarshalJSON reads created-at in any inflection).
 	var doc eventDocument
 	if err := json.Unmarshal(payload, &doc); err != nil {
 		return nil, fmt.Errorf("connect: parse event: %w", err)
 	}
 	if doc.Data == nil {
 		return nil, fmt.Errorf("connect: parse event: no data")
-	}
-	if time.Time(doc.Data.Attributes.CreatedAt).IsZero() { // absent or null, not bad
-		// Camel or snake keys (a webhook's inflection is set in Persona's dashboard):
-		// created-at is read from the folded keys.
-		var folded eventDocument
-		if err := jsonapi.Unmarshal(payload, &folded); err == nil && folded.Data != nil {
-			doc.Data.Attributes.CreatedAt = folded.Data.Attributes.CreatedAt
-		}
 	}
 	return doc.Data.decode()
 }

@@ -57,10 +57,7 @@ func paginate[W, T any](ctx context.Context, c *Client, path string, query url.V
 		seen := map[string]bool{}
 		for {
 			seen[pageKey(cl.url)] = true
-			var page struct {
-				Data  []W           `json:"data"`
-				Links jsonapi.Links `json:"links"`
-			}
+			var page pageDocument[W]
 			if err := c.do(ctx, cl, &page); err != nil {
 				yield(zero, err)
 				return
@@ -91,6 +88,14 @@ func paginate[W, T any](ctx context.Context, c *Client, path string, query url.V
 		}
 	}
 }
+
+// pageDocument is one page of a list, its resources decoded through their wire type W.
+type pageDocument[W any] struct {
+	Data  []W           `json:"data"`
+	Links jsonapi.Links `json:"links"`
+}
+
+func (p *pageDocument[W]) decodeBody(body []byte) error { return unmarshalDocument[W](body, p) }
 
 // nextCall builds the call for a links.next value. A link to another origin is refused:
 // the request would carry the API key to a host the caller never configured.

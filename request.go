@@ -397,9 +397,7 @@ func send[W, T any](ctx context.Context, c *Client, method, path string, query u
 	if err != nil {
 		return zero, err
 	}
-	var doc struct {
-		Data *W `json:"data"`
-	}
+	var doc dataDocument[W]
 	if err := c.do(ctx, cl, &doc); err != nil {
 		return zero, err
 	}
@@ -411,6 +409,29 @@ func send[W, T any](ctx context.Context, c *Client, method, path string, query u
 		return zero, cl.failure(err)
 	}
 	return v, nil
+}
+
+// dataDocument is an answer that holds one resource, decoded through its wire type W.
+type dataDocument[W any] struct {
+	Data *W `json:"data"`
+}
+
+func (d *dataDocument[W]) decodeBody(body []byte) error { return unmarshalDocument[W](body, d) }
+
+// verbatimWire is a wire type whose documents are decoded as Persona sent them, keys
+// not folded: eventWire, whose payload and context are the caller's, verbatim, and
+// which reads its one multi-word key, created-at, in any inflection itself.
+type verbatimWire interface{ verbatimKeys() }
+
+// unmarshalDocument decodes a document of resources of wire type W into doc: keys
+// folded to kebab case (jsonapi.Unmarshal), unless W is a verbatimWire. The members of
+// a document itself (data, links, next, prev) are single words, the same in every
+// inflection.
+func unmarshalDocument[W any](body []byte, doc any) error {
+	if _, ok := any((*W)(nil)).(verbatimWire); ok {
+		return json.Unmarshal(body, doc)
+	}
+	return jsonapi.Unmarshal(body, doc)
 }
 
 // idKind is what the id of one kind of resource must look like, and where the calls on

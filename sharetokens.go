@@ -97,7 +97,7 @@ type Ref struct {
 // it in kebab case. Decoding is lenient: unknown attributes and relationships are
 // ignored, enum values are kept as they come, and null is the zero value. Documents in
 // camel or snake case are folded to kebab by jsonapi.Unmarshal, the one place that
-// folds keys.
+// folds keys; an event's are not (eventWire keeps its payload verbatim).
 
 // ref is a relationship's resource identifier. Its type values are open strings.
 type ref = jsonapi.Rel[Ref]
