@@ -119,6 +119,16 @@ func TestAPIErrorFields(t *testing.T) {
 			},
 		},
 		{
+			// Nullable members are absent: a null meta is no metadata.
+			name: "null meta and source", status: 404,
+			body: `{"errors":[{"title":"Record not found","details":null,"meta":null,"source":null}]}`,
+			call: getToken,
+			want: &connect.APIError{
+				StatusCode: 404, Method: "GET", Path: "/connect/share-tokens/cnst_ABC123", RequestID: "req_404",
+				Errors: []connect.ErrorDetail{{Title: "Record not found"}},
+			},
+		},
+		{
 			name: "unparsable RateLimit-Reset", status: 503, body: "", call: getToken,
 			headers: []string{"RateLimit-Reset: soon"},
 			want:    &connect.APIError{StatusCode: 503, Method: "GET", Path: "/connect/share-tokens/cnst_ABC123", RequestID: "req_503"},

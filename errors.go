@@ -56,7 +56,7 @@ type ErrorDetail struct {
 	Title   string
 	Details string
 	Pointer string          // source.pointer on 422s, e.g. "/data/attributes/source-id"
-	Meta    json.RawMessage // error-specific metadata, verbatim
+	Meta    json.RawMessage // error-specific metadata, verbatim; nil when absent or null
 }
 
 // Error implements error. The server's title and details, and the Request-Id, are

@@ -362,7 +362,7 @@ func newAPIError(resp *http.Response, cl *call) *APIError {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	if json.Unmarshal(body, &doc) == nil {
 		for _, o := range doc.Errors {
-			d := ErrorDetail{Title: o.Title, Details: o.Details, Pointer: o.Source.Pointer, Meta: o.Meta}
+			d := ErrorDetail{Title: o.Title, Details: o.Details, Pointer: o.Source.Pointer, Meta: rawOrNil(o.Meta)}
 			if d.Details == "" {
 				d.Details = o.Detail
 			}
