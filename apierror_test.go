@@ -129,6 +129,22 @@ func TestAPIErrorFields(t *testing.T) {
 			},
 		},
 		{
+			// Decoding is lenient: one member of an unexpected type loses that member,
+			// not every error of the answer.
+			name: "a member of another type", status: 422,
+			body: `{"errors":[{"title":"Record invalid","details":"Source can't be blank","source":{"pointer":"/data/attributes/source-id"}},` +
+				`{"title":["not","a","string"],"details":"second"},{"title":"third","source":"not an object"}]}`,
+			call: getToken,
+			want: &connect.APIError{
+				StatusCode: 422, Method: "GET", Path: "/connect/share-tokens/cnst_ABC123", RequestID: "req_422",
+				Errors: []connect.ErrorDetail{
+					{Title: "Record invalid", Details: "Source can't be blank", Pointer: "/data/attributes/source-id"},
+					{Details: "second"},
+					{Title: "third"},
+				},
+			},
+		},
+		{
 			name: "unparsable RateLimit-Reset", status: 503, body: "", call: getToken,
 			headers: []string{"RateLimit-Reset: soon"},
 			want:    &connect.APIError{StatusCode: 503, Method: "GET", Path: "/connect/share-tokens/cnst_ABC123", RequestID: "req_503"},

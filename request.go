@@ -360,7 +360,12 @@ func newAPIError(resp *http.Response, cl *call) *APIError {
 	e.RateLimitReset = rateLimitReset(resp.Header)
 	var doc jsonapi.ErrorDocument
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	if json.Unmarshal(body, &doc) == nil {
+	// Leniently: a member of an unexpected type (a title that is not a string, a source
+	// that is not an object) costs that member only. encoding/json decodes the rest and
+	// reports the first such mismatch, which is dropped; a body that is not JSON gives
+	// no errors at all.
+	var typeErr *json.UnmarshalTypeError
+	if err := json.Unmarshal(body, &doc); err == nil || errors.As(err, &typeErr) {
 		for _, o := range doc.Errors {
 			d := ErrorDetail{Title: o.Title, Details: o.Details, Pointer: o.Source.Pointer, Meta: rawOrNil(o.Meta)}
 			if d.Details == "" {
