@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	connect "github.com/persona-connect/connect-go"
+	"github.com/persona-connect/connect-go/internal/spectest"
 )
 
 // The spec's share token examples, decoded field by field (specFixture names them).
@@ -585,5 +587,70 @@ func TestEventsAPIKeepsPayloadVerbatim(t *testing.T) {
 			t.Fatalf("listed %d events, want 1", len(got))
 		}
 		check(t, got[0])
+	})
+}
+
+// The next links of the events and connections schemas' own examples are followed, and
+// the caller's filters and page size go with them (the links name the cursor only).
+func TestSpecNextLinkExamplesAreFollowed(t *testing.T) {
+	t.Parallel()
+	linkExample := func(t *testing.T, file string) string {
+		var link string
+		b := spectest.JSON(t, file, "get", "responses", "200", "content", "application/json", "schema", "properties", "links", "properties", "next", "examples", "0")
+		if err := json.Unmarshal(b, &link); err != nil {
+			t.Fatal(err)
+		}
+		return link
+	}
+	t.Run("events", func(t *testing.T) {
+		t.Parallel()
+		next := linkExample(t, "paths/events.yaml") // /api/v1/events?page%5Bafter%5D=evt_ABC123
+		var first map[string]any
+		if err := json.Unmarshal(specFixture(t, "events-list.json"), &first); err != nil {
+			t.Fatal(err)
+		}
+		first["links"] = map[string]any{"prev": nil, "next": next}
+		body, _ := json.Marshal(first)
+		c, mt := setup(t)
+		filters := url.Values{"filter[name]": {"inquiry.expired"}, "page[size]": {"2"}}
+		mt.RegisterResponder(http.MethodGet, mockURL("/events"), func(r *http.Request) (*http.Response, error) {
+			if r.URL.Query().Get("page[after]") == "" {
+				testQuery(t, r, filters)
+				return respond(http.StatusOK, body)(r)
+			}
+			want := url.Values{"page[after]": {"evt_ABC123"}}
+			for k, v := range filters {
+				want[k] = v
+			}
+			testQuery(t, r, want)
+			return respond(http.StatusOK, emptyPage)(r)
+		})
+		got, err := collectAll(c.Events.List(ctxT(t), &connect.ListEventsParams{Names: []connect.EventName{"inquiry.expired"}, PageSize: 2}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 || mt.GetTotalCallCount() != 2 {
+			t.Errorf("listed %d events in %d requests, want 2 in 2", len(got), mt.GetTotalCallCount())
+		}
+	})
+	t.Run("connections", func(t *testing.T) {
+		t.Parallel()
+		next := linkExample(t, "paths/connect_connections.yaml") // /api/v1/connect/connections?page%5Bafter%5D=cxn_ABC123
+		var first map[string]any
+		if err := json.Unmarshal(specFixture(t, "connect-connection-list.json"), &first); err != nil {
+			t.Fatal(err)
+		}
+		first["links"] = map[string]any{"prev": nil, "next": next}
+		body, _ := json.Marshal(first)
+		c, mt := setup(t)
+		mt.RegisterResponder(http.MethodGet, mockURL("/connect/connections"), respond(http.StatusOK, body))
+		mt.RegisterResponderWithQuery(http.MethodGet, mockURL("/connect/connections"), "page[after]=cxn_ABC123&filter[status]=active", respond(http.StatusOK, emptyPage))
+		got, err := collectAll(c.Connections.List(ctxT(t), &connect.ListConnectionsParams{Status: connect.ConnectionActive}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 || mt.GetTotalCallCount() != 2 {
+			t.Errorf("listed %d connections in %d requests, want 2 in 2", len(got), mt.GetTotalCallCount())
+		}
 	})
 }
