@@ -123,6 +123,24 @@ func TestTimeline(t *testing.T) {
 	}
 }
 
+// TestTimelineEscapesPersonasText: what Persona sent (a status, an event name, an
+// error's details) is printed through Log, so a line break or ESC in it must not
+// forge a line or recolour the terminal.
+func TestTimelineEscapesPersonasText(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	tl := NewTimeline(&out)
+	status := connect.ShareTokenStatus("redeemed\n 9.999s  destination  cnst_2 redeemed\x1b[31m\u202e")
+	tl.Log("destination", "%s is %s", "cnst_1", status)
+	line := out.String()
+	if strings.Count(line, "\n") != 1 || strings.ContainsAny(line, "\x1b\u202e") {
+		t.Errorf("one line with Persona's text escaped, got %q", line)
+	}
+	if !strings.Contains(line, `cnst_1 is redeemed\n 9.999s`) || !strings.Contains(line, `\x1b[31m\u202e`) {
+		t.Errorf("the escaped text should still show what was sent: %q", line)
+	}
+}
+
 // TestStartLive runs Serve as an example's live mode does, on the fake, reached through
 // the forwarder the fake's webhook points at, and stops it.
 func TestStartLive(t *testing.T) {
