@@ -117,6 +117,13 @@ func (b *backend) mountWebhook(mux *http.ServeMux, v *connect.Verifier, dedupe c
 			b.report(note{Token: tok.ID, Via: viaWebhook, Outcome: outcomeNotified, Object: tok.Destination, Detail: string(tok.Status)})
 			return nil
 		},
+		// The token expired, or an earlier redemption failed, before this delivery:
+		// the event is done (answered 200) and this is the token's end. Left nil, the
+		// refusal would go to the error handler above as a delivery "not answered
+		// 200", with no token named, and the token would never be reported.
+		Unredeemable: func(_ context.Context, _ *connect.Event, tok *connect.ShareToken) {
+			b.unredeemable(tok, viaWebhook)
+		},
 	})
 	if err != nil {
 		return err
@@ -203,8 +210,8 @@ func (b *backend) explain(ctx context.Context, id string, redeemErr error) {
 		return
 	}
 	switch tok.Status {
-	case connect.ShareTokenExpired:
-		b.report(note{Token: id, Via: viaAPI, Outcome: outcomeExpired, Detail: "before we could redeem it"})
+	case connect.ShareTokenExpired, connect.ShareTokenFailed:
+		b.unredeemable(tok, viaAPI)
 	case connect.ShareTokenPending:
 		// Started by the webhook, another instance, a Workflow or an earlier push of
 		// ours whose answer was lost. Whoever started it follows it; here it is not
@@ -214,13 +221,21 @@ func (b *backend) explain(ctx context.Context, id string, redeemErr error) {
 	case connect.ShareTokenRedeemed:
 		b.report(note{Token: id, Via: viaAPI, Outcome: outcomeDuplicate, Detail: "redeemed already"})
 		b.finish(tok, viaAPI, "")
-	case connect.ShareTokenFailed:
-		b.finish(tok, viaAPI, fmt.Sprintf("by an earlier redemption: %s", tok.FailureReason))
 	default:
 		// Still created: the refusal is about the request (a hydrate target that is not
 		// ours, a connection that is not active), and Persona's words say which.
 		b.report(note{Token: id, Via: viaAPI, Outcome: outcomeRefused, Detail: redeemErr.Error()})
 	}
+}
+
+// unredeemable reports tok, which arrived by via and which Persona would not redeem
+// because it had expired or an earlier redemption of it had failed.
+func (b *backend) unredeemable(tok *connect.ShareToken, via string) {
+	if tok.Status == connect.ShareTokenExpired {
+		b.finish(tok, via, "before we could redeem it")
+		return
+	}
+	b.finish(tok, via, fmt.Sprintf("by an earlier redemption: %s", tok.FailureReason))
 }
 
 // watch follows a pending redemption in the background, bounded by waitTimeout, and

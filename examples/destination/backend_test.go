@@ -26,6 +26,22 @@ type harness struct {
 	api     *httptest.Server
 	track   *tracker
 	stop    context.CancelFunc // ends the backend's background waits
+
+	mu   sync.Mutex
+	seen []note // every note, those without a token included
+}
+
+// badHooks returns the details of the deliveries the backend reported as refused.
+func (h *harness) badHooks() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	for _, n := range h.seen {
+		if n.Outcome == outcomeBadHook {
+			out = append(out, n.Detail)
+		}
+	}
+	return out
 }
 
 func newHarness(t *testing.T, opts ...connecttest.ServerOption) *harness {
@@ -45,7 +61,12 @@ func newHarness(t *testing.T, opts ...connecttest.ServerOption) *harness {
 	h.track = &tracker{tokens: map[string]*tokenReport{}, changed: make(chan struct{}, 1)}
 	var bctx context.Context
 	bctx, h.stop = context.WithCancel(context.Background())
-	h.b = newBackend(bctx, client, connect.RedeemShareTokenParams{}, 10*time.Second, h.track.add)
+	h.b = newBackend(bctx, client, connect.RedeemShareTokenParams{}, 10*time.Second, func(n note) {
+		h.mu.Lock()
+		h.seen = append(h.seen, n)
+		h.mu.Unlock()
+		h.track.add(n)
+	})
 	h.mux = http.NewServeMux()
 	h.b.mountAPI(h.mux)
 	h.api = httptest.NewServer(h.mux)
@@ -60,10 +81,23 @@ func newHarness(t *testing.T, opts ...connecttest.ServerOption) *harness {
 // hook registers the backend's webhook with the fake.
 func (h *harness) hook(t *testing.T) {
 	t.Helper()
+	h.mount(t, h.register(t))
+}
+
+// register registers the backend's webhook with the fake and returns its verifier.
+// Until mount, deliveries are answered 404 and the fake retries them.
+func (h *harness) register(t *testing.T) *connect.Verifier {
+	t.Helper()
 	v, _, err := h.persona.Webhook(h.persona.Destination, h.api.URL+"/webhooks/persona", connect.EventShareTokenInboundCreated, connect.EventShareTokenInboundRedeemed)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return v
+}
+
+// mount serves the backend's webhook, verified with v.
+func (h *harness) mount(t *testing.T, v *connect.Verifier) {
+	t.Helper()
 	if err := h.b.mountWebhook(h.mux, v, connect.NewMemoryDeduper(0)); err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	connect "github.com/persona-connect/connect-go"
 	"github.com/persona-connect/connect-go/connecttest"
+	"github.com/persona-connect/connect-go/internal/poll"
 )
 
 // Tests of how the backend reports each way a token can end; the harness is in
@@ -107,5 +108,62 @@ func TestWebhookRedemptionIsFollowed(t *testing.T) {
 	}
 	if n := h.counter.accepted(id); n != 1 {
 		t.Errorf("%d redemptions started, want 1", n)
+	}
+}
+
+// TestUnredeemableTokenAnnouncedByWebhook: inbound-created that reaches the backend
+// after the token expired, or after an earlier redemption of it failed, is reported as
+// that token's end, not as a delivery refused: it was answered 200, and nothing is
+// left to do for it.
+func TestUnredeemableTokenAnnouncedByWebhook(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name    string
+		end     func(h *harness, id string)
+		outcome outcome
+		detail  string
+	}{
+		{"expired", func(h *harness, id string) {
+			if _, err := h.source.ShareTokens.Expire(context.Background(), id); err != nil {
+				t.Error(err)
+			}
+		}, outcomeExpired, "before we could redeem it"},
+		{"failed", func(h *harness, id string) {
+			h.persona.FailRedemption(id, connect.FailureImportFailed)
+			other, err := h.persona.NewClient(h.persona.Destination, connect.WithPollInterval(10*time.Millisecond))
+			if err == nil {
+				_, err = other.ShareTokens.Redeem(context.Background(), id, connect.RedeemShareTokenParams{})
+			}
+			if err == nil {
+				_, err = other.ShareTokens.Wait(context.Background(), id)
+			}
+			if err != nil {
+				t.Error(err)
+			}
+		}, outcomeFailed, "by an earlier redemption: " + string(connect.FailureImportFailed)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, connecttest.WithWebhookRetryDelay(20*time.Millisecond))
+			v := h.register(t)
+			id := h.token(t)
+			// The first delivery finds no endpoint (404); the fake retries it.
+			if got := h.persona.DeliveryStatuses(connect.EventShareTokenInboundCreated, 1); len(got) == 0 || got[0] != http.StatusNotFound {
+				t.Fatalf("first delivery statuses %v, want a 404", got)
+			}
+			c.end(h, id)
+			h.mount(t, v)
+			n := h.final(t, id)
+			if n.Outcome != c.outcome || n.Via != viaWebhook || n.Detail != c.detail {
+				t.Errorf("outcome %+v, want %s by webhook: %s", n, c.outcome, c.detail)
+			}
+			poll.Until(t, "a delivery answered 200", func() bool {
+				got := h.persona.DeliveryStatuses(connect.EventShareTokenInboundCreated, 0)
+				return len(got) > 0 && got[len(got)-1] == http.StatusOK
+			})
+			if bad := h.badHooks(); len(bad) != 0 {
+				t.Errorf("reported as refused deliveries: %q", bad)
+			}
+		})
 	}
 }
