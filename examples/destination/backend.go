@@ -78,8 +78,9 @@ type backend struct {
 	bg context.Context // run's context: the background waits end with it
 	wg sync.WaitGroup  // the background waits
 
-	mu     sync.Mutex
-	closed bool
+	mu       sync.Mutex
+	closed   bool
+	watching map[string]bool // tokens a background wait follows: one wait per token
 }
 
 // redeemTimeout bounds the Redeem call of the API path: the source waits for our
@@ -87,7 +88,7 @@ type backend struct {
 const redeemTimeout = 4 * time.Second
 
 func newBackend(bg context.Context, client *connect.Client, redeem connect.RedeemShareTokenParams, waitTimeout time.Duration, report func(note)) *backend {
-	return &backend{client: client, redeem: redeem, waitTimeout: waitTimeout, report: report, bg: bg}
+	return &backend{client: client, redeem: redeem, waitTimeout: waitTimeout, report: report, bg: bg, watching: map[string]bool{}}
 }
 
 // mountAPI adds the partner API on which a source pushes share token ids.
@@ -214,10 +215,12 @@ func (b *backend) explain(ctx context.Context, id string, redeemErr error) {
 		b.unredeemable(tok, viaAPI)
 	case connect.ShareTokenPending:
 		// Started by the webhook, another instance, a Workflow or an earlier push of
-		// ours whose answer was lost. Whoever started it follows it; here it is not
-		// followed again, or every duplicate push would add a background wait.
-		// (The one it misses, a lost answer, still reports through inbound-redeemed.)
+		// ours whose answer was lost. Nobody may be following it: a lost answer
+		// reached no Accepted and no watch, and a failed redemption sends no event.
+		// So it is followed here too; watch starts no second wait for a token this
+		// instance already follows, so duplicate pushes cost nothing more.
 		b.report(note{Token: id, Via: viaAPI, Outcome: outcomeDuplicate, Detail: "a redemption is already under way"})
+		b.watch(id)
 	case connect.ShareTokenRedeemed:
 		b.report(note{Token: id, Via: viaAPI, Outcome: outcomeDuplicate, Detail: "redeemed already"})
 		b.finish(tok, viaAPI, "")
@@ -239,16 +242,26 @@ func (b *backend) unredeemable(tok *connect.ShareToken, via string) {
 }
 
 // watch follows a pending redemption in the background, bounded by waitTimeout, and
-// reports how it ended. The request that started it has long been answered.
+// reports how it ended. The request that started it has long been answered. A token
+// already followed is not followed twice.
 func (b *backend) watch(id string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
 		return // shutting down: the token stays pending at Persona, nothing is lost
 	}
+	if b.watching[id] {
+		return
+	}
+	b.watching[id] = true
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()
+		defer func() {
+			b.mu.Lock()
+			delete(b.watching, id)
+			b.mu.Unlock()
+		}()
 		ctx, cancel := context.WithTimeout(b.bg, b.waitTimeout)
 		defer cancel()
 		tok, err := b.client.ShareTokens.Wait(ctx, id)

@@ -46,6 +46,12 @@ func (h *harness) badHooks() []string {
 
 func newHarness(t *testing.T, opts ...connecttest.ServerOption) *harness {
 	t.Helper()
+	return newHarnessWith(t, nil, opts...)
+}
+
+// newHarnessWith is newHarness with clientOpts added to the backend's client options.
+func newHarnessWith(t *testing.T, clientOpts []connect.Option, opts ...connecttest.ServerOption) *harness {
+	t.Helper()
 	h := &harness{persona: demo.NewFake(opts...)}
 	t.Cleanup(h.persona.Close)
 	var err error
@@ -53,8 +59,8 @@ func newHarness(t *testing.T, opts ...connecttest.ServerOption) *harness {
 		t.Fatal(err)
 	}
 	h.counter = newRedeemCounter(http.DefaultTransport)
-	client, err := h.persona.NewClient(h.persona.Destination, connect.WithPollInterval(10*time.Millisecond),
-		connect.WithHTTPClient(&http.Client{Transport: h.counter}))
+	client, err := h.persona.NewClient(h.persona.Destination, append([]connect.Option{connect.WithPollInterval(10 * time.Millisecond),
+		connect.WithHTTPClient(&http.Client{Transport: h.counter})}, clientOpts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

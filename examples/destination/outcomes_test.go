@@ -167,3 +167,41 @@ func TestUnredeemableTokenAnnouncedByWebhook(t *testing.T) {
 		})
 	}
 }
+
+// TestLostRedeemAnswerIsFollowed: a redeem that Persona applied but whose every answer
+// was lost leaves the token pending; the source pushes again, the backend finds it
+// pending, and it must still learn how that redemption ends: a failed one sends no
+// event, so nothing else would ever tell it. Duplicate pushes meanwhile add no
+// second wait.
+func TestLostRedeemAnswerIsFollowed(t *testing.T) {
+	t.Parallel()
+	// No retries by the SDK (a retry would get the stored answer): the pushes follow
+	// each other within milliseconds, while the redemption stays pending for seconds.
+	h := newHarnessWith(t, []connect.Option{connect.WithMaxRetries(0)}, connecttest.WithRedeemDelay(1500*time.Millisecond))
+	id := h.token(t)
+	h.persona.FailRedemption(id, connect.FailureImportFailed)
+	// The redeem starts the redemption, and its answer is lost.
+	h.persona.DropAfterCommit(http.MethodPost, "/connect/share-tokens/*/redeem", 1)
+	h.pushToken(t, "push whose answers are lost", id, http.StatusBadGateway)
+	for range 3 {
+		h.pushToken(t, "push again", id, http.StatusAccepted)
+	}
+	if n := h.final(t, id); n.Outcome != outcomeFailed || n.Detail != string(connect.FailureImportFailed) {
+		t.Errorf("outcome %+v, want failed: import_failed", n)
+	}
+	if n := h.counter.accepted(id); n != 0 {
+		t.Errorf("%d redeem answers reached the backend, want none", n)
+	}
+	h.b.close() // every wait has ended with the token: each has reported
+	finals := 0
+	h.mu.Lock()
+	for _, n := range h.seen {
+		if n.Token == id && n.Outcome.final() {
+			finals++
+		}
+	}
+	h.mu.Unlock()
+	if finals != 1 {
+		t.Errorf("%d final reports of %s, want 1: one wait per token", finals, id)
+	}
+}
