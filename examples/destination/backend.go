@@ -310,3 +310,20 @@ func (b *backend) close() {
 	b.mu.Unlock()
 	b.wg.Wait()
 }
+
+// resume follows every inbound token that is pending at Persona, at start: the
+// redemptions an earlier process started and stopped following when it ended (a
+// deploy, a crash), whose end no event would report if they fail. It follows those
+// that others started too (another instance, a Workflow): each instance follows a
+// token at most once, and the waits end with the tokens or at waitTimeout.
+func (b *backend) resume(ctx context.Context) error {
+	params := &connect.ListShareTokensParams{Status: connect.ShareTokenPending, Direction: connect.Inbound, PageSize: 100}
+	for tok, err := range b.client.ShareTokens.List(ctx, params) {
+		if err != nil {
+			return fmt.Errorf("list the pending inbound share tokens: %w", err)
+		}
+		b.report(note{Token: tok.ID, Outcome: outcomeRedeeming, Detail: "pending at start"})
+		b.watch(tok.ID)
+	}
+	return nil
+}

@@ -2,7 +2,8 @@
 // takes share token ids from two places, Persona's connect/share-token.inbound-created
 // webhook (redeemed by connect.AutoRedeem) and its own partner API (the source pushes
 // them), redeems each token once however many times it arrives, and reports how each
-// redemption ended: redeemed (into which object), failed (why) or expired.
+// redemption ended: redeemed (into which object), failed (why) or expired. At start it
+// follows again every inbound token still pending, so a restart loses no outcome.
 //
 // With no environment it runs a scripted demo on connecttest, the in-memory Persona
 // that ships with this module (no account, no network), and exits:
@@ -126,6 +127,12 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 	// gets the same Deduper on a store they share instead, such as PostgreSQL or Redis.
 	if err := b.mountWebhook(mux, verifier, connect.NewMemoryDeduper(0)); err != nil {
 		return err
+	}
+	// Redemptions still pending from before this process started (a deploy, a crash)
+	// are followed again. Without the list the service still runs; those tokens are
+	// then reported by inbound-redeemed only, and a failed one not at all.
+	if err := b.resume(ctx); err != nil {
+		tl.Log("destination", "not following the redemptions pending at start: %v", err)
 	}
 	mode := "clone"
 	if cfg.DestinationID != "" {

@@ -205,3 +205,43 @@ func TestLostRedeemAnswerIsFollowed(t *testing.T) {
 		t.Errorf("%d final reports of %s, want 1: one wait per token", finals, id)
 	}
 }
+
+// TestRestartFollowsPendingRedemptions: a redemption the backend started is still
+// pending when the process stops (a deploy, a crash). The instance that starts next
+// follows it to its end: a failed one sends no event, and without that nothing would
+// ever report it.
+func TestRestartFollowsPendingRedemptions(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, connecttest.WithRedeemDelay(time.Second))
+	id := h.token(t)
+	h.persona.FailRedemption(id, connect.FailureImportFailed)
+	h.pushToken(t, "push", id, http.StatusAccepted)
+	h.stop() // the process ends: its wait gives up, the token stays pending
+	h.b.close()
+	if n := h.final(t, id); n.Outcome != outcomeGaveUp {
+		t.Fatalf("first instance: %+v, want gave up", n)
+	}
+
+	track := &tracker{tokens: map[string]*tokenReport{}, changed: make(chan struct{}, 1)}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	next := newBackend(ctx, h.b.client, connect.RedeemShareTokenParams{}, 10*time.Second, track.add)
+	defer next.close()
+	if err := next.resume(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var got note
+	err := track.waitUntil(ctx, func(ts map[string]*tokenReport) bool {
+		if r := ts[id]; r != nil && r.Final != nil {
+			got = *r.Final
+			return true
+		}
+		return false
+	})
+	if err != nil {
+		t.Fatalf("the next instance reported nothing of %s: %v", id, err)
+	}
+	if got.Outcome != outcomeFailed || got.Detail != string(connect.FailureImportFailed) {
+		t.Errorf("next instance: %+v, want failed: import_failed", got)
+	}
+}
