@@ -184,6 +184,49 @@ func TestStartLive(t *testing.T) {
 	http.DefaultClient.CloseIdleConnections()
 }
 
+// TestServeClosesWhatOutlastsTheGrace: a request still running when the shutdown's
+// grace ends is cut off (its context ends, its connection closes), not left running
+// after Serve has returned.
+func TestServeClosesWhatOutlastsTheGrace(t *testing.T) {
+	t.Parallel()
+	started, ended := make(chan struct{}), make(chan struct{})
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		<-r.Context().Done() // a handler that never finishes by itself
+		close(ended)
+	})
+	addr := make(chan string, 1)
+	env := Env{ListenAddr: "127.0.0.1:0", OnListen: func(a string) { addr <- a }, ShutdownGrace: 50 * time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- Serve(ctx, env, h, NewTimeline(io.Discard), "test", "") }()
+	client := &http.Client{}
+	defer client.CloseIdleConnections()
+	reqCtx, stopReq := context.WithTimeout(context.Background(), 20*time.Second)
+	defer stopReq()
+	req, err := http.NewRequestWithContext(reqCtx, http.MethodPost, "http://"+<-addr+"/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		if resp, err := client.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	<-started
+	cancel()
+	if err := <-served; err == nil {
+		t.Error("Serve: nil, want the shutdown's timeout")
+	}
+	select {
+	case <-ended:
+	case <-time.After(5 * time.Second):
+		stopReq()
+		<-ended
+		t.Error("the request outlived Serve: its context did not end when the grace did")
+	}
+}
+
 // TestForwarderBeforeListening: a delivery before the program listens is answered
 // 503, which Persona retries.
 func TestForwarderBeforeListening(t *testing.T) {

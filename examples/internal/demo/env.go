@@ -3,6 +3,7 @@ package demo
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	connect "github.com/persona-connect/connect-go"
 )
@@ -21,6 +22,8 @@ type Env struct {
 	ListenAddr     string
 
 	OnListen func(addr string) // tests: told where the live server listens
+
+	ShutdownGrace time.Duration // how long requests in flight may finish at shutdown; 0 for 10 s
 }
 
 // LoadEnv reads the variables Env lists, with their defaults.

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -12,9 +13,9 @@ import (
 const shutdownGrace = 10 * time.Second
 
 // Serve serves h on e.ListenAddr until ctx ends, then shuts down gracefully: requests
-// in flight, webhook deliveries among them, finish first. It logs, as side, that it
-// listens (followed by about) and that it shuts down, and tells e.OnListen the
-// address.
+// in flight, webhook deliveries among them, finish first; those still running after
+// the grace (e.ShutdownGrace) are cut off. It logs, as side, that it listens
+// (followed by about) and that it shuts down, and tells e.OnListen the address.
 func Serve(ctx context.Context, e Env, h http.Handler, tl *Timeline, side, about string) error {
 	ln, err := net.Listen("tcp", e.ListenAddr)
 	if err != nil {
@@ -35,10 +36,17 @@ func Serve(ctx context.Context, e Env, h http.Handler, tl *Timeline, side, about
 	case <-ctx.Done():
 	}
 	tl.Log(side, "shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	grace := shutdownGrace
+	if e.ShutdownGrace > 0 {
+		grace = e.ShutdownGrace
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+		// The grace is over and some requests still run: cut them off (their
+		// contexts end, their connections close) rather than leave them running
+		// after Serve has returned. Persona retries a delivery cut off this way.
+		return errors.Join(fmt.Errorf("shutdown: %w", err), srv.Close())
 	}
 	return nil
 }
