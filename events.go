@@ -75,8 +75,13 @@ type eventWire struct {
 	Attributes struct {
 		Name      string          `json:"name"`
 		Payload   eventPayload    `json:"payload"`
-		CreatedAt wireTime        `json:"created-at"`
+		CreatedAt wireTime        `json:"created-at"` // see timestamps.go
 		Context   json.RawMessage `json:"context"`
+		// created-at is the one key of an event's own with two words, so the one that
+		// differs between inflections (a webhook's is set in Persona's dashboard): an
+		// event is decoded as sent, never folded, and reads it in each.
+		CreatedAtCamel wireTime `json:"createdAt"`
+		CreatedAtSnake wireTime `json:"created_at"`
 	} `json:"attributes"`
 }
 
@@ -85,24 +90,6 @@ type eventWire struct {
 // and Context hold the keys Persona sent, in the organization's inflection, and a
 // replayed event reads as its delivery did.
 func (*eventWire) verbatimKeys() {}
-
-// UnmarshalJSON decodes an event resource without folding its keys: those of the
-// event's own are single words but created-at, which is read from the folded keys
-// when the kebab spelling is absent (a webhook's inflection is set in Persona's
-// dashboard: createdAt, created_at).
-func (w *eventWire) UnmarshalJSON(b []byte) error {
-	type plain eventWire // without this method
-	if err := json.Unmarshal(b, (*plain)(w)); err != nil {
-		return err
-	}
-	if time.Time(w.Attributes.CreatedAt).IsZero() { // absent or null, not bad
-		var folded plain
-		if err := jsonapi.Unmarshal(b, &folded); err == nil {
-			w.Attributes.CreatedAt = folded.Attributes.CreatedAt
-		}
-	}
-	return nil
-}
 
 type eventPayload struct {
 	Data     json.RawMessage   `json:"data"`
@@ -125,6 +112,11 @@ func (w *eventWire) decode() (*Event, error) {
 		return nil, fmt.Errorf("connect: parse event %s: attribute name is missing", w.ID)
 	}
 	ev := &Event{ID: w.ID, Name: EventName(a.Name), Included: a.Payload.Included}
+	for _, other := range []wireTime{a.CreatedAtCamel, a.CreatedAtSnake} {
+		if a.CreatedAt == (wireTime{}) { // absent or null, not a bad value
+			a.CreatedAt = other
+		}
+	}
 	if err := parseTimes("parse event", w.ID, timeField{name: "created-at", w: &a.CreatedAt, t: &ev.CreatedAt}); err != nil {
 		return nil, err
 	}
@@ -168,7 +160,7 @@ func (e *Event) ShareToken() (*ShareToken, error) {
 // use Verifier.ConstructEvent. Keys may be in kebab, camel or snake case.
 func ParseEvent(payload []byte) (*Event, error) {
 	// The body is decoded as delivered, not folded, so that Data, Included and Context
-	// stay verbatim (eventWire.UnmarshalJSON reads created-at in any inflection).
+	// stay verbatim (eventWire reads created-at in any inflection).
 	var doc eventDocument
 	if err := json.Unmarshal(payload, &doc); err != nil {
 		return nil, fmt.Errorf("connect: parse event: %w", err)
