@@ -128,11 +128,13 @@ func (c *Client) resolvePath(path string) (*url.URL, string, error) {
 		}
 		// Appending the caller's text to the base URL keeps its escaping and its query
 		// exactly as given. Persona's links (links.next, "/api/v1/events?page%5Bafter%5D=...")
-		// are relative to its host and already hold the base URL's path: such a path is
-		// appended to the origin instead, as paginate resolves them, or it would be sent
-		// to /api/v1/api/v1/...
+		// are relative to its host and already hold the base URL's path, or its end
+		// (personaLink): such a path is appended to the origin instead, as paginate
+		// resolves them, or it would be sent to /api/v1/api/v1/...
 		prefix := c.base.String()
-		if bp := c.base.EscapedPath(); bp != "" && strings.HasPrefix(path, bp+"/") {
+		if onBase, ok := c.personaLink(path); ok {
+			prefix, path = c.base.Scheme+"://"+c.base.Host, onBase
+		} else if bp := c.base.EscapedPath(); bp != "" && strings.HasPrefix(path, bp+"/") {
 			prefix = c.base.Scheme + "://" + c.base.Host
 		}
 		if u, err = url.Parse(prefix + path); err != nil {

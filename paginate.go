@@ -100,6 +100,9 @@ func (p *pageDocument[W]) decodeBody(body []byte) error { return unmarshalDocume
 // nextCall builds the call for a links.next value. A link to another origin is refused:
 // the request would carry the API key to a host the caller never configured.
 func (c *Client) nextCall(prev *call, next string, query url.Values) (*call, error) {
+	if onBase, ok := c.personaLink(next); ok {
+		next = onBase
+	}
 	ref, err := url.Parse(next)
 	if err != nil {
 		return nil, fmt.Errorf("connect: GET %s: malformed next link: %w", prev.path, err)
@@ -125,6 +128,23 @@ func (c *Client) nextCall(prev *call, next string, query url.Values) (*call, err
 	// Persona's text, and its decoded path may hold a line break (%0A) that would
 	// forge a log line through the error of the page it leads to.
 	return &call{method: http.MethodGet, url: u, path: strings.TrimPrefix(u.EscapedPath(), c.base.EscapedPath())}, nil
+}
+
+// personaRoot is the path of Persona's API root, which its links start with: they are
+// relative to its host ("/api/v1/events?page%5Bafter%5D=...").
+const personaRoot = "/api/v1"
+
+// personaLink maps such a link onto the base URL's host-relative path, when the base
+// URL ends in Persona's root behind a prefix of its own (a proxy's
+// "https://egress.internal/persona/api/v1"): the link's root is the base's. ok is false
+// for anything else, which is resolved as it stands. With the default base URL the
+// mapping changes nothing.
+func (c *Client) personaLink(link string) (string, bool) {
+	prefix, behind := strings.CutSuffix(c.base.EscapedPath(), personaRoot)
+	if !behind || !strings.HasPrefix(link, personaRoot+"/") {
+		return "", false
+	}
+	return prefix + link, true
 }
 
 // pageKey names the page a URL asks for, for the cycle check: links that differ only

@@ -345,3 +345,44 @@ func TestListNextLinkPathIsEscapedInErrors(t *testing.T) {
 		t.Errorf("error %q holds a line break", msg)
 	}
 }
+
+// A base URL behind a proxy that puts a prefix before Persona's /api/v1: Persona's
+// links, relative to its own host ("/api/v1/..."), are followed under the prefix, by
+// List and by Do.
+func TestNextLinksUnderABaseURLWithAPrefix(t *testing.T) {
+	t.Parallel()
+	const base = "https://egress.test/persona/api/v1"
+	mt := httpmock.NewMockTransport()
+	mt.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
+		t.Errorf("unexpected request %s %s", r.Method, r.URL)
+		return nil, errUnexpected
+	})
+	mt.RegisterResponder(http.MethodGet, base+"/connect/share-tokens", func(r *http.Request) (*http.Response, error) {
+		next, id := any("/api/v1/connect/share-tokens?page%5Bafter%5D=cnst_1"), "cnst_1"
+		if r.URL.Query().Get("page[after]") == "cnst_1" {
+			next, id = nil, "cnst_2"
+		}
+		return httpmock.NewJsonResponse(http.StatusOK, map[string]any{
+			"data":  []any{map[string]any{"type": "connect/share-token", "id": id, "attributes": map[string]any{"status": "created"}}},
+			"links": map[string]any{"next": next},
+		})
+	})
+	c, err := connect.New(testAPIKey, connect.WithBaseURL(base), connect.WithHTTPClient(&http.Client{Transport: mt}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := collectAll(c.ShareTokens.List(ctxT(t), nil))
+	if err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	if diff := cmp.Diff([]string{"cnst_1", "cnst_2"}, tokenIDs(got)); diff != "" {
+		t.Errorf("ids (-want +got):\n%s", diff)
+	}
+	var page struct{ Data []struct{ ID string } }
+	if err := c.Do(ctxT(t), http.MethodGet, "/api/v1/connect/share-tokens?page%5Bafter%5D=cnst_1", nil, &page); err != nil {
+		t.Fatalf("Do with Persona's link: %v", err)
+	}
+	if len(page.Data) != 1 || page.Data[0].ID != "cnst_2" {
+		t.Errorf("Do got %+v, want cnst_2", page.Data)
+	}
+}
