@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"iter"
 	"time"
 
@@ -56,9 +57,41 @@ connect events list --object cnst_ABC123 --json`,
 }
 
 func eventsGetCmd() *command {
-	return byIDCmd(&command{
-		name: "events get", args: "evt_..", argName: "event id", short: "show one event with its payload",
-		long:    "Prints one event: its name, creation time, the object it is about and its payload.",
-		example: "connect events get evt_ABC123 --json",
-	}, func(c *connect.Client) *connect.EventsService { return c.Events }, (*connect.EventsService).Get, (*app).printEvent, false)
+	var delivery *bool
+	cmd := byIDCmd(&command{
+		name: "events get", args: "evt_.. [--delivery]", argName: "event id", short: "show one event with its payload",
+		long: `Prints one event: its name, creation time, the object it is about and its payload.
+With --delivery it prints instead the body Persona delivers to a webhook for it
+({"data": <event>}, in kebab case), exactly and alone: a body to sign with
+webhooks sign and send to your endpoint.`,
+		example: `connect events get evt_ABC123 --json
+connect events get evt_ABC123 --delivery > event.json`,
+	}, func(c *connect.Client) *connect.EventsService { return c.Events }, (*connect.EventsService).Get,
+		func(a *app, ev *connect.Event) error {
+			if *delivery {
+				return a.printDelivery(ev)
+			}
+			return a.printEvent(ev)
+		}, false)
+	setup := cmd.setup
+	cmd.setup = func(fs *flag.FlagSet) runFunc {
+		delivery = fs.Bool("delivery", false, "print the body a webhook delivery of the event carries, to sign with webhooks sign")
+		return setup(fs)
+	}
+	return cmd
+}
+
+// printDelivery writes the body a delivery of ev carries, as listen forwards it: the
+// bytes alone, so that a file of them is what gets signed and sent (a newline follows
+// only on a terminal, where the prompt would otherwise join the line).
+func (a *app) printDelivery(ev *connect.Event) error {
+	body, err := deliveryBody(ev)
+	if err != nil {
+		return fmt.Errorf("connect: encode the delivery of %s: %w", ev.ID, err)
+	}
+	if isTerminal(a.stdout) {
+		body = append(body, '\n')
+	}
+	_, err = a.stdout.Write(body)
+	return err
 }

@@ -60,3 +60,39 @@ func TestEventsListAndGet(t *testing.T) {
 		t.Errorf("text get:\n%s", text)
 	}
 }
+
+// events get --delivery prints the body a webhook delivery of the event carries: signed
+// with webhooks sign, a verifier takes it as the event the Events API shows.
+func TestEventsGetDeliveryIsABodyToSign(t *testing.T) {
+	t.Parallel()
+	const secret = "wbhsec_delivery_test"
+	w := newWorld(t)
+	tok := w.createToken(t)
+	src := w.sdk(t, w.src)
+	var fromAPI *connect.Event
+	for ev, err := range src.Events.List(t.Context(), &connect.ListEventsParams{ObjectIDs: []string{tok.ID}}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		fromAPI = ev
+	}
+	if fromAPI == nil {
+		t.Fatal("no event about the token")
+	}
+	body := mustRun(t, w.as(w.src), "events", "get", fromAPI.ID, "--delivery").stdout
+	if strings.HasSuffix(body, "\n") || !strings.HasPrefix(body, `{"data":{"type":"event","id":"`+fromAPI.ID+`"`) {
+		t.Fatalf("--delivery printed %q, want the delivery body alone", body)
+	}
+	sig := strings.TrimSpace(run(t, append(w.as(w.src), "HOOK_SECRET="+secret), body, "webhooks", "sign", "--secret-env", "HOOK_SECRET").stdout)
+	v, err := connect.NewVerifier([]string{secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := v.ConstructEvent([]byte(body), sig)
+	if err != nil {
+		t.Fatalf("the signed delivery body does not verify and parse: %v", err)
+	}
+	if ev.ID != fromAPI.ID || ev.Name != fromAPI.Name || !ev.CreatedAt.Equal(fromAPI.CreatedAt) || !jsonEqual(t, ev.Data, fromAPI.Data) {
+		t.Errorf("delivered %+v, the API has %+v", ev, fromAPI)
+	}
+}

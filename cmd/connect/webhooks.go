@@ -25,6 +25,7 @@ adds), and prints the Persona-Signature header value Persona would send with it,
 signed with the webhook secret in the environment variable VAR at --time (default
 now).`,
 		example: `export WEBHOOK_SECRET=wbhsec_...
+connect events get evt_ABC123 --delivery > event.json
 sig=$(connect webhooks sign --secret-env WEBHOOK_SECRET < event.json)
 curl -H "Persona-Signature: $sig" -H 'Content-Type: application/json' --data-binary @event.json http://localhost:8080/webhooks/persona`,
 		setup: func(fs *flag.FlagSet) runFunc {
