@@ -12,7 +12,17 @@
 //	src, dst := srv.NewOrganization("Source Bank"), srv.NewOrganization("Dest Lender")
 //	cxn := srv.CreateConnection(src, dst)
 //	inq := srv.CreateInquiry(src)
+//	// The receiver starts first, its mux filled once the fake has issued the secret
+//	// that the handler's verifier needs (no event is sent before the first call).
+//	mux := http.NewServeMux()
+//	receiver := httptest.NewServer(mux)
+//	defer receiver.Close()
 //	secret := srv.AddWebhook(dst, receiver.URL) // every event, signed with secret
+//	v, err := connect.NewVerifier([]string{secret})
+//	if err != nil {
+//		t.Fatal(err)
+//	}
+//	mux.Handle("/", connect.NewWebhookHandler(v)) // then On, AutoRedeem, ...
 //	client, err := srv.NewClient(src) // connect.New with src's key and srv.URL
 //	if err != nil {
 //		t.Fatal(err)
