@@ -13,7 +13,7 @@
 //	cxn := srv.CreateConnection(src, dst)
 //	inq := srv.CreateInquiry(src)
 //	// The receiver starts first, its mux filled once the fake has issued the secret
-//	// that the handler's verifier needs (no event is sent before the first call).
+//	// that the handler's verifier needs (a delivery before then gets a 404: retried).
 //	mux := http.NewServeMux()
 //	receiver := httptest.NewServer(mux)
 //	defer receiver.Close()
