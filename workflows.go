@@ -227,15 +227,17 @@ type AutoRedeemConfig struct {
 	// Accepted is called with the pending token when Persona accepts a redeem (202).
 	// Persona refuses a redeem while the token is pending or redeemed, so it runs once
 	// per redemption across all deliveries and replicas, unless the answer to that
-	// redeem was lost (then a retry finds the token pending and calls nothing). A failed redemption sends no
-	// event: follow the token from here (ShareTokensService.Wait, on your own queue)
-	// when you need to know. It has no error to return since the redemption has
-	// started either way. nil does nothing.
+	// redeem was lost (then a retry finds the token pending and calls nothing). A
+	// failed redemption sends no event: follow the token from here
+	// (ShareTokensService.Wait, on your own queue) when you need to know. It has no
+	// error to return since the redemption has started either way. nil does nothing.
 	Accepted func(ctx context.Context, ev *Event, tok *ShareToken)
 	// Redeemed is called on connect/share-token.inbound-redeemed with the redeemed
 	// token (tok.Destination is the object it made or hydrated). Its error fails the
-	// delivery and Persona retries, so make it safe to repeat. nil registers nothing
-	// for that event.
+	// delivery and Persona retries, so make it safe to repeat. As with AutoShare's
+	// Shared, mark the event done in your own transaction (pgdedupe's CompleteTx) from
+	// a function registered with On for that event, which runs once Redeemed has
+	// succeeded, not from Redeemed. nil registers nothing for that event.
 	Redeemed func(ctx context.Context, ev *Event, tok *ShareToken) error
 	// Unredeemable is called with the token, as Get read it back, when Persona refused
 	// the redeem because the token is expired or failed. No retry could change that,
