@@ -236,8 +236,9 @@ type AutoRedeemConfig struct {
 	// token (tok.Destination is the object it made or hydrated). Its error fails the
 	// delivery and Persona retries, so make it safe to repeat. As with AutoShare's
 	// Shared, mark the event done in your own transaction (pgdedupe's CompleteTx) from
-	// a function registered with On for that event, which runs once Redeemed has
-	// succeeded, not from Redeemed. nil registers nothing for that event.
+	// a function registered with On for that event before AutoRedeem (a later On
+	// replaces the workflow's), which runs once Redeemed has succeeded, not from
+	// Redeemed. nil registers nothing for that event.
 	Redeemed func(ctx context.Context, ev *Event, tok *ShareToken) error
 	// Unredeemable is called with the token, as Get read it back, when Persona refused
 	// the redeem because the token is expired or failed. No retry could change that,
