@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -70,7 +71,7 @@ func TestEventsGetDeliveryIsABodyToSign(t *testing.T) {
 	tok := w.createToken(t)
 	src := w.sdk(t, w.src)
 	var fromAPI *connect.Event
-	for ev, err := range src.Events.List(t.Context(), &connect.ListEventsParams{ObjectIDs: []string{tok.ID}}) {
+	for ev, err := range src.Events.List(context.Background(), &connect.ListEventsParams{ObjectIDs: []string{tok.ID}}) {
 		if err != nil {
 			t.Fatal(err)
 		}

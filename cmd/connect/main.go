@@ -197,8 +197,9 @@ type hintedError struct {
 func (e *hintedError) Error() string { return e.err.Error() }
 func (e *hintedError) Unwrap() error { return e.err }
 
-// report prints err on stderr, as the SDK wrote it (its text names the field at fault
-// or the Request-Id to quote to Persona), and returns the exit code for it.
+// report prints err on stderr, as the SDK wrote it (its text names the field at fault,
+// put in the words of its flag, or the Request-Id to quote to Persona), and returns the
+// exit code for it.
 func (a *app) report(cmd *command, err error) int {
 	code := exitCode(err)
 	if err == nil {
@@ -210,7 +211,7 @@ func (a *app) report(cmd *command, err error) int {
 		fmt.Fprintf(a.stderr, "usage: connect %s %s\nRun 'connect help %s' for its flags and an example.\n", cmd.name, cmd.args, cmd.name)
 		return code
 	}
-	fmt.Fprintln(a.stderr, err)
+	fmt.Fprintln(a.stderr, inFlagWords(err))
 	var he *hintedError
 	if errors.As(err, &he) {
 		fmt.Fprintln(a.stderr, he.hint)

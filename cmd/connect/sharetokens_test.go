@@ -225,14 +225,29 @@ func TestCreatePrintsTheIdempotencyKeyToRetryWith(t *testing.T) {
 	}
 }
 
-// Input the SDK refuses before sending is a usage error that names the field; no
-// request is made, so no key is offered for a retry.
+// Input the SDK refuses before sending is a usage error that names the flag (not the
+// SDK's field); no request is made, so no key is offered for a retry.
 func TestCreateRefusesBadIDsLocally(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	r := run(t, w.as(w.src), "", "share-tokens", "create", "--connection", w.inq, "--source", w.inq)
-	if r.code != exitUsage || !strings.Contains(r.stderr, "ConnectionID must start with cxn_") || strings.Contains(r.stderr, "idempotency") {
-		t.Fatalf("want exit 2 naming ConnectionID: %s", r)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "connect: --connection must start with cxn_") || strings.Contains(r.stderr, "idempotency") {
+		t.Fatalf("want exit 2 naming --connection: %s", r)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"share-tokens", "create", "--connection", w.cxn, "--source", "foo_1"}, "connect: --source must start with act_"},
+		{[]string{"share-tokens", "create", "--connection", w.cxn, "--source", w.inq, "--expires-in", "1s"}, "connect: --expires-in must be between 1m"},
+		{[]string{"share-tokens", "redeem", "cnst_1", "--destination", "x y"}, "connect: --destination must not contain whitespace"},
+		{[]string{"events", "list", "--name", "a", "--name", "a,b"}, "connect: --name (the 2nd) must be a non-empty event name"},
+		{[]string{"connections", "create", "--destination-org", "cxn_1"}, "connect: --destination-org must start with org_"},
+	} {
+		r := run(t, w.as(w.src), "", tc.args...)
+		if r.code != exitUsage || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("connect %s: want exit 2 and %q: %s", strings.Join(tc.args, " "), tc.want, r)
+		}
 	}
 	r = run(t, w.as(w.src), "", "share-tokens", "create", "--source", w.inq)
 	if r.code != exitUsage || !strings.Contains(r.stderr, "--connection and --source are required") {
