@@ -228,8 +228,8 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // and succeeded, when the event was done before, and when no function is registered
 // for its name; an error wrapping ErrEventInProgress when another delivery holds a live
 // lease on it; the function's error, or a *PanicError for its panic (its claim
-// released), otherwise. A nil event, or
-// one without an id, is an error wrapping ErrInvalidParams.
+// released), otherwise. A nil event, or one without an id, is an error wrapping
+// ErrInvalidParams.
 func (h *WebhookHandler) Process(ctx context.Context, ev *Event) error {
 	_, err := h.process(ctx, ev)
 	return err
