@@ -150,6 +150,8 @@ type listener struct {
 	log      io.Writer
 	// newest is the creation time of the newest event forwarded (or given up on).
 	newest time.Time
+	// saidBadRequest is set once the hint about a 400 was printed: once a run is enough.
+	saidBadRequest bool
 	// seen holds the events forwarded (or given up on) that a poll can still list,
 	// with their creation times: those inside the window. What falls behind it is
 	// forgotten, so a long run keeps a minute's events, not every one.
@@ -251,6 +253,13 @@ func (l *listener) forward(ctx context.Context, ev *connect.Event) {
 	}, schedule, func(err error, wait time.Duration) {
 		fmt.Fprintf(l.log, "connect: forwarding %s (%s) failed on attempt %d of %d: %v; retrying in %s\n",
 			ev.ID, name, attempt, forwardAttempts, err, wait.Round(time.Millisecond))
+		if status == http.StatusBadRequest && !l.saidBadRequest {
+			// What a connect-go WebhookHandler answers a signature it cannot verify:
+			// most often the endpoint was given another secret than this run's.
+			l.saidBadRequest = true
+			fmt.Fprintln(l.log, "connect: a 400 is how a webhook handler refuses a signature it cannot verify: "+
+				"give the endpoint the secret this run signs with (printed at start), or pass the endpoint's with --secret-env")
+		}
 	})
 	switch {
 	case err == nil:

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -83,5 +87,31 @@ func TestListenForgetsEventsBehindTheWindow(t *testing.T) {
 	slices.Sort(kept)
 	if diff := cmp.Diff([]string{"evt_2", "evt_3"}, kept); diff != "" {
 		t.Errorf("events kept (-want +got):\n%s", diff)
+	}
+}
+
+// A 400 from the endpoint is most often a handler refusing the signature: listen says
+// which secret to give it, once in a run however many 400s follow.
+func TestListenSaysWhatA400Means(t *testing.T) {
+	t.Parallel()
+	var answered atomic.Int32
+	ep := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if answered.Add(1) <= 2 {
+			http.Error(w, "invalid signature", http.StatusBadRequest)
+		}
+	}))
+	t.Cleanup(ep.Close)
+	start := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	api := &eventsAPI{}
+	api.show("evt_1", start.Add(time.Second))
+	l := newWindowListener(t, api, &endpoint{srv: ep}, start)
+	var log bytes.Buffer
+	l.log = &log
+	if err := l.poll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	const hint = "connect: a 400 is how a webhook handler refuses a signature it cannot verify"
+	if n := strings.Count(log.String(), hint); n != 1 || !strings.Contains(log.String(), "forwarded evt_1") {
+		t.Errorf("the hint is printed %d times, want once, and the event forwarded in the end:\n%s", n, log.String())
 	}
 }
