@@ -54,8 +54,11 @@ func post[T any](a *app, k retryKey, what, without string, call func(*connect.Cl
 // again safely, given that Persona replays to key whatever it answered first.
 func retryHint(err error, key string, given bool, what, without string) string {
 	switch {
-	case refused(err) && !given:
+	case !given && (refused(err) || isStatus(err, http.StatusConflict)):
 		// A key made for this call carried nothing before: the refusal is its answer.
+		// Nor can a 409 then be another call in flight under the key (the SDK reports
+		// its own retry's 409 as an unknown outcome): it refuses the token's or the
+		// connection's state, as a 422 does.
 		return fmt.Sprintf("connect: Persona refused %s and replays that refusal to Idempotency-Key %s for 24 hours; "+
 			"nothing was made, so once the cause is fixed, run it again without --idempotency-key", what, key)
 	case refused(err):

@@ -154,3 +154,20 @@ func TestAServerErrorSaysTheKeyReplaysIt(t *testing.T) {
 		t.Errorf("the key's stored 500 was not replayed: %s", again)
 	}
 }
+
+// A 409 to a call under a key made for it is a refusal like a 422 (here: the token is
+// already pending): the key would replay it, so the line says to run it again without.
+// Only a given key's 409 may mean an earlier run under it is still in flight.
+func TestAConflictUnderAFreshKeyIsARefusal(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	tok := w.createToken(t)
+	mustRun(t, w.as(w.dst), "share-tokens", "redeem", tok.ID)
+	r := run(t, w.as(w.dst), "", "share-tokens", "redeem", tok.ID)
+	if !strings.Contains(r.stderr, "409") {
+		t.Fatalf("want the 409 of a second redeem: %s", r)
+	}
+	if !strings.Contains(r.stderr, "Persona refused the redeem and replays that refusal") || strings.Contains(r.stderr, "add --idempotency-key") {
+		t.Errorf("a 409 under a fresh key is not called a refusal:\n%s", r.stderr)
+	}
+}
