@@ -23,10 +23,14 @@ import (
 // carry a query, which is sent as given: "/inquiries/inq_123?include=verifications".
 // A path that already starts with the base URL's path is relative to its host, as
 // Persona's links are: a links.next such as "/api/v1/inquiries?page%5Bafter%5D=inq_123"
-// is called as it comes. An absolute URL is accepted only under the base URL; one to
+// is called as it comes (under a base URL that puts a proxy's prefix before /api/v1,
+// behind that prefix). An absolute URL is accepted only under the base URL; one to
 // another origin is refused before any I/O, since the request would carry the API key
 // there, and so are dot segments ("." or "..", escaped or not), control characters,
 // backslashes and fragments. Errors wrap ErrInvalidParams and name the field.
+//
+// PUT, PATCH and DELETE carry no Idempotency-Key, and are retried as GET is, but for a
+// 500: Persona's updates set attributes, so a repeat leaves the state the first left.
 //
 // body is nil for no body; a []byte or json.RawMessage, sent as is (it must be valid
 // JSON); or any other value, encoded with encoding/json. GET takes no body. out
