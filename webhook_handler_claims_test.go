@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -102,20 +101,13 @@ func TestWebhookHandlerCompleteFailureStillAnswers200(t *testing.T) {
 	t.Parallel()
 	d := newFailingDeduper()
 	d.completeErr = errors.New("store down")
-	var reported []error
-	var mu sync.Mutex
-	h := newTestHandler(t, WithDeduper(d), WithErrorHandler(func(_ context.Context, err error) {
-		mu.Lock()
-		defer mu.Unlock()
-		reported = append(reported, err)
-	}))
+	var log errorLog
+	h := newTestHandler(t, WithDeduper(d), log.option())
 	h.On(EventInquiryCompleted, func(context.Context, *Event) error { return nil })
 	if status, _ := serve(h, delivery(t, eventBody("evt_complete", EventInquiryCompleted))); status != http.StatusOK {
 		t.Errorf("status %d, want 200", status)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(reported) != 1 || !strings.Contains(reported[0].Error(), "store down") || !strings.Contains(reported[0].Error(), "evt_complete") {
+	if reported := log.all(); len(reported) != 1 || !strings.Contains(reported[0].Error(), "store down") || !strings.Contains(reported[0].Error(), "evt_complete") {
 		t.Errorf("reported %v, want the Complete error naming the event", reported)
 	}
 	if diff := cmp.Diff([]string{"claim evt_complete", "complete evt_complete"}, d.ops()); diff != "" {
@@ -260,13 +252,8 @@ func TestWebhookHandlerReleasesAClaimWhoseAnswerWasLost(t *testing.T) {
 	t.Parallel()
 	d := newFailingDeduper()
 	d.claimAnswerLost = context.Canceled
-	var reported []error
-	var mu sync.Mutex
-	h := newTestHandler(t, WithDeduper(d), WithErrorHandler(func(_ context.Context, err error) {
-		mu.Lock()
-		defer mu.Unlock()
-		reported = append(reported, err)
-	}))
+	var log errorLog
+	h := newTestHandler(t, WithDeduper(d), log.option())
 	var runs atomic.Int32
 	h.On(EventInquiryCompleted, func(context.Context, *Event) error { runs.Add(1); return nil })
 	body := eventBody("evt_lost", EventInquiryCompleted)
@@ -280,9 +267,7 @@ func TestWebhookHandlerReleasesAClaimWhoseAnswerWasLost(t *testing.T) {
 	if diff := cmp.Diff([]string{"claim evt_lost", "release evt_lost", "claim evt_lost", "complete evt_lost"}, d.ops()); diff != "" {
 		t.Errorf("deduper calls (-want +got):\n%s", diff)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(reported) != 1 || !errors.Is(reported[0], context.Canceled) {
+	if reported := log.all(); len(reported) != 1 || !errors.Is(reported[0], context.Canceled) {
 		t.Errorf("reported %v, want the Claim's error alone", reported)
 	}
 }
@@ -293,20 +278,13 @@ func TestWebhookHandlerFailedClaimReportsOnlyItsError(t *testing.T) {
 	t.Parallel()
 	d := newFailingDeduper()
 	d.claimErr = errors.New("store down")
-	var reported []error
-	var mu sync.Mutex
-	h := newTestHandler(t, WithDeduper(d), WithErrorHandler(func(_ context.Context, err error) {
-		mu.Lock()
-		defer mu.Unlock()
-		reported = append(reported, err)
-	}))
+	var log errorLog
+	h := newTestHandler(t, WithDeduper(d), log.option())
 	h.On(EventInquiryCompleted, func(context.Context, *Event) error { return nil })
 	if status, _ := serve(h, delivery(t, eventBody("evt_down", EventInquiryCompleted))); status != http.StatusInternalServerError {
 		t.Fatalf("status %d, want 500", status)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(reported) != 1 || errors.Is(reported[0], ErrClaimNotHeld) || !strings.Contains(reported[0].Error(), "store down") {
+	if reported := log.all(); len(reported) != 1 || errors.Is(reported[0], ErrClaimNotHeld) || !strings.Contains(reported[0].Error(), "store down") {
 		t.Errorf("reported %v, want the Claim's error alone", reported)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,6 +30,29 @@ func serve(h http.Handler, r *http.Request) (int, string) {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, r)
 	return rec.Code, rec.Body.String()
+}
+
+// errorLog records what a handler's error handler is told; deliveries may report from
+// several goroutines.
+type errorLog struct {
+	mu   sync.Mutex
+	errs []error
+}
+
+// option is the WithErrorHandler that records into l.
+func (l *errorLog) option() HandlerOption {
+	return WithErrorHandler(func(_ context.Context, err error) {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.errs = append(l.errs, err)
+	})
+}
+
+// all returns the errors recorded so far, in order.
+func (l *errorLog) all() []error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.errs)
 }
 
 func newTestHandler(tb testing.TB, opts ...HandlerOption) *WebhookHandler {
@@ -198,13 +222,8 @@ func TestWebhookHandlerStatuses(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var calls atomic.Int32
-			var reported []error
-			var mu sync.Mutex
-			h := newTestHandler(t, WithErrorHandler(func(_ context.Context, err error) {
-				mu.Lock()
-				defer mu.Unlock()
-				reported = append(reported, err)
-			}))
+			var log errorLog
+			h := newTestHandler(t, log.option())
 			if tc.register != nil {
 				tc.register(h, &calls)
 			}
@@ -233,8 +252,7 @@ func TestWebhookHandlerStatuses(t *testing.T) {
 					t.Errorf("response body %q contains %q", body, leak)
 				}
 			}
-			mu.Lock()
-			defer mu.Unlock()
+			reported := log.all()
 			if (status != http.StatusOK) != (len(reported) > 0 || status == http.StatusMethodNotAllowed) {
 				t.Errorf("status %d with reported errors %v", status, reported)
 			}
@@ -640,13 +658,14 @@ func TestWebhookHandlerReportsAPanicWithItsStack(t *testing.T) {
 func TestWebhookHandlerErrorsEscapeTheEventName(t *testing.T) {
 	t.Parallel()
 	const name = EventName("inquiry.completed\nlevel=ERROR msg=forged")
-	var reported []error
-	h := newTestHandler(t, WithErrorHandler(func(_ context.Context, err error) { reported = append(reported, err) }))
+	var log errorLog
+	h := newTestHandler(t, log.option())
 	inJSON := EventName(strings.ReplaceAll(string(name), "\n", `\n`))
 	h.On(name, func(context.Context, *Event) error { return errors.New("boom") })
 	serve(h, delivery(t, eventBody("evt_named", inJSON)))
 	h.On(name, panicInWebhookFunction)
 	serve(h, delivery(t, eventBody("evt_named2", inJSON)))
+	reported := log.all()
 	if len(reported) != 2 {
 		t.Fatalf("reported %d errors, want 2: %v", len(reported), reported)
 	}
