@@ -176,14 +176,20 @@
 // [WebhooksService.RotateSecret] gives a webhook a new secret and keeps the old one
 // signing for [RotateWebhookSecretParams.ExpiresIn]; meanwhile every delivery carries a
 // signature for each. Give your Verifier both ([Webhook.ActiveSecrets]), roll the new
-// one out to every replica, and drop the old one once it has expired. A [WebhookSecret]
-// never prints its value: read it with [WebhookSecret.Value].
+// one out to every replica, and drop the old one once it has expired. A running
+// handler takes the new Verifier with [WebhookHandler.SetVerifier], keeping its
+// functions and its Deduper. A [WebhookSecret] never prints its value: read it with
+// [WebhookSecret.Value].
 //
 //	wh, err := client.Webhooks.RotateSecret(ctx, "wbh_...", connect.RotateWebhookSecretParams{ExpiresIn: 2 * time.Hour})
 //	if err != nil {
 //		return err
 //	}
 //	verifier, err := connect.NewVerifier(wh.ActiveSecrets(time.Now()))
+//	if err != nil {
+//		return err
+//	}
+//	handler.SetVerifier(verifier)
 //
 // # Webhooks: exactly once across replicas
 //

@@ -53,7 +53,7 @@ const maxWebhookBody = 1 << 20
 // A WebhookHandler is safe for concurrent use, including registering functions while
 // it serves. The zero value is not usable: call NewWebhookHandler.
 type WebhookHandler struct {
-	v       *Verifier
+	v       atomic.Pointer[Verifier] // SetVerifier swaps it while deliveries run
 	dedupe  Deduper
 	lease   time.Duration
 	onError func(context.Context, error)
@@ -134,13 +134,24 @@ func NewWebhookHandler(v *Verifier, opts ...HandlerOption) *WebhookHandler {
 	if cfg.dedupe == nil {
 		cfg.dedupe = NewMemoryDeduper(DefaultDedupeCapacity)
 	}
-	return &WebhookHandler{
-		v:       v,
+	h := &WebhookHandler{
 		dedupe:  cfg.dedupe,
 		lease:   cfg.lease,
 		onError: cfg.onError,
 		regs:    make(map[EventName]registration),
 	}
+	h.v.Store(v)
+	return h
+}
+
+// SetVerifier makes h verify deliveries with v from now on, for a secret rotation
+// without a restart: give it a Verifier of both secrets when RotateSecret returns,
+// and one of the new secret alone once the old one has expired. Deliveries already
+// being verified finish with the Verifier they started with; the functions and the
+// Deduper stay as they are. A nil v makes every POST answer 500, as in
+// NewWebhookHandler.
+func (h *WebhookHandler) SetVerifier(v *Verifier) {
+	h.v.Store(v)
 }
 
 // On registers fn for events named name, replacing any function registered for that
@@ -183,7 +194,8 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	if h.v == nil {
+	v := h.v.Load()
+	if v == nil {
 		h.fail(ctx, w, http.StatusInternalServerError, errors.New("connect: webhook handler has no verifier"))
 		return
 	}
@@ -207,7 +219,7 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(ctx, w, http.StatusBadRequest, wrapError("read webhook body", err))
 		return
 	}
-	ev, err := h.v.ConstructEvent(body, header)
+	ev, err := v.ConstructEvent(body, header)
 	if err != nil {
 		h.fail(ctx, w, http.StatusBadRequest, err)
 		return

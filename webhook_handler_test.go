@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -719,5 +720,45 @@ func TestWebhookHandlerUnregisteredEventIsNotClaimed(t *testing.T) {
 	}
 	if calls.Load() != 1 {
 		t.Errorf("callback ran %d times, want 1", calls.Load())
+	}
+}
+
+// SetVerifier rotates the secret of a handler that is serving: deliveries signed with
+// the new secret are refused before and accepted after, with the functions and the
+// Deduper kept, and swapping while deliveries run is safe (run with -race).
+func TestWebhookHandlerSetVerifierWhileServing(t *testing.T) {
+	t.Parallel()
+	const newSecret = "wbhsec_rotated_0123456789"
+	h := newTestHandler(t)
+	var runs atomic.Int32
+	h.On(EventInquiryCompleted, func(context.Context, *Event) error { runs.Add(1); return nil })
+	signedWithNew := func(evt string) *http.Request {
+		body := eventBody(evt, EventInquiryCompleted)
+		r := httptest.NewRequest(http.MethodPost, "/webhooks/persona", bytes.NewReader(body))
+		r.Header.Set(SignatureHeader, SignHeader(body, newSecret, time.Now()))
+		return r
+	}
+	if status, _ := serve(h, signedWithNew("evt_before")); status != http.StatusBadRequest {
+		t.Fatalf("a delivery signed with a secret the verifier lacks: status %d, want 400", status)
+	}
+	both, err := NewVerifier([]string{testSecret, newSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			serve(h, delivery(t, eventBody(fmt.Sprintf("evt_old_%d", i), EventInquiryCompleted)))
+		}()
+	}
+	h.SetVerifier(both)
+	wg.Wait()
+	if status, _ := serve(h, signedWithNew("evt_after")); status != http.StatusOK {
+		t.Fatalf("after SetVerifier: status %d, want 200", status)
+	}
+	if status, _ := serve(h, delivery(t, eventBody("evt_old_0", EventInquiryCompleted))); status != http.StatusOK || runs.Load() != 5 {
+		t.Errorf("the old secret's redelivery: status %d, %d runs; want 200 and 5 runs (4 old, 1 new, none twice)", status, runs.Load())
 	}
 }
