@@ -34,10 +34,11 @@ import (
 //     Create that failed (a 5xx, a 422 while the connection was inactive) fails the same
 //     way on every retry: the token is made by Persona's last retry, about 51 hours
 //     after the event, or by a replay of it after that;
-//   - past 24 hours the key protects nothing. For an event more than 23 hours old,
-//     AutoShare first lists the connection's tokens created since the event (one request
-//     per 100 tokens) and passes the newest one of the event's inquiry to Shared instead
-//     of making another. A token of that inquiry over ConnectionID made by other means
+//   - past 24 hours the key protects nothing. For an event more than 23 hours old
+//     (by time.Now: connecttest's Advance does not make an event old), AutoShare first
+//     lists the connection's tokens created since the event (one request per 100
+//     tokens) and passes the newest one of the event's inquiry to Shared instead of
+//     making another. A token of that inquiry over ConnectionID made by other means
 //     (the Dashboard, your own Create) in that time is taken too.
 //
 // A service that must never share an inquiry twice, whatever happens, also records the

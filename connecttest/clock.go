@@ -20,6 +20,13 @@ func (s *Server) Now() time.Time {
 // expires-at is passed read as expired, stored idempotent answers and rate-limit
 // windows age, rotated-out webhook secrets expire. Real-time waits (redemption delay,
 // webhook retries) are not affected.
+//
+// Nor is the host's clock: code that reads time.Now does not see the move.
+// connect.AutoShare is such code. It looks for the token of an event more than 23
+// hours old, whose key Persona has forgotten, by time.Now. After Advance(25 *
+// time.Hour) an event recorded before is still new to it, so a late delivery makes a
+// second token under the forgotten key. To test such a delivery, start the clock more
+// than a day in the past (WithClock), record the event, then Advance.
 func (s *Server) Advance(d time.Duration) {
 	if d <= 0 {
 		return

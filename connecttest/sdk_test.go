@@ -357,3 +357,41 @@ func TestSDKConnections(t *testing.T) {
 		t.Errorf("reactivate: %+v, %v", r, err)
 	}
 }
+
+// AutoShare tells an event older than the 24 hours Persona keeps a key by the host's
+// clock, which Advance does not move. A test of a delivery that late starts the fake's
+// clock more than a day in the past, as Advance's documentation says: then the late
+// delivery finds the token the first one made instead of making a second.
+func TestSDKAutoShareLateDeliveryOnAPastClock(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	since := time.Now().Add(-27 * time.Hour)
+	w := newSDKWorld(t, connecttest.WithClock(func() time.Time { return time.Now().Add(-26 * time.Hour) }))
+	h := connect.NewWebhookHandler(nil)
+	var shared []string
+	partnerDown := true
+	if err := connect.AutoShare(h, w.s, connect.AutoShareConfig{ConnectionID: w.cxn,
+		Shared: func(_ context.Context, _ *connect.Event, tok *connect.ShareToken) error {
+			shared = append(shared, tok.ID)
+			if partnerDown {
+				return errors.New("partner down")
+			}
+			return nil
+		}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Replay(ctx, w.s.Events, since); err == nil {
+		t.Fatal("first run: Shared failed, yet Replay did not")
+	}
+	partnerDown = false
+	w.srv.Advance(25 * time.Hour) // the fake forgets the key
+	if res, err := h.Replay(ctx, w.s.Events, since); err != nil || res.Ran != 1 {
+		t.Fatalf("late run: %+v, %v", res, err)
+	}
+	if len(shared) != 2 || shared[0] != shared[1] {
+		t.Errorf("Shared saw %v, want one token twice", shared)
+	}
+	if n := len(collect(t, w.s.ShareTokens.List(ctx, nil))); n != 1 {
+		t.Errorf("%d tokens, want 1", n)
+	}
+}
