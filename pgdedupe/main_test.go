@@ -17,8 +17,8 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	if os.Getenv(replicaEnv) != "" {
-		os.Exit(runReplica()) // a child of TestMultiProcess: serve, not test
+	if r := backendtest.ThisReplica(); r != nil {
+		os.Exit(runReplica(r)) // a child of TestMultiProcess: serve, not test
 	}
 	goleak.VerifyTestMain(m)
 }
