@@ -135,7 +135,9 @@ func (m MultiProcess) Run(t *testing.T) MultiProcessResult {
 	// SIGKILL the victim as soon as it says it is half-way through a function: no
 	// deferred code, no shutdown, its work cut off with the effect written.
 	killed := make(chan string, 1)
+	watched := make(chan struct{}) // closed once the goroutine watching the victim is done
 	go func() {
+		defer close(watched)
 		for line := range procs[0].lines {
 			if id, ok := strings.CutPrefix(line, "hanging "); ok {
 				if err := procs[0].cmd.Process.Signal(syscall.SIGKILL); err != nil {
@@ -263,6 +265,7 @@ func (m MultiProcess) Run(t *testing.T) MultiProcessResult {
 	})
 	sort.Strings(summary)
 	res.Summary = strings.Join(summary, ", ")
+	<-watched // the victim is dead, so its lines are closed: the watch ends
 	select {
 	case res.Hung = <-killed:
 	default:
