@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"os"
 	"testing"
 	"time"
 
@@ -13,7 +14,12 @@ import (
 	"github.com/persona-connect/connect-go/internal/backendtest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if r := backendtest.ThisReplica(); r != nil {
+		os.Exit(runReplica(r)) // a child of TestMultiProcess: serve, not test
+	}
+	goleak.VerifyTestMain(m)
+}
 
 // redisServer is the server the tests run against.
 var redisServer = backendtest.Server{Name: "Redis", Env: "CONNECT_TEST_REDIS_URL", Example: "redis://127.0.0.1:6379/0"}
