@@ -37,7 +37,10 @@ import (
 // receives a 2xx answer: nil discards it; a *json.RawMessage gets the body verbatim;
 // any other pointer is decoded into with encoding/json, after camelCase and snake_case
 // keys are folded to kebab-case as for the typed methods (Persona answers in kebab case
-// anyway: the SDK asks for it). An empty 2xx body leaves out as it was.
+// anyway: the SDK asks for it). An empty 2xx body leaves out as it was. A body that does
+// not fit out is a *RequestError naming out's type and, for a value of the wrong kind,
+// the field; never the value, which may be an end user's (encoding/json's own text
+// quotes a number or a time it could not store).
 //
 // The requests carry the Operation{Name: "Do"} with an empty Route (a raw path holds
 // ids, which must not become span names or metric labels); name the call with
@@ -233,7 +236,7 @@ func (t jsonTarget) decodeBody(body []byte) error {
 		return nil
 	}
 	if err := jsonapi.Unmarshal(body, t.dst); err != nil {
-		return fmt.Errorf("decode into %T: %w", t.dst, err)
+		return fmt.Errorf("decode into %T: %w", t.dst, valueFree(err))
 	}
 	return nil
 }

@@ -127,7 +127,7 @@ func (w *eventWire) decode() (*Event, error) {
 		if typ, id, ok := jsonapi.Identifier(a.Payload.Data); ok {
 			ev.Object = Ref{Type: typ, ID: id}
 		} else if err := json.Unmarshal(a.Payload.Data, &ev.Object); err != nil {
-			return nil, fmt.Errorf("connect: parse event %s: payload.data: %w", w.ID, err)
+			return nil, fmt.Errorf("connect: parse event %s: payload.data: %w", w.ID, valueFree(err))
 		}
 		ev.Data = a.Payload.Data
 	}
@@ -150,7 +150,7 @@ func (e *Event) ShareToken() (*ShareToken, error) {
 	}
 	var w shareTokenWire
 	if err := jsonapi.Unmarshal(e.Data, &w); err != nil {
-		return nil, fmt.Errorf("connect: decode share token of event %s: %w", e.ID, err)
+		return nil, fmt.Errorf("connect: decode share token of event %s: %w", e.ID, valueFree(err))
 	}
 	return w.decode()
 }
@@ -163,7 +163,7 @@ func ParseEvent(payload []byte) (*Event, error) {
 	// stay verbatim (eventWire reads created-at in any inflection).
 	var doc eventDocument
 	if err := json.Unmarshal(payload, &doc); err != nil {
-		return nil, fmt.Errorf("connect: parse event: %w", err)
+		return nil, fmt.Errorf("connect: parse event: %w", valueFree(err))
 	}
 	if doc.Data == nil {
 		return nil, fmt.Errorf("connect: parse event: no data")

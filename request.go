@@ -328,7 +328,7 @@ func decodeBody(resp *http.Response, out any) error {
 	if d, ok := out.(bodyDecoder); ok {
 		err = d.decodeBody(buf.Bytes()) // Client.Do's targets (do.go)
 	} else {
-		err = jsonapi.Unmarshal(buf.Bytes(), out)
+		err = valueFree(jsonapi.Unmarshal(buf.Bytes(), out))
 	}
 	if err != nil {
 		return fail(false, err)
@@ -434,9 +434,9 @@ type verbatimWire interface{ verbatimKeys() }
 // inflection.
 func unmarshalDocument[W any](body []byte, doc any) error {
 	if _, ok := any((*W)(nil)).(verbatimWire); ok {
-		return json.Unmarshal(body, doc)
+		return valueFree(json.Unmarshal(body, doc))
 	}
-	return jsonapi.Unmarshal(body, doc)
+	return valueFree(jsonapi.Unmarshal(body, doc))
 }
 
 // idKind is what the id of one kind of resource must look like, and where the calls on
