@@ -1,8 +1,10 @@
 package connecttest
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 )
 
@@ -23,6 +25,16 @@ func (o Organization) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("id", o.ID), slog.String("name", o.Name))
 }
 
+// MarshalJSON encodes the organization with APIKey as "[redacted]": slog's JSON handler
+// hands an organization inside a slice or a struct to encoding/json, without asking
+// LogValue.
+func (o Organization) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct{ ID, Name, APIKey string }{o.ID, o.Name, redactedText})
+}
+
+// redactedText is what output shows in place of a key or a signature.
+const redactedText = "[redacted]"
+
 // organizationFields mirrors Organization for Format, the key replaced.
 type organizationFields struct {
 	ID     string
@@ -35,8 +47,8 @@ type redacted struct{}
 
 func (redacted) Format(f fmt.State, verb rune) {
 	if verb == 'v' && f.Flag('#') {
-		_, _ = f.Write([]byte(`"[redacted]"`))
+		_, _ = f.Write([]byte(strconv.Quote(redactedText)))
 		return
 	}
-	_, _ = f.Write([]byte("[redacted]"))
+	_, _ = f.Write([]byte(redactedText))
 }
