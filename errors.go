@@ -31,7 +31,9 @@ var ErrInvalidParams = errors.New("connect: invalid params")
 // APIError is a non-2xx answer from Persona. Its Error text names the method, the path
 // relative to the base URL, the status, the first error's title and details and the
 // request id, with control characters escaped so that a hostile answer cannot forge a
-// log line; never another header value, the API key or a request body.
+// log line; never another header value, the API key or a request body. An API key the
+// answer echoes (a proxy quoting the Authorization header, say) is replaced by
+// "[redacted]" in every field of it that the *APIError keeps.
 type APIError struct {
 	StatusCode int
 	Method     string

@@ -173,7 +173,7 @@ func (c *Client) classify(ctx context.Context, cl *call, resp *http.Response, er
 			// and then lost, or given up waiting for, Persona's answer.
 			cl.mayHaveApplied = true
 		}
-		apiErr := newAPIError(resp, cl)
+		apiErr := newAPIError(resp, cl, c.authorization())
 		o := outcome{err: apiErr, retry: retry.Retryable(cl.method, resp.StatusCode)}
 		if resp.StatusCode == http.StatusTooManyRequests {
 			// On other statuses RateLimit-Reset describes the rate window, not a
@@ -348,13 +348,17 @@ func putBodyBuffer(b *bytes.Buffer) {
 }
 
 // newAPIError reads a non-2xx response (at most maxErrorBody of it) and closes it.
-func newAPIError(resp *http.Response, cl *call) *APIError {
+// authorization is the request's Authorization value, "Bearer <key>": a server or a
+// proxy that echoes it into its answer must not get the key into an error text or a
+// log line, so it is taken out of everything the *APIError keeps of the answer.
+func newAPIError(resp *http.Response, cl *call, authorization string) *APIError {
 	defer closeBody(resp)
+	scrub := keyScrubber(authorization)
 	e := &APIError{
 		StatusCode:     resp.StatusCode,
 		Method:         cl.method,
 		Path:           cl.path,
-		RequestID:      resp.Header.Get("Request-Id"),
+		RequestID:      scrub.Replace(resp.Header.Get("Request-Id")),
 		IdempotencyKey: cl.idem,
 	}
 	e.RateLimitReset = rateLimitReset(resp.Header)
@@ -371,10 +375,31 @@ func newAPIError(resp *http.Response, cl *call) *APIError {
 			if d.Details == "" {
 				d.Details = o.Detail
 			}
+			d.Title, d.Details, d.Pointer = scrub.Replace(d.Title), scrub.Replace(d.Details), scrub.Replace(d.Pointer)
+			if d.Meta != nil {
+				d.Meta = json.RawMessage(scrub.Replace(string(d.Meta)))
+			}
 			e.Errors = append(e.Errors, d)
 		}
 	}
 	return e
+}
+
+// redactedKey is what an *APIError shows in place of an echoed API key.
+const redactedKey = "[redacted]"
+
+// keyScrubber replaces, in text of an answer, the Authorization value (whole) and the
+// key in it with redactedKey. The key is a Persona key, far longer than any word an
+// error text holds; whatever New accepted, a key too short to be told apart from
+// ordinary words (under 8 bytes) is not looked for, which would mangle every text.
+func keyScrubber(authorization string) *strings.Replacer {
+	key := strings.TrimPrefix(authorization, "Bearer ")
+	if len(key) < 8 {
+		return strings.NewReplacer()
+	}
+	// Inside a JSON string (meta), a key with a quote, a backslash or a character
+	// encoding/json escapes would be spelt otherwise; Persona's keys have none.
+	return strings.NewReplacer(authorization, redactedKey, key, redactedKey)
 }
 
 // closeBody drains a little of what is left, so the connection can be reused, and

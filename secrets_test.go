@@ -282,3 +282,42 @@ func TestWithHTTPClientCopiesCallersClient(t *testing.T) {
 		t.Fatalf("Get after the caller changed its client: %v", err)
 	}
 }
+
+// A server or a proxy that echoes the request's Authorization header into its error
+// answer (title, details, pointer, meta or Request-Id) does not get the key into the
+// *APIError: not into its text, %+v or %#v, nor into the fields a caller logs.
+func TestAPIErrorHidesAnEchoedKey(t *testing.T) {
+	t.Parallel()
+	echo := func(r *http.Request) (*http.Response, error) {
+		auth := r.Header.Get("Authorization")
+		key := strings.TrimPrefix(auth, "Bearer ")
+		body, err := json.Marshal(map[string]any{"errors": []any{map[string]any{
+			"title":   "Invalid API key " + key,
+			"details": "the header was " + auth,
+			"source":  map[string]string{"pointer": "/headers/" + key},
+			"meta":    map[string]string{"key": key},
+		}}})
+		if err != nil {
+			return nil, err
+		}
+		return respond(http.StatusUnauthorized, body, "Request-Id: req_"+key)(r)
+	}
+	c, mt := setup(t)
+	mt.RegisterResponder(http.MethodGet, mockURL(getTokenPath), echo)
+	mt.RegisterResponder(http.MethodPost, mockURL(createTokenPath), echo)
+	for name, err := range map[string]error{"GET": getToken(ctxT(t), c), "POST": createToken(ctxT(t), c)} {
+		t.Run(name, func(t *testing.T) {
+			assertErrorHidesKey(t, err)
+			apiErr := mustAPIError(t, err)
+			assertNoKey(t, "APIError %#v", fmt.Sprintf("%#v", *apiErr))
+			b, jerr := json.Marshal(apiErr)
+			if jerr != nil {
+				t.Fatal(jerr)
+			}
+			assertNoKey(t, "APIError as JSON", string(b))
+			if len(apiErr.Errors) != 1 || !strings.HasPrefix(apiErr.Errors[0].Title, "Invalid API key ") {
+				t.Errorf("Errors = %+v; want the title kept, the key taken out", apiErr.Errors)
+			}
+		})
+	}
+}
