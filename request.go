@@ -254,6 +254,7 @@ func (c *Client) attempt(ctx context.Context, cl *call, attempt int) (*http.Resp
 		}
 		return nil, &transportError{err: err, wrote: wrote != nil && wrote.Load()}
 	}
+	scrubHeader(resp.Header, c.authorization())
 	if c.logger != nil {
 		c.debug(ctx, "connect: response", slog.String("method", cl.method), slog.String("path", cl.path),
 			slog.Int("status", resp.StatusCode), slog.String("request_id", resp.Header.Get("Request-Id")),
@@ -358,7 +359,7 @@ func newAPIError(resp *http.Response, cl *call, authorization string) *APIError 
 		StatusCode:     resp.StatusCode,
 		Method:         cl.method,
 		Path:           cl.path,
-		RequestID:      scrub.Replace(resp.Header.Get("Request-Id")),
+		RequestID:      resp.Header.Get("Request-Id"), // scrubbed by attempt, see scrubHeader
 		IdempotencyKey: cl.idem,
 	}
 	e.RateLimitReset = rateLimitReset(resp.Header)
@@ -391,15 +392,48 @@ const redactedKey = "[redacted]"
 // keyScrubber replaces, in text of an answer, the Authorization value (whole) and the
 // key in it with redactedKey. The key is a Persona key, far longer than any word an
 // error text holds; whatever New accepted, a key too short to be told apart from
-// ordinary words (under 8 bytes) is not looked for, which would mangle every text.
+// ordinary words is not looked for (echoableKey), which would mangle every text.
 func keyScrubber(authorization string) *strings.Replacer {
-	key := strings.TrimPrefix(authorization, "Bearer ")
-	if len(key) < 8 {
+	key := echoableKey(authorization)
+	if key == "" {
 		return strings.NewReplacer()
 	}
 	// Inside a JSON string (meta), a key with a quote, a backslash or a character
 	// encoding/json escapes would be spelt otherwise; Persona's keys have none.
 	return strings.NewReplacer(authorization, redactedKey, key, redactedKey)
+}
+
+// echoableKey is the key of authorization ("Bearer <key>") that keyScrubber and
+// scrubHeader look for, or "" for one under 8 bytes, too short to tell from words.
+func echoableKey(authorization string) string {
+	if key := strings.TrimPrefix(authorization, "Bearer "); len(key) >= 8 {
+		return key
+	}
+	return ""
+}
+
+// scrubHeader takes the Authorization value and the key in it (see keyScrubber) out of
+// every value of h, a response's header, before anything reads it: the Request-Id
+// goes into debug lines and error texts, and the whole header into WithResponseInto's
+// Response, so a server or a proxy that echoes the request's Authorization header into
+// one must not get the key there. A header without the key, every one of Persona's,
+// costs a search per value and no allocation.
+func scrubHeader(h http.Header, authorization string) {
+	key := echoableKey(authorization)
+	if key == "" {
+		return
+	}
+	var scrub *strings.Replacer
+	for _, vs := range h {
+		for i, v := range vs {
+			if strings.Contains(v, key) {
+				if scrub == nil {
+					scrub = keyScrubber(authorization)
+				}
+				vs[i] = scrub.Replace(v)
+			}
+		}
+	}
 }
 
 // closeBody drains a little of what is left, so the connection can be reused, and

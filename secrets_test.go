@@ -321,3 +321,28 @@ func TestAPIErrorHidesAnEchoedKey(t *testing.T) {
 		})
 	}
 }
+
+// A Request-Id that echoes the key (a hostile or broken server, a proxy quoting the
+// request's headers) does not get it into the debug log, nor into WithResponseInto's
+// Response.
+func TestDebugLogHidesAnEchoedKey(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c, mt := setup(t, connect.WithLogger(logger), connect.WithMaxRetries(0))
+	echo := func(r *http.Request) (*http.Response, error) {
+		return respond(http.StatusOK, specFixture(t, "connect-share-token-redeemed.json"),
+			"Request-Id: req_"+r.Header.Get("Authorization"))(r)
+	}
+	mt.RegisterResponder(http.MethodGet, mockURL(getTokenPath), echo)
+	var resp connect.Response
+	if err := getToken(ctxT(t), c, connect.WithResponseInto(&resp)); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	assertNoKey(t, "debug log", out)
+	assertNoKey(t, "Response", fmt.Sprintf("%+v", resp))
+	if !strings.Contains(out, `"request_id":"req_[redacted]"`) {
+		t.Errorf("debug log lacks the redacted request id:\n%s", out)
+	}
+}
