@@ -14,7 +14,8 @@
 // operation's route under the base URL's path, "/api/v1/connect/share-tokens/{id}"),
 // server.address, server.port, url.scheme, http.response.status_code and, on retries
 // and followed redirects, http.request.resend_count; plus persona.operation and
-// persona.request_id (the Request-Id to quote to Persona support). A failed attempt sets
+// persona.request_id (the Request-Id to quote to Persona support; left out when it
+// holds the request's API key, as an echo from a broken proxy may). A failed attempt sets
 // error.type to one of: the status code of a 4xx or 5xx ("404", "503"); "timeout" (a
 // deadline or a network timeout); "canceled" (the context); "connection_closed" (the
 // connection ended mid-answer); or else the Go type of the transport error, as

@@ -120,7 +120,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	status := semconv.HTTPResponseStatusCode(resp.StatusCode)
 	span.SetAttributes(status)
 	metricAttrs = append(metricAttrs, status)
-	if id := resp.Header.Get("Request-Id"); id != "" {
+	if id := resp.Header.Get("Request-Id"); id != "" && !echoesKey(id, req) {
 		span.SetAttributes(requestIDKey.String(id))
 	}
 	if resp.StatusCode >= 400 {
@@ -142,6 +142,15 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	resp.Body = wrapBody(resp.Body, span)
 	return resp, nil
+}
+
+// echoesKey reports whether v, a response header's value, holds the API key of req's
+// Authorization header, as one from a hostile or broken server or a proxy quoting the
+// request's headers may: such a value is not recorded. A key under 8 bytes is not
+// looked for, as the SDK's own scrubbing does not (it would match ordinary text).
+func echoesKey(v string, req *http.Request) bool {
+	key := strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer ")
+	return len(key) >= 8 && strings.Contains(v, key)
 }
 
 // CloseIdleConnections closes the idle connections of the base transport, when it has

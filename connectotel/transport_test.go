@@ -705,3 +705,39 @@ func TestURLTemplateIsAnAbsolutePath(t *testing.T) {
 		t.Errorf("url.template (-want +got):\n%s", diff)
 	}
 }
+
+// A Request-Id that echoes the request's Authorization header (a hostile or broken
+// server, a proxy quoting the request's headers) does not get the key into the span:
+// persona.request_id is left out then.
+func TestEchoedKeyInRequestIDIsNotRecorded(t *testing.T) {
+	t.Parallel()
+	const key = "persona_sandbox_KEY-echoed-by-the-server"
+	spans := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		h := http.Header{"Request-Id": {"req_" + r.Header.Get("Authorization")}}
+		return &http.Response{StatusCode: http.StatusNoContent, Header: h, Body: http.NoBody, Request: r}, nil
+	})
+	hc := &http.Client{Transport: connectotel.NewTransport(base, connectotel.WithTracerProvider(tp),
+		connectotel.WithMeterProvider(metricnoop.NewMeterProvider()))}
+	client, err := connect.New(key, connect.WithBaseURL("http://127.0.0.1:1/api/v1"), connect.WithHTTPClient(hc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := client.Do(ctxT(t), http.MethodPost, "/connect/share-tokens/cnst_1/expire", nil, nil); err != nil {
+		t.Fatalf("Do: %v", err)
+	}
+	ended := spans.Ended()
+	if len(ended) != 1 {
+		t.Fatalf("%d spans ended, want 1", len(ended))
+	}
+	for _, kv := range ended[0].Attributes() {
+		if v := kv.Value.String(); strings.Contains(v, key) || strings.Contains(v, "Bearer") {
+			t.Errorf("span attribute %s = %q shows the key", kv.Key, v)
+		}
+	}
+	if _, ok := attrs(ended[0])["persona.request_id"]; ok {
+		t.Error("persona.request_id recorded from a Request-Id that echoes the key")
+	}
+}
