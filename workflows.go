@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -180,7 +181,13 @@ func (s *autoShare) share(ctx context.Context, ev *Event) error {
 			ExpiresIn:    s.expiresIn,
 		}, WithIdempotencyKey(autoShareKey(ev.ID, s.connectionID)))
 		if err != nil {
-			return wrapError(fmt.Sprintf("auto-share %s over %s", inq, s.connectionID), err)
+			what := fmt.Sprintf("auto-share %s over %s", inq, s.connectionID)
+			if storedAnswer(err) {
+				// Said, or a "Connection is not active" replayed after the connection
+				// came back reads as a lie in the log.
+				what += " (Persona replays this answer to the event's Idempotency-Key until 24 hours after its first Create)"
+			}
+			return wrapError(what, err)
 		}
 		tok = made
 	}
@@ -191,6 +198,25 @@ func (s *autoShare) share(ctx context.Context, ev *Event) error {
 		return wrapError(fmt.Sprintf("auto-share %s over %s: Shared(%s)", inq, s.connectionID, printable(tok.ID)), err)
 	}
 	return nil
+}
+
+// storedAnswer reports whether err is an answer of Persona's that its idempotency
+// layer stores for the key and replays: a 4xx but a 401 and a 429, which come before
+// it (API-NOTES), or a 500. Not the gateway statuses, which come from in front of
+// Persona, nor a failure that left the outcome unknown.
+func storedAnswer(err error) bool {
+	var apiErr *APIError
+	if errors.Is(err, ErrOutcomeUnknown) || !errors.As(err, &apiErr) {
+		return false
+	}
+	switch s := apiErr.StatusCode; {
+	case s == http.StatusUnauthorized, s == http.StatusTooManyRequests:
+		return false
+	case s == http.StatusInternalServerError:
+		return true
+	default:
+		return s >= 400 && s < 500
+	}
 }
 
 // madeSince returns a token of the event's inquiry over the connection created at or

@@ -416,3 +416,34 @@ func TestAutoShareErrorsEscapeWhatPersonaSent(t *testing.T) {
 		t.Errorf("error %q holds a line break or a bidi override", msg)
 	}
 }
+
+// A Create refused while the connection was inactive is refused again, under the
+// event's key, after it is active again: the error says that Persona replays the
+// answer, or "Connection is not active" reads as a lie in the log.
+func TestAutoShareErrorSaysPersonaReplaysTheAnswer(t *testing.T) {
+	t.Parallel()
+	r := newWorkflowRig(t)
+	const secret = "wbhsec_replayed"
+	e := &endpoint{secret: secret, verifier: newVerifier(t, []string{secret})}
+	inq := r.persona.CreateInquiry(r.src)
+	body := inquiryEvent("evt_Replayed1", connect.EventInquiryCompleted, "inquiry", inq, time.Now())
+	var reported error
+	var calls sharedCalls
+	h := autoShare(t, e, r.source, r.cxn, &calls, connect.WithErrorHandler(func(_ context.Context, err error) { reported = err }))
+	if _, err := r.source.Connections.Deactivate(context.Background(), r.cxn); err != nil {
+		t.Fatal(err)
+	}
+	if code := deliver(h, body, secret); code != http.StatusInternalServerError {
+		t.Fatalf("delivery over an inactive connection answered %d, want 500", code)
+	}
+	if _, err := r.source.Connections.Reactivate(context.Background(), r.cxn); err != nil {
+		t.Fatal(err)
+	}
+	r.persona.AcceptConnection(r.cxn)
+	if code := deliver(h, body, secret); code != http.StatusInternalServerError {
+		t.Fatalf("the retry answered %d, want the replayed 500", code)
+	}
+	if !errors.Is(reported, connect.ErrUnprocessable) || !strings.Contains(reported.Error(), "Persona replays this answer to the event's Idempotency-Key until 24 hours after its first Create") {
+		t.Errorf("reported %v, want the 422 and that it is replayed", reported)
+	}
+}
