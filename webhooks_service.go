@@ -94,7 +94,7 @@ type RotateWebhookSecretParams struct {
 	// ExpiresIn is how long the current secret keeps signing deliveries next to the new
 	// one, so that every replica's Verifier can learn the new secret before the old one
 	// stops working. Whole seconds; 0 leaves it to Persona's default (the spec does not
-	// state it: set it).
+	// state it: set it). connecttest retires the old secret at once for 0.
 	ExpiresIn time.Duration
 }
 
