@@ -43,7 +43,9 @@ import (
 //     (the Dashboard, your own Create) in that time is taken too.
 //
 // A service that must never share an inquiry twice, whatever happens, also records the
-// token id against the inquiry in its own database from Shared.
+// token id against the inquiry in its own database from Shared: when another token is
+// recorded already, it expires the new one (ShareTokensService.Expire) and returns nil
+// without passing it on.
 type AutoShareConfig struct {
 	// ConnectionID (cxn_...) is the active connection to the partner that receives the
 	// tokens. Required.
