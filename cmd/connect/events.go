@@ -27,7 +27,7 @@ connect events list --object cnst_ABC123 --json`,
 		var names, objects stringList
 		fs.Var(&names, "name", "only events named `N` (repeatable)")
 		fs.Var(&objects, "object", "only events about the object `ID` (repeatable)")
-		since := fs.Duration("since", 0, "only events created within this long before now (default: all)")
+		since := durationFlag(fs, "since", 0, "only events created within this long before now, e.g. 1h or 7d (default: all)")
 		return lister[*connect.Event]{
 			limit: limit,
 			check: func() error {

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"errors"
 	"flag"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // globalFlags are accepted by every command, before or after the command's name.
@@ -63,3 +66,42 @@ func (l *stringList) Set(v string) error {
 	*l = append(*l, v)
 	return nil
 }
+
+// durationFlag defines a duration flag that takes days too ("14d", "1d12h"), as a
+// token's time to live or a window of events is counted in days; Go's own units go as
+// ever ("90m", "336h").
+func durationFlag(fs *flag.FlagSet, name string, value time.Duration, usage string) *time.Duration {
+	d := &days{d: value}
+	fs.Var(d, name, usage)
+	return &d.d
+}
+
+// days is durationFlag's value.
+type days struct{ d time.Duration }
+
+func (v *days) String() string { return v.d.String() }
+
+func (v *days) Set(s string) error {
+	head, tail, hasDays := strings.Cut(s, "d")
+	var d time.Duration
+	if hasDays {
+		n, err := strconv.ParseUint(head, 10, 16)
+		if err != nil {
+			return errNotADuration
+		}
+		d = time.Duration(n) * 24 * time.Hour
+		s = tail
+	}
+	if s != "" || !hasDays {
+		rest, err := time.ParseDuration(s)
+		if err != nil || rest < 0 {
+			return errNotADuration
+		}
+		d += rest
+	}
+	v.d = d
+	return nil
+}
+
+// errNotADuration is what the flag package prints after `invalid value "x" for flag`.
+var errNotADuration = errors.New("want a duration such as 14d, 36h or 90m")

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -66,5 +67,37 @@ func TestProgressRendering(t *testing.T) {
 	want := "connect: share token cnst_x is pending\nconnect: share token cnst_x is redeemed\n"
 	if plain.String() != want {
 		t.Errorf("plain progress = %q, want %q", plain.String(), want)
+	}
+}
+
+// The duration flags of TTLs and windows take days as well as Go's units, since a
+// token lives up to 21 days; a bad value says what a good one looks like.
+func TestDurationFlagsTakeDays(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in   string
+		want time.Duration
+	}{
+		{"14d", 14 * 24 * time.Hour},
+		{"1d12h", 36 * time.Hour},
+		{"90m", 90 * time.Minute},
+		{"336h", 336 * time.Hour},
+		{"0", 0},
+	} {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		d := durationFlag(fs, "expires-in", 0, "")
+		if err := fs.Parse([]string{"--expires-in", tc.in}); err != nil || *d != tc.want {
+			t.Errorf("--expires-in %s = %v (%v), want %v", tc.in, *d, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"14 days", "d", "1.5d", "-d", "2w"} {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		var out strings.Builder
+		fs.SetOutput(&out)
+		durationFlag(fs, "expires-in", 0, "")
+		if err := fs.Parse([]string{"--expires-in", bad}); err == nil || !strings.Contains(err.Error(), "a duration such as 14d, 36h or 90m") {
+			t.Errorf("--expires-in %q: err %v, want one that shows a good value", bad, err)
+		}
 	}
 }

@@ -68,7 +68,7 @@ WEBHOOK_SECRET=wbhsec_local connect listen --forward-to http://localhost:8080/we
 			forwardTo := fs.String("forward-to", "", "POST each event to `URL` (required)")
 			var names stringList
 			fs.Var(&names, "name", "forward only events named `N` (repeatable; default all)")
-			since := fs.Duration("since", 10*time.Minute, "also forward the events created this long before the start")
+			since := durationFlag(fs, "since", 10*time.Minute, "also forward the events created this long before the start")
 			interval := fs.Duration("interval", 2*time.Second, "time between two polls of the Events API")
 			secretEnv := fs.String("secret-env", "", "sign with the webhook secret in the environment variable `VAR` (default a generated one, printed at start)")
 			return func(ctx context.Context, a *app, _ string) error {

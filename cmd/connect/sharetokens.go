@@ -31,7 +31,7 @@ is printed: pass it back with --idempotency-key to retry without risking a secon
 		setup: func(fs *flag.FlagSet) runFunc {
 			connection := fs.String("connection", "", "share over this active `cxn_..` connection (required)")
 			source := fs.String("source", "", "share this `inq_..` object, or an act_, txn_ or ver_ one (required)")
-			expiresIn := fs.Duration("expires-in", 0, "the token's time to live, 1m to 504h in whole seconds (default Persona's, 14 days)")
+			expiresIn := durationFlag(fs, "expires-in", 0, "the token's time to live, 1m to 21d in whole seconds, e.g. 24h or 7d (default Persona's, 14d)")
 			idempotencyKey := idempotencyKeyFlag(fs)
 			return func(ctx context.Context, a *app, _ string) error {
 				if *connection == "" || *source == "" {
