@@ -20,6 +20,7 @@ type eventOut struct {
 		Included []json.RawMessage `json:"included"`
 	} `json:"payload"`
 	Context json.RawMessage `json:"context"`
+	Object  connect.Ref     `json:"object"`
 }
 
 func TestEventsListAndGet(t *testing.T) {
@@ -37,6 +38,10 @@ func TestEventsListAndGet(t *testing.T) {
 	var data struct{ Type, ID string }
 	if err := json.Unmarshal(all[0].Payload.Data, &data); err != nil || data.ID != tok.ID || data.Type != "connect/share-token" {
 		t.Errorf("payload.data = %s (%v), want the token", all[0].Payload.Data, err)
+	}
+	// The table's OBJECT column, at the top as share tokens' relationships are.
+	if all[0].Object != (connect.Ref{Type: "connect/share-token", ID: tok.ID}) {
+		t.Errorf("object = %+v, want the token", all[0].Object)
 	}
 
 	var named []eventOut

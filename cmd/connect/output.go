@@ -109,6 +109,7 @@ type eventJSON struct {
 	Type      string       `json:"type"`
 	Name      string       `json:"name"`
 	CreatedAt *string      `json:"created-at"`
+	Object    *connect.Ref `json:"object"` // payload.data's type and id, as the table's OBJECT column; null without one
 	Payload   eventPayload `json:"payload"`
 	Context   rawOrEmpty   `json:"context"`
 }
@@ -138,8 +139,12 @@ func eventToJSON(e *connect.Event) eventJSON {
 	if included == nil {
 		included = []json.RawMessage{}
 	}
+	var object *connect.Ref
+	if e.Object.ID != "" {
+		object = &connect.Ref{Type: e.Object.Type, ID: e.Object.ID}
+	}
 	return eventJSON{
-		ID: e.ID, Type: "event", Name: string(e.Name), CreatedAt: timeJSON(e.CreatedAt),
+		ID: e.ID, Type: "event", Name: string(e.Name), CreatedAt: timeJSON(e.CreatedAt), Object: object,
 		Payload: eventPayload{Data: data, Included: included}, Context: rawOrEmpty(e.Context),
 	}
 }
