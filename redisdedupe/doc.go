@@ -18,7 +18,11 @@
 //
 //	rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{"127.0.0.1:6379"}})
 //	defer rdb.Close()
-//	handler := connect.NewWebhookHandler(verifier, connect.WithDeduper(redisdedupe.New(rdb)))
+//	dedupe := redisdedupe.New(rdb)
+//	if err := dedupe.Ping(ctx); err != nil { // a bad option, or no Redis: say so at start-up
+//		return err
+//	}
+//	handler := connect.NewWebhookHandler(verifier, connect.WithDeduper(dedupe))
 //	handler.On(connect.EventInquiryApproved, func(ctx context.Context, ev *connect.Event) error {
 //		return approve(ctx, ev.Object.ID) // runs once per event, across every replica
 //	})

@@ -130,6 +130,19 @@ func New(rdb redis.UniversalClient, opts ...Option) *Deduper {
 	return d
 }
 
+// Ping checks, at start-up, what New could not report: it returns New's configuration
+// error (wrapping connect.ErrInvalidParams), else whatever keeps Redis from answering
+// a PING. A Deduper whose Ping fails makes every delivery answer 500.
+func (d *Deduper) Ping(ctx context.Context) error {
+	if d.err != nil {
+		return d.err
+	}
+	if err := d.rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("connect: redisdedupe: ping: %w", err)
+	}
+	return nil
+}
+
 // key is the event's one key. The braces make the event id its hash tag: in a
 // cluster its slot follows the id, whatever the prefix.
 func (d *Deduper) key(eventID string) string {

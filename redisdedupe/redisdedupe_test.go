@@ -89,7 +89,7 @@ func TestBadConfiguration(t *testing.T) {
 		"negative retention": {redisdedupe.New(unused, redisdedupe.WithRetention(-time.Hour)), "WithRetention"},
 	} {
 		_, err := tc.d.Claim(ctx, "evt_1", "a", time.Minute)
-		for op, err := range map[string]error{"Claim": err, "Complete": tc.d.Complete(ctx, "evt_1", "a"), "Release": tc.d.Release(ctx, "evt_1", "a")} {
+		for op, err := range map[string]error{"Claim": err, "Complete": tc.d.Complete(ctx, "evt_1", "a"), "Release": tc.d.Release(ctx, "evt_1", "a"), "Ping": tc.d.Ping(ctx)} {
 			if !errors.Is(err, connect.ErrInvalidParams) || !strings.Contains(err.Error(), tc.names) {
 				t.Errorf("%s: %s = %v, want ErrInvalidParams naming %s", name, op, err, tc.names)
 			}
@@ -158,5 +158,20 @@ func TestWebhookHandlersShareRedis(t *testing.T) {
 	}
 	if n := runs.Load(); n != 1 {
 		t.Errorf("ran %d times, want 1", n)
+	}
+}
+
+// Ping is the start-up check: nil on a Redis that answers, the server's error on one
+// that does not.
+func TestPing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	if err := redisdedupe.New(newClient(t, nil)).Ping(ctx); err != nil {
+		t.Errorf("Ping on the test's Redis: %v", err)
+	}
+	down := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
+	defer down.Close()
+	if err := redisdedupe.New(down).Ping(ctx); err == nil || errors.Is(err, connect.ErrInvalidParams) || !strings.HasPrefix(err.Error(), "connect: redisdedupe: ping: ") {
+		t.Errorf("Ping on a closed port = %v, want the connection's error", err)
 	}
 }
