@@ -26,6 +26,7 @@ type fakeInfo struct {
 	ConnectionID  string  `json:"connection_id"`
 	InquiryID     string  `json:"inquiry_id"`
 	WebhookSecret string  `json:"webhook_secret,omitempty"`
+	WebhookID     string  `json:"webhook_id,omitempty"`
 }
 
 type fakeOrg struct {
@@ -56,8 +57,9 @@ seeded with a source and a destination organization, an active connection betwee
 them and a completed inquiry of the source. Prints one line of JSON on stdout:
 url (the API root, on loopback when --addr is every interface, such as :8099),
 source.id, source.api_key, destination.id, destination.api_key, connection_id,
-inquiry_id, and with --forward-to webhook_secret: that URL then receives the
-destination's webhook deliveries, signed with it. Serves until Ctrl-C or SIGTERM,
+inquiry_id, and with --forward-to webhook_secret and webhook_id: that URL then
+receives the destination's webhook deliveries, signed with the secret (rotate it with
+POST /webhooks/{webhook_id}/rotate-secret and the destination's key). Serves until Ctrl-C or SIGTERM,
 then closes (cutting off, after 2 seconds, requests still in flight) and exits 0.`,
 		example: `connect fake --addr 127.0.0.1:8099 > fake.json &
 curl -H "Authorization: Bearer $(jq -r .source.api_key fake.json)" -H 'Content-Type: application/json' \
@@ -95,6 +97,7 @@ curl -H "Authorization: Bearer $(jq -r .source.api_key fake.json)" -H 'Content-T
 				}
 				if *forwardTo != "" {
 					info.WebhookSecret = srv.AddWebhook(s.dst, *forwardTo)
+					info.WebhookID = srv.WebhookID(info.WebhookSecret)
 				}
 				if err := printJSON(a.stdout, info); err != nil {
 					return err

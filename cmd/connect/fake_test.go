@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -31,6 +32,7 @@ type fakeOut struct {
 	ConnectionID  string `json:"connection_id"`
 	InquiryID     string `json:"inquiry_id"`
 	WebhookSecret string `json:"webhook_secret"`
+	WebhookID     string `json:"webhook_id"`
 }
 
 // startFake starts "connect fake" with args and decodes the one line it prints.
@@ -59,7 +61,7 @@ func TestFakeServesItsSeededWorld(t *testing.T) {
 			t.Errorf("%s is empty", name)
 		}
 	}
-	if !strings.HasPrefix(info.URL, "http://127.0.0.1:") || !strings.HasSuffix(info.URL, "/api/v1") || info.WebhookSecret != "" {
+	if !strings.HasPrefix(info.URL, "http://127.0.0.1:") || !strings.HasSuffix(info.URL, "/api/v1") || info.WebhookSecret != "" || info.WebhookID != "" {
 		t.Errorf("info = %+v", info)
 	}
 	src := []string{"PERSONA_BASE_URL=" + info.URL, "PERSONA_API_KEY=" + info.Source.APIKey}
@@ -116,6 +118,61 @@ func TestFakeForwardsTheDestinationsWebhooks(t *testing.T) {
 
 	if code := p.stop(syscall.SIGTERM); code != exitOK {
 		t.Fatalf("exit %d after SIGTERM; stderr:\n%s", code, p.stderr)
+	}
+}
+
+// With --forward-to, the line carries webhook_id too: what a client of another language
+// needs to rotate the secret over the API (POST /webhooks/{id}/rotate-secret, with the
+// destination's key), after which a delivery carries two signature groups, one for
+// each secret.
+func TestFakeWebhookSecretRotatesOverTheAPI(t *testing.T) {
+	t.Parallel()
+	ep := newEndpoint(t, 0)
+	p, info := startFake(t, "--forward-to", ep.srv.URL)
+	if !strings.HasPrefix(info.WebhookID, "wbh_") {
+		t.Fatalf("webhook_id = %q", info.WebhookID)
+	}
+	req, err := http.NewRequest(http.MethodPost, info.URL+"/webhooks/"+info.WebhookID+"/rotate-secret",
+		strings.NewReader(`{"meta":{"expires-in-seconds":3600}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+info.Destination.APIKey)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rotated struct {
+		Data struct {
+			Attributes struct {
+				Secret string `json:"secret"`
+			} `json:"attributes"`
+		} `json:"data"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&rotated)
+	resp.Body.Close()
+	newSecret := rotated.Data.Attributes.Secret
+	if err != nil || resp.StatusCode != http.StatusOK || newSecret == info.WebhookSecret || !strings.HasPrefix(newSecret, "wbhsec_") {
+		t.Fatalf("rotate: %d, secret %q, %v", resp.StatusCode, newSecret, err)
+	}
+
+	src := []string{"PERSONA_BASE_URL=" + info.URL, "PERSONA_API_KEY=" + info.Source.APIKey}
+	mustRun(t, src, "share-tokens", "create", "--connection", info.ConnectionID, "--source", info.InquiryID)
+	poll.Until(t, "the inbound-created delivery", func() bool { return len(ep.accepted()) == 1 })
+	got := ep.attempts()[0]
+	if groups := strings.Fields(got.header.Get(connect.SignatureHeader)); len(groups) != 2 {
+		t.Errorf("Persona-Signature %q, want two groups", got.header.Get(connect.SignatureHeader))
+	}
+	for _, secret := range []string{info.WebhookSecret, newSecret} {
+		r := run(t, []string{"HOOK_SECRET=" + secret}, string(got.body),
+			"webhooks", "verify", "--secret-env", "HOOK_SECRET", "--header", got.header.Get(connect.SignatureHeader))
+		if r.code != exitOK {
+			t.Errorf("the delivery does not verify with %s: %s", secret, r)
+		}
+	}
+	if code := p.stop(os.Interrupt); code != exitOK {
+		t.Fatalf("exit %d after SIGINT; stderr:\n%s", code, p.stderr)
 	}
 }
 
