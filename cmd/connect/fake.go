@@ -59,8 +59,12 @@ url (the API root, on loopback when --addr is every interface, such as :8099),
 source.id, source.api_key, destination.id, destination.api_key, connection_id,
 inquiry_id, and with --forward-to webhook_secret and webhook_id: that URL then
 receives the destination's webhook deliveries, signed with the secret (rotate it with
-POST /webhooks/{webhook_id}/rotate-secret and the destination's key). Serves until Ctrl-C or SIGTERM,
-then closes (cutting off, after 2 seconds, requests still in flight) and exits 0.`,
+POST /webhooks/{webhook_id}/rotate-secret and the destination's key). A delivery
+that fails is retried after 20ms, then each time twice as long: all 8 attempts within
+about 3 seconds, not Persona's hours. The source's events are not delivered: run
+"connect listen" with the source's key and the fake's url for those. Serves until
+Ctrl-C or SIGTERM, then closes (cutting off, after 2 seconds, requests still in
+flight) and exits 0.`,
 		example: `connect fake --addr 127.0.0.1:8099 > fake.json &
 curl -H "Authorization: Bearer $(jq -r .source.api_key fake.json)" -H 'Content-Type: application/json' \
   -d '{"data":{"attributes":{"connection-id":"'$(jq -r .connection_id fake.json)'","source-id":"'$(jq -r .inquiry_id fake.json)'"}}}' \

@@ -58,10 +58,11 @@ variable named by --secret-env, or is generated and printed on stderr at start: 
 to your endpoint's verifier.
 
 Events from the last --since are forwarded first. A forward that fails (no 2xx within 5
-seconds) is retried with backoff, up to 8 attempts in all, and said so on stderr. No
-event is forwarded twice in one run, and one the Events API lists late, after a newer
-one, is still forwarded: each poll looks a minute back. Ctrl-C (or SIGTERM) stops it,
-exiting 0.`,
+seconds) is retried with backoff, up to 8 attempts in all over some 15 seconds, and
+said so on stderr; one event at a time, so the events after it wait meanwhile (Persona
+delivers each on its own). No event is forwarded twice in one run, and one the Events
+API lists late, after a newer one, is still forwarded: each poll looks a minute back.
+Ctrl-C (or SIGTERM) stops it, exiting 0.`,
 		example: `connect listen --forward-to http://localhost:8080/webhooks/persona --name connect/share-token.inbound-created
 WEBHOOK_SECRET=wbhsec_local connect listen --forward-to http://localhost:8080/webhooks/persona --secret-env WEBHOOK_SECRET --since 1h`,
 		setup: func(fs *flag.FlagSet) runFunc {
