@@ -50,7 +50,7 @@ func seedFake(srv *connecttest.Server) seed {
 func fakeCmd() *command {
 	return &command{
 		name:  "fake",
-		args:  "[--addr 127.0.0.1:0] [--forward-to URL]",
+		args:  "[--addr 127.0.0.1:0] [--forward-to URL] [--rate-limit 300]",
 		short: "run a fake Persona Connect for tests in any language",
 		long: `Runs connecttest, the SDK's in-memory Persona Connect, as a server on --addr,
 seeded with a source and a destination organization, an active connection between
@@ -62,7 +62,8 @@ receives the destination's webhook deliveries, signed with the secret (rotate it
 POST /webhooks/{webhook_id}/rotate-secret and the destination's key). A delivery
 that fails is retried after 20ms, then each time twice as long: all 8 attempts within
 about 3 seconds, not Persona's hours. The source's events are not delivered: run
-"connect listen" with the source's key and the fake's url for those. Serves until
+"connect listen" with the source's key and the fake's url for those. Requests are
+limited to --rate-limit a minute per organization, answered 429 beyond. Serves until
 Ctrl-C or SIGTERM, then closes (cutting off, after 2 seconds, requests still in
 flight) and exits 0.`,
 		example: `connect fake --addr 127.0.0.1:8099 > fake.json &
@@ -72,7 +73,15 @@ curl -H "Authorization: Bearer $(jq -r .source.api_key fake.json)" -H 'Content-T
 		setup: func(fs *flag.FlagSet) runFunc {
 			addr := fs.String("addr", "127.0.0.1:0", "listen on `host:port` (port 0: any free one)")
 			forwardTo := fs.String("forward-to", "", "deliver the destination's webhooks to `URL`")
+			rateLimit := fs.Int("rate-limit", 300, "allow `N` requests a minute per organization, as Persona does; 0 for no limit")
 			return func(ctx context.Context, a *app, _ string) error {
+				if *rateLimit < 0 {
+					return usagef("--rate-limit must not be negative")
+				}
+				limit := *rateLimit
+				if limit == 0 {
+					limit = 1 << 30 // no limit is one no test suite reaches: a billion a minute
+				}
 				if *forwardTo != "" {
 					if _, err := checkForwardURL(*forwardTo); err != nil {
 						return err
@@ -89,7 +98,7 @@ curl -H "Authorization: Bearer $(jq -r .source.api_key fake.json)" -H 'Content-T
 					return fmt.Errorf("connect: fake: %v", err) // %v: see exitCode
 				}
 				l := &connTracker{Listener: nl, conns: map[*trackedConn]struct{}{}}
-				srv := connecttest.NewServer(connecttest.WithListener(l))
+				srv := connecttest.NewServer(connecttest.WithListener(l), connecttest.WithRateLimit(limit, time.Minute))
 				defer srv.Close() // on the way out early; a second Close does nothing
 				s := seedFake(srv)
 				info := fakeInfo{

@@ -283,3 +283,45 @@ func TestFakeStopsWhileARequestHangs(t *testing.T) {
 		t.Errorf("stderr:\n%s", stderr)
 	}
 }
+
+// --rate-limit sets the requests a minute each organization may make: a test suite in
+// another language makes more than Persona's 300, and --rate-limit 0 turns it off.
+// Plain HTTP, as such a suite sends it (the SDK would wait for the window instead).
+func TestFakeRateLimit(t *testing.T) {
+	t.Parallel()
+	statuses := func(info fakeOut, n int) []int {
+		var got []int
+		for range n {
+			req, err := http.NewRequest(http.MethodGet, info.URL+"/connect/connections/"+info.ConnectionID, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Authorization", "Bearer "+info.Source.APIKey)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			got = append(got, resp.StatusCode)
+		}
+		return got
+	}
+	for _, tc := range []struct {
+		limit string
+		want  []int
+	}{
+		{"2", []int{200, 200, 429}},
+		{"0", []int{200, 200, 200, 200}},
+	} {
+		p, info := startFake(t, "--rate-limit", tc.limit)
+		if got := statuses(info, len(tc.want)); fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("--rate-limit %s: statuses %v, want %v", tc.limit, got, tc.want)
+		}
+		if code := p.stop(os.Interrupt); code != exitOK {
+			t.Fatalf("exit %d after SIGINT; stderr:\n%s", code, p.stderr)
+		}
+	}
+	if r := run(t, nil, "", "fake", "--rate-limit", "-1"); r.code != exitUsage || !strings.Contains(r.stderr, "--rate-limit") {
+		t.Errorf("--rate-limit -1: %s", r)
+	}
+}
