@@ -18,8 +18,10 @@ import (
 //
 //   - A *json.UnmarshalTypeError is kept, for errors.As, with its Value cut to the
 //     kind of JSON value ("number"): the field's path and Go type stay.
-//   - A *json.SyntaxError is kept as it is: its text quotes at most the one character
-//     at fault, and its offset is what finds the fault.
+//   - A *json.SyntaxError is kept, without whatever wraps it: its text quotes at most
+//     the one character at fault, and its offset is what finds the fault, but a text
+//     above it (an UnmarshalJSON method's own, decoding JSON held in a string) may
+//     quote the value.
 //   - Anything else is replaced by an error that names its Go type only.
 func valueFree(err error) error {
 	var typeErr *json.UnmarshalTypeError
@@ -28,7 +30,7 @@ func valueFree(err error) error {
 	case err == nil:
 		return nil
 	case errors.As(err, &syntaxErr):
-		return err
+		return syntaxErr
 	case errors.As(err, &typeErr):
 		cp := *typeErr
 		cp.Value, _, _ = strings.Cut(cp.Value, " ")

@@ -107,3 +107,42 @@ func TestDoDecodeErrorsHideValues(t *testing.T) {
 		})
 	}
 }
+
+// stringifiedJSON is a field whose value is JSON inside a string, decoded by a method
+// that quotes the string in its error, as a caller's own UnmarshalJSON may: the
+// *json.SyntaxError it wraps must not carry that text out.
+type stringifiedJSON struct{}
+
+func (*stringifiedJSON) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	var v any
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		return fmt.Errorf("field holds %q: %w", s, err)
+	}
+	return nil
+}
+
+// A decoding error that wraps a *json.SyntaxError below a text of its own is cut to the
+// SyntaxError: the text above it is the caller's method's, and may quote the value.
+func TestDoDecodeErrorsHideAValueAboveASyntaxError(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	body := `{"data":{"attributes":{"notes":"Jane Doe, 5551234567"}}}`
+	mt.RegisterResponder(http.MethodGet, mockURL("/inquiries/inq_1"), respond(http.StatusOK, []byte(body)))
+	var out struct {
+		Data struct {
+			Attributes struct {
+				Notes stringifiedJSON `json:"notes"`
+			} `json:"attributes"`
+		} `json:"data"`
+	}
+	err := c.Do(ctxT(t), http.MethodGet, "/inquiries/inq_1", nil, &out)
+	assertErrorHides(t, err, "Jane Doe", "5551234567")
+	var syntaxErr *json.SyntaxError
+	if !errors.As(err, &syntaxErr) {
+		t.Errorf("error %v does not wrap the *json.SyntaxError", err)
+	}
+}
