@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"flag"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -94,7 +95,9 @@ func (v *days) Set(s string) error {
 	}
 	if s != "" || !hasDays {
 		rest, err := time.ParseDuration(s)
-		if err != nil || rest < 0 {
+		// Days and the rest are each within a Duration; their sum may not be, and
+		// would wrap to a negative one.
+		if err != nil || rest < 0 || rest > math.MaxInt64-d {
 			return errNotADuration
 		}
 		d += rest

@@ -91,7 +91,7 @@ func TestDurationFlagsTakeDays(t *testing.T) {
 			t.Errorf("--expires-in %s = %v (%v), want %v", tc.in, *d, err, tc.want)
 		}
 	}
-	for _, bad := range []string{"14 days", "d", "1.5d", "-d", "2w"} {
+	for _, bad := range []string{"14 days", "d", "1.5d", "-d", "2w", "65535d1000000h"} { // the last overflows a Duration
 		fs := flag.NewFlagSet("t", flag.ContinueOnError)
 		var out strings.Builder
 		fs.SetOutput(&out)
