@@ -41,10 +41,13 @@ type APIError struct {
 	RequestID  string // the Request-Id header: quote it to Persona support
 	// IdempotencyKey is the key the request was sent with (POST only), so a caller can
 	// retry the same logical call later without creating a second object. Persona
-	// stores a refusal under the key too (a 400, 403, 404 or 422), and a 500, and
+	// stores a refusal under the key too (a 400, 403, 404, 409 or 422), and a 500, and
 	// replays it for 24 hours: once its cause is fixed, such a call goes through only
 	// with a new key. A refusal made nothing; after a 500, look first for what the
-	// call would have made (README, "After a failed Create").
+	// call would have made (README, "After a failed Create"). A 401, a 429 and the
+	// gateway statuses come from in front of the idempotency layer and are not stored.
+	// (A 409 that may mean an earlier attempt still runs under the key is no
+	// *APIError alone: it matches ErrOutcomeUnknown.)
 	IdempotencyKey string
 	// RateLimitReset is the RateLimit-Reset header: the time until the rate window
 	// resets. A value too large for a Duration (or Inf, NaN) is the largest Duration;

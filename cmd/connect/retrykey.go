@@ -88,9 +88,10 @@ func isStatus(err error, status int) bool {
 
 // refused reports whether err is Persona's answer that it did not apply the call: a
 // 400, 403, 404 or 422, which the idempotency layer stores and replays for the key
-// (API-NOTES: a 401 and a 429 come before it). A 409 is left out, as it may mean that
-// a call with the same key is still in flight, which the same key is the way to wait
-// for; and so is any answer after which the call may still have been applied.
+// (API-NOTES: a 401 and a 429 come before it). A 409 is stored as well, but is left to
+// retryHint, which knows whether the key was given: a given key's 409 may mean that
+// an earlier run under it is still in flight, which the same key is the way to wait
+// for. Any answer after which the call may still have been applied is left out too.
 func refused(err error) bool {
 	for _, status := range []int{http.StatusBadRequest, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity} {
 		if isStatus(err, status) {
