@@ -67,6 +67,14 @@ func retryHint(err error, key string, given bool, what, without string) string {
 		return fmt.Sprintf("connect: Persona refused %s sent with Idempotency-Key %s. A key carries one call: "+
 			"with the flags of the run that printed it, it replays that run's answer; if this refusal is that answer, "+
 			"fix its cause and run it again without --idempotency-key", what, key)
+	case isStatus(err, http.StatusConflict):
+		// A given key may have carried an earlier run that is still in flight, which
+		// the same key waits for; or this 409 is the key's first answer, stored, which
+		// the same key only replays. Only the user knows which.
+		return fmt.Sprintf("connect: Persona answered %s sent with Idempotency-Key %s with a conflict. "+
+			"If an earlier run with that key may still be running, run it again with the same --idempotency-key %s "+
+			"to get that run's answer; if this conflict is the key's first answer, the key replays it: "+
+			"fix its cause and run it again without --idempotency-key", what, key, key)
 	case isStatus(err, http.StatusInternalServerError):
 		// Stored and replayed like a refusal, but not a promise that nothing was made.
 		return fmt.Sprintf("connect: Persona answered %s with a 500 and replays it to Idempotency-Key %s for 24 hours; "+

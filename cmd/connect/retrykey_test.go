@@ -112,26 +112,51 @@ func TestARefusedGivenKeyIsNotSaidToHaveMadeNothing(t *testing.T) {
 	}
 }
 
-// A run that already carries --idempotency-key K and fails again (here 409: the token
-// is pending, redeemed by an earlier run) must not tell its user to "add
-// --idempotency-key K": it is there. The line says to run it again with the same key.
+// A run that already carries --idempotency-key K and fails again must not tell its
+// user to "add --idempotency-key K": it is there. A 409 under a given key (here: the
+// token is pending, redeemed by an earlier run without the key) is either an earlier
+// run under K still in flight, which the same key waits for, or K's own first answer,
+// which the same key only replays: the line says both, and how to tell them.
 func TestAFailedRunWithAGivenKeyDoesNotSayToAddIt(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	id := w.createToken(t).ID
 	mustRun(t, w.as(w.dst), "share-tokens", "redeem", id)
 	const key = "given-key-2"
-	r := run(t, w.as(w.dst), "", "share-tokens", "redeem", id, "--idempotency-key", key)
+	args := []string{"share-tokens", "redeem", id, "--idempotency-key", key}
+	r := run(t, w.as(w.dst), "", args...)
 	if r.code != exitError || !strings.Contains(r.stderr, "409") {
 		t.Fatalf("want exit 1 and a 409: %s", r)
 	}
 	if strings.Contains(r.stderr, "add --idempotency-key") {
 		t.Errorf("stderr says to add the key the run already has:\n%s", r.stderr)
 	}
-	want := "connect: the redeem was sent with the Idempotency-Key you gave, " + key +
-		"; to retry it and get its first answer, not an error about the state it left, run it again with the same --idempotency-key " + key + "\n"
+	want := "connect: Persona answered the redeem sent with Idempotency-Key " + key + " with a conflict. " +
+		"If an earlier run with that key may still be running, run it again with the same --idempotency-key " + key +
+		" to get that run's answer; if this conflict is the key's first answer, the key replays it: fix its cause and run it again without --idempotency-key\n"
 	if !strings.Contains(r.stderr, want) {
 		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+	}
+	// Here it is the key's first answer: the same key gets it again.
+	if again := run(t, w.as(w.dst), "", args...); again.code != exitError || !strings.Contains(again.stderr, "409") {
+		t.Errorf("the key's stored 409 was not replayed: %s", again)
+	}
+}
+
+// A run with a given key that fails in a way a retry may mend (here a 503 from in front
+// of Persona, not stored) says to run it again with the same key.
+func TestAnUnstoredFailureWithAGivenKeySaysToRetryWithIt(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	const key = "given-key-3"
+	w.srv.FailNext("POST", "/connect/share-tokens", 10, 503) // more than the retries
+	r := run(t, w.as(w.src), "", "share-tokens", "create", "--connection", w.cxn, "--source", w.inq, "--idempotency-key", key)
+	if r.code != exitRetryable {
+		t.Fatalf("want exit 5 and the 503: %s", r)
+	}
+	want := "connect: the create was sent with the Idempotency-Key you gave, " + key + "; to retry it"
+	if !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "run it again with the same --idempotency-key "+key+"\n") {
+		t.Errorf("stderr lacks %q ... same --idempotency-key %s:\n%s", want, key, r.stderr)
 	}
 }
 
