@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"strings"
 	"time"
 
 	connect "github.com/persona-connect/connect-go"
@@ -17,15 +16,11 @@ import (
 // delivery. A test's failure message lands in CI logs like any other. Code reads
 // d.Signature and d.Body as before.
 func (d Delivery) Format(f fmt.State, verb rune) {
-	s := fmt.Sprintf(fmt.FormatString(f, verb), deliveryFields{
+	formatAs(f, verb, deliveryFields{
 		EventID: d.EventID, EventName: d.EventName, OrganizationID: d.OrganizationID, URL: d.URL,
 		Attempt: d.Attempt, StatusCode: d.StatusCode, Err: d.Err,
 		Signature: redacted{}, Body: bodySize(len(d.Body)), SentAt: d.SentAt,
-	})
-	if verb == 'v' && f.Flag('#') {
-		s = strings.Replace(s, "connecttest.deliveryFields{", "connecttest.Delivery{", 1)
-	}
-	_, _ = f.Write([]byte(s))
+	}, "deliveryFields", "Delivery")
 }
 
 // LogValue makes slog show the delivery without its signature, and its body's size.

@@ -13,9 +13,16 @@ import (
 // lands in CI logs like any other, and the rule that no API key reaches output has no
 // exception for a fake one. Code reads o.APIKey as before.
 func (o Organization) Format(f fmt.State, verb rune) {
-	s := fmt.Sprintf(fmt.FormatString(f, verb), organizationFields{ID: o.ID, Name: o.Name, APIKey: redacted{}})
+	formatAs(f, verb, organizationFields{ID: o.ID, Name: o.Name, APIKey: redacted{}}, "organizationFields", "Organization")
+}
+
+// formatAs prints mirror, a struct of the same fields as a type of the package named
+// real with the secret ones replaced, under f and verb, as that type's Format: %#v
+// names real, so the output reads as the type the caller formatted.
+func formatAs(f fmt.State, verb rune, mirror any, mirrorName, real string) {
+	s := fmt.Sprintf(fmt.FormatString(f, verb), mirror)
 	if verb == 'v' && f.Flag('#') {
-		s = strings.Replace(s, "connecttest.organizationFields{", "connecttest.Organization{", 1)
+		s = strings.Replace(s, "connecttest."+mirrorName+"{", "connecttest."+real+"{", 1)
 	}
 	_, _ = f.Write([]byte(s))
 }
