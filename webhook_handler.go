@@ -114,9 +114,10 @@ func WithLease(d time.Duration) HandlerOption {
 // WithErrorHandler is a HandlerOption for NewWebhookHandler: it sets a function told
 // why a delivery was not answered with 200: a verification or parse error (400), an
 // event in progress elsewhere (409), or a failed claim, callback error, callback panic
-// (a *PanicError, with the stack) or failed release (500); and why a delivery answered 200 could not be marked done (a
-// failed Complete). Use it to log; it runs before the answer is written, so keep it
-// quick. The errors never contain a signature, a secret or the body.
+// (a *PanicError, with the stack) or failed release (500); and why a delivery answered
+// 200 could not be marked done (a failed Complete). Use it to log; it runs before the
+// answer is written, so keep it quick. The errors never contain a signature, a secret
+// or the body.
 func WithErrorHandler(fn func(ctx context.Context, err error)) HandlerOption {
 	return func(c *handlerConfig) { c.onError = fn }
 }
@@ -369,9 +370,11 @@ type PanicError struct {
 }
 
 // Error implements error: "connect: webhook function for inquiry.completed (event
-// evt_...) panicked: boom".
+// evt_...) panicked: boom". The value is escaped like the name: a panic message may
+// quote the event it was handling, and with it a line break Persona sent.
 func (e *PanicError) Error() string {
-	return fmt.Sprintf("connect: webhook function for %s (event %s) panicked: %v", printable(string(e.EventName)), printable(e.EventID), e.Value)
+	return fmt.Sprintf("connect: webhook function for %s (event %s) panicked: %s",
+		printable(string(e.EventName)), printable(e.EventID), printable(fmt.Sprint(e.Value)))
 }
 
 // dispatch runs fn, turning a panic into an error so that the claim is released and

@@ -666,9 +666,12 @@ func TestWebhookHandlerErrorsEscapeTheEventName(t *testing.T) {
 	serve(h, delivery(t, eventBody("evt_named", inJSON)))
 	h.On(name, panicInWebhookFunction)
 	serve(h, delivery(t, eventBody("evt_named2", inJSON)))
+	// A panic value may quote the event too (its name, a status from the payload).
+	h.On(name, func(_ context.Context, ev *Event) error { panic("unexpected " + string(ev.Name)) })
+	serve(h, delivery(t, eventBody("evt_named3", inJSON)))
 	reported := log.all()
-	if len(reported) != 2 {
-		t.Fatalf("reported %d errors, want 2: %v", len(reported), reported)
+	if len(reported) != 3 {
+		t.Fatalf("reported %d errors, want 3: %v", len(reported), reported)
 	}
 	for _, err := range reported {
 		if text := err.Error(); strings.Contains(text, "\n") || !strings.Contains(text, `inquiry.completed\nlevel=ERROR`) {
