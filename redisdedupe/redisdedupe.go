@@ -104,8 +104,10 @@ end
 return 0
 `
 
-// New returns a Deduper on rdb. A nil rdb (or a nil *redis.Client in it), a prefix with '{' or '}', or a retention
-// <= 0 makes every method return an error wrapping connect.ErrInvalidParams.
+// New returns a Deduper on rdb. A nil rdb (or one holding a nil pointer, such as a nil
+// *redis.Client or *redis.ClusterClient), a prefix with '{' or '}', or a retention <= 0
+// makes every method return an error wrapping connect.ErrInvalidParams; Ping reports
+// it at start-up.
 func New(rdb redis.UniversalClient, opts ...Option) *Deduper {
 	cfg := config{prefix: DefaultPrefix, retention: connect.DefaultDedupeRetention}
 	for _, opt := range opts {
