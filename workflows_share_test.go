@@ -447,3 +447,24 @@ func TestAutoShareErrorSaysPersonaReplaysTheAnswer(t *testing.T) {
 		t.Errorf("reported %v, want the 422 and that it is replayed", reported)
 	}
 }
+
+// A 409 from Create may be another replica's Create still running under the event's
+// key: the error does not claim that Persona replays it.
+func TestAutoShareConflictIsNotSaidToBeReplayed(t *testing.T) {
+	t.Parallel()
+	r := newWorkflowRig(t)
+	const secret = "wbhsec_conflict"
+	e := &endpoint{secret: secret, verifier: newVerifier(t, []string{secret})}
+	inq := r.persona.CreateInquiry(r.src)
+	body := inquiryEvent("evt_Conflict1", connect.EventInquiryCompleted, "inquiry", inq, time.Now())
+	var reported error
+	var calls sharedCalls
+	h := autoShare(t, e, r.source, r.cxn, &calls, connect.WithErrorHandler(func(_ context.Context, err error) { reported = err }))
+	r.persona.FailNext(http.MethodPost, "/connect/share-tokens", 1, http.StatusConflict)
+	if code := deliver(h, body, secret); code != http.StatusInternalServerError {
+		t.Fatalf("delivery answered %d, want 500", code)
+	}
+	if !errors.Is(reported, connect.ErrConflict) || strings.Contains(reported.Error(), "replays") {
+		t.Errorf("reported %v, want the 409 without a word of replaying", reported)
+	}
+}
