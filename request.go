@@ -144,7 +144,7 @@ func (c *Client) classify(ctx context.Context, cl *call, resp *http.Response, er
 			// refused): another attempt would fail the same way.
 			return outcome{err: err}
 		}
-		if te.wrote || mayHaveBeenSent(te.err) {
+		if te.wrote || !te.unsent && mayHaveBeenSent(te.err) {
 			cl.mayHaveApplied = true
 		}
 		if ctx.Err() != nil {
@@ -215,7 +215,7 @@ func (c *Client) attempt(ctx context.Context, cl *call, attempt int) (*http.Resp
 	// The attempt number rides in the request's context, next to the Operation the
 	// service put there, for transports that trace or measure (operation.go).
 	ctx = withAttempt(ctx, attempt)
-	var wrote *atomic.Bool
+	var sent *sendTrace
 	if cl.method == http.MethodPost {
 		// Whether any of the request went out decides, for a POST that gets no answer,
 		// whether it may have been applied. The error alone cannot tell: net/http
@@ -223,8 +223,19 @@ func (c *Client) attempt(ctx context.Context, cl *call, attempt int) (*http.Resp
 		// connection breaks, and reports only how the resend failed (a refused dial,
 		// say) although the first try was written; and a TLS record error may come
 		// after the request as well as during the handshake.
-		wrote = new(atomic.Bool)
-		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteHeaders: func() { wrote.Store(true) }})
+		//
+		// The converse needs a transport that reports to the trace: net/http's asks
+		// for a connection (GetConn) before anything else, and reports each one it
+		// gets (GotConn). A trace that saw GetConn and never a connection saw nothing
+		// sent on any try: a context that ended while dialling, whose error net/http
+		// gives as the bare context error, not as a failed dial. A transport of the
+		// caller's that reports nothing says nothing.
+		sent = new(sendTrace)
+		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+			GetConn:      func(string) { sent.asked.Store(true) },
+			GotConn:      func(httptrace.GotConnInfo) { sent.connected.Store(true) },
+			WroteHeaders: func() { sent.wrote.Store(true) },
+		})
 	}
 	req, err := http.NewRequestWithContext(ctx, cl.method, cl.url.String(), body)
 	if err != nil {
@@ -252,7 +263,12 @@ func (c *Client) attempt(ctx context.Context, cl *call, attempt int) (*http.Resp
 			c.debug(ctx, "connect: request failed", slog.String("method", cl.method), slog.String("path", cl.path),
 				slog.Int("attempt", attempt))
 		}
-		return nil, &transportError{err: err, wrote: wrote != nil && wrote.Load()}
+		te := &transportError{err: err}
+		if sent != nil {
+			te.wrote = sent.wrote.Load()
+			te.unsent = sent.asked.Load() && !sent.connected.Load() && !te.wrote
+		}
+		return nil, te
 	}
 	scrubHeader(resp.Header, c.authorization())
 	if c.logger != nil {
@@ -263,12 +279,18 @@ func (c *Client) attempt(ctx context.Context, cl *call, attempt int) (*http.Resp
 	return resp, nil
 }
 
+// sendTrace is what the trace of a POST's attempt saw of it, on any of net/http's
+// own tries: a connection asked for, one got, the headers written.
+type sendTrace struct{ asked, connected, wrote atomic.Bool }
+
 // transportError marks a failure to get any HTTP response, as opposed to a request
 // that could not be built. err is net/http's *url.Error; wrote is set when the trace
-// of a POST saw its headers written (on any of net/http's own tries).
+// of a POST saw its headers written (on any of net/http's own tries), unsent when its
+// trace saw the transport ask for a connection and never get one.
 type transportError struct {
-	err   error
-	wrote bool
+	err    error
+	wrote  bool
+	unsent bool
 }
 
 func (e *transportError) Error() string { return causeText(e.err) }

@@ -137,7 +137,10 @@ func causeText(err error) string {
 // else (a reset, an EOF, a timeout while waiting for the answer) may come after the
 // server read and applied the request. The error is the last of net/http's tries, so
 // for a POST the request's trace has the last word (transportError.wrote): a refused
-// dial, or a record error, after an earlier try was written says nothing of that try.
+// dial, or a record error, after an earlier try was written says nothing of that try;
+// and a trace that saw net/http ask for a connection and never get one saw nothing sent
+// (transportError.unsent), whatever the error: a context that ends while dialling comes
+// back as the bare context error.
 func mayHaveBeenSent(err error) bool {
 	var opErr *net.OpError
 	var dnsErr *net.DNSError
