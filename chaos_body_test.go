@@ -41,7 +41,7 @@ func TestCutBodies(t *testing.T) {
 	})
 
 	// A connection with 5 tokens, read in pages of 2.
-	listed := func(t *testing.T, cuts int) ([]string, []string, error, connect.Response) {
+	listed := func(t *testing.T, cuts int) ([]string, []string, connect.Response, error) {
 		p := newPersona(t, connecttest.WithRateLimit(1<<20, time.Minute))
 		c, err := p.NewClient(p.src, connect.WithRetryBackoff(time.Millisecond, 2*time.Millisecond))
 		if err != nil {
@@ -74,11 +74,11 @@ func TestCutBodies(t *testing.T) {
 				p.CutBodyAfterCommit(http.MethodGet, "/connect/share-tokens", cuts)
 			}
 		}
-		return made, got, last, resp
+		return made, got, resp, last
 	}
 	t.Run("list page once", func(t *testing.T) {
 		t.Parallel()
-		made, got, err, resp := listed(t, 1)
+		made, got, resp, err := listed(t, 1)
 		if err != nil {
 			t.Fatalf("List after a cut page: %v", err)
 		}
@@ -96,7 +96,7 @@ func TestCutBodies(t *testing.T) {
 	})
 	t.Run("list page every attempt", func(t *testing.T) {
 		t.Parallel()
-		made, got, err, resp := listed(t, 3)
+		made, got, resp, err := listed(t, 3)
 		if len(got) != 2 || got[0] != made[0] || got[1] != made[1] {
 			t.Errorf("List yielded %v before its error, want the first page %v", got, made[:2])
 		}
