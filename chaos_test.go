@@ -33,7 +33,7 @@ type attemptRecord struct {
 	reset          string // the answer's RateLimit-Reset
 }
 
-func newAttemptLog(t testing.TB) *keyedAttempts {
+func newKeyedAttempts(t testing.TB) *keyedAttempts {
 	tr := &http.Transport{}
 	t.Cleanup(tr.CloseIdleConnections)
 	return &keyedAttempts{next: tr, byKey: map[string][]attemptRecord{}}
@@ -95,7 +95,7 @@ func TestRateLimitedBurstOfCreates(t *testing.T) {
 		err  error
 	}
 	burst := func(t *testing.T, p *persona, opts ...connect.Option) (*connect.Client, *keyedAttempts, []string, []result) {
-		log := newAttemptLog(t)
+		log := newKeyedAttempts(t)
 		hc := &http.Client{Transport: log, Timeout: 30 * time.Second}
 		c, err := p.NewClient(p.src, append([]connect.Option{connect.WithHTTPClient(hc)}, opts...)...)
 		if err != nil {

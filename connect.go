@@ -153,14 +153,29 @@ type EventsService struct{ c *Client }
 // retried.
 var errCrossOriginRedirect = errors.New("connect: refusing a redirect to another origin")
 
+// errMethodChangingRedirect is the refusal of a redirect that net/http would follow
+// with another method; like errCrossOriginRedirect, it is never retried.
+var errMethodChangingRedirect = errors.New("connect: refusing a redirect that would resend the request with another method")
+
 // sameOriginRedirects refuses a redirect away from the base URL's origin before the
 // caller's own policy (or net/http's default of 10 hops) is asked. net/http keeps the
 // Authorization header on a redirect to the same host on another port, which would
-// carry the API key somewhere the caller never configured.
+// carry the API key somewhere the caller never configured. It refuses as well a
+// redirect that changes the method: net/http follows a 301, 302 or 303 of a POST (or
+// PUT, PATCH, DELETE) with a GET of the Location, without the body, and that GET's
+// answer would be returned as the call's, a Create or a Redeem that a proxy sent to a
+// token's URL reporting that token as if the POST had been applied.
 func sameOriginRedirects(base *url.URL, next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
 	return func(req *http.Request, via []*http.Request) error {
 		if !sameOrigin(req.URL, base) {
 			return fmt.Errorf("%w (%s://%s)", errCrossOriginRedirect, req.URL.Scheme, req.URL.Host)
+		}
+		if len(via) > 0 && req.Method != via[0].Method {
+			status := 0
+			if req.Response != nil {
+				status = req.Response.StatusCode
+			}
+			return fmt.Errorf("%w (%s answered %d)", errMethodChangingRedirect, via[0].Method, status)
 		}
 		if next != nil {
 			return next(req, via)

@@ -76,10 +76,13 @@
 // says that a POST may have been applied, as it also does for a POST that a gateway
 // answered 502 or 504. Test it before the status sentinels: such an error wraps the
 // last answer and matches its sentinel too (a 429 after a lost answer is also
-// [ErrRateLimited]). No error text, log line or fmt verb ever shows the API key;
-// webhook errors never show a signature. End-user data stays out of them as well: fmt
-// and slog show [ShareToken.SourceData] and [Event]'s payloads as their sizes, and a
-// decode error names the field it could not read, not its text.
+// [ErrRateLimited]). A redirect is followed only within the base URL's origin and
+// only with the call's own method: one to another origin, or a 301, 302 or 303 of a
+// POST (which net/http would resend as a GET of the Location), is refused with a
+// *RequestError and not retried. No error text, log line or fmt verb ever shows the
+// API key; webhook errors never show a signature. End-user data stays out of them as
+// well: fmt and slog show [ShareToken.SourceData] and [Event]'s payloads as their
+// sizes, and a decode error names the field it could not read, not its text.
 //
 // # Retries and idempotency
 //

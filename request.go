@@ -139,7 +139,7 @@ func (c *Client) classify(ctx context.Context, cl *call, resp *http.Response, er
 	switch {
 	case err != nil:
 		var te *transportError
-		if !errors.As(err, &te) || errors.Is(err, errCrossOriginRedirect) {
+		if !errors.As(err, &te) || errors.Is(err, errCrossOriginRedirect) || errors.Is(err, errMethodChangingRedirect) {
 			// Not a network failure (a request that cannot be built, a redirect we
 			// refused): another attempt would fail the same way.
 			return outcome{err: err}
