@@ -24,11 +24,14 @@ import (
 //     quote the value.
 //   - Anything else is replaced by an error that names its Go type only.
 func valueFree(err error) error {
+	if err == nil {
+		// Before the targets of errors.As, which escape to the heap where they are
+		// declared: a decode that succeeded allocates nothing here.
+		return nil
+	}
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
 	switch {
-	case err == nil:
-		return nil
 	case errors.As(err, &syntaxErr):
 		return syntaxErr
 	case errors.As(err, &typeErr):
