@@ -417,54 +417,64 @@ func TestAutoShareErrorsEscapeWhatPersonaSent(t *testing.T) {
 	}
 }
 
-// A Create refused while the connection was inactive is refused again, under the
-// event's key, after it is active again: the error says that Persona replays the
-// answer, or "Connection is not active" reads as a lie in the log.
-func TestAutoShareErrorSaysPersonaReplaysTheAnswer(t *testing.T) {
+// A Create refused with an answer Persona stores is refused again under the event's
+// key: the error says that Persona replays it, or a "Connection is not active" after a
+// reactivation reads as a lie in the log. A 409 may be another replica's Create still
+// running under the key: it is not said to be replayed.
+func TestAutoShareErrorSaysWhetherPersonaReplaysTheAnswer(t *testing.T) {
 	t.Parallel()
-	r := newWorkflowRig(t)
-	const secret = "wbhsec_replayed"
-	e := &endpoint{secret: secret, verifier: newVerifier(t, []string{secret})}
-	inq := r.persona.CreateInquiry(r.src)
-	body := inquiryEvent("evt_Replayed1", connect.EventInquiryCompleted, "inquiry", inq, time.Now())
-	var reported error
-	var calls sharedCalls
-	h := autoShare(t, e, r.source, r.cxn, &calls, connect.WithErrorHandler(func(_ context.Context, err error) { reported = err }))
-	if _, err := r.source.Connections.Deactivate(context.Background(), r.cxn); err != nil {
-		t.Fatal(err)
-	}
-	if code := deliver(h, body, secret); code != http.StatusInternalServerError {
-		t.Fatalf("delivery over an inactive connection answered %d, want 500", code)
-	}
-	if _, err := r.source.Connections.Reactivate(context.Background(), r.cxn); err != nil {
-		t.Fatal(err)
-	}
-	r.persona.AcceptConnection(r.cxn)
-	if code := deliver(h, body, secret); code != http.StatusInternalServerError {
-		t.Fatalf("the retry answered %d, want the replayed 500", code)
-	}
-	if !errors.Is(reported, connect.ErrUnprocessable) || !strings.Contains(reported.Error(), "Persona replays this answer to the event's Idempotency-Key until 24 hours after its first Create") {
-		t.Errorf("reported %v, want the 422 and that it is replayed", reported)
-	}
-}
-
-// A 409 from Create may be another replica's Create still running under the event's
-// key: the error does not claim that Persona replays it.
-func TestAutoShareConflictIsNotSaidToBeReplayed(t *testing.T) {
-	t.Parallel()
-	r := newWorkflowRig(t)
-	const secret = "wbhsec_conflict"
-	e := &endpoint{secret: secret, verifier: newVerifier(t, []string{secret})}
-	inq := r.persona.CreateInquiry(r.src)
-	body := inquiryEvent("evt_Conflict1", connect.EventInquiryCompleted, "inquiry", inq, time.Now())
-	var reported error
-	var calls sharedCalls
-	h := autoShare(t, e, r.source, r.cxn, &calls, connect.WithErrorHandler(func(_ context.Context, err error) { reported = err }))
-	r.persona.FailNext(http.MethodPost, "/connect/share-tokens", 1, http.StatusConflict)
-	if code := deliver(h, body, secret); code != http.StatusInternalServerError {
-		t.Fatalf("delivery answered %d, want 500", code)
-	}
-	if !errors.Is(reported, connect.ErrConflict) || strings.Contains(reported.Error(), "replays") {
-		t.Errorf("reported %v, want the 409 without a word of replaying", reported)
+	const replayed = "Persona replays this answer to the event's Idempotency-Key until 24 hours after its first Create"
+	for _, tc := range []struct {
+		name    string
+		refuse  func(t *testing.T, r *workflowRig) // before the first delivery
+		mend    func(t *testing.T, r *workflowRig) // between the two
+		want    error
+		replays bool
+	}{
+		{
+			name: "inactive connection",
+			refuse: func(t *testing.T, r *workflowRig) {
+				if _, err := r.source.Connections.Deactivate(context.Background(), r.cxn); err != nil {
+					t.Fatal(err)
+				}
+			},
+			mend: func(t *testing.T, r *workflowRig) {
+				if _, err := r.source.Connections.Reactivate(context.Background(), r.cxn); err != nil {
+					t.Fatal(err)
+				}
+				r.persona.AcceptConnection(r.cxn)
+			},
+			want: connect.ErrUnprocessable, replays: true,
+		},
+		{
+			name: "conflict",
+			refuse: func(_ *testing.T, r *workflowRig) {
+				r.persona.FailNext(http.MethodPost, "/connect/share-tokens", 2, http.StatusConflict)
+			},
+			mend: func(*testing.T, *workflowRig) {},
+			want: connect.ErrConflict,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := newWorkflowRig(t)
+			const secret = "wbhsec_replayed"
+			e := &endpoint{secret: secret, verifier: newVerifier(t, []string{secret})}
+			body := inquiryEvent("evt_Replayed1", connect.EventInquiryCompleted, "inquiry", r.persona.CreateInquiry(r.src), time.Now())
+			var reported error
+			var calls sharedCalls
+			h := autoShare(t, e, r.source, r.cxn, &calls, connect.WithErrorHandler(func(_ context.Context, err error) { reported = err }))
+			tc.refuse(t, r)
+			if code := deliver(h, body, secret); code != http.StatusInternalServerError {
+				t.Fatalf("the refused delivery answered %d, want 500", code)
+			}
+			tc.mend(t, r)
+			if code := deliver(h, body, secret); code != http.StatusInternalServerError {
+				t.Fatalf("the retry answered %d, want the refusal again", code)
+			}
+			if !errors.Is(reported, tc.want) || strings.Contains(reported.Error(), replayed) != tc.replays {
+				t.Errorf("reported %v, want %v, said to be replayed: %v", reported, tc.want, tc.replays)
+			}
+		})
 	}
 }
