@@ -16,11 +16,16 @@ import (
 // delivery. A test's failure message lands in CI logs like any other. Code reads
 // d.Signature and d.Body as before.
 func (d Delivery) Format(f fmt.State, verb rune) {
-	formatAs(f, verb, deliveryFields{
+	formatAs(f, verb, d.fields(), "deliveryFields", "Delivery")
+}
+
+// fields is d as Format and MarshalJSON show it.
+func (d Delivery) fields() deliveryFields {
+	return deliveryFields{
 		EventID: d.EventID, EventName: d.EventName, OrganizationID: d.OrganizationID, URL: d.URL,
 		Attempt: d.Attempt, StatusCode: d.StatusCode, Err: d.Err,
 		Signature: redacted{}, Body: bodySize(len(d.Body)), SentAt: d.SentAt,
-	}, "deliveryFields", "Delivery")
+	}
 }
 
 // LogValue makes slog show the delivery without its signature, and its body's size.
@@ -41,21 +46,11 @@ func (d Delivery) LogValue() slog.Value {
 // place of the body: slog's JSON handler hands a delivery inside a slice or a struct to
 // encoding/json, without asking LogValue.
 func (d Delivery) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		EventID        string
-		EventName      connect.EventName
-		OrganizationID string
-		URL            string
-		Attempt        int
-		StatusCode     int
-		Err            string
-		Signature      string
-		BodyBytes      int
-		SentAt         time.Time
-	}{d.EventID, d.EventName, d.OrganizationID, d.URL, d.Attempt, d.StatusCode, d.Err, redactedText, len(d.Body), d.SentAt})
+	return json.Marshal(d.fields())
 }
 
-// deliveryFields mirrors Delivery for Format, the signature and the body replaced.
+// deliveryFields mirrors Delivery for Format and MarshalJSON, the signature and the
+// body replaced.
 type deliveryFields struct {
 	EventID        string
 	EventName      connect.EventName
@@ -65,7 +60,7 @@ type deliveryFields struct {
 	StatusCode     int
 	Err            string
 	Signature      redacted
-	Body           bodySize
+	Body           bodySize `json:"BodyBytes"`
 	SentAt         time.Time
 }
 

@@ -49,8 +49,10 @@ type organizationFields struct {
 	APIKey redacted
 }
 
-// redacted stands for a key in Format, whatever the verb.
+// redacted stands for a key in Format, whatever the verb, and in JSON.
 type redacted struct{}
+
+func (redacted) MarshalJSON() ([]byte, error) { return json.Marshal(redactedText) }
 
 func (redacted) Format(f fmt.State, verb rune) {
 	if verb == 'v' && f.Flag('#') {
