@@ -18,8 +18,11 @@ import (
 	connect "github.com/persona-connect/connect-go"
 )
 
-// newWindowListener is a listener on api that forwards to ep, started at start.
-func newWindowListener(t *testing.T, api *eventsAPI, ep *endpoint, start time.Time) *listener {
+// windowStart is when every listener of these tests starts, with no --since.
+var windowStart = time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+
+// newWindowListener is a listener on api that forwards to ep, started at windowStart.
+func newWindowListener(t *testing.T, api *eventsAPI, ep *endpoint) *listener {
 	t.Helper()
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
@@ -29,7 +32,17 @@ func newWindowListener(t *testing.T, api *eventsAPI, ep *endpoint, start time.Ti
 	}
 	return &listener{
 		client: c, http: ep.srv.Client(), target: ep.srv.URL, secret: "wbhsec_window",
-		after: start, log: io.Discard, seen: map[string]time.Time{},
+		after: windowStart, log: io.Discard, seen: map[string]time.Time{},
+	}
+}
+
+// polls runs n polls of l, each of which must succeed.
+func polls(t *testing.T, l *listener, n int) {
+	t.Helper()
+	for range n {
+		if err := l.poll(context.Background()); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -37,21 +50,13 @@ func newWindowListener(t *testing.T, api *eventsAPI, ep *endpoint, start time.Ti
 // the next poll, once.
 func TestListenForwardsAnEventThatShowsUpLate(t *testing.T) {
 	t.Parallel()
-	start := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
 	api, ep := &eventsAPI{}, newEndpoint(t, 0)
-	l := newWindowListener(t, api, ep, start)
-	ctx := context.Background()
+	l := newWindowListener(t, api, ep)
 
-	api.show("evt_newer", start.Add(2*time.Second))
-	if err := l.poll(ctx); err != nil {
-		t.Fatal(err)
-	}
-	api.show("evt_late", start.Add(time.Second)) // older, but listed only now
-	for range 2 {
-		if err := l.poll(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	api.show("evt_newer", windowStart.Add(2*time.Second))
+	polls(t, l, 1)
+	api.show("evt_late", windowStart.Add(time.Second)) // older, but listed only now
+	polls(t, l, 2)
 	if diff := cmp.Diff([]string{"evt_newer", "evt_late"}, ep.accepted()); diff != "" {
 		t.Errorf("events forwarded (-want +got):\n%s", diff)
 	}
@@ -61,20 +66,14 @@ func TestListenForwardsAnEventThatShowsUpLate(t *testing.T) {
 // forwarded, and what it forgot is not listed, so not forwarded, again.
 func TestListenForgetsEventsBehindTheWindow(t *testing.T) {
 	t.Parallel()
-	start := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
 	api, ep := &eventsAPI{}, newEndpoint(t, 0)
-	l := newWindowListener(t, api, ep, start)
-	ctx := context.Background()
+	l := newWindowListener(t, api, ep)
 
 	for i, at := range []time.Duration{time.Second, 3 * time.Second, listenLookback + 2*time.Second, listenLookback + 3*time.Second} {
-		api.show(fmt.Sprintf("evt_%d", i), start.Add(at))
-		if err := l.poll(ctx); err != nil {
-			t.Fatal(err)
-		}
+		api.show(fmt.Sprintf("evt_%d", i), windowStart.Add(at))
+		polls(t, l, 1)
 	}
-	if err := l.poll(ctx); err != nil {
-		t.Fatal(err)
-	}
+	polls(t, l, 1)
 	if diff := cmp.Diff([]string{"evt_0", "evt_1", "evt_2", "evt_3"}, ep.accepted()); diff != "" {
 		t.Errorf("events forwarded (-want +got):\n%s", diff)
 	}
@@ -101,15 +100,12 @@ func TestListenSaysWhatA400Means(t *testing.T) {
 		}
 	}))
 	t.Cleanup(ep.Close)
-	start := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
 	api := &eventsAPI{}
-	api.show("evt_1", start.Add(time.Second))
-	l := newWindowListener(t, api, &endpoint{srv: ep}, start)
+	api.show("evt_1", windowStart.Add(time.Second))
+	l := newWindowListener(t, api, &endpoint{srv: ep})
 	var log bytes.Buffer
 	l.log = &log
-	if err := l.poll(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	polls(t, l, 1)
 	const hint = "connect: a 400 is how a webhook handler refuses a signature it cannot verify"
 	if n := strings.Count(log.String(), hint); n != 1 || !strings.Contains(log.String(), "forwarded evt_1") {
 		t.Errorf("the hint is printed %d times, want once, and the event forwarded in the end:\n%s", n, log.String())
