@@ -377,6 +377,13 @@ func (e *PanicError) Error() string {
 		printable(string(e.EventName)), printable(e.EventID), printable(fmt.Sprint(e.Value)))
 }
 
+// Unwrap returns the panic value when it is an error (panic(err), or a runtime error
+// such as a nil dereference), so that errors.Is and errors.As reach it; nil otherwise.
+func (e *PanicError) Unwrap() error {
+	err, _ := e.Value.(error)
+	return err
+}
+
 // dispatch runs fn, turning a panic into an error so that the claim is released and
 // Persona retries. http.ErrAbortHandler is re-raised after the release, since it is
 // how a handler asks net/http to drop the connection on purpose.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -651,6 +652,20 @@ func TestWebhookHandlerReportsAPanicWithItsStack(t *testing.T) {
 	}
 	if !bytes.Contains(pe.Stack, []byte("panicInWebhookFunction")) {
 		t.Errorf("the stack does not show where it panicked:\n%s", pe.Stack)
+	}
+	if pe.Unwrap() != nil {
+		t.Errorf("Unwrap of a string panic = %v, want nil", pe.Unwrap())
+	}
+
+	// A panic with an error, a runtime one here, is reached through the PanicError.
+	h.On(EventInquiryCompleted, func(_ context.Context, ev *Event) error {
+		_ = ev.Included[len(ev.Included)+1] // index out of range: a runtime.Error
+		return nil
+	})
+	serve(h, delivery(t, eventBody("evt_panic_err", EventInquiryCompleted)))
+	var re runtime.Error
+	if !errors.As(reported, &re) || !errors.As(reported, &pe) {
+		t.Errorf("reported %v (%T), want a *PanicError that reaches the runtime.Error", reported, reported)
 	}
 }
 
