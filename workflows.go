@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/persona-connect/connect-go/internal/retry"
 )
 
 // Persona's no-code Workflows create a share token when an inquiry completes and
@@ -203,23 +205,15 @@ func (s *autoShare) share(ctx context.Context, ev *Event) error {
 }
 
 // storedAnswer reports whether err is an answer of Persona's that its idempotency
-// layer stores for the key and replays: a 4xx but a 401 and a 429, which come before
-// it (API-NOTES), or a 500. Not the gateway statuses, which come from in front of
-// Persona, nor a failure that left the outcome unknown; nor a 409, which under a key
-// every replica derives may be another replica's Create still in flight under it.
+// layer stores for the key and replays (retry.Stored), rather than a failure that left
+// the outcome unknown; but not a 409, which under a key every replica derives may be
+// another replica's Create still in flight under it.
 func storedAnswer(err error) bool {
 	var apiErr *APIError
 	if errors.Is(err, ErrOutcomeUnknown) || !errors.As(err, &apiErr) {
 		return false
 	}
-	switch s := apiErr.StatusCode; {
-	case s == http.StatusUnauthorized, s == http.StatusConflict, s == http.StatusTooManyRequests:
-		return false
-	case s == http.StatusInternalServerError:
-		return true
-	default:
-		return s >= 400 && s < 500
-	}
+	return retry.Stored(apiErr.StatusCode) && apiErr.StatusCode != http.StatusConflict
 }
 
 // madeSince returns a token of the event's inquiry over the connection created at or

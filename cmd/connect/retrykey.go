@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	connect "github.com/persona-connect/connect-go"
+	"github.com/persona-connect/connect-go/internal/retry"
 )
 
 // Every command that POSTs takes --idempotency-key, and when its call fails it says
@@ -90,21 +91,26 @@ func retryHint(err error, key string, given bool, what, without string) string {
 // isStatus reports whether err is Persona's answer with status, and the call was not
 // possibly applied by an earlier attempt (ErrOutcomeUnknown wraps the last answer).
 func isStatus(err error, status int) bool {
+	return answerStatus(err) == status
+}
+
+// answerStatus is the status of Persona's answer that err is, or 0 when err is no
+// *connect.APIError or the call may have been applied by an earlier attempt.
+func answerStatus(err error) int {
 	var ae *connect.APIError
-	return !errors.Is(err, connect.ErrOutcomeUnknown) && errors.As(err, &ae) && ae.StatusCode == status
+	if errors.Is(err, connect.ErrOutcomeUnknown) || !errors.As(err, &ae) {
+		return 0
+	}
+	return ae.StatusCode
 }
 
 // refused reports whether err is Persona's answer that it did not apply the call: a
-// 400, 403, 404 or 422, which the idempotency layer stores and replays for the key
-// (API-NOTES: a 401 and a 429 come before it). A 409 is stored as well, but is left to
-// retryHint, which knows whether the key was given: a given key's 409 may mean that
-// an earlier run under it is still in flight, which the same key is the way to wait
-// for. Any answer after which the call may still have been applied is left out too.
+// 4xx that the idempotency layer stores and replays for the key (retry.Stored). A 409
+// is stored as well, but is left to retryHint, which knows whether the key was given:
+// a given key's 409 may mean that an earlier run under it is still in flight, which
+// the same key is the way to wait for. Any answer after which the call may still have
+// been applied is left out too.
 func refused(err error) bool {
-	for _, status := range []int{http.StatusBadRequest, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity} {
-		if isStatus(err, status) {
-			return true
-		}
-	}
-	return false
+	s := answerStatus(err)
+	return s < 500 && s != http.StatusConflict && retry.Stored(s)
 }

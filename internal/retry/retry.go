@@ -33,6 +33,20 @@ func Retryable(method string, status int) bool {
 	return false
 }
 
+// Stored reports whether Persona's idempotency layer keeps an answer of status under
+// its Idempotency-Key and replays it to that key for 24 hours (API-NOTES): every 4xx
+// but a 401 and a 429, which come before the layer, and a 500. The gateway statuses
+// come from in front of Persona; a 2xx is stored too, but is no failure to advise on.
+func Stored(status int) bool {
+	switch {
+	case status == http.StatusUnauthorized, status == http.StatusTooManyRequests:
+		return false
+	case status == http.StatusInternalServerError:
+		return true
+	}
+	return status >= 400 && status < 500
+}
+
 // Schedule is the backoff state of one logical call.
 type Schedule struct {
 	p Policy

@@ -72,3 +72,15 @@ func TestSleepEndsWithContext(t *testing.T) {
 		t.Errorf("Sleep = %v, want nil", err)
 	}
 }
+
+func TestStored(t *testing.T) {
+	t.Parallel()
+	for status, want := range map[int]bool{
+		400: true, 403: true, 404: true, 409: true, 422: true, 500: true,
+		401: false, 429: false, 502: false, 503: false, 504: false, 200: false, 201: false,
+	} {
+		if got := Stored(status); got != want {
+			t.Errorf("Stored(%d) = %v, want %v", status, got, want)
+		}
+	}
+}
