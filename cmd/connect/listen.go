@@ -149,8 +149,6 @@ type listener struct {
 	after    time.Time // the start minus --since: no poll lists anything older
 	interval time.Duration
 	log      io.Writer
-	// newest is the creation time of the newest event forwarded (or given up on).
-	newest time.Time
 	// saidBadRequest is set once the hint about a 400 was printed: once a run is enough.
 	saidBadRequest bool
 	// seen holds the events forwarded (or given up on) that a poll can still list,
@@ -207,9 +205,6 @@ func (l *listener) poll(ctx context.Context) error {
 			return ctx.Err()
 		}
 		l.seen[ev.ID] = ev.CreatedAt
-		if ev.CreatedAt.After(l.newest) {
-			l.newest = ev.CreatedAt
-		}
 	}
 	// The window only moves forward, and List yields only events created after its
 	// start: an event at or before it is never listed again.
@@ -223,12 +218,16 @@ func (l *listener) poll(ctx context.Context) error {
 }
 
 // windowStart is the CreatedAfter of the next poll: listenLookback before the newest
-// event forwarded, but never before the start minus --since.
+// event forwarded (or given up on), but never before the start minus --since. The
+// newest is in seen: the window forgets only what lies a lookback behind it.
 func (l *listener) windowStart() time.Time {
-	if w := l.newest.Add(-listenLookback); w.After(l.after) {
-		return w
+	start := l.after
+	for _, created := range l.seen {
+		if w := created.Add(-listenLookback); w.After(start) {
+			start = w
+		}
 	}
-	return l.after
+	return start
 }
 
 // forward delivers one event, retrying a failed attempt with backoff, and reports the
